@@ -1,0 +1,72 @@
+// <magenta/syscalls.h>: the Magenta system calls that libmx provides on Linux.
+//
+// Every function is thread-safe. Handle values are meaningful only in the calling process. Every
+// deadline is an absolute MX_CLOCK_MONOTONIC time in nanoseconds; MX_TIME_INFINITE never expires.
+// Out-parameters are left untouched when a call fails, except where noted. See docs/ for one page
+// per family and ../SPEC.md-derived error tables.
+#pragma once
+
+#include <magenta/errors.h>
+#include <magenta/rights.h>
+#include <magenta/syscalls/object.h>
+#include <magenta/syscalls/port.h>
+#include <magenta/types.h>
+
+__BEGIN_CDECLS
+
+// ---- Time -------------------------------------------------------------------------------------
+
+// Nanoseconds on |clock_id| (MX_CLOCK_MONOTONIC, MX_CLOCK_UTC, MX_CLOCK_THREAD); 0 for an unknown id.
+__MX_EXPORT mx_time_t mx_time_get(uint32_t clock_id);
+// mx_time_get(MX_CLOCK_MONOTONIC) + nanoseconds (a plain, non-saturating add, as in Magenta).
+__MX_EXPORT mx_time_t mx_deadline_after(mx_duration_t nanoseconds);
+// Sleeps until |deadline|; 0 only yields.
+__MX_EXPORT mx_status_t mx_nanosleep(mx_time_t deadline);
+
+// ---- Handles ----------------------------------------------------------------------------------
+
+__MX_EXPORT mx_status_t mx_handle_close(mx_handle_t handle);
+__MX_EXPORT mx_status_t mx_handle_duplicate(mx_handle_t handle, mx_rights_t rights,
+                                            mx_handle_t* out);
+__MX_EXPORT mx_status_t mx_handle_replace(mx_handle_t handle, mx_rights_t rights,
+                                          mx_handle_t* out);
+
+// ---- Objects ----------------------------------------------------------------------------------
+
+__MX_EXPORT mx_status_t mx_object_wait_one(mx_handle_t handle, mx_signals_t waitfor,
+                                           mx_time_t deadline, mx_signals_t* observed);
+__MX_EXPORT mx_status_t mx_object_wait_many(mx_wait_item_t* items, uint32_t count,
+                                            mx_time_t deadline);
+__MX_EXPORT mx_status_t mx_object_signal(mx_handle_t handle, uint32_t clear_mask,
+                                         uint32_t set_mask);
+__MX_EXPORT mx_status_t mx_object_signal_peer(mx_handle_t handle, uint32_t clear_mask,
+                                              uint32_t set_mask);
+__MX_EXPORT mx_status_t mx_object_get_info(mx_handle_t handle, uint32_t topic, void* buffer,
+                                           size_t buffer_size, size_t* actual_count,
+                                           size_t* avail_count);
+
+// ---- Channels ---------------------------------------------------------------------------------
+
+__MX_EXPORT mx_status_t mx_channel_create(uint32_t options, mx_handle_t* out0, mx_handle_t* out1);
+__MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, void* bytes,
+                                        mx_handle_t* handles, uint32_t num_bytes,
+                                        uint32_t num_handles, uint32_t* actual_bytes,
+                                        uint32_t* actual_handles);
+__MX_EXPORT mx_status_t mx_channel_write(mx_handle_t handle, uint32_t options, const void* bytes,
+                                         uint32_t num_bytes, const mx_handle_t* handles,
+                                         uint32_t num_handles);
+__MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx_time_t deadline,
+                                        const mx_channel_call_args_t* args,
+                                        uint32_t* actual_bytes, uint32_t* actual_handles,
+                                        mx_status_t* read_status);
+
+// ---- Events -----------------------------------------------------------------------------------
+
+__MX_EXPORT mx_status_t mx_event_create(uint32_t options, mx_handle_t* out);
+
+// ---- Tasks ------------------------------------------------------------------------------------
+
+// Kills the process behind |task| (a process handle from mx_spawn). Needs MX_RIGHT_WRITE.
+__MX_EXPORT mx_status_t mx_task_kill(mx_handle_t task);
+
+__END_CDECLS

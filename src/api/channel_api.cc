@@ -1,0 +1,181 @@
+// mx_channel_*: argument checks in Magenta's order, then the ChannelEndpoint.
+#include <magenta/syscalls.h>
+
+#include <cstring>
+
+#include "api/materialize.h"
+#include "object/channel_endpoint.h"
+
+using namespace mx::internal;
+
+namespace {
+
+mx_status_t LookupEndpoint(mx_handle_t value, mx_rights_t rights,
+                           std::shared_ptr<Handle>* handle, ChannelEndpoint** ep) {
+  mx_status_t st = HandleTable::Get().Lookup(value, rights, MX_OBJ_TYPE_CHANNEL, handle);
+  if (st != MX_OK) return st;
+  *ep = static_cast<ChannelEndpoint*>((*handle)->object().get());
+  return MX_OK;
+}
+
+// Checks shared by write and call's write phase (after the endpoint lookup).
+mx_status_t CheckOutgoing(const void* bytes, uint32_t num_bytes, const mx_handle_t* handles,
+                          uint32_t num_handles) {
+  if (num_bytes > MX_CHANNEL_MAX_MSG_BYTES || num_handles > MX_CHANNEL_MAX_MSG_HANDLES) {
+    return MX_ERR_OUT_OF_RANGE;
+  }
+  if ((bytes == nullptr && num_bytes > 0) || (handles == nullptr && num_handles > 0)) {
+    return MX_ERR_INVALID_ARGS;
+  }
+  return MX_OK;
+}
+
+// Builds the message and takes its handles out of the table (phase 1 of the transfer).
+mx_status_t BuildMessage(ChannelEndpoint* ep, const void* bytes, uint32_t num_bytes,
+                         const mx_handle_t* handles, uint32_t num_handles,
+                         OutgoingHandles* outgoing, Message* message) {
+  if (num_bytes > 0) {
+    const auto* b = static_cast<const uint8_t*>(bytes);
+    message->bytes.assign(b, b + num_bytes);
+  }
+  return outgoing->Begin(handles, num_handles, ep, &message->handles);
+}
+
+}  // namespace
+
+extern "C" {
+
+__MX_EXPORT mx_status_t mx_channel_create(uint32_t options, mx_handle_t* out0, mx_handle_t* out1) {
+  if (options != 0 || out0 == nullptr || out1 == nullptr) return MX_ERR_INVALID_ARGS;
+  std::shared_ptr<ChannelEndpoint> a, b;
+  mx_status_t st = ChannelEndpoint::CreatePair(&a, &b);
+  if (st != MX_OK) return st;
+  auto ha = std::make_shared<Handle>(a, MX_DEFAULT_CHANNEL_RIGHTS);
+  auto hb = std::make_shared<Handle>(b, MX_DEFAULT_CHANNEL_RIGHTS);
+  HandleTable& table = HandleTable::Get();
+  mx_handle_t va = table.Add(ha);
+  if (va == MX_HANDLE_INVALID) return MX_ERR_NO_RESOURCES;
+  mx_handle_t vb = table.Add(hb);
+  if (vb == MX_HANDLE_INVALID) {
+    std::shared_ptr<Handle> back;
+    if (table.Remove(va, &back) == MX_OK) back->Close();
+    return MX_ERR_NO_RESOURCES;
+  }
+  *out0 = va;
+  *out1 = vb;
+  return MX_OK;
+}
+
+__MX_EXPORT mx_status_t mx_channel_write(mx_handle_t handle, uint32_t options, const void* bytes,
+                                         uint32_t num_bytes, const mx_handle_t* handles,
+                                         uint32_t num_handles) {
+  if (options != 0) return MX_ERR_INVALID_ARGS;
+  std::shared_ptr<Handle> h;
+  ChannelEndpoint* ep;
+  mx_status_t st = LookupEndpoint(handle, MX_RIGHT_WRITE, &h, &ep);
+  if (st != MX_OK) return st;
+  st = CheckOutgoing(bytes, num_bytes, handles, num_handles);
+  if (st != MX_OK) return st;
+  OutgoingHandles outgoing;
+  Message message;
+  st = BuildMessage(ep, bytes, num_bytes, handles, num_handles, &outgoing, &message);
+  if (st != MX_OK) return st;
+  st = ep->Write(message);
+  if (st != MX_OK) {
+    outgoing.Abort();
+    return st;
+  }
+  outgoing.Commit();
+  return MX_OK;
+}
+
+__MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, void* bytes,
+                                        mx_handle_t* handles, uint32_t num_bytes,
+                                        uint32_t num_handles, uint32_t* actual_bytes,
+                                        uint32_t* actual_handles) {
+  std::shared_ptr<Handle> h;
+  ChannelEndpoint* ep;
+  mx_status_t st = LookupEndpoint(handle, MX_RIGHT_READ, &h, &ep);
+  if (st != MX_OK) return st;
+  if ((options & ~MX_CHANNEL_READ_MAY_DISCARD) != 0) return MX_ERR_NOT_SUPPORTED;
+  for (;;) {
+    auto lock = ep->Lock();
+    Message* front = nullptr;
+    st = ep->FrontLocked(&front);
+    if (st != MX_OK) return st;
+    uint32_t size = static_cast<uint32_t>(front->bytes.size());
+    uint32_t count = static_cast<uint32_t>(front->handles.size());
+    if (actual_bytes != nullptr) *actual_bytes = size;
+    if (actual_handles != nullptr) *actual_handles = count;
+    if (size > num_bytes || count > num_handles || (size > 0 && bytes == nullptr) ||
+        (count > 0 && handles == nullptr)) {
+      if (options & MX_CHANNEL_READ_MAY_DISCARD) {
+        Message dropped = ep->PopFrontLocked();
+        lock.unlock();
+        // |dropped| closes its handles' fds here, outside the lock.
+      }
+      return MX_ERR_BUFFER_TOO_SMALL;
+    }
+    Message m = ep->PopFrontLocked();
+    st = count > 0 ? InstallHandles(&m.handles, handles) : MX_OK;
+    if (st == MX_ERR_IO) continue;  // a malformed handle from a hostile peer: skip the message
+    if (st != MX_OK) return st;
+    if (size > 0) std::memcpy(bytes, m.bytes.data(), size);
+    return MX_OK;
+  }
+}
+
+__MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx_time_t deadline,
+                                        const mx_channel_call_args_t* args,
+                                        uint32_t* actual_bytes, uint32_t* actual_handles,
+                                        mx_status_t* read_status) {
+  if (args == nullptr || options != 0) return MX_ERR_INVALID_ARGS;
+  std::shared_ptr<Handle> h;
+  ChannelEndpoint* ep;
+  mx_status_t st = LookupEndpoint(handle, MX_RIGHT_READ | MX_RIGHT_WRITE, &h, &ep);
+  if (st != MX_OK) return st;
+  st = CheckOutgoing(args->wr_bytes, args->wr_num_bytes, args->wr_handles, args->wr_num_handles);
+  if (st != MX_OK) return st;
+  OutgoingHandles outgoing;
+  Message request;
+  st = BuildMessage(ep, args->wr_bytes, args->wr_num_bytes, args->wr_handles,
+                    args->wr_num_handles, &outgoing, &request);
+  if (st != MX_OK) return st;
+  CallWaiter waiter;
+  st = ep->BeginCall(request, &waiter);
+  if (st != MX_OK) {
+    outgoing.Abort();
+    return st;
+  }
+  // The request left: its handles are gone from this process, whatever the wait brings.
+  outgoing.Commit();
+  mx_status_t rs = MX_OK;
+  st = ep->FinishCall(&waiter, deadline, &rs);
+  if (st == MX_ERR_CALL_FAILED) {
+    if (read_status != nullptr) *read_status = rs;
+    return st;
+  }
+  if (st != MX_OK) return st;
+  Message& reply = waiter.reply;
+  uint32_t size = static_cast<uint32_t>(reply.bytes.size());
+  uint32_t count = static_cast<uint32_t>(reply.handles.size());
+  if (size > args->rd_num_bytes || count > args->rd_num_handles ||
+      (size > 0 && args->rd_bytes == nullptr) || (count > 0 && args->rd_handles == nullptr)) {
+    // The reply is discarded; its handles close with it.
+    if (read_status != nullptr) *read_status = MX_ERR_BUFFER_TOO_SMALL;
+    return MX_ERR_CALL_FAILED;
+  }
+  if (count > 0) {
+    st = InstallHandles(&reply.handles, args->rd_handles);
+    if (st != MX_OK) {
+      if (read_status != nullptr) *read_status = st == MX_ERR_IO ? MX_ERR_PEER_CLOSED : st;
+      return MX_ERR_CALL_FAILED;
+    }
+  }
+  if (size > 0) std::memcpy(args->rd_bytes, reply.bytes.data(), size);
+  if (actual_bytes != nullptr) *actual_bytes = size;
+  if (actual_handles != nullptr) *actual_handles = count;
+  return MX_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,110 @@
+#include "api/materialize.h"
+
+#include <magenta/fd.h>
+
+#include "object/channel_endpoint.h"
+#include "object/event.h"
+#include "object/fd_object.h"
+
+namespace mx::internal {
+
+mx_status_t OutgoingHandles::Begin(const mx_handle_t* values, uint32_t count, const Object* self,
+                                   std::vector<RawHandle>* raw) {
+  values_ = values;
+  count_ = count;
+  raw->clear();
+  if (count == 0) return MX_OK;
+  mx_status_t st = HandleTable::Get().BeginTransfer(
+      values, count,
+      [self](const Handle& h) -> mx_status_t {
+        if (self != nullptr && h.object().get() == self) return MX_ERR_NOT_SUPPORTED;
+        if (!h.HasRights(MX_RIGHT_TRANSFER)) return MX_ERR_ACCESS_DENIED;
+        return MX_OK;
+      },
+      &handles_);
+  if (st != MX_OK) return st;
+  raw->resize(count);
+  for (prepared_ = 0; prepared_ < count; ++prepared_) {
+    st = handles_[prepared_]->object()->PrepareTransfer(*handles_[prepared_], &(*raw)[prepared_]);
+    if (st != MX_OK) {
+      raw->clear();
+      Abort();
+      return st;
+    }
+  }
+  return MX_OK;
+}
+
+void OutgoingHandles::Commit() {
+  if (count_ == 0) return;
+  HandleTable::Get().CommitTransfer(values_, count_);
+  for (auto& h : handles_) h->TransferOut();
+  handles_.clear();
+}
+
+void OutgoingHandles::Abort() {
+  if (count_ == 0) return;
+  for (size_t i = 0; i < prepared_; ++i) handles_[i]->object()->AbortTransfer(*handles_[i]);
+  HandleTable::Get().AbortTransfer(values_, count_);
+  handles_.clear();
+}
+
+mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out) {
+  switch (raw.type) {
+    case MX_OBJ_TYPE_CHANNEL: {
+      mx_rights_t rights = raw.rights & MX_DEFAULT_CHANNEL_RIGHTS;
+      std::shared_ptr<ChannelEndpoint> ep;
+      mx_status_t st = ChannelEndpoint::FromRaw(std::move(raw), &ep);
+      if (st != MX_OK) return st;
+      *out = std::make_unique<Handle>(std::move(ep), rights);
+      return MX_OK;
+    }
+    case MX_OBJ_TYPE_EVENT: {
+      raw.rights &= MX_DEFAULT_EVENT_RIGHTS;
+      return Event::FromRaw(std::move(raw), out);
+    }
+    case MX_OBJ_TYPE_FD: {
+      mx_rights_t rights = raw.rights & MX_DEFAULT_FD_RIGHTS;
+      std::shared_ptr<FdObject> fd;
+      mx_status_t st = FdObject::FromRaw(std::move(raw), &fd);
+      if (st != MX_OK) return st;
+      *out = std::make_unique<Handle>(std::move(fd), rights);
+      return MX_OK;
+    }
+    default:
+      return MX_ERR_IO;
+  }
+}
+
+mx_status_t InstallHandles(std::vector<RawHandle>* raws, mx_handle_t* out) {
+  // Build every handle first, then add them all, so a failure leaves the table untouched.
+  std::vector<std::unique_ptr<Handle>> built;
+  built.reserve(raws->size());
+  for (RawHandle& raw : *raws) {
+    std::unique_ptr<Handle> h;
+    mx_status_t st = HandleFromRaw(std::move(raw), &h);
+    if (st != MX_OK) {
+      for (auto& b : built) b->Close();
+      return st;
+    }
+    built.push_back(std::move(h));
+  }
+  HandleTable& table = HandleTable::Get();
+  std::vector<mx_handle_t> values;
+  values.reserve(built.size());
+  for (auto& h : built) {
+    mx_handle_t v = table.Add(std::shared_ptr<Handle>(std::move(h)));
+    if (v == MX_HANDLE_INVALID) {
+      for (mx_handle_t added : values) {
+        std::shared_ptr<Handle> back;
+        if (table.Remove(added, &back) == MX_OK) back->Close();
+      }
+      return MX_ERR_NO_RESOURCES;
+    }
+    values.push_back(v);
+  }
+  for (size_t i = 0; i < values.size(); ++i) out[i] = values[i];
+  return MX_OK;
+}
+
+}  // namespace mx::internal

@@ -1,0 +1,678 @@
+#include "object/channel_endpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "object/wait.h"
+#include "os/clock.h"
+#include "os/koid.h"
+#include "os/log.h"
+#include "os/socket.h"
+#include "os/status.h"
+
+namespace mx::internal {
+namespace {
+
+constexpr uint32_t kHasSendRing = 1;
+constexpr uint32_t kHasRecvRing = 2;
+constexpr uint32_t kHasQueue = 4;
+
+// The endpoint's state as it travels in a RawHandle's |extra|.
+struct EndpointState {
+  uint64_t send_seq;
+  uint64_t recv_seq;
+  uint32_t user_signals;
+  uint32_t flags;
+  uint32_t queue_count;
+  uint32_t queue_fds;
+  uint64_t queue_bytes;
+};
+static_assert(sizeof(EndpointState) == 40);
+
+constexpr size_t kMaxQueueBlobBytes = size_t{1} << 31;
+
+// Scratch buffer for one incoming datagram, per thread.
+std::vector<uint8_t>& ReceiveBuffer() {
+  thread_local std::vector<uint8_t> buffer(kMaxFrameBytes + 1);
+  return buffer;
+}
+
+UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
+
+bool IsSocket(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+size_t MessageBytes(const Message& m) { return m.bytes.size() + 64; }
+
+}  // namespace
+
+size_t ChannelEndpoint::BufferLimit() {
+  static const size_t limit = [] {
+    size_t v = size_t{4} << 20;
+    if (const char* env = ::getenv("MX_CHANNEL_BUFFER_BYTES")) {
+      char* end = nullptr;
+      unsigned long long parsed = ::strtoull(env, &end, 10);
+      if (end != env && *end == '\0' && parsed >= (256u << 10) && parsed <= (1ull << 30)) {
+        v = static_cast<size_t>(parsed);
+      }
+    }
+    return v;
+  }();
+  return limit;
+}
+
+ChannelEndpoint::ChannelEndpoint(mx_koid_t koid, mx_koid_t peer_koid, UniqueFd sock)
+    : Object(koid), peer_koid_(peer_koid), sock_(std::move(sock)) {}
+
+ChannelEndpoint::~ChannelEndpoint() = default;
+
+mx_status_t ChannelEndpoint::CreatePair(std::shared_ptr<ChannelEndpoint>* a,
+                                        std::shared_ptr<ChannelEndpoint>* b) {
+  UniqueFd s0, s1;
+  mx_status_t st = CreateSeqpacketPair(&s0, &s1);
+  if (st != MX_OK) return st == MX_ERR_NO_MEMORY ? st : MX_ERR_NO_RESOURCES;
+  mx_koid_t k0 = AllocateKoid();
+  mx_koid_t k1 = AllocateKoid();
+  *a = std::make_shared<ChannelEndpoint>(k0, k1, std::move(s0));
+  *b = std::make_shared<ChannelEndpoint>(k1, k0, std::move(s1));
+  return MX_OK;
+}
+
+mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpoint>* out) {
+  EndpointState state;
+  if (raw.type != MX_OBJ_TYPE_CHANNEL || raw.extra.size() != sizeof(state)) return MX_ERR_IO;
+  std::memcpy(&state, raw.extra.data(), sizeof(state));
+  if ((state.flags & ~(kHasSendRing | kHasRecvRing | kHasQueue)) != 0) return MX_ERR_IO;
+  if ((state.user_signals & ~MX_USER_SIGNAL_ALL) != 0) return MX_ERR_IO;
+  size_t fixed = 1 + ((state.flags & kHasSendRing) ? 1 : 0) + ((state.flags & kHasRecvRing) ? 1 : 0) +
+                 ((state.flags & kHasQueue) ? 1 : 0);
+  if (raw.fds.size() != fixed + state.queue_fds) return MX_ERR_IO;
+  if (!(state.flags & kHasQueue) && (state.queue_count != 0 || state.queue_fds != 0)) {
+    return MX_ERR_IO;
+  }
+  size_t next = 0;
+  if (!IsSocket(raw.fds[0].get())) return MX_ERR_IO;
+  auto ep = std::make_shared<ChannelEndpoint>(raw.koid, raw.related_koid, std::move(raw.fds[next++]));
+  ep->send_seq_ = state.send_seq;
+  ep->recv_seq_ = state.recv_seq;
+  ep->user_signals_ = state.user_signals;
+  if (state.flags & kHasSendRing) {
+    mx_status_t st = SpillRing::Attach(std::move(raw.fds[next++]), &ep->send_ring_);
+    if (st != MX_OK) return st;
+  }
+  if (state.flags & kHasRecvRing) {
+    mx_status_t st = SpillRing::Attach(std::move(raw.fds[next++]), &ep->recv_ring_);
+    if (st != MX_OK) return st;
+  }
+  if (state.flags & kHasQueue) {
+    UniqueFd blob = std::move(raw.fds[next++]);
+    struct stat st;
+    if (::fstat(blob.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        static_cast<uint64_t>(st.st_size) != state.queue_bytes ||
+        state.queue_bytes > kMaxQueueBlobBytes) {
+      return MX_ERR_IO;
+    }
+    std::vector<uint8_t> bytes(state.queue_bytes);
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::pread(blob.get(), bytes.data() + done, bytes.size() - done,
+                          static_cast<off_t>(done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return MX_ERR_IO;
+      done += static_cast<size_t>(n);
+    }
+    std::vector<UniqueFd> nested;
+    for (size_t i = next; i < raw.fds.size(); ++i) nested.push_back(std::move(raw.fds[i]));
+    size_t fd_index = 0;
+    std::vector<Message> messages;
+    mx_status_t dst = DecodeQueue(bytes.data(), bytes.size(), state.queue_count, &nested,
+                                  &fd_index, &messages);
+    if (dst != MX_OK || fd_index != nested.size()) return MX_ERR_IO;
+    for (Message& m : messages) {
+      ep->queue_bytes_ += MessageBytes(m);
+      ep->queue_.push_back(std::move(m));
+    }
+  }
+  *out = std::move(ep);
+  return MX_OK;
+}
+
+// ---- Pumping ------------------------------------------------------------------------------
+
+void ChannelEndpoint::BreakLocked(const char* why) {
+  DebugLog("channel %llu: peer broke the protocol (%s); treating it as closed",
+           static_cast<unsigned long long>(koid()), why);
+  // A malformed frame: the peer is not speaking our protocol. Stop listening to it, let it
+  // see us go away, and report PEER_CLOSED. Already-queued messages stay readable.
+  if (sock_) ::shutdown(sock_.get(), SHUT_RDWR);
+  eof_ = true;
+  stash_.reset();
+  PeerClosedLocked();
+}
+
+void ChannelEndpoint::PeerClosedLocked() {
+  if (peer_closed_) return;
+  peer_closed_ = true;
+  CancelCallersLocked(MX_ERR_PEER_CLOSED);
+  NotifySignalsSet(MX_CHANNEL_PEER_CLOSED);
+}
+
+void ChannelEndpoint::CancelCallersLocked(mx_status_t status) {
+  for (CallWaiter* w : callers_) {
+    w->done = true;
+    w->status = status;
+    w->waker->Kick();
+  }
+  callers_.clear();
+}
+
+void ChannelEndpoint::DeliverLocked(Message message) {
+  if (!callers_.empty()) {
+    uint32_t txid = message.txid();
+    for (auto it = callers_.begin(); it != callers_.end(); ++it) {
+      if ((*it)->txid == txid) {
+        CallWaiter* w = *it;
+        callers_.erase(it);
+        w->reply = std::move(message);
+        w->status = MX_OK;
+        w->done = true;
+        w->waker->Kick();
+        return;
+      }
+    }
+  }
+  queue_bytes_ += MessageBytes(message);
+  queue_.push_back(std::move(message));
+  NotifySignalsSet(MX_CHANNEL_READABLE);
+}
+
+// Delivers the stashed socket frame once every earlier message was delivered (from the ring),
+// joining it with its payload if that went to the ring. Returns false when it must wait.
+bool ChannelEndpoint::ResolveStashLocked() {
+  while (stash_) {
+    uint64_t seq;
+    uint32_t flags = 0;
+    bool have = recv_ring_.valid() && recv_ring_.Peek(&seq, &flags);
+    if (recv_ring_.broken()) {
+      BreakLocked("spill ring corrupted");
+      return false;
+    }
+    if (stash_->header.seq == recv_seq_) {
+      if (stash_->header.flags & kFlagPayloadInRing) {
+        if (!have) {
+          // The writer sends the handles first and publishes the payload right after; wait,
+          // unless it died in between.
+          if (eof_ || PeerHungUp(sock_.get())) BreakLocked("writer died between handles and payload");
+          return false;
+        }
+        if (seq != recv_seq_ || !(flags & SpillRing::kRecordHasHandles)) {
+          BreakLocked("ring record does not match its frame");
+          return false;
+        }
+        recv_ring_.Pop(&stash_->message.bytes);
+      }
+      Frame f = std::move(*stash_);
+      stash_.reset();
+      ++recv_seq_;
+      DeliverLocked(std::move(f.message));
+      return true;
+    }
+    // Ring records with lower sequence numbers come first.
+    if (!have || seq != recv_seq_ || (flags & SpillRing::kRecordHasHandles)) {
+      BreakLocked("sequence gap");
+      return false;
+    }
+    Message m;
+    recv_ring_.Pop(&m.bytes);
+    ++recv_seq_;
+    DeliverLocked(std::move(m));
+  }
+  return true;
+}
+
+// Reads what is available next, in sequence order. Returns false when nothing more can be
+// read right now (socket empty, end of stream, waiting for the writer, or broken).
+bool ChannelEndpoint::PumpOneFrameLocked() {
+  if (gone_ || frozen_) return false;
+  if (stash_) return ResolveStashLocked();
+  if (recv_ring_.valid()) {
+    uint64_t seq;
+    uint32_t flags;
+    if (recv_ring_.Peek(&seq, &flags)) {
+      if (seq == recv_seq_ && !(flags & SpillRing::kRecordHasHandles)) {
+        Message m;
+        recv_ring_.Pop(&m.bytes);
+        ++recv_seq_;
+        DeliverLocked(std::move(m));
+        return true;
+      }
+      if (seq < recv_seq_) {
+        BreakLocked("ring sequence went backwards");
+        return false;
+      }
+      // A record whose handles are on the socket, or a later one: read the socket.
+    } else if (recv_ring_.broken()) {
+      BreakLocked("spill ring corrupted");
+      return false;
+    }
+  }
+  if (eof_) return false;
+  std::vector<uint8_t>& buffer = ReceiveBuffer();
+  ReceivedDatagram got;
+  mx_status_t st = ReceiveDatagram(sock_.get(), buffer.data(), buffer.size(), &got);
+  if (st == MX_ERR_SHOULD_WAIT) return false;
+  if (st != MX_OK) {
+    eof_ = true;
+    PeerClosedLocked();
+    // Records the peer put in the ring before it went away are still to be read.
+    return recv_ring_.valid();
+  }
+  if (got.truncated || got.bad_control) {
+    BreakLocked("truncated datagram or foreign control data");
+    return false;
+  }
+  Frame frame;
+  if (DecodeFrame(buffer.data(), got.size, std::move(got.fds), &frame) != MX_OK) {
+    BreakLocked("malformed frame");
+    return false;
+  }
+  switch (frame.header.kind) {
+    case kFrameData:
+      if (frame.header.seq == recv_seq_ && !(frame.header.flags & kFlagPayloadInRing)) {
+        ++recv_seq_;
+        DeliverLocked(std::move(frame.message));
+        return true;
+      }
+      if (frame.header.seq >= recv_seq_ && recv_ring_.valid()) {
+        stash_ = std::move(frame);
+        return ResolveStashLocked();
+      }
+      BreakLocked("data frame out of sequence");
+      return false;
+    case kFrameSignal: {
+      uint32_t masks[2];
+      std::memcpy(masks, frame.message.bytes.data(), sizeof(masks));
+      if (((masks[0] | masks[1]) & ~MX_USER_SIGNAL_ALL) != 0) {
+        BreakLocked("signal frame touches non-user bits");
+        return false;
+      }
+      mx_signals_t before = user_signals_;
+      user_signals_ = (user_signals_ & ~masks[0]) | masks[1];
+      if (user_signals_ != before) NotifySignalsSet(user_signals_ & ~before);
+      return true;
+    }
+    case kFrameRing: {
+      if (recv_ring_.valid()) {
+        BreakLocked("second ring announcement");
+        return false;
+      }
+      UniqueFd fd = std::move(frame.message.handles[0].fds[0]);
+      if (SpillRing::Attach(std::move(fd), &recv_ring_) != MX_OK) {
+        BreakLocked("invalid ring");
+        return false;
+      }
+      return true;
+    }
+    case kFrameKick:
+      return true;
+    default:
+      BreakLocked("unknown frame kind");
+      return false;
+  }
+}
+
+void ChannelEndpoint::PumpLocked(bool all, size_t queue_limit) {
+  size_t start = queue_.size();
+  while (queue_bytes_ < queue_limit) {
+    if (!PumpOneFrameLocked()) break;
+    if (!all && queue_.size() > start) break;
+  }
+}
+
+// ---- Signals and waiting -----------------------------------------------------------------
+
+bool ChannelEndpoint::WritableLocked() {
+  if (peer_closed_ || gone_) return false;
+  if (write_blocked_ && sock_ && CanSend(sock_.get())) write_blocked_ = false;
+  return !write_blocked_;
+}
+
+mx_signals_t ChannelEndpoint::Signals() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!gone_) {
+    size_t limit = BufferLimit();
+    PumpLocked(true, limit);
+    if (!peer_closed_ && queue_bytes_ >= limit && sock_ && PeerHungUp(sock_.get())) {
+      PeerClosedLocked();
+    }
+  }
+  mx_signals_t s = user_signals_;
+  if (!queue_.empty()) s |= MX_CHANNEL_READABLE;
+  if (peer_closed_) s |= MX_CHANNEL_PEER_CLOSED;
+  if (WritableLocked()) s |= MX_CHANNEL_WRITABLE;
+  return s;
+}
+
+void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gone_ || !sock_) return;
+  uint32_t events = EPOLLRDHUP;
+  if (!eof_ && queue_bytes_ < BufferLimit()) events |= EPOLLIN;
+  if (write_blocked_ && (waitfor & MX_CHANNEL_WRITABLE)) events |= EPOLLOUT;
+  out->push_back({sock_.get(), events, false});
+}
+
+mx_status_t ChannelEndpoint::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
+  if (((clear_mask | set_mask) & ~MX_USER_SIGNAL_ALL) != 0) return MX_ERR_INVALID_ARGS;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gone_) return MX_ERR_BAD_HANDLE;
+  user_signals_ = (user_signals_ & ~clear_mask) | set_mask;
+  NotifySignalsSet(set_mask);
+  return MX_OK;
+}
+
+mx_status_t ChannelEndpoint::UserSignalPeer(uint32_t clear_mask, uint32_t set_mask) {
+  if (((clear_mask | set_mask) & ~MX_USER_SIGNAL_ALL) != 0) return MX_ERR_INVALID_ARGS;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gone_) return MX_ERR_BAD_HANDLE;
+  if (peer_closed_) return MX_ERR_PEER_CLOSED;
+  uint32_t masks[2] = {clear_mask, set_mask};
+  return SendControlLocked(kFrameSignal, masks, sizeof(masks), -1);
+}
+
+// ---- Sending ---------------------------------------------------------------------------------
+
+mx_status_t ChannelEndpoint::SendBytesLocked(const std::vector<uint8_t>& bytes,
+                                             const std::vector<int>& fds, bool raise) {
+  struct iovec iov = {const_cast<uint8_t*>(bytes.data()), bytes.size()};
+  mx_status_t st = SendDatagram(sock_.get(), &iov, 1, fds.data(), fds.size());
+  if (st == MX_ERR_SHOULD_WAIT && raise) {
+    // Small frames that must not wait for the reader (control frames, the handles of a message
+    // whose payload went to the ring): grow the send buffer for this one frame, up to what the
+    // kernel allows an unprivileged process, then shrink it back.
+    int saved = GetSendBuffer(sock_.get());
+    SetSendBuffer(sock_.get(), 64 << 20);
+    st = SendDatagram(sock_.get(), &iov, 1, fds.data(), fds.size());
+    SetSendBuffer(sock_.get(), saved / 2);
+  }
+  if (st == MX_ERR_PEER_CLOSED) PeerClosedLocked();
+  return st;
+}
+
+mx_status_t ChannelEndpoint::SendFrameLocked(const FrameHeader& header, const uint8_t* payload,
+                                             size_t num_payload,
+                                             const std::vector<RawHandle>& handles, bool raise) {
+  std::vector<uint8_t> bytes;
+  std::vector<int> fds;
+  UniqueFd overflow;
+  mx_status_t st = EncodeFrame(header, payload, num_payload, handles, &bytes, &fds, &overflow);
+  if (st != MX_OK) return st;
+  return SendBytesLocked(bytes, fds, raise);
+}
+
+mx_status_t ChannelEndpoint::SendControlLocked(uint8_t kind, const void* payload, uint32_t len,
+                                               int fd) {
+  FrameHeader h = {};
+  h.magic = kFrameMagic;
+  h.kind = kind;
+  h.num_bytes = len;
+  h.num_fds = fd >= 0 ? 1 : 0;
+  std::vector<uint8_t> bytes(sizeof(FrameHeader) + len);
+  std::memcpy(bytes.data(), &h, sizeof(h));
+  if (len > 0) std::memcpy(bytes.data() + sizeof(h), payload, len);
+  std::vector<int> fds;
+  if (fd >= 0) fds.push_back(fd);
+  return SendBytesLocked(bytes, fds, true);
+}
+
+void ChannelEndpoint::KickLocked() {
+  // Wakes a reader that drained the socket before a ring record was published. If the socket
+  // is full, the reader has frames to read and looks at the ring after them.
+  FrameHeader kick = {};
+  kick.magic = kFrameMagic;
+  kick.kind = kFrameKick;
+  struct iovec iov = {&kick, sizeof(kick)};
+  SendDatagram(sock_.get(), &iov, 1, nullptr, 0);
+}
+
+mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
+  if (!send_ring_.valid()) {
+    size_t limit = BufferLimit();
+    SpillRing ring;
+    mx_status_t st = SpillRing::Create(2 * limit + 2 * (MX_CHANNEL_MAX_MSG_BYTES + 64), limit,
+                                       &ring);
+    if (st != MX_OK) return MX_ERR_SHOULD_WAIT;
+    uint32_t info[2] = {0, 0};
+    st = SendControlLocked(kFrameRing, info, sizeof(info), ring.fd());
+    if (st != MX_OK) return st == MX_ERR_PEER_CLOSED ? st : MX_ERR_SHOULD_WAIT;
+    send_ring_ = std::move(ring);
+  }
+  if (send_ring_.broken()) return MX_ERR_PEER_CLOSED;
+  const uint32_t len = static_cast<uint32_t>(message.bytes.size());
+  uint32_t flags = 0;
+  if (!message.handles.empty()) {
+    // The payload goes to the ring, the handles (their fds must) on the socket in a small
+    // frame with the same sequence number; the reader joins them.
+    if (!send_ring_.HasRoom(len)) return send_ring_.broken() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+    FrameHeader h = {};
+    h.kind = kFrameData;
+    h.flags = kFlagPayloadInRing;
+    h.seq = send_seq_;
+    mx_status_t st = SendFrameLocked(h, nullptr, 0, message.handles, true);
+    if (st != MX_OK) return st;
+    flags = SpillRing::kRecordHasHandles;
+  }
+  if (!send_ring_.TryWrite(send_seq_, message.bytes.data(), len, flags)) {
+    return send_ring_.broken() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+  }
+  ++send_seq_;
+  KickLocked();
+  return MX_OK;
+}
+
+mx_status_t ChannelEndpoint::Write(const Message& message) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
+  FrameHeader h = {};
+  h.kind = kFrameData;
+  h.seq = send_seq_;
+  mx_status_t st = SendFrameLocked(h, message.bytes.data(), message.bytes.size(), message.handles,
+                                   false);
+  if (st == MX_OK) {
+    ++send_seq_;
+    return MX_OK;
+  }
+  if (st == MX_ERR_SHOULD_WAIT) {
+    st = SpillLocked(message);
+    if (st == MX_ERR_SHOULD_WAIT) write_blocked_ = true;
+  }
+  return st;
+}
+
+// ---- Reading ---------------------------------------------------------------------------------
+
+mx_status_t ChannelEndpoint::FrontLocked(Message** front) {
+  if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
+  if (queue_.empty()) PumpLocked(false, SIZE_MAX);
+  if (queue_.empty()) return peer_closed_ ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+  *front = &queue_.front();
+  return MX_OK;
+}
+
+Message ChannelEndpoint::PopFrontLocked() {
+  Message m = std::move(queue_.front());
+  queue_.pop_front();
+  queue_bytes_ -= MessageBytes(m);
+  return m;
+}
+
+// ---- Call ------------------------------------------------------------------------------------
+
+mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waiter) {
+  ThreadWaker* waker = ThreadWaker::Current();
+  if (waker == nullptr) return MX_ERR_NO_RESOURCES;
+  waker->Drain();
+  waiter->txid = request.txid();
+  waiter->waker = waker;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
+    // 1. Everything that arrived before the request is sent belongs to the general queue.
+    PumpLocked(true, SIZE_MAX);
+    if (peer_closed_) return MX_ERR_PEER_CLOSED;
+    // 2. Register before sending, so the reply cannot slip past us.
+    callers_.push_back(waiter);
+  }
+  mx_status_t st = Write(request);
+  if (st != MX_OK) {
+    std::lock_guard<std::mutex> lock(mu_);
+    callers_.remove(waiter);
+    if (waiter->done && waiter->status == MX_OK) DeliverLocked(std::move(waiter->reply));
+    waiter->done = false;
+  }
+  return st;
+}
+
+mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
+                                        mx_status_t* read_status) {
+  // 3. Wait: pump whenever the socket or our waker says something happened.
+  WaitSet set(waiter->waker);
+  for (;;) {
+    std::vector<WaitSource> sources;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!waiter->done && !gone_ && !frozen_) PumpLocked(true, SIZE_MAX);
+      if (!waiter->done && (gone_ || peer_closed_)) {
+        callers_.remove(waiter);
+        waiter->done = true;
+        waiter->status = gone_ ? MX_ERR_CANCELED : MX_ERR_PEER_CLOSED;
+      }
+      if (waiter->done) break;
+      if (MonotonicNow() >= deadline) {
+        // 4. Timed out: withdraw. A reply that comes later lands in the general queue.
+        callers_.remove(waiter);
+        return MX_ERR_TIMED_OUT;
+      }
+      if (sock_) sources.push_back({sock_.get(), EPOLLIN | EPOLLRDHUP, false});
+    }
+    set.Update(sources);
+    set.Wait(deadline);
+    waiter->waker->Drain();
+  }
+  if (waiter->status != MX_OK) {
+    *read_status = waiter->status;
+    return MX_ERR_CALL_FAILED;
+  }
+  return MX_OK;
+}
+
+// ---- Lifecycle -------------------------------------------------------------------------------
+
+mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
+  if (stash_ && !ResolveStashLocked()) {
+    // The peer broke the protocol; the endpoint still travels, reading as PEER_CLOSED.
+  }
+  EndpointState state = {};
+  state.send_seq = send_seq_;
+  state.recv_seq = recv_seq_;
+  state.user_signals = user_signals_;
+  out->type = MX_OBJ_TYPE_CHANNEL;
+  out->rights = handle.rights();
+  out->koid = koid();
+  out->related_koid = peer_koid_;
+  UniqueFd sock = Dup(sock_.get());
+  if (!sock) return MX_ERR_NO_RESOURCES;
+  out->fds.push_back(std::move(sock));
+  if (send_ring_.valid()) {
+    UniqueFd fd = Dup(send_ring_.fd());
+    if (!fd) return MX_ERR_NO_RESOURCES;
+    out->fds.push_back(std::move(fd));
+    state.flags |= kHasSendRing;
+  }
+  if (recv_ring_.valid()) {
+    UniqueFd fd = Dup(recv_ring_.fd());
+    if (!fd) return MX_ERR_NO_RESOURCES;
+    out->fds.push_back(std::move(fd));
+    state.flags |= kHasRecvRing;
+  }
+  if (!queue_.empty()) {
+    std::vector<const Message*> messages;
+    for (const Message& m : queue_) messages.push_back(&m);
+    std::vector<uint8_t> blob;
+    std::vector<int> nested;
+    EncodeQueue(messages, &blob, &nested);
+    UniqueFd memfd(::memfd_create("mx-channel-queue", MFD_CLOEXEC));
+    if (!memfd) return StatusFromErrno(errno) == MX_ERR_NO_MEMORY ? MX_ERR_NO_MEMORY
+                                                                  : MX_ERR_NO_RESOURCES;
+    size_t done = 0;
+    while (done < blob.size()) {
+      ssize_t n = ::write(memfd.get(), blob.data() + done, blob.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return MX_ERR_NO_MEMORY;
+      done += static_cast<size_t>(n);
+    }
+    out->fds.push_back(std::move(memfd));
+    for (int fd : nested) {
+      UniqueFd d = Dup(fd);
+      if (!d) return MX_ERR_NO_RESOURCES;
+      out->fds.push_back(std::move(d));
+    }
+    state.flags |= kHasQueue;
+    state.queue_count = static_cast<uint32_t>(messages.size());
+    state.queue_fds = static_cast<uint32_t>(nested.size());
+    state.queue_bytes = blob.size();
+  }
+  out->extra.resize(sizeof(state));
+  std::memcpy(out->extra.data(), &state, sizeof(state));
+  frozen_ = true;
+  return MX_OK;
+}
+
+void ChannelEndpoint::AbortTransfer(const Handle&) {
+  std::lock_guard<std::mutex> lock(mu_);
+  frozen_ = false;
+}
+
+void ChannelEndpoint::CommitTransferOut(const Handle&) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // The endpoint now lives in the message (or the child): drop our copies without telling the
+  // peer anything — its socket is still open, in flight.
+  gone_ = true;
+  frozen_ = false;
+  CancelCallersLocked(MX_ERR_CANCELED);
+  queue_.clear();
+  queue_bytes_ = 0;
+  stash_.reset();
+  sock_.reset();
+  send_ring_ = SpillRing();
+  recv_ring_ = SpillRing();
+}
+
+void ChannelEndpoint::OnLastHandleClosed() {
+  std::lock_guard<std::mutex> lock(mu_);
+  gone_ = true;
+  CancelCallersLocked(MX_ERR_CANCELED);
+  // Closing the socket is what tells the peer (PEER_CLOSED), and dropping the queue closes the
+  // handles inside unread messages, which cascades to their own peers.
+  sock_.reset();
+  queue_.clear();
+  queue_bytes_ = 0;
+  stash_.reset();
+  send_ring_ = SpillRing();
+  recv_ring_ = SpillRing();
+}
+
+}  // namespace mx::internal

@@ -1,0 +1,128 @@
+// ChannelEndpoint: one end of a channel, backed by one end of an AF_UNIX SOCK_SEQPACKET pair.
+//
+// Data path (see docs/design.md):
+//   write  → one datagram per message on the socket (header, payload, handle descriptors, fds);
+//            when the socket is full, handle-free messages go to a shared-memory SpillRing.
+//            Each data message carries a per-direction sequence number.
+//   read   ← messages are "pumped" from the socket and the ring, in sequence order, into a local
+//            queue; reads pop from it. In-band control frames (user signals set by the peer, the
+//            ring announcement, wake-up kicks) are applied as they are pumped.
+//   call   → registers a call waiter *after* pumping everything already queued, then sends; every
+//            message pumped afterwards is offered to the waiters in registration order.
+//
+// Moving an endpoint (written into a channel, or spawned): its socket moves as an fd, its local
+// queue is serialized into a memfd that travels with it, and its sequence numbers, user signals
+// and rings travel in its descriptor; the next owner starts with that queue, so no message is
+// lost or reordered however many hops it makes.
+//
+// The peer is another process we do not trust: every frame is validated (transport/wire.h);
+// a malformed one breaks the channel, which then reads as PEER_CLOSED, and its fds are closed.
+//
+// Thread-safety: one mutex (mu_) guards all state; it is never held while blocking.
+#pragma once
+
+#include <deque>
+#include <list>
+#include <memory>
+#include <optional>
+
+#include "object/object.h"
+#include "transport/spill_ring.h"
+#include "transport/wire.h"
+
+namespace mx::internal {
+
+// Per-thread state of one mx_channel_call in progress.
+struct CallWaiter {
+  uint32_t txid = 0;
+  ThreadWaker* waker = nullptr;
+  bool done = false;
+  mx_status_t status = MX_OK;  // MX_OK: |reply| holds the reply; else the read_status
+  Message reply;
+};
+
+class ChannelEndpoint final : public Object {
+ public:
+  // Bytes of payload buffered per direction before writes return SHOULD_WAIT. Default 4 MiB;
+  // the environment variable MX_CHANNEL_BUFFER_BYTES (read once) may raise or lower it
+  // (minimum 256 KiB).
+  static size_t BufferLimit();
+
+  static mx_status_t CreatePair(std::shared_ptr<ChannelEndpoint>* a,
+                                std::shared_ptr<ChannelEndpoint>* b);
+  // Rebuilds an endpoint that arrived from another process (or this one). MX_ERR_IO if |raw|
+  // does not describe a valid endpoint; its fds are then closed.
+  static mx_status_t FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpoint>* out);
+
+  ChannelEndpoint(mx_koid_t koid, mx_koid_t peer_koid, UniqueFd sock);
+  ~ChannelEndpoint() override;
+
+  uint32_t type() const override { return MX_OBJ_TYPE_CHANNEL; }
+  mx_koid_t related_koid() const override { return peer_koid_; }
+  bool IsLastHandle(const Handle&) const override { return true; }
+  mx_signals_t Signals() override;
+  void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;
+  mx_status_t UserSignal(uint32_t clear_mask, uint32_t set_mask) override;
+  mx_status_t UserSignalPeer(uint32_t clear_mask, uint32_t set_mask) override;
+  mx_status_t PrepareTransfer(const Handle& handle, RawHandle* out) override;
+  void CommitTransferOut(const Handle& handle) override;
+  void AbortTransfer(const Handle& handle) override;
+  void OnLastHandleClosed() override;
+
+  // Sends |message| (its RawHandles were prepared by the caller). MX_OK, SHOULD_WAIT (buffers
+  // full), PEER_CLOSED, NO_RESOURCES, NO_MEMORY, BAD_HANDLE (the endpoint left this process).
+  mx_status_t Write(const Message& message);
+
+  // Looks at the front message. MX_OK: |*front| points at it until PopFront/unlock;
+  // SHOULD_WAIT / PEER_CLOSED / BAD_HANDLE otherwise. Caller holds the lock (see ReadLock).
+  std::unique_lock<std::mutex> Lock() { return std::unique_lock<std::mutex>(mu_); }
+  mx_status_t FrontLocked(Message** front);
+  Message PopFrontLocked();
+
+  // mx_channel_call, write phase: pumps what already arrived into the general queue,
+  // registers |waiter| for the request's txid, then sends. On failure nothing was sent and the
+  // waiter is not registered. |waiter| must outlive FinishCall.
+  mx_status_t BeginCall(const Message& request, CallWaiter* waiter);
+  // Wait phase: MX_OK (|waiter->reply| holds the reply), MX_ERR_TIMED_OUT (a later reply goes
+  // to the general queue), or MX_ERR_CALL_FAILED with |*read_status| PEER_CLOSED / CANCELED.
+  mx_status_t FinishCall(CallWaiter* waiter, mx_time_t deadline, mx_status_t* read_status);
+
+ private:
+  // Pumping (all with mu_ held).
+  void PumpLocked(bool all, size_t queue_limit);
+  bool PumpOneFrameLocked();  // false: nothing more to read now
+  void DeliverLocked(Message message);
+  void BreakLocked(const char* why);         // protocol violation: behave as if the peer closed
+  void PeerClosedLocked();
+  void CancelCallersLocked(mx_status_t status);
+  mx_status_t SendBytesLocked(const std::vector<uint8_t>& bytes, const std::vector<int>& fds,
+                              bool raise);
+  mx_status_t SendFrameLocked(const FrameHeader& header, const uint8_t* payload,
+                              size_t num_payload, const std::vector<RawHandle>& handles,
+                              bool raise);
+  mx_status_t SendControlLocked(uint8_t kind, const void* payload, uint32_t len, int fd);
+  void KickLocked();
+  mx_status_t SpillLocked(const Message& message);
+  bool ResolveStashLocked();
+  bool WritableLocked();
+
+  const mx_koid_t peer_koid_;
+  std::mutex mu_;
+  UniqueFd sock_;
+  bool gone_ = false;         // closed or moved away: every operation fails
+  bool frozen_ = false;       // a transfer is being prepared: no pumping
+  bool eof_ = false;          // the socket reached end of stream
+  bool peer_closed_ = false;  // PEER_CLOSED asserted
+  bool write_blocked_ = false;
+  mx_signals_t user_signals_ = 0;
+  uint64_t send_seq_ = 0;
+  uint64_t recv_seq_ = 0;
+  std::deque<Message> queue_;
+  size_t queue_bytes_ = 0;
+  std::optional<Frame> stash_;  // a socket frame that arrived ahead of ring records
+  std::list<CallWaiter*> callers_;
+  SpillRing send_ring_;
+  SpillRing recv_ring_;
+};
+
+}  // namespace mx::internal

@@ -1,0 +1,42 @@
+#include "object/fd_object.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <magenta/fd.h>
+
+namespace mx::internal {
+
+uint32_t FdObject::type() const { return MX_OBJ_TYPE_FD; }
+
+mx_status_t FdObject::FromRaw(RawHandle raw, std::shared_ptr<FdObject>* out) {
+  if (raw.type != MX_OBJ_TYPE_FD || raw.fds.size() != 1 || !raw.extra.empty()) return MX_ERR_IO;
+  *out = std::make_shared<FdObject>(std::move(raw.fds[0]), raw.koid);
+  return MX_OK;
+}
+
+mx_status_t FdObject::PrepareTransfer(const Handle& handle, RawHandle* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!fd_) return MX_ERR_BAD_HANDLE;
+  UniqueFd dup(::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
+  if (!dup) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
+  out->type = MX_OBJ_TYPE_FD;
+  out->rights = handle.rights();
+  out->koid = koid();
+  out->fds.push_back(std::move(dup));
+  return MX_OK;
+}
+
+mx_status_t FdObject::TakeFd(bool sole, int* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!fd_) return MX_ERR_BAD_HANDLE;
+  if (sole) {
+    *out = fd_.release();
+    return MX_OK;
+  }
+  int dup = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
+  *out = dup;
+  return MX_OK;
+}
+
+}  // namespace mx::internal

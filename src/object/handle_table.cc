@@ -1,0 +1,143 @@
+#include "object/handle_table.h"
+
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace mx::internal {
+namespace {
+
+HandleTable* g_table = nullptr;
+std::once_flag g_table_once;
+
+uint32_t RandomMixer() {
+  uint32_t r = 0;
+  if (::getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
+    struct timespec ts;
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    r = static_cast<uint32_t>(ts.tv_nsec) ^ static_cast<uint32_t>(::getpid() << 16);
+  }
+  // Low two bits and bit 31 clear: values stay odd and positive.
+  return r & 0x7ffffffcu;
+}
+
+}  // namespace
+
+HandleTable& HandleTable::Get() {
+  std::call_once(g_table_once, [] { g_table = new HandleTable(); });
+  return *g_table;
+}
+
+HandleTable::HandleTable() : mixer_(RandomMixer()) {}
+
+mx_handle_t HandleTable::Encode(uint32_t index, uint16_t generation) const {
+  uint32_t base = (static_cast<uint32_t>(generation & kGenerationMask) << kIndexBits) | index;
+  return static_cast<mx_handle_t>(mixer_ ^ ((base << 1) | 1u));
+}
+
+int64_t HandleTable::DecodeLocked(mx_handle_t value) const {
+  if (value <= 0) return -1;
+  uint32_t v = static_cast<uint32_t>(value) ^ mixer_;
+  if ((v & 1u) == 0) return -1;
+  uint32_t base = v >> 1;
+  uint32_t index = base & (kMaxHandles - 1);
+  uint32_t generation = (base >> kIndexBits) & kGenerationMask;
+  if ((base >> kIndexBits) > kGenerationMask) return -1;
+  if (index >= slots_.size()) return -1;
+  const Slot& slot = slots_[index];
+  if (slot.state == kFree || slot.generation != generation) return -1;
+  return index;
+}
+
+HandleTable::Slot* HandleTable::LiveSlotLocked(mx_handle_t value) {
+  int64_t index = DecodeLocked(value);
+  if (index < 0) return nullptr;
+  Slot* slot = &slots_[static_cast<size_t>(index)];
+  return slot->state == kLive ? slot : nullptr;
+}
+
+mx_handle_t HandleTable::Add(std::shared_ptr<Handle> handle) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint32_t index;
+  // Reuse a freed slot only once enough have accumulated, so a just-closed value stays invalid
+  // for a while even before its generation changes.
+  if (free_.size() - free_head_ > 64) {
+    index = free_[free_head_++];
+    if (free_head_ > 4096 && free_head_ * 2 > free_.size()) {
+      free_.erase(free_.begin(), free_.begin() + static_cast<ptrdiff_t>(free_head_));
+      free_head_ = 0;
+    }
+  } else {
+    if (slots_.size() >= kMaxHandles) {
+      if (free_head_ == free_.size()) return MX_HANDLE_INVALID;
+      index = free_[free_head_++];
+    } else {
+      index = static_cast<uint32_t>(slots_.size());
+      slots_.emplace_back();
+      slots_.back().generation = 1;
+    }
+  }
+  Slot& slot = slots_[index];
+  slot.handle = std::move(handle);
+  slot.state = kLive;
+  return Encode(index, slot.generation);
+}
+
+mx_status_t HandleTable::Lookup(mx_handle_t value, mx_rights_t rights, uint32_t type,
+                                std::shared_ptr<Handle>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot* slot = LiveSlotLocked(value);
+  if (slot == nullptr) return MX_ERR_BAD_HANDLE;
+  if (!slot->handle->HasRights(rights)) return MX_ERR_ACCESS_DENIED;
+  if (type != 0 && slot->handle->object()->type() != type) return MX_ERR_WRONG_TYPE;
+  *out = slot->handle;
+  return MX_OK;
+}
+
+mx_status_t HandleTable::Remove(mx_handle_t value, std::shared_ptr<Handle>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot* slot = LiveSlotLocked(value);
+  if (slot == nullptr) return MX_ERR_BAD_HANDLE;
+  *out = std::move(slot->handle);
+  slot->handle.reset();
+  slot->state = kFree;
+  slot->generation = static_cast<uint16_t>((slot->generation + 1) & kGenerationMask);
+  free_.push_back(static_cast<uint32_t>(slot - slots_.data()));
+  return MX_OK;
+}
+
+void HandleTable::CommitTransfer(const mx_handle_t* values, size_t count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < count; ++i) {
+    int64_t index = DecodeLocked(values[i]);
+    if (index < 0) continue;
+    Slot& slot = slots_[static_cast<size_t>(index)];
+    slot.handle.reset();
+    slot.state = kFree;
+    slot.generation = static_cast<uint16_t>((slot.generation + 1) & kGenerationMask);
+    free_.push_back(static_cast<uint32_t>(index));
+  }
+}
+
+void HandleTable::AbortTransfer(const mx_handle_t* values, size_t count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < count; ++i) {
+    int64_t index = DecodeLocked(values[i]);
+    if (index >= 0) slots_[static_cast<size_t>(index)].state = kLive;
+  }
+}
+
+void HandleTable::LockForFork() { mu_.lock(); }
+void HandleTable::UnlockForFork() { mu_.unlock(); }
+
+void HandleTable::ResetInChild() {
+  // The parent's table (and every object in it) is abandoned, not destroyed: other threads of
+  // the parent may have held locks inside those objects at the moment of fork. The fds were
+  // closed by FdRegistryCloseAllInChild. The old table stays reachable, so leak checkers stay
+  // quiet.
+  static std::vector<HandleTable*>* graveyard = new std::vector<HandleTable*>();
+  if (g_table != nullptr) graveyard->push_back(g_table);
+  g_table = new HandleTable();
+}
+
+}  // namespace mx::internal

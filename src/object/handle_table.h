@@ -1,0 +1,108 @@
+// HandleTable: this process's handle values and the Handles they name.
+//
+// Values follow Magenta: odd, positive, never 0, scrambled by a per-process random mixer, and
+// carrying a 12-bit generation so that a stale or forged value is MX_ERR_BAD_HANDLE.
+// Up to 2^18 handles at once.
+//
+// Lookups follow Magenta's order: valid (BAD_HANDLE) → rights (ACCESS_DENIED) → type
+// (WRONG_TYPE). Transfers take handles out in two phases so that a failed write puts every
+// handle back under the same value ("the caller keeps every handle, unchanged").
+//
+// Thread-safety: everything is guarded by one mutex, never held while calling into objects.
+#pragma once
+
+#include <magenta/types.h>
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "object/object.h"
+
+namespace mx::internal {
+
+class HandleTable {
+ public:
+  // The process's table (replaced by an empty one in a forked child).
+  static HandleTable& Get();
+
+  // Adds |handle|; returns its value, or MX_HANDLE_INVALID when the table is full.
+  mx_handle_t Add(std::shared_ptr<Handle> handle);
+
+  // Looks |value| up: BAD_HANDLE → ACCESS_DENIED (|rights| missing) → WRONG_TYPE (|type| != 0
+  // and different).
+  mx_status_t Lookup(mx_handle_t value, mx_rights_t rights, uint32_t type,
+                     std::shared_ptr<Handle>* out);
+
+  // Removes |value| from the table (close/replace); BAD_HANDLE if absent.
+  mx_status_t Remove(mx_handle_t value, std::shared_ptr<Handle>* out);
+
+  // Phase 1 of a transfer: in array order, each value must be live (BAD_HANDLE), pass
+  // |check| (its error is returned), and appear once (INVALID_ARGS). On success every handle
+  // is "in transit": lookups fail, values are not reused. On failure nothing changed.
+  template <typename Check>
+  mx_status_t BeginTransfer(const mx_handle_t* values, size_t count, Check check,
+                            std::vector<std::shared_ptr<Handle>>* out);
+  // Phase 2: the transfer happened; the values are freed.
+  void CommitTransfer(const mx_handle_t* values, size_t count);
+  // Phase 2': the transfer failed; every handle is live again under its old value.
+  void AbortTransfer(const mx_handle_t* values, size_t count);
+
+  // Replaces |value|'s handle with |replacement| in place of the old value's slot release:
+  // used by mx_handle_replace after the new handle was made.
+  // Fork support (see api/fork.cc).
+  void LockForFork();
+  void UnlockForFork();
+  static void ResetInChild();
+
+ private:
+  struct Slot {
+    std::shared_ptr<Handle> handle;
+    uint16_t generation = 0;
+    uint8_t state = 0;  // kFree, kLive, kTransit
+  };
+  static constexpr uint8_t kFree = 0, kLive = 1, kTransit = 2;
+  static constexpr uint32_t kIndexBits = 18;
+  static constexpr uint32_t kMaxHandles = 1u << kIndexBits;
+  static constexpr uint32_t kGenerationMask = 0xfff;
+
+  HandleTable();
+  mx_handle_t Encode(uint32_t index, uint16_t generation) const;
+  // Returns the slot index for a live-or-transit value, or -1.
+  int64_t DecodeLocked(mx_handle_t value) const;
+  Slot* LiveSlotLocked(mx_handle_t value);
+
+  std::mutex mu_;
+  uint32_t mixer_;
+  std::vector<Slot> slots_;
+  std::vector<uint32_t> free_;  // indices, reused FIFO-ish to delay generation wrap
+  size_t free_head_ = 0;
+};
+
+template <typename Check>
+mx_status_t HandleTable::BeginTransfer(const mx_handle_t* values, size_t count, Check check,
+                                       std::vector<std::shared_ptr<Handle>>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  out->clear();
+  // Validation pass, in array order (Magenta: BAD_HANDLE / NOT_SUPPORTED / ACCESS_DENIED).
+  for (size_t i = 0; i < count; ++i) {
+    Slot* slot = LiveSlotLocked(values[i]);
+    if (slot == nullptr) return MX_ERR_BAD_HANDLE;
+    mx_status_t st = check(*slot->handle);
+    if (st != MX_OK) return st;
+  }
+  // Removal pass: a value seen twice is INVALID_ARGS, with everything put back.
+  for (size_t i = 0; i < count; ++i) {
+    Slot* slot = LiveSlotLocked(values[i]);
+    if (slot == nullptr) {
+      for (size_t j = 0; j < i; ++j) slots_[static_cast<size_t>(DecodeLocked(values[j]))].state = kLive;
+      out->clear();
+      return MX_ERR_INVALID_ARGS;
+    }
+    slot->state = kTransit;
+    out->push_back(slot->handle);
+  }
+  return MX_OK;
+}
+
+}  // namespace mx::internal

@@ -1,0 +1,94 @@
+#include "object/object.h"
+
+#include <algorithm>
+
+namespace mx::internal {
+
+mx_status_t Object::UserSignal(uint32_t, uint32_t) { return MX_ERR_NOT_SUPPORTED; }
+mx_status_t Object::UserSignalPeer(uint32_t, uint32_t) { return MX_ERR_NOT_SUPPORTED; }
+
+bool Object::IsLastHandle(const Handle&) const { return local_handle_count() == 1; }
+
+mx_status_t Object::PrepareNewHandle(const Handle& from, mx_rights_t rights,
+                                     std::unique_ptr<Handle>* out) {
+  *out = std::make_unique<Handle>(from.object(), rights);
+  return MX_OK;
+}
+
+void Object::AddObserver(Observer* o) {
+  std::lock_guard<std::mutex> lock(observers_mu_);
+  observers_.push_back(o);
+}
+
+void Object::RemoveObserver(Observer* o) {
+  std::lock_guard<std::mutex> lock(observers_mu_);
+  auto it = std::find(observers_.begin(), observers_.end(), o);
+  if (it != observers_.end()) observers_.erase(it);
+}
+
+void Object::NotifySignalsSet(mx_signals_t bits) {
+  std::lock_guard<std::mutex> lock(observers_mu_);
+  for (Observer* o : observers_) {
+    o->seen.fetch_or(bits, std::memory_order_acq_rel);
+    o->waker->Kick();
+  }
+}
+
+Handle::Handle(std::shared_ptr<Object> object, mx_rights_t rights)
+    : object_(std::move(object)), rights_(rights) {
+  object_->handle_count_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+Handle::~Handle() {
+  // A handle that never left the table explicitly (e.g. dropped during a failed create).
+  if (!gone_.load(std::memory_order_acquire)) Close();
+}
+
+void Handle::Leave() {
+  gone_.store(true, std::memory_order_release);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (ThreadWaker* w : waiters_) w->Kick();
+}
+
+void Handle::Close() {
+  if (gone_.exchange(true, std::memory_order_acq_rel)) return;
+  Leave();
+  token_.reset();
+  if (object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    object_->OnLastHandleClosed();
+  }
+  object_->OnHandleCountChanged();
+}
+
+void Handle::TransferOut() {
+  if (gone_.exchange(true, std::memory_order_acq_rel)) return;
+  Leave();
+  object_->CommitTransferOut(*this);
+  token_.reset();
+  object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+void Handle::TransferOutQuietly() {
+  if (gone_.exchange(true, std::memory_order_acq_rel)) return;
+  Leave();
+  object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+void Handle::AddWaiter(ThreadWaker* w) {
+  std::lock_guard<std::mutex> lock(mu_);
+  waiters_.push_back(w);
+}
+
+void Handle::RemoveWaiter(ThreadWaker* w) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = std::find(waiters_.begin(), waiters_.end(), w);
+  if (it != waiters_.end()) waiters_.erase(it);
+}
+
+mx_signals_t Handle::Signals() const {
+  mx_signals_t s = object_->Signals();
+  if (object_->IsLastHandle(*this)) s |= MX_SIGNAL_LAST_HANDLE;
+  return s;
+}
+
+}  // namespace mx::internal

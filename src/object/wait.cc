@@ -1,0 +1,133 @@
+#include "object/wait.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "os/clock.h"
+
+namespace mx::internal {
+
+void WaitSet::Update(const std::vector<WaitSource>& sources) {
+  sources_ = sources;
+  bool any_edge = std::any_of(sources.begin(), sources.end(), [](const WaitSource& s) {
+    return s.edge;
+  });
+  if (!any_edge && !epoll_) return;
+  if (!epoll_) {
+    epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll_) return;
+    struct epoll_event ev = {};
+    ev.events = EPOLLIN;
+    ev.data.fd = waker_->fd();
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, waker_->fd(), &ev);
+  }
+  // Merge interest per fd (the same object may be watched twice).
+  std::vector<std::pair<int, uint32_t>> wanted;
+  for (const WaitSource& s : sources) {
+    if (s.fd < 0) continue;
+    uint32_t events = s.events | (s.edge ? EPOLLET : 0u);
+    auto it = std::find_if(wanted.begin(), wanted.end(), [&](auto& p) { return p.first == s.fd; });
+    if (it == wanted.end()) {
+      wanted.emplace_back(s.fd, events);
+    } else {
+      it->second |= events;
+    }
+  }
+  for (auto& [fd, events] : wanted) {
+    auto it = std::find_if(registered_.begin(), registered_.end(),
+                           [&](auto& p) { return p.first == fd; });
+    struct epoll_event ev = {};
+    ev.events = events;
+    ev.data.fd = fd;
+    if (it == registered_.end()) {
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+      registered_.emplace_back(fd, events);
+    } else if (it->second != events) {
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev);
+      it->second = events;
+    }
+  }
+}
+
+void WaitSet::Wait(mx_time_t deadline) {
+  struct timespec ts;
+  struct timespec* timeout = nullptr;
+  if (deadline != MX_TIME_INFINITE) {
+    ts = TimeoutUntil(deadline);
+    timeout = &ts;
+  }
+  if (epoll_) {
+    struct epoll_event out[16];
+    ::epoll_pwait2(epoll_.get(), out, 16, timeout, nullptr);
+    return;
+  }
+  std::vector<struct pollfd> fds;
+  fds.reserve(sources_.size() + 1);
+  fds.push_back({waker_->fd(), POLLIN, 0});
+  for (const WaitSource& s : sources_) {
+    short events = 0;
+    if (s.events & EPOLLIN) events |= POLLIN;
+    if (s.events & EPOLLOUT) events |= POLLOUT;
+    if (s.events & EPOLLRDHUP) events |= POLLRDHUP;
+    fds.push_back({s.fd, events, 0});
+  }
+  ::ppoll(fds.data(), fds.size(), timeout, nullptr);
+}
+
+mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
+  ThreadWaker* waker = ThreadWaker::Current();
+  if (waker == nullptr) return MX_ERR_NO_RESOURCES;
+  waker->Drain();
+  std::vector<Observer> observers(items->size());
+  for (size_t i = 0; i < items->size(); ++i) {
+    observers[i].waker = waker;
+    (*items)[i].observed = 0;
+    (*items)[i].handle->AddWaiter(waker);
+    (*items)[i].handle->object()->AddObserver(&observers[i]);
+  }
+  WaitSet set(waker);
+  mx_status_t result;
+  for (;;) {
+    // Register interest first, then look at the state: a change after this point wakes us.
+    std::vector<WaitSource> sources;
+    for (WaitItem& item : *items) item.handle->object()->AddWaitSources(item.waitfor, &sources);
+    set.Update(sources);
+    bool satisfied = false;
+    bool canceled = false;
+    for (size_t i = 0; i < items->size(); ++i) {
+      WaitItem& item = (*items)[i];
+      if (item.handle->gone()) {
+        item.observed |= MX_SIGNAL_HANDLE_CLOSED;
+        canceled = true;
+        continue;
+      }
+      item.observed |= item.handle->Signals();
+      item.observed |= observers[i].seen.exchange(0, std::memory_order_acq_rel);
+      if (item.observed & item.waitfor) satisfied = true;
+    }
+    if (canceled) {
+      result = MX_ERR_CANCELED;
+      break;
+    }
+    if (satisfied) {
+      result = MX_OK;
+      break;
+    }
+    if (MonotonicNow() >= deadline) {
+      result = MX_ERR_TIMED_OUT;
+      break;
+    }
+    set.Wait(deadline);
+    waker->Drain();
+  }
+  for (size_t i = 0; i < items->size(); ++i) {
+    (*items)[i].handle->object()->RemoveObserver(&observers[i]);
+    (*items)[i].handle->RemoveWaiter(waker);
+  }
+  return result;
+}
+
+}  // namespace mx::internal

@@ -1,0 +1,43 @@
+// Waiting: blocking until an object's signals match, a handle leaves the table, or a deadline.
+//
+// A wait watches (1) each object's fds, for changes made by other processes, and (2) the
+// calling thread's ThreadWaker, kicked by in-process changes (observers) and by handles leaving
+// the table. Level-triggered sources are polled with ppoll(); when some source is
+// edge-triggered (a counter fd nobody reads, e.g. an event's), the wait keeps one epoll set
+// for its whole duration, registered *before* the first state check, so no edge is missed.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "object/object.h"
+
+namespace mx::internal {
+
+class WaitSet {
+ public:
+  explicit WaitSet(ThreadWaker* waker) : waker_(waker) {}
+  // Replaces the watched sources (the waker is always watched).
+  void Update(const std::vector<WaitSource>& sources);
+  // Blocks until a source is ready or |deadline| passes. Spurious returns are allowed.
+  void Wait(mx_time_t deadline);
+
+ private:
+  ThreadWaker* waker_;
+  std::vector<WaitSource> sources_;
+  UniqueFd epoll_;
+  std::vector<std::pair<int, uint32_t>> registered_;
+};
+
+struct WaitItem {
+  std::shared_ptr<Handle> handle;
+  mx_signals_t waitfor = 0;
+  mx_signals_t observed = 0;  // out
+};
+
+// mx_object_wait_many's core: MX_OK (some item matched), MX_ERR_TIMED_OUT, or MX_ERR_CANCELED
+// (an item's handle left the table; its |observed| has MX_SIGNAL_HANDLE_CLOSED).
+// MX_ERR_NO_RESOURCES if the wait could not be set up.
+mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline);
+
+}  // namespace mx::internal

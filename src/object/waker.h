@@ -1,0 +1,37 @@
+// ThreadWaker: how one thread in this process wakes another that is blocked in a libmx wait.
+//
+// Each thread owns one (created lazily), backed by an eventfd that its waits always watch.
+// Kick() may be called from any thread; Drain() only by the owner, before it re-checks state.
+// Wake-ups coming from other processes arrive on the objects' own fds instead.
+#pragma once
+
+#include <atomic>
+
+#include "os/unique_fd.h"
+
+namespace mx::internal {
+
+class ThreadWaker {
+ public:
+  // The calling thread's waker; nullptr if no eventfd could be created (fd exhaustion).
+  static ThreadWaker* Current();
+
+  void Kick();
+  void Drain();
+  int fd() const { return fd_.get(); }
+
+  ~ThreadWaker();
+
+ private:
+  ThreadWaker();
+  UniqueFd fd_;
+};
+
+// The set of bits an in-process change set on an object, delivered to a waiting thread.
+// One per (wait, item); registered on the object while the wait runs.
+struct Observer {
+  ThreadWaker* waker = nullptr;
+  std::atomic<uint32_t> seen{0};  // signals asserted by in-process changes during the wait
+};
+
+}  // namespace mx::internal

@@ -1,0 +1,15 @@
+// Clocks and deadlines, in nanoseconds.
+#pragma once
+
+#include <magenta/types.h>
+#include <time.h>
+
+namespace mx::internal {
+
+mx_time_t MonotonicNow();
+// Nanoseconds of |clock_id| (MX_CLOCK_*), 0 for an unknown clock.
+mx_time_t ClockNow(uint32_t clock_id);
+// Relative timeout from now until |deadline|, clamped at 0; nullptr-like infinite handled by caller.
+struct timespec TimeoutUntil(mx_time_t deadline);
+
+}  // namespace mx::internal

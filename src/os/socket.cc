@@ -1,0 +1,117 @@
+#include "os/socket.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "os/status.h"
+
+namespace mx::internal {
+
+mx_status_t CreateSeqpacketPair(UniqueFd* a, UniqueFd* b) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0) {
+    return StatusFromErrno(errno);
+  }
+  a->reset(sv[0]);
+  b->reset(sv[1]);
+  return MX_OK;
+}
+
+mx_status_t SendDatagram(int sock, const struct iovec* iov, size_t iov_count, const int* fds,
+                         size_t num_fds) {
+  struct msghdr msg = {};
+  msg.msg_iov = const_cast<struct iovec*>(iov);
+  msg.msg_iovlen = iov_count;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerDatagram)];
+  if (num_fds > 0) {
+    if (num_fds > kMaxFdsPerDatagram) return MX_ERR_OUT_OF_RANGE;
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * num_fds);
+    struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * num_fds);
+    std::memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * num_fds);
+  }
+  for (;;) {
+    ssize_t n = ::sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return MX_OK;
+    if (errno == EINTR) continue;
+    return StatusFromErrno(errno);
+  }
+}
+
+mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDatagram* out) {
+  struct iovec iov = {buffer, capacity};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerDatagram) + 64];
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  for (;;) {
+    n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return MX_ERR_SHOULD_WAIT;
+    if (errno == ECONNRESET) return MX_ERR_PEER_CLOSED;
+    return StatusFromErrno(errno);
+  }
+  out->fds.clear();
+  out->bad_control = (msg.msg_flags & MSG_CTRUNC) != 0;
+  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+        out->fds.emplace_back(fd);
+      }
+    } else {
+      out->bad_control = true;
+    }
+  }
+  if (n == 0 && out->fds.empty() && !out->bad_control) {
+    // A zero-length datagram is never sent by libmx (every frame has a header), so 0 means the
+    // end of the stream.
+    return MX_ERR_PEER_CLOSED;
+  }
+  out->truncated = (msg.msg_flags & MSG_TRUNC) != 0 || static_cast<size_t>(n) > capacity;
+  out->size = out->truncated ? capacity : static_cast<size_t>(n);
+  return MX_OK;
+}
+
+bool PeerHungUp(int sock) {
+  struct pollfd p = {sock, POLLRDHUP, 0};
+  int r;
+  do {
+    r = ::poll(&p, 1, 0);
+  } while (r < 0 && errno == EINTR);
+  return r > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
+}
+
+bool CanSend(int sock) {
+  struct pollfd p = {sock, POLLOUT, 0};
+  int r;
+  do {
+    r = ::poll(&p, 1, 0);
+  } while (r < 0 && errno == EINTR);
+  return r > 0 && (p.revents & POLLOUT) != 0;
+}
+
+void SetSendBuffer(int sock, int bytes) {
+  ::setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
+int GetSendBuffer(int sock) {
+  int v = 0;
+  socklen_t len = sizeof(v);
+  ::getsockopt(sock, SOL_SOCKET, SO_SNDBUF, &v, &len);
+  return v;
+}
+
+}  // namespace mx::internal

@@ -1,0 +1,50 @@
+// Datagram I/O with attached file descriptors (SCM_RIGHTS) over AF_UNIX SOCK_SEQPACKET sockets.
+//
+// Every call is non-blocking (MSG_DONTWAIT) and never raises SIGPIPE (MSG_NOSIGNAL). Errors come
+// back as mx_status_t: SHOULD_WAIT (would block), PEER_CLOSED, NO_RESOURCES, NO_MEMORY.
+#pragma once
+
+#include <magenta/types.h>
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <vector>
+
+#include "os/unique_fd.h"
+
+namespace mx::internal {
+
+// The kernel's limit of descriptors in one SCM_RIGHTS message (SCM_MAX_FD).
+constexpr size_t kMaxFdsPerDatagram = 253;
+
+// Creates a connected SOCK_SEQPACKET pair, close-on-exec and non-blocking.
+mx_status_t CreateSeqpacketPair(UniqueFd* a, UniqueFd* b);
+
+// Sends one datagram made of |iov| with |fds| attached (the fds are not consumed: the kernel
+// takes its own references). |fds.size()| <= kMaxFdsPerDatagram.
+mx_status_t SendDatagram(int sock, const struct iovec* iov, size_t iov_count, const int* fds,
+                         size_t num_fds);
+
+struct ReceivedDatagram {
+  size_t size = 0;            // bytes stored in the caller's buffer
+  bool truncated = false;     // the datagram was larger than the buffer (MSG_TRUNC)
+  bool bad_control = false;   // control data other than SCM_RIGHTS, or cut short (MSG_CTRUNC)
+  std::vector<UniqueFd> fds;  // every descriptor that arrived, owned (closed if dropped)
+};
+
+// Receives one datagram into |buffer|. Returns MX_OK with the datagram, MX_ERR_SHOULD_WAIT when
+// none is queued, MX_ERR_PEER_CLOSED at end of stream (peer gone and queue empty).
+mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDatagram* out);
+
+// True if the peer of |sock| has gone away (POLLHUP/POLLRDHUP), even with data still queued.
+bool PeerHungUp(int sock);
+// True if a datagram of ordinary size can be sent now (POLLOUT).
+bool CanSend(int sock);
+
+// Raises the socket's send buffer to the largest size an unprivileged process may set, runs
+// nothing else: used once per direction so a control frame still fits when data filled the
+// default-size buffer (see docs/design.md, "Backpressure").
+void SetSendBuffer(int sock, int bytes);
+int GetSendBuffer(int sock);
+
+}  // namespace mx::internal

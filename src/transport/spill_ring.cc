@@ -1,0 +1,237 @@
+#include "transport/spill_ring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <utility>
+
+#include "os/status.h"
+
+namespace mx::internal {
+
+struct SpillRing::Header {
+  uint32_t magic;
+  uint32_t version;
+  uint64_t capacity;
+  uint64_t payload_limit;
+  alignas(64) std::atomic<uint64_t> head;         // writer: bytes ever written
+  std::atomic<uint64_t> payload_in;               // writer: payload bytes ever written
+  alignas(64) std::atomic<uint64_t> tail;         // reader: bytes ever consumed
+  std::atomic<uint64_t> payload_out;              // reader: payload bytes ever consumed
+};
+
+namespace {
+
+constexpr uint32_t kRingMagic = 0x474e524du;  // "MRNG"
+constexpr uint32_t kRecordHeader = 16;
+constexpr uint32_t kWrapFlag = 1;
+constexpr size_t kMaxCapacity = size_t{1} << 30;
+
+struct Record {
+  uint64_t seq;
+  uint32_t len;
+  uint32_t flags;
+};
+static_assert(sizeof(Record) == kRecordHeader);
+
+constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+
+}  // namespace
+
+SpillRing::~SpillRing() { Unmap(); }
+
+SpillRing::SpillRing(SpillRing&& other) noexcept { *this = std::move(other); }
+
+SpillRing& SpillRing::operator=(SpillRing&& other) noexcept {
+  if (this != &other) {
+    Unmap();
+    fd_ = std::move(other.fd_);
+    base_ = std::exchange(other.base_, nullptr);
+    map_bytes_ = std::exchange(other.map_bytes_, 0);
+    capacity_ = other.capacity_;
+    payload_limit_ = other.payload_limit_;
+    broken_ = other.broken_;
+  }
+  return *this;
+}
+
+void SpillRing::Unmap() {
+  if (base_ != nullptr) ::munmap(base_, map_bytes_);
+  base_ = nullptr;
+  map_bytes_ = 0;
+}
+
+mx_status_t SpillRing::Create(size_t capacity, size_t payload_limit, SpillRing* out) {
+  capacity = Align8(capacity);
+  if (capacity < 2 * (MX_CHANNEL_MAX_MSG_BYTES + kRecordHeader) || capacity > kMaxCapacity) {
+    return MX_ERR_INVALID_ARGS;
+  }
+  UniqueFd fd(::memfd_create("mx-channel-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) return StatusFromErrno(errno);
+  size_t total = kHeaderBytes + capacity;
+  if (::ftruncate(fd.get(), static_cast<off_t>(total)) != 0) return StatusFromErrno(errno);
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    return StatusFromErrno(errno);
+  }
+  void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (base == MAP_FAILED) return StatusFromErrno(errno);
+  auto* h = new (base) Header();
+  h->magic = kRingMagic;
+  h->version = 1;
+  h->capacity = capacity;
+  h->payload_limit = payload_limit;
+  SpillRing ring;
+  ring.fd_ = std::move(fd);
+  ring.base_ = base;
+  ring.map_bytes_ = total;
+  ring.capacity_ = capacity;
+  ring.payload_limit_ = payload_limit;
+  *out = std::move(ring);
+  return MX_OK;
+}
+
+mx_status_t SpillRing::Attach(UniqueFd fd, SpillRing* out) {
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return MX_ERR_IO;
+  int seals = ::fcntl(fd.get(), F_GET_SEALS);
+  if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) return MX_ERR_IO;
+  size_t total = static_cast<size_t>(st.st_size);
+  if (total < kHeaderBytes + 2 * (MX_CHANNEL_MAX_MSG_BYTES + kRecordHeader) ||
+      total > kHeaderBytes + kMaxCapacity) {
+    return MX_ERR_IO;
+  }
+  void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (base == MAP_FAILED) return MX_ERR_NO_MEMORY;
+  SpillRing ring;
+  ring.fd_ = std::move(fd);
+  ring.base_ = base;
+  ring.map_bytes_ = total;
+  // The capacity is derived from the file size we checked, never trusted from the header.
+  ring.capacity_ = (total - kHeaderBytes) & ~size_t{7};
+  if (ring.header()->magic != kRingMagic) return MX_ERR_IO;
+  uint64_t limit = ring.header()->payload_limit;
+  ring.payload_limit_ = limit < ring.capacity_ ? static_cast<size_t>(limit) : ring.capacity_;
+  *out = std::move(ring);
+  return MX_OK;
+}
+
+bool SpillRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
+                          uint64_t* waste_out) {
+  if (broken_ || base_ == nullptr) return false;
+  Header* h = header();
+  uint64_t head = h->head.load(std::memory_order_relaxed);
+  uint64_t tail = h->tail.load(std::memory_order_acquire);
+  uint64_t in = h->payload_in.load(std::memory_order_relaxed);
+  uint64_t out = h->payload_out.load(std::memory_order_acquire);
+  if (tail > head || head - tail > capacity_ || out > in) {
+    broken_ = true;  // the reader scribbled on its counters
+    return false;
+  }
+  if ((in - out) + len > payload_limit_) return false;
+  uint64_t need = kRecordHeader + Align8(len);
+  uint64_t pos = head % capacity_;
+  uint64_t to_end = capacity_ - pos;
+  uint64_t waste = to_end < need ? to_end : 0;
+  if (head - tail + waste + need > capacity_) return false;
+  *head_out = head;
+  *pos_out = pos;
+  *waste_out = waste;
+  return true;
+}
+
+bool SpillRing::HasRoom(uint32_t len) {
+  uint64_t head, pos, waste;
+  return PlanWrite(len, &head, &pos, &waste);
+}
+
+bool SpillRing::TryWrite(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
+  uint64_t head, pos, waste;
+  if (!PlanWrite(len, &head, &pos, &waste)) return false;
+  Header* h = header();
+  if (waste > 0) {
+    if (waste >= kRecordHeader) {
+      Record wrap = {0, 0, kWrapFlag};
+      std::memcpy(data() + pos, &wrap, sizeof(wrap));
+    }
+    head += waste;
+    pos = 0;
+  }
+  Record r = {seq, len, flags & kRecordHasHandles};
+  std::memcpy(data() + pos, &r, sizeof(r));
+  if (len > 0) std::memcpy(data() + pos + kRecordHeader, bytes, len);
+  uint64_t in = h->payload_in.load(std::memory_order_relaxed);
+  h->payload_in.store(in + len, std::memory_order_relaxed);
+  h->head.store(head + kRecordHeader + Align8(len), std::memory_order_release);
+  return true;
+}
+
+bool SpillRing::LocateLocked(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
+                             uint32_t* flags) {
+  if (broken_ || base_ == nullptr) return false;
+  Header* h = header();
+  uint64_t tail = h->tail.load(std::memory_order_relaxed);
+  for (int hops = 0; hops < 2; ++hops) {
+    uint64_t head = h->head.load(std::memory_order_acquire);
+    if (head == tail) return false;
+    if (head < tail || head - tail > capacity_) {
+      broken_ = true;
+      return false;
+    }
+    uint64_t pos = tail % capacity_;
+    uint64_t to_end = capacity_ - pos;
+    if (to_end < kRecordHeader) {
+      tail += to_end;
+      continue;
+    }
+    if (head - tail < kRecordHeader) {
+      broken_ = true;
+      return false;
+    }
+    Record r;
+    std::memcpy(&r, data() + pos, sizeof(r));
+    if (r.flags == kWrapFlag) {
+      tail += to_end;
+      continue;
+    }
+    if ((r.flags & ~SpillRing::kRecordHasHandles) != 0 || r.len > MX_CHANNEL_MAX_MSG_BYTES ||
+        kRecordHeader + Align8(r.len) > to_end ||
+        kRecordHeader + Align8(r.len) > head - tail) {
+      broken_ = true;
+      return false;
+    }
+    *tail_out = tail;
+    *seq = r.seq;
+    *len = r.len;
+    *flags = r.flags;
+    return true;
+  }
+  broken_ = true;
+  return false;
+}
+
+bool SpillRing::Peek(uint64_t* seq, uint32_t* flags) {
+  uint64_t tail;
+  uint32_t len, f;
+  if (!LocateLocked(&tail, seq, &len, &f)) return false;
+  if (flags != nullptr) *flags = f;
+  return true;
+}
+
+void SpillRing::Pop(std::vector<uint8_t>* out) {
+  uint64_t tail, seq;
+  uint32_t len, flags;
+  if (!LocateLocked(&tail, &seq, &len, &flags)) return;
+  Header* h = header();
+  uint64_t pos = tail % capacity_;
+  out->assign(data() + pos + kRecordHeader, data() + pos + kRecordHeader + len);
+  uint64_t out_bytes = h->payload_out.load(std::memory_order_relaxed);
+  h->payload_out.store(out_bytes + len, std::memory_order_release);
+  h->tail.store(tail + kRecordHeader + Align8(len), std::memory_order_release);
+}
+
+}  // namespace mx::internal

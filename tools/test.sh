@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The project's test command (CI runs exactly this via .ci/run).
+#
+#   ./tools/test.sh          presets debug, asan, tsan (configure, build, ctest), then tests/install/check.sh
+#   ./tools/test.sh --quick  debug preset only
+#
+# Ends with one line "N passed, M failed": N and M are summed over every ctest run (from ctest's
+# "X tests failed out of Y" line); the install check counts as one test, and a step that fails
+# without producing test results (configure, build, ctest errors) counts as one failure.
+# Exits non-zero when M > 0. ctest logs: build/logs/ctest-<preset>.log.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+presets=(debug asan tsan)
+install_check=1
+for arg in "$@"; do
+  case "$arg" in
+    --quick) presets=(debug); install_check=0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+source tools/deps.sh
+mx_install_deps
+
+passed=0
+failed=0
+problems=()
+fail_step() { failed=$((failed + 1)); problems+=("$1"); echo "!! FAILED: $1" >&2; }
+
+# ThreadSanitizer aborts with "FATAL: ThreadSanitizer: unexpected memory mapping" when the kernel
+# randomizes mmap with more than 28 bits (default on some 6.x kernels). Lower it if we may, else
+# run ctest with ASLR off (setarch -R, inherited by every test process).
+tsan_wrapper=()
+prepare_tsan() {
+  local bits
+  bits=$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0)
+  [ "$bits" -le 28 ] && return 0
+  if { echo 28 >/proc/sys/vm/mmap_rnd_bits; } 2>/dev/null; then
+    echo "== tsan: set vm.mmap_rnd_bits=28 (was $bits)"
+  else
+    echo "== tsan: vm.mmap_rnd_bits=$bits is not writable; running ctest under setarch -R"
+    tsan_wrapper=(setarch "$(uname -m)" -R)
+  fi
+}
+
+run_preset() {
+  local p=$1 log="build/logs/ctest-$1.log" wrapper=() rc summary
+  echo "== $p: configure"
+  cmake --preset "$p" || { fail_step "$p: configure"; return; }
+  echo "== $p: build"
+  cmake --build --preset "$p" -j2 || { fail_step "$p: build"; return; }
+  if [ "$p" = tsan ]; then prepare_tsan; wrapper=("${tsan_wrapper[@]}"); fi
+  echo "== $p: test"
+  mkdir -p build/logs
+  set +e
+  "${wrapper[@]}" ctest --preset "$p" -j2 --output-on-failure 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  # "100% tests passed, 0 tests failed out of 42" / "93% tests passed, 3 tests failed out of 42"
+  summary=$(sed -nE 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1 \2/p' "$log" | tail -n 1)
+  if [ -z "$summary" ]; then
+    fail_step "$p: ctest reported no results (exit $rc)"
+    return
+  fi
+  local f=${summary% *} total=${summary#* }
+  passed=$((passed + total - f))
+  failed=$((failed + f))
+  [ "$f" -eq 0 ] || problems+=("$p: $f of $total tests failed")
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then fail_step "$p: ctest exited $rc"; fi
+}
+
+for p in "${presets[@]}"; do run_preset "$p"; done
+
+if [ "$install_check" -eq 1 ]; then
+  echo "== install check"
+  if tests/install/check.sh; then passed=$((passed + 1)); else fail_step "install check"; fi
+fi
+
+echo
+for line in "${problems[@]}"; do echo "  - $line"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
