@@ -40,6 +40,9 @@ static_assert(sizeof(EndpointState) == 40);
 
 constexpr size_t kMaxQueueBlobBytes = size_t{1} << 31;
 
+// How many bytes of messages a refresh (a wait, a signal query) pulls off the socket.
+constexpr size_t kRefreshPumpBytes = 128 * 1024;
+
 // Scratch buffer for one incoming datagram, per thread.
 std::vector<uint8_t>& ReceiveBuffer() {
   thread_local std::vector<uint8_t> buffer(kMaxFrameBytes + 1);
@@ -156,16 +159,21 @@ void ChannelEndpoint::BreakLocked(const char* why) {
   // A malformed frame: the peer is not speaking our protocol. Stop listening to it, let it
   // see us go away, and report PEER_CLOSED. Already-queued messages stay readable.
   if (sock_) ::shutdown(sock_.get(), SHUT_RDWR);
-  eof_ = true;
   stash_.reset();
-  PeerClosedLocked();
+  EndOfStreamLocked();
 }
 
-void ChannelEndpoint::PeerClosedLocked() {
+void ChannelEndpoint::MarkPeerClosedLocked() {
   if (peer_closed_) return;
   peer_closed_ = true;
-  CancelCallersLocked(MX_ERR_PEER_CLOSED);
   NotifySignalsSet(MX_CHANNEL_PEER_CLOSED);
+}
+
+void ChannelEndpoint::EndOfStreamLocked() {
+  // Nothing more will arrive: calls still waiting for a reply fail.
+  eof_ = true;
+  MarkPeerClosedLocked();
+  CancelCallersLocked(MX_ERR_PEER_CLOSED);
 }
 
 void ChannelEndpoint::CancelCallersLocked(mx_status_t status) {
@@ -221,6 +229,7 @@ bool ChannelEndpoint::ResolveStashLocked() {
           return false;
         }
         recv_ring_.Pop(&stash_->message.bytes);
+        WakeWriterLocked();
       }
       Frame f = std::move(*stash_);
       stash_.reset();
@@ -235,6 +244,7 @@ bool ChannelEndpoint::ResolveStashLocked() {
     }
     Message m;
     recv_ring_.Pop(&m.bytes);
+    WakeWriterLocked();
     ++recv_seq_;
     DeliverLocked(std::move(m));
   }
@@ -253,6 +263,7 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
       if (seq == recv_seq_ && !(flags & SpillRing::kRecordHasHandles)) {
         Message m;
         recv_ring_.Pop(&m.bytes);
+        WakeWriterLocked();
         ++recv_seq_;
         DeliverLocked(std::move(m));
         return true;
@@ -273,8 +284,7 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
   mx_status_t st = ReceiveDatagram(sock_.get(), buffer.data(), buffer.size(), &got);
   if (st == MX_ERR_SHOULD_WAIT) return false;
   if (st != MX_OK) {
-    eof_ = true;
-    PeerClosedLocked();
+    EndOfStreamLocked();
     // Records the peer put in the ring before it went away are still to be read.
     return recv_ring_.valid();
   }
@@ -342,21 +352,38 @@ void ChannelEndpoint::PumpLocked(bool all, size_t queue_limit) {
 
 // ---- Signals and waiting -----------------------------------------------------------------
 
+// Once a write returned SHOULD_WAIT, WRITABLE stays clear until the reader made room: half
+// of the ring when the ring was full, else until the socket accepts frames again (it reports
+// POLLOUT when at most a quarter full).
 bool ChannelEndpoint::WritableLocked() {
   if (peer_closed_ || gone_) return false;
-  if (write_blocked_ && sock_ && CanSend(sock_.get())) write_blocked_ = false;
+  if (write_blocked_) {
+    bool room = blocked_on_ring_ ? send_ring_.BufferedPayload() <= BufferLimit() / 2
+                                 : (sock_ && CanSend(sock_.get()));
+    if (room) write_blocked_ = false;
+  }
   return !write_blocked_;
+}
+
+void ChannelEndpoint::WakeWriterLocked() {
+  if (recv_ring_.TakeWriterWake()) KickLocked();
+}
+
+// Brings the signals up to date. Frames are pumped into the local queue so that control
+// frames (user signals from the peer) queued behind messages take effect, but only up to
+// kRefreshPumpBytes of messages: a reader that merely waits or polls must not drain the
+// writer's buffers, or backpressure would never reach the writer. The peer's departure is seen
+// with poll(POLLHUP) even while its messages are still queued.
+void ChannelEndpoint::RefreshLocked() {
+  while (!gone_ && !frozen_ && queue_bytes_ < kRefreshPumpBytes) {
+    if (!PumpOneFrameLocked()) break;
+  }
+  if (!peer_closed_ && !gone_ && sock_ && PeerHungUp(sock_.get())) MarkPeerClosedLocked();
 }
 
 mx_signals_t ChannelEndpoint::Signals() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!gone_) {
-    size_t limit = BufferLimit();
-    PumpLocked(true, limit);
-    if (!peer_closed_ && queue_bytes_ >= limit && sock_ && PeerHungUp(sock_.get())) {
-      PeerClosedLocked();
-    }
-  }
+  RefreshLocked();
   mx_signals_t s = user_signals_;
   if (!queue_.empty()) s |= MX_CHANNEL_READABLE;
   if (peer_closed_) s |= MX_CHANNEL_PEER_CLOSED;
@@ -368,7 +395,10 @@ void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSourc
   std::lock_guard<std::mutex> lock(mu_);
   if (gone_ || !sock_) return;
   uint32_t events = EPOLLRDHUP;
-  if (!eof_ && queue_bytes_ < BufferLimit()) events |= EPOLLIN;
+  // Below the pump limit the socket was read until empty, so watching it is exact. At the
+  // limit, frames stay on the socket (it stays readable; watching would spin) until the reader
+  // takes messages, which wakes waiters in this process.
+  if (!eof_ && queue_bytes_ < kRefreshPumpBytes) events |= EPOLLIN;
   if (write_blocked_ && (waitfor & MX_CHANNEL_WRITABLE)) events |= EPOLLOUT;
   out->push_back({sock_.get(), events, false});
 }
@@ -406,7 +436,7 @@ mx_status_t ChannelEndpoint::SendBytesLocked(const std::vector<uint8_t>& bytes,
     st = SendDatagram(sock_.get(), &iov, 1, fds.data(), fds.size());
     SetSendBuffer(sock_.get(), saved / 2);
   }
-  if (st == MX_ERR_PEER_CLOSED) PeerClosedLocked();
+  if (st == MX_ERR_PEER_CLOSED) MarkPeerClosedLocked();
   return st;
 }
 
@@ -484,6 +514,8 @@ mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
 mx_status_t ChannelEndpoint::Write(const Message& message) {
   std::lock_guard<std::mutex> lock(mu_);
   if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
+  // Once full, the channel stays unwritable until the reader drained it (hysteresis).
+  if (write_blocked_ && !WritableLocked()) return peer_closed_ ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
   FrameHeader h = {};
   h.kind = kFrameData;
   h.seq = send_seq_;
@@ -495,7 +527,13 @@ mx_status_t ChannelEndpoint::Write(const Message& message) {
   }
   if (st == MX_ERR_SHOULD_WAIT) {
     st = SpillLocked(message);
-    if (st == MX_ERR_SHOULD_WAIT) write_blocked_ = true;
+    if (st == MX_ERR_SHOULD_WAIT) {
+      write_blocked_ = true;
+      blocked_on_ring_ = send_ring_.valid() && !send_ring_.HasRoom(
+                                                   static_cast<uint32_t>(message.bytes.size()));
+      // The reader kicks us (a frame on our socket) once it has emptied half the ring.
+      if (blocked_on_ring_) send_ring_.SetWriterWaiting();
+    }
   }
   return st;
 }
@@ -514,6 +552,8 @@ Message ChannelEndpoint::PopFrontLocked() {
   Message m = std::move(queue_.front());
   queue_.pop_front();
   queue_bytes_ -= MessageBytes(m);
+  // Waiting threads re-evaluate what to watch (the head of the stream changed).
+  NotifySignalsSet(0);
   return m;
 }
 
@@ -553,7 +593,7 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!waiter->done && !gone_ && !frozen_) PumpLocked(true, SIZE_MAX);
-      if (!waiter->done && (gone_ || peer_closed_)) {
+      if (!waiter->done && (gone_ || eof_)) {
         callers_.remove(waiter);
         waiter->done = true;
         waiter->status = gone_ ? MX_ERR_CANCELED : MX_ERR_PEER_CLOSED;

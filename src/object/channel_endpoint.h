@@ -93,7 +93,9 @@ class ChannelEndpoint final : public Object {
   bool PumpOneFrameLocked();  // false: nothing more to read now
   void DeliverLocked(Message message);
   void BreakLocked(const char* why);         // protocol violation: behave as if the peer closed
-  void PeerClosedLocked();
+  void MarkPeerClosedLocked();   // PEER_CLOSED asserted (the peer is gone)
+  void EndOfStreamLocked();      // ...and everything it sent has been read
+  void RefreshLocked();
   void CancelCallersLocked(mx_status_t status);
   mx_status_t SendBytesLocked(const std::vector<uint8_t>& bytes, const std::vector<int>& fds,
                               bool raise);
@@ -102,6 +104,7 @@ class ChannelEndpoint final : public Object {
                               bool raise);
   mx_status_t SendControlLocked(uint8_t kind, const void* payload, uint32_t len, int fd);
   void KickLocked();
+  void WakeWriterLocked();
   mx_status_t SpillLocked(const Message& message);
   bool ResolveStashLocked();
   bool WritableLocked();
@@ -114,6 +117,7 @@ class ChannelEndpoint final : public Object {
   bool eof_ = false;          // the socket reached end of stream
   bool peer_closed_ = false;  // PEER_CLOSED asserted
   bool write_blocked_ = false;
+  bool blocked_on_ring_ = false;
   mx_signals_t user_signals_ = 0;
   uint64_t send_seq_ = 0;
   uint64_t recv_seq_ = 0;

@@ -1,8 +1,12 @@
 #include "object/handle_table.h"
 
+#include <pthread.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "os/fd_registry.h"
+#include "os/koid.h"
 
 namespace mx::internal {
 namespace {
@@ -21,10 +25,29 @@ uint32_t RandomMixer() {
   return r & 0x7ffffffcu;
 }
 
+// fork() support: the child starts with an empty handle table and none of libmx's fds.
+// A forked child must not keep the parent's channels alive: if it held a copy of a socket, the
+// peer would never see PEER_CLOSED when the parent closes its end. So the child closes every fd
+// libmx owned (os/fd_registry.h) and starts with a fresh table. The parent's objects are
+// abandoned in the child, never destroyed: other threads may have held their locks at fork.
+void ForkPrepare() { HandleTable::Get().LockForFork(); }
+void ForkParent() { HandleTable::Get().UnlockForFork(); }
+void ForkChild() {
+  FdRegistryCloseAllInChild();
+  BumpForkGeneration();
+  ResetKoidStateInChild();
+  HandleTable::ResetInChild();
+}
+
 }  // namespace
 
 HandleTable& HandleTable::Get() {
-  std::call_once(g_table_once, [] { g_table = new HandleTable(); });
+  // Registered here, with the table, so that every program that has handles has the handlers
+  // (a separate translation unit could be dropped by the linker from the static library).
+  std::call_once(g_table_once, [] {
+    g_table = new HandleTable();
+    ::pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+  });
   return *g_table;
 }
 
@@ -131,6 +154,7 @@ void HandleTable::LockForFork() { mu_.lock(); }
 void HandleTable::UnlockForFork() { mu_.unlock(); }
 
 void HandleTable::ResetInChild() {
+  // (Runs in the child; g_table's mutex is held by the forking thread and stays so.)
   // The parent's table (and every object in it) is abandoned, not destroyed: other threads of
   // the parent may have held locks inside those objects at the moment of fork. The fds were
   // closed by FdRegistryCloseAllInChild. The old table stays reachable, so leak checkers stay

@@ -91,10 +91,6 @@ mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
   WaitSet set(waker);
   mx_status_t result;
   for (;;) {
-    // Register interest first, then look at the state: a change after this point wakes us.
-    std::vector<WaitSource> sources;
-    for (WaitItem& item : *items) item.handle->object()->AddWaitSources(item.waitfor, &sources);
-    set.Update(sources);
     bool satisfied = false;
     bool canceled = false;
     for (size_t i = 0; i < items->size(); ++i) {
@@ -120,6 +116,12 @@ mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
       result = MX_ERR_TIMED_OUT;
       break;
     }
+    // Watch the fds that tell of changes from now on. Level-triggered fds report a state that
+    // already changed since the check; edge-triggered ones report readiness once when added;
+    // in-process changes kick the waker. Either way no change after the check is missed.
+    std::vector<WaitSource> sources;
+    for (WaitItem& item : *items) item.handle->object()->AddWaitSources(item.waitfor, &sources);
+    set.Update(sources);
     set.Wait(deadline);
     waker->Drain();
   }

@@ -4,7 +4,8 @@
 // calling thread's ThreadWaker, kicked by in-process changes (observers) and by handles leaving
 // the table. Level-triggered sources are polled with ppoll(); when some source is
 // edge-triggered (a counter fd nobody reads, e.g. an event's), the wait keeps one epoll set
-// for its whole duration, registered *before* the first state check, so no edge is missed.
+// for its whole duration; adding an fd that is already readable reports it once, so a change
+// between a state check and the registration is not missed.
 #pragma once
 
 #include <memory>

@@ -23,6 +23,7 @@ struct SpillRing::Header {
   std::atomic<uint64_t> payload_in;               // writer: payload bytes ever written
   alignas(64) std::atomic<uint64_t> tail;         // reader: bytes ever consumed
   std::atomic<uint64_t> payload_out;              // reader: payload bytes ever consumed
+  alignas(64) std::atomic<uint32_t> writer_waiting;  // writer sets, reader clears
 };
 
 namespace {
@@ -232,6 +233,28 @@ void SpillRing::Pop(std::vector<uint8_t>* out) {
   uint64_t out_bytes = h->payload_out.load(std::memory_order_relaxed);
   h->payload_out.store(out_bytes + len, std::memory_order_release);
   h->tail.store(tail + kRecordHeader + Align8(len), std::memory_order_release);
+}
+
+}  // namespace mx::internal
+
+namespace mx::internal {
+
+uint64_t SpillRing::BufferedPayload() const {
+  if (base_ == nullptr) return 0;
+  uint64_t in = header()->payload_in.load(std::memory_order_acquire);
+  uint64_t out = header()->payload_out.load(std::memory_order_acquire);
+  return in >= out ? in - out : 0;
+}
+
+void SpillRing::SetWriterWaiting() {
+  if (base_ != nullptr) header()->writer_waiting.store(1, std::memory_order_seq_cst);
+}
+
+bool SpillRing::TakeWriterWake() {
+  if (base_ == nullptr) return false;
+  if (header()->writer_waiting.load(std::memory_order_seq_cst) == 0) return false;
+  if (BufferedPayload() > payload_limit_ / 2) return false;
+  return header()->writer_waiting.exchange(0, std::memory_order_seq_cst) != 0;
 }
 
 }  // namespace mx::internal

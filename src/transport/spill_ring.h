@@ -59,6 +59,13 @@ class SpillRing {
   // Reader: removes the first record into |out|; Peek must have returned true.
   void Pop(std::vector<uint8_t>* out);
 
+  // Payload bytes written and not yet read.
+  uint64_t BufferedPayload() const;
+  // Writer: it found the ring full and waits for the reader to make room.
+  void SetWriterWaiting();
+  // Reader: true (once) when a waiting writer should be woken: the ring is at most half full.
+  bool TakeWriterWake();
+
  private:
   struct Header;
   Header* header() const { return reinterpret_cast<Header*>(base_); }

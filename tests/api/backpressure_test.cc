@@ -151,6 +151,25 @@ TEST(BackpressureTest, WriteWithHandlesWhenQueueIsFullReturnsShouldWaitAndKeepsT
   EXPECT_EQ(mx_handle_close(b), MX_OK);
 }
 
+TEST(BackpressureTest, EmptyMessagesAreRefusedTooWhenQueueIsFull) {
+  // Past the limit every write returns SHOULD_WAIT, whatever its size: otherwise empty messages
+  // (which may carry handles) could grow the queue without bound.
+  mx_handle_t a, b;
+  ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
+  std::vector<uint8_t> msg(4096, 0x5A);
+  uint64_t written = 0;
+  mx_status_t st = MX_OK;
+  while (written * msg.size() < kGiveUpBytes) {
+    st = mx_channel_write(a, 0, msg.data(), static_cast<uint32_t>(msg.size()), nullptr, 0);
+    if (st != MX_OK) break;
+    ++written;
+  }
+  ASSERT_EQ(st, MX_ERR_SHOULD_WAIT);
+  EXPECT_EQ(mx_channel_write(a, 0, nullptr, 0, nullptr, 0), MX_ERR_SHOULD_WAIT);
+  EXPECT_EQ(mx_handle_close(a), MX_OK);
+  EXPECT_EQ(mx_handle_close(b), MX_OK);
+}
+
 TEST(BackpressureTest, CallWritePhaseReturnsShouldWaitWhenQueueIsFullAndKeepsHandles) {
   mx_handle_t a, b;
   ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);

@@ -208,29 +208,29 @@ TEST_F(CloseOnExecTest, ForkedChildStartsWithEmptyHandleTable) {
         for (mx_handle_t h : {a, b, event}) {
             if (mx_object_get_info(h, MX_INFO_HANDLE_VALID, nullptr, 0, nullptr, nullptr) !=
                 MX_ERR_BAD_HANDLE) {
-                code = 10;
+                code |= 1;
             }
         }
         uint8_t buf[16];
         uint32_t n = 0;
         if (mx_channel_read(b, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr) != MX_ERR_BAD_HANDLE) {
-            code = 11;
+            code |= 2;
         }
         mx_handle_t x, y;
         if (mx_channel_create(0, &x, &y) != MX_OK) {
-            code = 12;
+            code |= 4;
         } else if (mx_channel_write(x, 0, "hi", 2, nullptr, 0) != MX_OK ||
                    mx_channel_read(y, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr) != MX_OK ||
                    n != 2) {
-            code = 13;
+            code |= 8;
         }
         _exit(code);
     }
     const int status = WaitPid(pid);
     ASSERT_TRUE(WIFEXITED(status)) << "forked child did not exit normally (status " << status << ")";
     EXPECT_EQ(WEXITSTATUS(status), 0)
-        << "10: a parent handle was valid in the child; 11: reading the parent's channel did not "
-           "fail with BAD_HANDLE; 12/13: a new channel did not work";
+        << "bits: 1 = a parent handle was valid in the forked child; 2 = reading the parent's "
+           "channel there did not fail with BAD_HANDLE; 4/8 = a new channel did not work there";
 
     // The parent's objects are untouched by the child's existence and exit.
     EXPECT_FALSE(mx_test::PendingSignals(a) & MX_CHANNEL_PEER_CLOSED);

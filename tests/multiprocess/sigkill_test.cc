@@ -22,11 +22,12 @@ struct Request {
 };
 
 // Reads one request on PA_USER0 (the call channel), writes three messages on PA_USER1 (the side
-// channel), then dies: args[0] == "raise" kills itself with SIGKILL, otherwise it blocks until the
-// parent kills it.
+// channel), then dies: args[0] == "raise" kills itself with SIGKILL, otherwise it says "ready" on
+// PA_USER2 (after the three writes have returned) and blocks until the parent kills it.
 MX_CHILD(never_answer) {
     mx_handle_t calls = mx_test::TakeStartupHandle(PA_HND(PA_USER0, 0));
     mx_handle_t side = mx_test::TakeStartupHandle(PA_HND(PA_USER1, 0));
+    mx_handle_t ready = mx_test::TakeStartupHandle(PA_HND(PA_USER2, 0));
     Request request;
     CHILD_CHECK_OK(mx_test::ReadPod(calls, &request));
     CHILD_CHECK_OK(mx_test::WritePod(side, request));  // "got it"
@@ -35,9 +36,10 @@ MX_CHILD(never_answer) {
     CHILD_CHECK_OK(mx_event_create(0, &event));
     CHILD_CHECK_OK(mx_test::WriteMessage(side, "note 2", 6, {event}));
     if (!args.empty() && args[0] == "raise") raise(SIGKILL);
-    // Block until killed; the parent never writes on |side|.
+    CHILD_CHECK_OK(mx_test::WriteMessage(ready, "ready", 5));
+    // Block until killed; the parent never writes on |ready|.
     Message msg;
-    mx_test::ReadMessage(side, &msg, mx_deadline_after(MX_SEC(60)));
+    mx_test::ReadMessage(ready, &msg, mx_deadline_after(MX_SEC(60)));
     return 1;
 }
 
@@ -75,93 +77,90 @@ void ExpectNotesThenPeerClosed(mx_handle_t side) {
     EXPECT_FALSE(observed & MX_CHANNEL_WRITABLE);
 }
 
-using KilledPeerTest = mx_test::MultiprocessTest;
+class KilledPeerTest : public mx_test::MultiprocessTest {
+  protected:
+    // Spawns never_answer with the given mode.
+    void Start(const char* mode) {
+        mx_handle_t calls_remote, side_remote, ready_remote, process;
+        ASSERT_EQ(mx_channel_create(0, &calls_, &calls_remote), MX_OK);
+        ASSERT_EQ(mx_channel_create(0, &side_, &side_remote), MX_OK);
+        ASSERT_EQ(mx_channel_create(0, &ready_, &ready_remote), MX_OK);
+        ASSERT_EQ(mx_test::SpawnChild("never_answer",
+                                      {{PA_HND(PA_USER0, 0), calls_remote},
+                                       {PA_HND(PA_USER1, 0), side_remote},
+                                       {PA_HND(PA_USER2, 0), ready_remote}},
+                                      {mode}, &process),
+                  MX_OK);
+        child_ = mx_test::ScopedProcess(process);
+    }
+
+    void TearDown() override {
+        for (mx_handle_t h : {calls_, side_, ready_}) mx_handle_close(h);
+        child_ = mx_test::ScopedProcess();  // kills and reaps it if the test did not
+        mx_test::MultiprocessTest::TearDown();
+    }
+
+    // The whole side channel: the request the child got, "note 1", "note 2", PEER_CLOSED.
+    void ExpectSideChannel(uint32_t txid) {
+        Request got;
+        ASSERT_EQ(mx_test::ReadPod(side_, &got), MX_OK);
+        EXPECT_EQ(got.txid, txid);
+        ExpectNotesThenPeerClosed(side_);
+    }
+
+    mx_handle_t calls_ = MX_HANDLE_INVALID, side_ = MX_HANDLE_INVALID, ready_ = MX_HANDLE_INVALID;
+    mx_test::ScopedProcess child_;
+};
 
 TEST_F(KilledPeerTest, CallFailsWithPeerClosedWhenServerKillsItselfMidCall) {
-    mx_handle_t calls, calls_remote, side, side_remote, process;
-    ASSERT_EQ(mx_channel_create(0, &calls, &calls_remote), MX_OK);
-    ASSERT_EQ(mx_channel_create(0, &side, &side_remote), MX_OK);
-    ASSERT_EQ(mx_test::SpawnChild("never_answer",
-                                  {{PA_HND(PA_USER0, 0), calls_remote},
-                                   {PA_HND(PA_USER1, 0), side_remote}},
-                                  {"raise"}, &process),
-              MX_OK);
-    mx_test::ScopedProcess child(process);
-
-    CallOutcome outcome = CallOnce(calls, 0x51);
+    ASSERT_NO_FATAL_FAILURE(Start("raise"));
+    CallOutcome outcome = CallOnce(calls_, 0x51);
     EXPECT_EQ(outcome.status, MX_ERR_CALL_FAILED) << mx_test::StatusName(outcome.status);
     EXPECT_EQ(outcome.read_status, MX_ERR_PEER_CLOSED) << mx_test::StatusName(outcome.read_status);
-    EXPECT_TRUE(mx_test::PendingSignals(calls) & MX_CHANNEL_PEER_CLOSED);
-
-    Request got;
-    ASSERT_EQ(mx_test::ReadPod(side, &got), MX_OK);
-    EXPECT_EQ(got.txid, 0x51u);
-    ExpectNotesThenPeerClosed(side);
-    EXPECT_EQ(child.Join(), -SIGKILL);
-    mx_handle_close(calls);
-    mx_handle_close(side);
+    EXPECT_TRUE(mx_test::PendingSignals(calls_) & MX_CHANNEL_PEER_CLOSED);
+    ExpectSideChannel(0x51);
+    EXPECT_EQ(child_.Join(), -SIGKILL);
 }
 
 TEST_F(KilledPeerTest, CallFailsWithPeerClosedWhenParentKillsServerMidCall) {
-    mx_handle_t calls, calls_remote, side, side_remote, process;
-    ASSERT_EQ(mx_channel_create(0, &calls, &calls_remote), MX_OK);
-    ASSERT_EQ(mx_channel_create(0, &side, &side_remote), MX_OK);
-    ASSERT_EQ(mx_test::SpawnChild("never_answer",
-                                  {{PA_HND(PA_USER0, 0), calls_remote},
-                                   {PA_HND(PA_USER1, 0), side_remote}},
-                                  {"wait"}, &process),
-              MX_OK);
-    mx_test::ScopedProcess child(process);
-
-    // The killer waits until the child has the request, then kills it while this thread is
-    // blocked in the call.
-    Request got = {};
-    mx_status_t got_status = MX_ERR_INTERNAL, kill_status = MX_ERR_INTERNAL;
+    ASSERT_NO_FATAL_FAILURE(Start("wait"));
+    // The killer waits until the child has the request and has written its notes, then kills it
+    // while this thread is blocked in the call.
+    mx_status_t ready_status = MX_ERR_INTERNAL, kill_status = MX_ERR_INTERNAL;
+    const mx_handle_t process = child_.get();
     std::thread killer([&] {
-        got_status = mx_test::ReadPod(side, &got);
-        if (got_status == MX_OK) kill_status = mx_task_kill(process);
+        Message msg;
+        ready_status = mx_test::ReadMessage(ready_, &msg);
+        if (ready_status == MX_OK) kill_status = mx_task_kill(process);
     });
-    CallOutcome outcome = CallOnce(calls, 0x52);
+    CallOutcome outcome = CallOnce(calls_, 0x52);
     killer.join();
-    ASSERT_EQ(got_status, MX_OK);
-    EXPECT_EQ(got.txid, 0x52u);
+    ASSERT_EQ(ready_status, MX_OK);
     EXPECT_EQ(kill_status, MX_OK);
     EXPECT_EQ(outcome.status, MX_ERR_CALL_FAILED) << mx_test::StatusName(outcome.status);
     EXPECT_EQ(outcome.read_status, MX_ERR_PEER_CLOSED) << mx_test::StatusName(outcome.read_status);
-
-    ExpectNotesThenPeerClosed(side);
-    EXPECT_EQ(child.Join(), -SIGKILL);
-    mx_handle_close(calls);
-    mx_handle_close(side);
+    ExpectSideChannel(0x52);
+    EXPECT_EQ(child_.Join(), -SIGKILL);
 }
 
 TEST_F(KilledPeerTest, WaiterInParentSeesPeerClosedWhenChildIsKilled) {
-    mx_handle_t calls, calls_remote, side, side_remote, process;
-    ASSERT_EQ(mx_channel_create(0, &calls, &calls_remote), MX_OK);
-    ASSERT_EQ(mx_channel_create(0, &side, &side_remote), MX_OK);
-    ASSERT_EQ(mx_test::SpawnChild("never_answer",
-                                  {{PA_HND(PA_USER0, 0), calls_remote},
-                                   {PA_HND(PA_USER1, 0), side_remote}},
-                                  {"wait"}, &process),
-              MX_OK);
-    mx_test::ScopedProcess child(process);
-    ASSERT_EQ(mx_test::WritePod(calls, Request{0x53, 0}), MX_OK);
-    Request got;
-    ASSERT_EQ(mx_test::ReadPod(side, &got), MX_OK);
+    ASSERT_NO_FATAL_FAILURE(Start("wait"));
+    ASSERT_EQ(mx_test::WritePod(calls_, Request{0x53, 0}), MX_OK);
+    Message msg;
+    ASSERT_EQ(mx_test::ReadMessage(ready_, &msg), MX_OK);
 
     mx_status_t wait_status = MX_ERR_INTERNAL;
     mx_signals_t observed = 0;
     std::thread waiter([&] {
-        wait_status = mx_object_wait_one(calls, MX_CHANNEL_PEER_CLOSED, mx_test::DefaultDeadline(),
+        wait_status = mx_object_wait_one(calls_, MX_CHANNEL_PEER_CLOSED, mx_test::DefaultDeadline(),
                                          &observed);
     });
-    EXPECT_EQ(child.KillAndJoin(), -SIGKILL);
+    EXPECT_EQ(child_.KillAndJoin(), -SIGKILL);
     waiter.join();
     EXPECT_EQ(wait_status, MX_OK) << mx_test::StatusName(wait_status);
     EXPECT_TRUE(observed & MX_CHANNEL_PEER_CLOSED);
-    ExpectNotesThenPeerClosed(side);
-    mx_handle_close(calls);
-    mx_handle_close(side);
+    ExpectSideChannel(0x53);
+    EXPECT_TRUE(mx_test::PendingSignals(ready_) & MX_CHANNEL_PEER_CLOSED);
 }
 
 // Uses x's unanswered-call trick to pull what waits on PA_USER0 into this process's local queue
@@ -238,6 +237,10 @@ TEST_P(EndpointsInKilledChildTest, UnreadEndpointsInItsQueuesAreClosed) {
 }
 
 INSTANTIATE_TEST_SUITE_P(QueuedInKernelOrPulledLocally, EndpointsInKilledChildTest,
-                         testing::Values("none", "pull"));
+                         testing::Values("none", "pull"),
+                         [](const testing::TestParamInfo<const char*>& info) {
+                             return std::string(info.param) == "pull" ? "PulledIntoLocalQueue"
+                                                                      : "LeftInKernelQueue";
+                         });
 
 }  // namespace
