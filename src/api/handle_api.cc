@@ -69,7 +69,7 @@ __MX_EXPORT mx_status_t mx_handle_replace(mx_handle_t handle, mx_rights_t rights
   st = table.Remove(handle, &old);
   if (st != MX_OK) return st;  // closed by another thread meanwhile
   auto fresh = std::make_shared<Handle>(old->object(), new_rights);
-  fresh->token() = std::move(old->token());
+  fresh->token() = old->TakeToken();
   mx_handle_t v = table.Add(fresh);
   if (v == MX_HANDLE_INVALID) {
     // Cannot happen (a slot was just freed), but keep the object alive either way.

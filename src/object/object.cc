@@ -50,10 +50,18 @@ void Handle::Leave() {
   for (ThreadWaker* w : waiters_) w->Kick();
 }
 
+UniqueFd Handle::TakeToken() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::move(token_);
+}
+
 void Handle::Close() {
   if (gone_.exchange(true, std::memory_order_acq_rel)) return;
   Leave();
-  token_.reset();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    token_.reset();
+  }
   if (object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     object_->OnLastHandleClosed();
   }
@@ -64,7 +72,10 @@ void Handle::TransferOut() {
   if (gone_.exchange(true, std::memory_order_acq_rel)) return;
   Leave();
   object_->CommitTransferOut(*this);
-  token_.reset();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    token_.reset();
+  }
   object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
@@ -87,7 +98,10 @@ void Handle::RemoveWaiter(ThreadWaker* w) {
 
 mx_signals_t Handle::Signals() const {
   mx_signals_t s = object_->Signals();
-  if (object_->IsLastHandle(*this)) s |= MX_SIGNAL_LAST_HANDLE;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!gone_.load(std::memory_order_acquire) && object_->IsLastHandle(*this)) {
+    s |= MX_SIGNAL_LAST_HANDLE;
+  }
   return s;
 }
 

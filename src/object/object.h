@@ -107,8 +107,11 @@ class Handle {
   bool HasRights(mx_rights_t r) const { return (rights_ & r) == r; }
 
   // Per-handle fd for objects that count handles in the kernel (events); may be invalid.
+  // Set once before the handle is shared; read by the object under the handle's lock (see
+  // Signals) or while the handle is in transit; taken or reset only under the lock.
   UniqueFd& token() { return token_; }
   const UniqueFd& token() const { return token_; }
+  UniqueFd TakeToken();
 
   // Leaving the table. Close: the handle is destroyed (the object may run its last-handle
   // logic). TransferOut: the object moved to another place (message or child). Both cancel
@@ -133,7 +136,7 @@ class Handle {
   const mx_rights_t rights_;
   UniqueFd token_;
   std::atomic<bool> gone_{false};
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<ThreadWaker*> waiters_;
 };
 

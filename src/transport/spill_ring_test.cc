@@ -1,0 +1,721 @@
+// Unit tests for SpillRing (transport/spill_ring.h): ordered delivery across many wrap-arounds
+// between a writer and a reader that map the same memfd separately, the payload limit, the
+// writer-wake hysteresis, Attach's validation of a received fd, and a hostile peer that scribbles
+// on the shared mapping: the ring must report broken() and never crash or read out of bounds
+// (run this file under ASan/UBSan too).
+#include "transport/spill_ring.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "os/socket.h"
+
+namespace mx::internal {
+namespace {
+
+// The shared layout, mirrored from spill_ring.cc (struct SpillRing::Header and Record). The
+// LayoutMatches test below fails if the two drift apart.
+struct MirrorHeader {
+  uint32_t magic;
+  uint32_t version;
+  uint64_t capacity;
+  uint64_t payload_limit;
+  alignas(64) std::atomic<uint64_t> head;
+  std::atomic<uint64_t> payload_in;
+  alignas(64) std::atomic<uint64_t> tail;
+  std::atomic<uint64_t> payload_out;
+  alignas(64) std::atomic<uint32_t> writer_waiting;
+};
+struct MirrorRecord {
+  uint64_t seq;
+  uint32_t len;
+  uint32_t flags;
+};
+constexpr uint32_t kRingMagic = 0x474e524du;
+constexpr size_t kHeaderBytes = 4096;
+constexpr uint32_t kWrapFlag = 1;
+// The smallest capacity Create accepts: two maximum-size records.
+constexpr size_t kMinCapacity = 2 * (MX_CHANNEL_MAX_MSG_BYTES + 16);
+
+constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
+constexpr uint64_t RecordBytes(uint32_t len) { return 16 + Align8(len); }
+
+int CountOpenFds() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int n = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(dir);
+  return n - 1;
+}
+
+UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
+
+// Our own view of a ring's shared memory, as a hostile peer would have it.
+class Mapping {
+ public:
+  explicit Mapping(int fd) {
+    struct stat st;
+    EXPECT_EQ(::fstat(fd, &st), 0);
+    size_ = static_cast<size_t>(st.st_size);
+    base_ = ::mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    EXPECT_NE(base_, MAP_FAILED);
+  }
+  ~Mapping() {
+    if (base_ != MAP_FAILED) ::munmap(base_, size_);
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+
+  MirrorHeader* header() const { return static_cast<MirrorHeader*>(base_); }
+  uint8_t* data() const { return static_cast<uint8_t*>(base_) + kHeaderBytes; }
+  size_t capacity() const { return size_ - kHeaderBytes; }
+  MirrorRecord ReadRecord(uint64_t pos) const {
+    MirrorRecord r;
+    std::memcpy(&r, data() + pos, sizeof(r));
+    return r;
+  }
+  void WriteRecord(uint64_t pos, MirrorRecord r) { std::memcpy(data() + pos, &r, sizeof(r)); }
+
+ private:
+  void* base_ = MAP_FAILED;
+  size_t size_ = 0;
+};
+
+std::vector<uint8_t> Pattern(uint64_t seq, uint32_t len) {
+  std::vector<uint8_t> v(len);
+  for (uint32_t i = 0; i < len; ++i) v[i] = static_cast<uint8_t>(seq * 131 + i * 7 + (i >> 8));
+  return v;
+}
+
+// A writer ring (Create) and a reader ring (Attach of a dup of its fd): two mappings of one memfd,
+// like the two processes of a channel.
+struct RingPair {
+  SpillRing writer;
+  SpillRing reader;
+};
+
+void MakePair(size_t capacity, size_t payload_limit, RingPair* out) {
+  ASSERT_EQ(SpillRing::Create(capacity, payload_limit, &out->writer), MX_OK);
+  ASSERT_TRUE(out->writer.valid());
+  ASSERT_EQ(SpillRing::Attach(Dup(out->writer.fd()), &out->reader), MX_OK);
+  ASSERT_TRUE(out->reader.valid());
+}
+
+// Writes one record and reads it back through |reader|, checking everything.
+void WriteAndRead(RingPair* p, uint64_t seq, uint32_t len, uint32_t flags = 0) {
+  std::vector<uint8_t> payload = Pattern(seq, len);
+  ASSERT_TRUE(p->writer.TryWrite(seq, payload.data(), len, flags));
+  uint64_t got_seq = 0;
+  uint32_t got_flags = 99;
+  ASSERT_TRUE(p->reader.Peek(&got_seq, &got_flags));
+  EXPECT_EQ(got_seq, seq);
+  EXPECT_EQ(got_flags, flags);
+  std::vector<uint8_t> out;
+  p->reader.Pop(&out);
+  EXPECT_EQ(out, payload);
+  EXPECT_FALSE(p->reader.broken());
+}
+
+// ---- Layout, creation ----------------------------------------------------------------------
+
+TEST(SpillRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  EXPECT_EQ(m.header()->magic, kRingMagic);
+  EXPECT_EQ(m.header()->version, 1u);
+  EXPECT_EQ(m.header()->capacity, kMinCapacity);
+  EXPECT_EQ(m.capacity(), kMinCapacity);
+  const uint8_t payload[5] = {1, 2, 3, 4, 5};
+  ASSERT_TRUE(p.writer.TryWrite(77, payload, 5));
+  EXPECT_EQ(m.header()->head.load(), RecordBytes(5));
+  EXPECT_EQ(m.header()->payload_in.load(), 5u);
+  MirrorRecord r = m.ReadRecord(0);
+  EXPECT_EQ(r.seq, 77u);
+  EXPECT_EQ(r.len, 5u);
+  EXPECT_EQ(r.flags, 0u);
+  EXPECT_EQ(std::memcmp(m.data() + 16, payload, 5), 0);
+  std::vector<uint8_t> out;
+  uint64_t seq;
+  ASSERT_TRUE(p.reader.Peek(&seq));
+  p.reader.Pop(&out);
+  EXPECT_EQ(m.header()->tail.load(), RecordBytes(5));
+  EXPECT_EQ(m.header()->payload_out.load(), 5u);
+  p.writer.SetWriterWaiting();
+  EXPECT_EQ(m.header()->writer_waiting.load(), 1u);
+}
+
+TEST(SpillRingTest, CreateRejectsCapacityOutsideLimits) {
+  SpillRing ring;
+  EXPECT_EQ(SpillRing::Create(0, 100, &ring), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(SpillRing::Create(kMinCapacity - 8, 100, &ring), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(SpillRing::Create((size_t{1} << 30) + 8, 100, &ring), MX_ERR_INVALID_ARGS);
+  EXPECT_FALSE(ring.valid());
+  EXPECT_EQ(SpillRing::Create(kMinCapacity - 4, 100, &ring), MX_OK);  // rounded up to 8
+}
+
+TEST(SpillRingTest, CreatedMemfdIsSealedAgainstShrinking) {
+  SpillRing ring;
+  ASSERT_EQ(SpillRing::Create(kMinCapacity, kMinCapacity, &ring), MX_OK);
+  int seals = ::fcntl(ring.fd(), F_GET_SEALS);
+  EXPECT_NE(seals & F_SEAL_SHRINK, 0);
+  EXPECT_NE(::ftruncate(ring.fd(), 4096), 0);
+}
+
+TEST(SpillRingTest, EmptyRingHasNothingToPeek) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  uint64_t seq;
+  EXPECT_FALSE(p.reader.Peek(&seq));
+  std::vector<uint8_t> out = {1};
+  p.reader.Pop(&out);  // Pop on empty does nothing
+  EXPECT_EQ(out, std::vector<uint8_t>{1});
+  EXPECT_FALSE(p.reader.broken());
+  EXPECT_EQ(p.reader.BufferedPayload(), 0u);
+}
+
+TEST(SpillRingTest, DefaultRingIsInvalidAndInert) {
+  SpillRing ring;
+  EXPECT_FALSE(ring.valid());
+  EXPECT_FALSE(ring.HasRoom(0));
+  EXPECT_FALSE(ring.TryWrite(1, nullptr, 0));
+  uint64_t seq;
+  EXPECT_FALSE(ring.Peek(&seq));
+  EXPECT_EQ(ring.BufferedPayload(), 0u);
+  ring.SetWriterWaiting();
+  EXPECT_FALSE(ring.TakeWriterWake());
+}
+
+// ---- Ordered delivery ----------------------------------------------------------------------
+
+TEST(SpillRingTest, RecordsArriveInOrderAcrossManyWrapArounds) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  std::mt19937 rng(12345);
+  uint64_t next_write = 1000, next_read = 1000;
+  uint64_t written_bytes = 0;
+  std::vector<uint32_t> lens;  // lengths of records in flight, in order
+  size_t read_index = 0;
+  size_t full_events = 0;
+  while (written_bytes < 8 * kMinCapacity) {
+    // Sizes: mostly small, sometimes near the maximum, sometimes empty.
+    uint32_t len;
+    switch (rng() % 6) {
+      case 0: len = 0; break;
+      case 1: len = MX_CHANNEL_MAX_MSG_BYTES - rng() % 64; break;
+      case 2: len = rng() % 20000; break;
+      default: len = rng() % 300; break;
+    }
+    std::vector<uint8_t> payload = Pattern(next_write, len);
+    uint32_t flags = (rng() % 4 == 0) ? SpillRing::kRecordHasHandles : 0;
+    if (p.writer.TryWrite(next_write, payload.data(), len, flags | (flags << 4))) {
+      lens.push_back(len | (flags << 30));
+      ++next_write;
+      written_bytes += RecordBytes(len);
+    } else {
+      ++full_events;
+      ASSERT_FALSE(p.writer.broken());
+      ASSERT_LT(read_index, lens.size()) << "ring full but empty";
+    }
+    // The reader drains a random number of records (sometimes none, sometimes all).
+    size_t to_read = rng() % 4;
+    if (rng() % 8 == 0) to_read = lens.size() - read_index;
+    for (size_t i = 0; i < to_read && read_index < lens.size(); ++i) {
+      uint64_t seq = 0;
+      uint32_t got_flags = 0;
+      ASSERT_TRUE(p.reader.Peek(&seq, &got_flags));
+      ASSERT_EQ(seq, next_read);
+      uint32_t want_len = lens[read_index] & 0x3fffffff;
+      EXPECT_EQ(got_flags, lens[read_index] >> 30);
+      std::vector<uint8_t> out;
+      p.reader.Pop(&out);
+      ASSERT_EQ(out, Pattern(next_read, want_len)) << "record " << next_read;
+      ++next_read;
+      ++read_index;
+    }
+  }
+  while (read_index < lens.size()) {
+    uint64_t seq = 0;
+    ASSERT_TRUE(p.reader.Peek(&seq));
+    ASSERT_EQ(seq, next_read);
+    std::vector<uint8_t> out;
+    p.reader.Pop(&out);
+    ASSERT_EQ(out, Pattern(next_read, lens[read_index] & 0x3fffffff));
+    ++next_read;
+    ++read_index;
+  }
+  uint64_t seq;
+  EXPECT_FALSE(p.reader.Peek(&seq));
+  EXPECT_FALSE(p.reader.broken());
+  EXPECT_FALSE(p.writer.broken());
+  EXPECT_GT(full_events, 0u) << "the test never filled the ring";
+  EXPECT_EQ(p.reader.BufferedPayload(), 0u);
+}
+
+TEST(SpillRingTest, ShortGapAtTheEndIsSkippedWithoutAMarker) {
+  // Leave exactly 8 bytes before the end of the data area: too small for a record header, so the
+  // writer skips it without writing a wrap marker and the reader skips it implicitly.
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  WriteAndRead(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);  // 65552 bytes
+  const uint32_t second = static_cast<uint32_t>(kMinCapacity - 8 - 65552 - 16);
+  WriteAndRead(&p, 2, second);
+  ASSERT_EQ(m.header()->head.load() % kMinCapacity, kMinCapacity - 8);
+  std::memset(m.data() + kMinCapacity - 8, 0xff, 8);  // garbage in the gap is never read
+  WriteAndRead(&p, 3, 100);
+  EXPECT_EQ(m.header()->head.load(), 2 * kMinCapacity + 0 + RecordBytes(100) - kMinCapacity);
+  WriteAndRead(&p, 4, 0);
+}
+
+TEST(SpillRingTest, LargerGapAtTheEndGetsAWrapMarker) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  WriteAndRead(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
+  const uint32_t second = static_cast<uint32_t>(kMinCapacity - 24 - 65552 - 16);
+  WriteAndRead(&p, 2, second);
+  ASSERT_EQ(m.header()->head.load() % kMinCapacity, kMinCapacity - 24);
+  WriteAndRead(&p, 3, 9);  // needs 32 bytes: 24 are left, so it wraps
+  MirrorRecord marker = m.ReadRecord(kMinCapacity - 24);
+  EXPECT_EQ(marker.flags, kWrapFlag);
+  EXPECT_EQ(m.ReadRecord(0).seq, 3u);
+  // A record that fits exactly in the remaining space does not wrap.
+  WriteAndRead(&p, 4, 8);
+}
+
+TEST(SpillRingTest, FlagsOtherThanHasHandlesAreNotStored) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  const uint8_t b = 1;
+  ASSERT_TRUE(p.writer.TryWrite(5, &b, 1, 0xffffffffu));
+  uint64_t seq;
+  uint32_t flags;
+  ASSERT_TRUE(p.reader.Peek(&seq, &flags));
+  EXPECT_EQ(flags, SpillRing::kRecordHasHandles);
+}
+
+// ---- Room and limits -----------------------------------------------------------------------
+
+TEST(SpillRingTest, PayloadLimitBoundsBufferedBytes) {
+  RingPair p;
+  MakePair(kMinCapacity, 1000, &p);
+  std::vector<uint8_t> data(600, 1);
+  EXPECT_TRUE(p.writer.HasRoom(600));
+  EXPECT_TRUE(p.writer.HasRoom(1000));
+  EXPECT_FALSE(p.writer.HasRoom(1001));
+  ASSERT_TRUE(p.writer.TryWrite(1, data.data(), 600));
+  EXPECT_EQ(p.writer.BufferedPayload(), 600u);
+  EXPECT_EQ(p.reader.BufferedPayload(), 600u);
+  EXPECT_TRUE(p.writer.HasRoom(400));
+  EXPECT_FALSE(p.writer.HasRoom(401));
+  EXPECT_FALSE(p.writer.TryWrite(2, data.data(), 600));
+  // Empty records cost no payload: many fit.
+  for (uint64_t s = 2; s < 50; ++s) ASSERT_TRUE(p.writer.TryWrite(s, nullptr, 0));
+  std::vector<uint8_t> out;
+  p.reader.Pop(&out);
+  EXPECT_EQ(out.size(), 600u);
+  EXPECT_EQ(p.writer.BufferedPayload(), 0u);
+  EXPECT_TRUE(p.writer.TryWrite(50, data.data(), 600));
+  EXPECT_FALSE(p.writer.broken());
+}
+
+TEST(SpillRingTest, HasRoomTracksSpaceWithoutWriting) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  std::vector<uint8_t> big(MX_CHANNEL_MAX_MSG_BYTES, 3);
+  // The ring holds exactly two maximum-size records.
+  ASSERT_TRUE(p.writer.HasRoom(MX_CHANNEL_MAX_MSG_BYTES));
+  EXPECT_EQ(m.header()->head.load(), 0u);
+  ASSERT_TRUE(p.writer.TryWrite(1, big.data(), MX_CHANNEL_MAX_MSG_BYTES));
+  ASSERT_TRUE(p.writer.TryWrite(2, big.data(), MX_CHANNEL_MAX_MSG_BYTES));
+  EXPECT_FALSE(p.writer.HasRoom(0));
+  EXPECT_FALSE(p.writer.TryWrite(3, nullptr, 0));
+  std::vector<uint8_t> out;
+  p.reader.Pop(&out);
+  EXPECT_TRUE(p.writer.HasRoom(MX_CHANNEL_MAX_MSG_BYTES));
+  EXPECT_FALSE(p.writer.HasRoom(MX_CHANNEL_MAX_MSG_BYTES + 1 - 8 + 8 + 65536));
+  EXPECT_FALSE(p.writer.broken());
+}
+
+TEST(SpillRingTest, WriterIsNotAllowedRecordsTheReaderWouldRejectAsCorrupt) {
+  // The reader treats any record longer than MX_CHANNEL_MAX_MSG_BYTES as corruption, so the
+  // writer must not produce one even when the capacity and payload limit would allow it.
+  RingPair p;
+  MakePair(4 * kMinCapacity, 4 * kMinCapacity, &p);
+  std::vector<uint8_t> big(MX_CHANNEL_MAX_MSG_BYTES + 8, 1);
+  bool wrote = p.writer.TryWrite(1, big.data(), static_cast<uint32_t>(big.size()));
+  if (wrote) {
+    uint64_t seq;
+    EXPECT_TRUE(p.reader.Peek(&seq)) << "the writer wrote a record its own reader rejects";
+    EXPECT_FALSE(p.reader.broken());
+  }
+}
+
+TEST(SpillRingTest, WriterWakeIsTakenOnceWhenAtMostHalfFull) {
+  RingPair p;
+  MakePair(kMinCapacity, 1000, &p);
+  std::vector<uint8_t> data(400, 1);
+  ASSERT_TRUE(p.writer.TryWrite(1, data.data(), 400));
+  ASSERT_TRUE(p.writer.TryWrite(2, data.data(), 400));
+  EXPECT_FALSE(p.reader.TakeWriterWake()) << "nobody is waiting";
+  p.writer.SetWriterWaiting();
+  EXPECT_FALSE(p.reader.TakeWriterWake()) << "800 > 500 buffered";
+  std::vector<uint8_t> out;
+  p.reader.Pop(&out);
+  EXPECT_TRUE(p.reader.TakeWriterWake());
+  EXPECT_FALSE(p.reader.TakeWriterWake()) << "taken once";
+}
+
+// ---- Attach --------------------------------------------------------------------------------
+
+TEST(SpillRingTest, AttachWorksWithAnFdReceivedOverASocket) {
+  SpillRing writer;
+  ASSERT_EQ(SpillRing::Create(kMinCapacity, kMinCapacity, &writer), MX_OK);
+  UniqueFd a, b;
+  ASSERT_EQ(CreateSeqpacketPair(&a, &b), MX_OK);
+  uint8_t byte = 0;
+  struct iovec iov = {&byte, 1};
+  int fd = writer.fd();
+  ASSERT_EQ(SendDatagram(a.get(), &iov, 1, &fd, 1), MX_OK);
+  ReceivedDatagram got;
+  ASSERT_EQ(ReceiveDatagram(b.get(), &byte, 1, &got), MX_OK);
+  ASSERT_EQ(got.fds.size(), 1u);
+  SpillRing reader;
+  ASSERT_EQ(SpillRing::Attach(std::move(got.fds[0]), &reader), MX_OK);
+  const char msg[] = "across processes";
+  ASSERT_TRUE(writer.TryWrite(1, msg, sizeof(msg)));
+  uint64_t seq;
+  ASSERT_TRUE(reader.Peek(&seq));
+  std::vector<uint8_t> out;
+  reader.Pop(&out);
+  EXPECT_EQ(std::memcmp(out.data(), msg, sizeof(msg)), 0);
+  // The writer sees the reader's progress.
+  EXPECT_EQ(writer.BufferedPayload(), 0u);
+}
+
+TEST(SpillRingTest, MovedRingKeepsWorking) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  SpillRing moved(std::move(p.reader));
+  EXPECT_FALSE(p.reader.valid());
+  SpillRing again;
+  again = std::move(moved);
+  ASSERT_TRUE(again.valid());
+  const uint8_t b = 7;
+  ASSERT_TRUE(p.writer.TryWrite(1, &b, 1));
+  uint64_t seq;
+  EXPECT_TRUE(again.Peek(&seq));
+}
+
+// A memfd of |size| bytes with a valid ring header, sealed with |seals|.
+UniqueFd MakeRingLikeMemfd(size_t size, int seals, uint32_t magic = kRingMagic) {
+  UniqueFd fd(::memfd_create("fake-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  EXPECT_TRUE(fd.is_valid());
+  EXPECT_EQ(::ftruncate(fd.get(), static_cast<off_t>(size)), 0);
+  MirrorHeader h = {};
+  h.magic = magic;
+  h.version = 1;
+  h.capacity = size - kHeaderBytes;
+  h.payload_limit = 1000;
+  EXPECT_EQ(::pwrite(fd.get(), &h, sizeof(h), 0), static_cast<ssize_t>(sizeof(h)));
+  if (seals != 0) EXPECT_EQ(::fcntl(fd.get(), F_ADD_SEALS, seals), 0);
+  return fd;
+}
+
+void ExpectAttachRejected(UniqueFd fd) {
+  const int before = CountOpenFds();
+  SpillRing ring;
+  EXPECT_EQ(SpillRing::Attach(std::move(fd), &ring), MX_ERR_IO);
+  EXPECT_FALSE(ring.valid());
+  EXPECT_EQ(CountOpenFds(), before - 1) << "Attach must close the fd it rejects";
+}
+
+TEST(SpillRingTest, AttachAcceptsAProperlySealedMemfd) {
+  SpillRing ring;
+  ASSERT_EQ(SpillRing::Attach(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_SHRINK), &ring),
+            MX_OK);
+  EXPECT_TRUE(ring.valid());
+  // The payload limit comes from the header (1000), capped by the capacity.
+  EXPECT_TRUE(ring.HasRoom(1000));
+  EXPECT_FALSE(ring.HasRoom(1001));
+}
+
+TEST(SpillRingTest, AttachRejectsMemfdWithoutShrinkSeal) {
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, 0));
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_GROW));
+}
+
+TEST(SpillRingTest, AttachRejectsTooSmallMemfd) {
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity - 8, F_SEAL_SHRINK));
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes, F_SEAL_SHRINK));
+  UniqueFd empty(::memfd_create("empty", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  ASSERT_EQ(::fcntl(empty.get(), F_ADD_SEALS, F_SEAL_SHRINK), 0);
+  ExpectAttachRejected(std::move(empty));
+}
+
+TEST(SpillRingTest, AttachRejectsTooLargeMemfd) {
+  // Sparse: no memory is used.
+  ExpectAttachRejected(
+      MakeRingLikeMemfd(kHeaderBytes + (size_t{1} << 30) + 8, F_SEAL_SHRINK));
+}
+
+TEST(SpillRingTest, AttachRejectsWrongMagic) {
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_SHRINK, 0x12345678));
+}
+
+TEST(SpillRingTest, AttachRejectsFdsThatAreNotRegularFiles) {
+  int p[2];
+  ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+  UniqueFd pr(p[0]), pw(p[1]);
+  ExpectAttachRejected(std::move(pr));
+  UniqueFd a, b;
+  ASSERT_EQ(CreateSeqpacketPair(&a, &b), MX_OK);
+  ExpectAttachRejected(std::move(a));
+  ExpectAttachRejected(UniqueFd(::eventfd(0, EFD_CLOEXEC)));
+  ExpectAttachRejected(UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC)));
+  ExpectAttachRejected(UniqueFd(::open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
+  SpillRing ring;
+  EXPECT_EQ(SpillRing::Attach(UniqueFd(), &ring), MX_ERR_IO);
+}
+
+// ---- A hostile peer ------------------------------------------------------------------------
+
+// The reader must see the corruption, report broken(), and stay broken.
+void ExpectReaderBroken(SpillRing* reader) {
+  uint64_t seq = 0;
+  uint32_t flags = 0;
+  EXPECT_FALSE(reader->Peek(&seq, &flags));
+  EXPECT_TRUE(reader->broken());
+  std::vector<uint8_t> out;
+  reader->Pop(&out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_FALSE(reader->Peek(&seq, &flags)) << "a broken ring stays broken";
+}
+
+TEST(SpillRingTest, ReaderDetectsHeadTooFarAhead) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  m.header()->head.store(kMinCapacity + 8);
+  ExpectReaderBroken(&p.reader);
+}
+
+TEST(SpillRingTest, ReaderDetectsHeadBehindTail) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  m.header()->tail.store(100);
+  m.header()->head.store(50);
+  ExpectReaderBroken(&p.reader);
+}
+
+TEST(SpillRingTest, ReaderDetectsCountersNearWrapOfUint64) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  m.header()->tail.store(~uint64_t{0} - 7);
+  m.header()->head.store(24);  // "ahead" only through unsigned wrap
+  ExpectReaderBroken(&p.reader);
+}
+
+TEST(SpillRingTest, ReaderDetectsHeadInsideARecordHeader) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  m.header()->head.store(8);
+  ExpectReaderBroken(&p.reader);
+}
+
+TEST(SpillRingTest, ReaderDetectsOversizedRecordLength) {
+  for (uint32_t len : {static_cast<uint32_t>(MX_CHANNEL_MAX_MSG_BYTES + 1), 0xffffffffu,
+                       0xfffffff9u, 0x80000000u}) {
+    RingPair p;
+    MakePair(kMinCapacity, kMinCapacity, &p);
+    Mapping m(p.writer.fd());
+    std::vector<uint8_t> data(100, 1);
+    ASSERT_TRUE(p.writer.TryWrite(1, data.data(), 100));
+    MirrorRecord r = m.ReadRecord(0);
+    r.len = len;
+    m.WriteRecord(0, r);
+    ExpectReaderBroken(&p.reader);
+  }
+}
+
+TEST(SpillRingTest, ReaderDetectsRecordLongerThanWhatWasPublished) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  std::vector<uint8_t> data(100, 1);
+  ASSERT_TRUE(p.writer.TryWrite(1, data.data(), 100));
+  MirrorRecord r = m.ReadRecord(0);
+  r.len = 200;  // head says 116 bytes were published
+  m.WriteRecord(0, r);
+  ExpectReaderBroken(&p.reader);
+}
+
+TEST(SpillRingTest, ReaderDetectsRecordRunningPastTheEnd) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  // A record at 64 bytes before the end claiming 1000 bytes, with head far enough ahead.
+  const uint64_t start = kMinCapacity - 64;
+  m.header()->tail.store(start);
+  m.header()->payload_out.store(0);
+  m.WriteRecord(start, {1, 1000, 0});
+  m.header()->head.store(start + 2000);
+  ExpectReaderBroken(&p.reader);
+}
+
+TEST(SpillRingTest, ReaderDetectsUnknownRecordFlags) {
+  for (uint32_t flags : {4u, 3u, 0x80000000u, kWrapFlag | SpillRing::kRecordHasHandles}) {
+    RingPair p;
+    MakePair(kMinCapacity, kMinCapacity, &p);
+    Mapping m(p.writer.fd());
+    const uint8_t b = 1;
+    ASSERT_TRUE(p.writer.TryWrite(1, &b, 1));
+    MirrorRecord r = m.ReadRecord(0);
+    r.flags = flags;
+    m.WriteRecord(0, r);
+    ExpectReaderBroken(&p.reader);
+  }
+}
+
+TEST(SpillRingTest, ReaderDetectsWrapMarkersThatLoop) {
+  // A wrap marker at the start of the data area would send the reader around forever.
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  const uint64_t start = kMinCapacity - 32;
+  m.header()->tail.store(start);
+  m.WriteRecord(start, {0, 0, kWrapFlag});
+  m.WriteRecord(0, {0, 0, kWrapFlag});
+  m.header()->head.store(start + 32 + 64);
+  ExpectReaderBroken(&p.reader);
+}
+
+TEST(SpillRingTest, ReaderDetectsWrapMarkerPastHead) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  // Published: 16 bytes at the very start, which claim to be a wrap marker. Skipping to the end
+  // would move tail past head.
+  m.WriteRecord(0, {0, 0, kWrapFlag});
+  m.header()->head.store(16);
+  uint64_t seq;
+  EXPECT_FALSE(p.reader.Peek(&seq));
+  EXPECT_TRUE(p.reader.broken());
+}
+
+TEST(SpillRingTest, WriterDetectsReaderCountersOutOfRange) {
+  {
+    RingPair p;
+    MakePair(kMinCapacity, kMinCapacity, &p);
+    Mapping m(p.writer.fd());
+    m.header()->tail.store(8);  // tail ahead of head
+    const uint8_t b = 1;
+    EXPECT_FALSE(p.writer.TryWrite(1, &b, 1));
+    EXPECT_TRUE(p.writer.broken());
+    EXPECT_FALSE(p.writer.HasRoom(0));
+  }
+  {
+    RingPair p;
+    MakePair(kMinCapacity, kMinCapacity, &p);
+    Mapping m(p.writer.fd());
+    m.header()->payload_out.store(5);  // more payload consumed than produced
+    EXPECT_FALSE(p.writer.HasRoom(1));
+    EXPECT_TRUE(p.writer.broken());
+  }
+  {
+    RingPair p;
+    MakePair(kMinCapacity, kMinCapacity, &p);
+    Mapping m(p.writer.fd());
+    m.header()->head.store(3 * kMinCapacity);  // head too far ahead of tail
+    EXPECT_FALSE(p.writer.HasRoom(1));
+    EXPECT_TRUE(p.writer.broken());
+  }
+}
+
+TEST(SpillRingTest, RandomScribblesNeverCrashOrReadOutOfBounds) {
+  // A peer writes random values into the counters and into record headers while both sides keep
+  // using the ring. Every read must stay inside the mapping (ASan/SEGV would tell) and payloads
+  // handed out must be at most MX_CHANNEL_MAX_MSG_BYTES.
+  std::mt19937_64 rng(777);
+  size_t broken_count = 0;
+  for (int round = 0; round < 300; ++round) {
+    RingPair p;
+    MakePair(kMinCapacity, kMinCapacity, &p);
+    Mapping m(p.writer.fd());
+    std::vector<uint8_t> data(70000, 0x33);
+    for (int step = 0; step < 40; ++step) {
+      uint32_t len = static_cast<uint32_t>(rng() % (MX_CHANNEL_MAX_MSG_BYTES + 1));
+      if (rng() % 2) len %= 512;
+      p.writer.TryWrite(step, data.data(), len, static_cast<uint32_t>(rng()));
+      p.writer.HasRoom(static_cast<uint32_t>(rng()));
+      switch (rng() % 8) {
+        case 0: {
+          // A counter: small garbage, around capacity, or huge.
+          std::atomic<uint64_t>* counters[] = {&m.header()->head, &m.header()->tail,
+                                               &m.header()->payload_in, &m.header()->payload_out};
+          uint64_t v = counters[rng() % 4]->load();
+          switch (rng() % 4) {
+            case 0: v += rng() % 64; break;
+            case 1: v -= rng() % 64; break;
+            case 2: v += kMinCapacity - rng() % 64; break;
+            default: v = rng(); break;
+          }
+          counters[rng() % 4]->store(v);
+          break;
+        }
+        case 1: {
+          // A record header at the reader's position or anywhere (8-aligned).
+          uint64_t pos = (rng() % 2) ? m.header()->tail.load() % kMinCapacity
+                                     : (rng() % (kMinCapacity / 8)) * 8;
+          if (pos + 16 <= kMinCapacity) {
+            MirrorRecord r = {rng(), static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng() % 8)};
+            if (rng() % 2) r.len %= 70000;
+            m.WriteRecord(pos, r);
+          }
+          break;
+        }
+        case 2:
+          m.header()->payload_limit = rng();
+          m.header()->capacity = rng();
+          break;
+        default:
+          break;
+      }
+      for (int r = 0; r < 3; ++r) {
+        uint64_t seq;
+        uint32_t flags;
+        if (!p.reader.Peek(&seq, &flags)) break;
+        EXPECT_EQ(flags & ~SpillRing::kRecordHasHandles, 0u);
+        std::vector<uint8_t> out;
+        p.reader.Pop(&out);
+        EXPECT_LE(out.size(), MX_CHANNEL_MAX_MSG_BYTES);
+      }
+      p.reader.BufferedPayload();
+      p.reader.TakeWriterWake();
+    }
+    if (p.reader.broken() || p.writer.broken()) ++broken_count;
+  }
+  EXPECT_GT(broken_count, 100u) << "the scribbles should have been noticed most of the time";
+}
+
+}  // namespace
+}  // namespace mx::internal
