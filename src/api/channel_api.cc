@@ -116,6 +116,10 @@ __MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, vo
       }
       return MX_ERR_BUFFER_TOO_SMALL;
     }
+    if (count > 0) {
+      st = CheckInstallResources(front->handles);
+      if (st != MX_OK) return st;  // the message stays at the front
+    }
     Message m = ep->PopFrontLocked();
     st = count > 0 ? InstallHandles(&m.handles, handles) : MX_OK;
     if (st == MX_ERR_IO) continue;  // a malformed handle from a hostile peer: skip the message

@@ -1,6 +1,7 @@
 #include "api/materialize.h"
 
 #include <magenta/fd.h>
+#include <sys/eventfd.h>
 
 #include "object/channel_endpoint.h"
 #include "object/event.h"
@@ -74,6 +75,24 @@ mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out) {
     default:
       return MX_ERR_IO;
   }
+}
+
+mx_status_t CheckInstallResources(const std::vector<RawHandle>& raws) {
+  if (raws.empty()) return MX_OK;
+  if (!HandleTable::Get().HasRoom(raws.size())) return MX_ERR_NO_RESOURCES;
+  // Fds a rebuild may open: an event reopens its memfd; an endpoint with rings or a queue blob
+  // duplicates those fds while it checks them.
+  size_t need = 0;
+  for (const RawHandle& raw : raws) {
+    if (raw.type == MX_OBJ_TYPE_EVENT) need += 1;
+    if (raw.type == MX_OBJ_TYPE_CHANNEL) need += raw.fds.size() > 1 ? 3 : 0;
+  }
+  std::vector<UniqueFd> probe;
+  for (size_t i = 0; i < need; ++i) {
+    probe.emplace_back(::eventfd(0, EFD_CLOEXEC));
+    if (!probe.back()) return MX_ERR_NO_RESOURCES;
+  }
+  return MX_OK;
 }
 
 mx_status_t InstallHandles(std::vector<RawHandle>* raws, mx_handle_t* out) {

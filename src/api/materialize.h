@@ -35,6 +35,11 @@ class OutgoingHandles {
 // type allows). MX_ERR_IO: |raw| is malformed (its fds are closed).
 mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out);
 
+// Checks, without consuming anything, that installing |raws| will not run out of handle-table
+// slots or file descriptors (rebuilding an object may open a few fds). Returns MX_OK or
+// MX_ERR_NO_RESOURCES, so a read can fail and leave the message queued (SPEC B.5).
+mx_status_t CheckInstallResources(const std::vector<RawHandle>& raws);
+
 // Puts |raws| into the table, writing their values to |out|. All or nothing: on failure
 // (NO_RESOURCES / NO_MEMORY when fds or table slots run out, IO for a malformed handle from a
 // hostile peer) nothing was added and every fd the raws carried has been closed.

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -59,6 +60,8 @@ bool IsSocket(int fd) {
 size_t MessageBytes(const Message& m) { return m.bytes.size() + 64; }
 
 }  // namespace
+
+size_t ChannelEndpoint::CallPumpLimit() { return 2 * BufferLimit(); }
 
 size_t ChannelEndpoint::BufferLimit() {
   static const size_t limit = [] {
@@ -399,7 +402,9 @@ void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSourc
   // limit, frames stay on the socket (it stays readable; watching would spin) until the reader
   // takes messages, which wakes waiters in this process.
   if (!eof_ && queue_bytes_ < kRefreshPumpBytes) events |= EPOLLIN;
-  if (write_blocked_ && (waitfor & MX_CHANNEL_WRITABLE)) events |= EPOLLOUT;
+  // Blocked on a full ring, the reader's kick (a frame on our socket) wakes us; the socket
+  // itself becomes writable long before the ring has room, so watching POLLOUT would spin.
+  if (write_blocked_ && !blocked_on_ring_ && (waitfor & MX_CHANNEL_WRITABLE)) events |= EPOLLOUT;
   out->push_back({sock_.get(), events, false});
 }
 
@@ -569,7 +574,7 @@ mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waite
     std::lock_guard<std::mutex> lock(mu_);
     if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
     // 1. Everything that arrived before the request is sent belongs to the general queue.
-    PumpLocked(true, SIZE_MAX);
+    PumpLocked(true, CallPumpLimit());
     if (peer_closed_) return MX_ERR_PEER_CLOSED;
     // 2. Register before sending, so the reply cannot slip past us.
     callers_.push_back(waiter);
@@ -586,13 +591,20 @@ mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waite
 
 mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
                                         mx_status_t* read_status) {
-  // 3. Wait: pump whenever the socket or our waker says something happened.
+  // 3. Wait: pump whenever the socket or our waker says something happened. Messages that are
+  // not our reply pile up in the local queue, but only up to CallPumpLimit(): past that the
+  // peer sees backpressure, and we wait for readers in this process to make room (they wake
+  // us through the observer).
+  Observer observer;
+  observer.waker = waiter->waker;
+  AddObserver(&observer);
   WaitSet set(waiter->waker);
+  mx_status_t result = MX_OK;
   for (;;) {
     std::vector<WaitSource> sources;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!waiter->done && !gone_ && !frozen_) PumpLocked(true, SIZE_MAX);
+      if (!waiter->done && !gone_ && !frozen_) PumpLocked(true, CallPumpLimit());
       if (!waiter->done && (gone_ || eof_)) {
         callers_.remove(waiter);
         waiter->done = true;
@@ -602,14 +614,21 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
       if (MonotonicNow() >= deadline) {
         // 4. Timed out: withdraw. A reply that comes later lands in the general queue.
         callers_.remove(waiter);
-        return MX_ERR_TIMED_OUT;
+        result = MX_ERR_TIMED_OUT;
+        break;
       }
-      if (sock_) sources.push_back({sock_.get(), EPOLLIN | EPOLLRDHUP, false});
+      if (sock_) {
+        uint32_t events = EPOLLRDHUP;
+        if (queue_bytes_ < CallPumpLimit()) events |= EPOLLIN;
+        sources.push_back({sock_.get(), events, false});
+      }
     }
     set.Update(sources);
     set.Wait(deadline);
     waiter->waker->Drain();
   }
+  RemoveObserver(&observer);
+  if (result != MX_OK) return result;
   if (waiter->status != MX_OK) {
     *read_status = waiter->status;
     return MX_ERR_CALL_FAILED;
@@ -622,9 +641,14 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
 mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* out) {
   std::lock_guard<std::mutex> lock(mu_);
   if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
-  if (stash_ && !ResolveStashLocked()) {
-    // The peer broke the protocol; the endpoint still travels, reading as PEER_CLOSED.
+  // A frame waiting for its payload in the ring cannot travel as it is. The writer publishes the
+  // payload right after sending the frame, so wait for it briefly (ResolveStashLocked breaks
+  // the channel if the writer died in between).
+  for (int spins = 0; stash_ && spins < 100000; ++spins) {
+    if (ResolveStashLocked() || !stash_ || eof_) break;
+    ::sched_yield();
   }
+  if (stash_) return MX_ERR_SHOULD_WAIT;
   EndpointState state = {};
   state.send_seq = send_seq_;
   state.recv_seq = recv_seq_;

@@ -47,6 +47,8 @@ class ChannelEndpoint final : public Object {
   // the environment variable MX_CHANNEL_BUFFER_BYTES (read once) may raise or lower it
   // (minimum 256 KiB).
   static size_t BufferLimit();
+  // How much a waiting mx_channel_call pulls into the local queue before it stops reading.
+  static size_t CallPumpLimit();
 
   static mx_status_t CreatePair(std::shared_ptr<ChannelEndpoint>* a,
                                 std::shared_ptr<ChannelEndpoint>* b);

@@ -106,6 +106,11 @@ mx_handle_t HandleTable::Add(std::shared_ptr<Handle> handle) {
   return Encode(index, slot.generation);
 }
 
+bool HandleTable::HasRoom(size_t count) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return (kMaxHandles - slots_.size()) + (free_.size() - free_head_) >= count;
+}
+
 mx_status_t HandleTable::Lookup(mx_handle_t value, mx_rights_t rights, uint32_t type,
                                 std::shared_ptr<Handle>* out) {
   std::lock_guard<std::mutex> lock(mu_);

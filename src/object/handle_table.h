@@ -34,6 +34,9 @@ class HandleTable {
   mx_status_t Lookup(mx_handle_t value, mx_rights_t rights, uint32_t type,
                      std::shared_ptr<Handle>* out);
 
+  // True if |count| more handles fit.
+  bool HasRoom(size_t count);
+
   // Removes |value| from the table (close/replace); BAD_HANDLE if absent.
   mx_status_t Remove(mx_handle_t value, std::shared_ptr<Handle>* out);
 

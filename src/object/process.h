@@ -3,7 +3,7 @@
 // MX_PROCESS_TERMINATED is asserted once the pidfd is readable; the exit status is collected
 // with waitid(P_PIDFD) the first time anyone looks, and kept. A child whose handle is closed
 // before it exits is reaped later (on the next spawn or close), so it does not stay a zombie.
-// Process handles are not transferable: only the parent can collect the status (docs/process.md).
+// Process handles are not transferable: only the parent can collect the status (docs/processes.md).
 // Thread-safe.
 #pragma once
 

@@ -38,7 +38,7 @@ void WaitSet::Update(const std::vector<WaitSource>& sources) {
   }
   for (auto& [fd, events] : wanted) {
     auto it = std::find_if(registered_.begin(), registered_.end(),
-                           [&](auto& p) { return p.first == fd; });
+                           [fd = fd](auto& p) { return p.first == fd; });
     struct epoll_event ev = {};
     ev.events = events;
     ev.data.fd = fd;

@@ -41,9 +41,9 @@ bool PeerHungUp(int sock);
 // True if a datagram of ordinary size can be sent now (POLLOUT).
 bool CanSend(int sock);
 
-// Raises the socket's send buffer to the largest size an unprivileged process may set, runs
-// nothing else: used once per direction so a control frame still fits when data filled the
-// default-size buffer (see docs/design.md, "Backpressure").
+// Set / read SO_SNDBUF. A full socket's buffer is raised for one small frame at a time (control
+// frames, the handles of a message whose payload went to the spill ring) and restored right
+// after (see docs/design.md, "Backpressure").
 void SetSendBuffer(int sock, int bytes);
 int GetSendBuffer(int sock);
 

@@ -124,6 +124,7 @@ mx_status_t SpillRing::Attach(UniqueFd fd, SpillRing* out) {
 bool SpillRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
                           uint64_t* waste_out) {
   if (broken_ || base_ == nullptr) return false;
+  if (len > MX_CHANNEL_MAX_MSG_BYTES) return false;  // the reader would take it for corruption
   Header* h = header();
   uint64_t head = h->head.load(std::memory_order_relaxed);
   uint64_t tail = h->tail.load(std::memory_order_acquire);

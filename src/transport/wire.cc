@@ -25,7 +25,7 @@ struct OverflowChunk {
   uint32_t count;
 };
 
-// Every rejection of a frame is counted by reason; MX_DEBUG=1 also logs it.
+// Every rejection of a frame names its check; MX_DEBUG=1 logs it.
 mx_status_t Reject(int reason) {
   DebugLog("rejected a malformed frame (check %d)", reason);
   return MX_ERR_IO;
@@ -142,7 +142,9 @@ mx_status_t DecodeFrame(const uint8_t* data, size_t size, std::vector<UniqueFd> 
       if (h.num_bytes != 8 || h.num_handles != 0 || h.num_fds != 0) return Reject(8);
       break;
     case kFrameRing:
-      if (h.num_bytes != 8 || h.num_handles != 0 || h.num_fds != 1) return Reject(9);
+      if (h.num_bytes != 8 || h.num_handles != 0 || h.num_fds != 1 || h.desc_bytes != 0) {
+        return Reject(9);
+      }
       break;
     case kFrameKick:
       if (h.num_bytes != 0 || h.num_handles != 0 || h.num_fds != 0) return Reject(10);
