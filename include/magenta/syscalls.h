@@ -64,6 +64,33 @@ __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx
 
 __MX_EXPORT mx_status_t mx_event_create(uint32_t options, mx_handle_t* out);
 
+// ---- Event pairs ------------------------------------------------------------------------------
+
+__MX_EXPORT mx_status_t mx_eventpair_create(uint32_t options, mx_handle_t* out0,
+                                            mx_handle_t* out1);
+
+// ---- Sockets ----------------------------------------------------------------------------------
+
+__MX_EXPORT mx_status_t mx_socket_create(uint32_t options, mx_handle_t* out0, mx_handle_t* out1);
+__MX_EXPORT mx_status_t mx_socket_write(mx_handle_t handle, uint32_t options, const void* buffer,
+                                        size_t size, size_t* actual);
+__MX_EXPORT mx_status_t mx_socket_read(mx_handle_t handle, uint32_t options, void* buffer,
+                                       size_t size, size_t* actual);
+
+// ---- Virtual memory objects -------------------------------------------------------------------
+
+__MX_EXPORT mx_status_t mx_vmo_create(uint64_t size, uint32_t options, mx_handle_t* out);
+__MX_EXPORT mx_status_t mx_vmo_read(mx_handle_t handle, void* data, uint64_t offset, size_t len,
+                                    size_t* actual);
+__MX_EXPORT mx_status_t mx_vmo_write(mx_handle_t handle, const void* data, uint64_t offset,
+                                     size_t len, size_t* actual);
+__MX_EXPORT mx_status_t mx_vmo_get_size(mx_handle_t handle, uint64_t* size);
+__MX_EXPORT mx_status_t mx_vmo_set_size(mx_handle_t handle, uint64_t size);
+__MX_EXPORT mx_status_t mx_vmar_map(mx_handle_t vmar, size_t vmar_offset, mx_handle_t vmo,
+                                    uint64_t vmo_offset, size_t len, uint32_t flags,
+                                    uintptr_t* mapped_addr);
+__MX_EXPORT mx_status_t mx_vmar_unmap(mx_handle_t vmar, uintptr_t addr, size_t len);
+
 // ---- Tasks ------------------------------------------------------------------------------------
 
 // Kills the process behind |task| (a process handle from mx_spawn). Needs MX_RIGHT_WRITE.
