@@ -47,7 +47,7 @@ Handle::~Handle() {
 void Handle::Leave() {
   gone_.store(true, std::memory_order_release);
   std::lock_guard<std::mutex> lock(mu_);
-  for (ThreadWaker* w : waiters_) w->Kick();
+  for (Kickable* w : waiters_) w->Kick();
 }
 
 UniqueFd Handle::TakeToken() {
@@ -85,12 +85,12 @@ void Handle::TransferOutQuietly() {
   object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
-void Handle::AddWaiter(ThreadWaker* w) {
+void Handle::AddWaiter(Kickable* w) {
   std::lock_guard<std::mutex> lock(mu_);
   waiters_.push_back(w);
 }
 
-void Handle::RemoveWaiter(ThreadWaker* w) {
+void Handle::RemoveWaiter(Kickable* w) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = std::find(waiters_.begin(), waiters_.end(), w);
   if (it != waiters_.end()) waiters_.erase(it);

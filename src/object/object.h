@@ -124,8 +124,8 @@ class Handle {
   bool gone() const { return gone_.load(std::memory_order_acquire); }
 
   // Waits register the thread's waker so leaving the table wakes them.
-  void AddWaiter(ThreadWaker* w);
-  void RemoveWaiter(ThreadWaker* w);
+  void AddWaiter(Kickable* w);
+  void RemoveWaiter(Kickable* w);
 
   // The signals of the object as seen through this handle (LAST_HANDLE included).
   mx_signals_t Signals() const;
@@ -137,7 +137,7 @@ class Handle {
   UniqueFd token_;
   std::atomic<bool> gone_{false};
   mutable std::mutex mu_;
-  std::vector<ThreadWaker*> waiters_;
+  std::vector<Kickable*> waiters_;
 };
 
 }  // namespace mx::internal

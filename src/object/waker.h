@@ -11,12 +11,22 @@
 
 namespace mx::internal {
 
-class ThreadWaker {
+// Something to wake when an object's state may have changed: a blocked thread (ThreadWaker) or
+// a port with async waits armed (Port). Kick() must be cheap, thread-safe and non-blocking.
+class Kickable {
+ public:
+  virtual void Kick() = 0;
+
+ protected:
+  ~Kickable() = default;
+};
+
+class ThreadWaker final : public Kickable {
  public:
   // The calling thread's waker; nullptr if no eventfd could be created (fd exhaustion).
   static ThreadWaker* Current();
 
-  void Kick();
+  void Kick() override;
   void Drain();
   int fd() const { return fd_.get(); }
 
@@ -27,10 +37,10 @@ class ThreadWaker {
   UniqueFd fd_;
 };
 
-// The set of bits an in-process change set on an object, delivered to a waiting thread.
-// One per (wait, item); registered on the object while the wait runs.
+// The set of bits an in-process change set on an object, delivered to a waiter.
+// One per (wait, item) or per async wait; registered on the object while the wait runs.
 struct Observer {
-  ThreadWaker* waker = nullptr;
+  Kickable* waker = nullptr;
   std::atomic<uint32_t> seen{0};  // signals asserted by in-process changes during the wait
 };
 

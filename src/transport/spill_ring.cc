@@ -107,7 +107,7 @@ mx_status_t SpillRing::Attach(UniqueFd fd, SpillRing* out) {
     return MX_ERR_IO;
   }
   void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (base == MAP_FAILED) return MX_ERR_NO_MEMORY;
+  if (base == MAP_FAILED) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_IO;
   SpillRing ring;
   ring.fd_ = std::move(fd);
   ring.base_ = base;

@@ -278,7 +278,7 @@ TEST(SpillRingTest, ShortGapAtTheEndIsSkippedWithoutAMarker) {
   ASSERT_EQ(m.header()->head.load() % kMinCapacity, kMinCapacity - 8);
   std::memset(m.data() + kMinCapacity - 8, 0xff, 8);  // garbage in the gap is never read
   WriteAndRead(&p, 3, 100);
-  EXPECT_EQ(m.header()->head.load(), 2 * kMinCapacity + 0 + RecordBytes(100) - kMinCapacity);
+  EXPECT_EQ(m.header()->head.load(), kMinCapacity + RecordBytes(100));
   WriteAndRead(&p, 4, 0);
 }
 
@@ -294,8 +294,21 @@ TEST(SpillRingTest, LargerGapAtTheEndGetsAWrapMarker) {
   MirrorRecord marker = m.ReadRecord(kMinCapacity - 24);
   EXPECT_EQ(marker.flags, kWrapFlag);
   EXPECT_EQ(m.ReadRecord(0).seq, 3u);
-  // A record that fits exactly in the remaining space does not wrap.
   WriteAndRead(&p, 4, 8);
+}
+
+TEST(SpillRingTest, RecordThatExactlyFillsTheEndDoesNotWrap) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  WriteAndRead(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
+  WriteAndRead(&p, 2, static_cast<uint32_t>(kMinCapacity - 24 - 65552 - 16));
+  ASSERT_EQ(m.header()->head.load() % kMinCapacity, kMinCapacity - 24);
+  WriteAndRead(&p, 3, 8);  // exactly 24 bytes
+  EXPECT_EQ(m.ReadRecord(kMinCapacity - 24).seq, 3u);
+  EXPECT_EQ(m.header()->head.load(), kMinCapacity);
+  WriteAndRead(&p, 4, 1);
+  EXPECT_EQ(m.ReadRecord(0).seq, 4u);
 }
 
 TEST(SpillRingTest, FlagsOtherThanHasHandlesAreNotStored) {
@@ -349,7 +362,7 @@ TEST(SpillRingTest, HasRoomTracksSpaceWithoutWriting) {
   std::vector<uint8_t> out;
   p.reader.Pop(&out);
   EXPECT_TRUE(p.writer.HasRoom(MX_CHANNEL_MAX_MSG_BYTES));
-  EXPECT_FALSE(p.writer.HasRoom(MX_CHANNEL_MAX_MSG_BYTES + 1 - 8 + 8 + 65536));
+  EXPECT_FALSE(p.writer.HasRoom(MX_CHANNEL_MAX_MSG_BYTES + 1));
   EXPECT_FALSE(p.writer.broken());
 }
 
@@ -359,12 +372,15 @@ TEST(SpillRingTest, WriterIsNotAllowedRecordsTheReaderWouldRejectAsCorrupt) {
   RingPair p;
   MakePair(4 * kMinCapacity, 4 * kMinCapacity, &p);
   std::vector<uint8_t> big(MX_CHANNEL_MAX_MSG_BYTES + 8, 1);
-  bool wrote = p.writer.TryWrite(1, big.data(), static_cast<uint32_t>(big.size()));
-  if (wrote) {
-    uint64_t seq;
-    EXPECT_TRUE(p.reader.Peek(&seq)) << "the writer wrote a record its own reader rejects";
-    EXPECT_FALSE(p.reader.broken());
-  }
+  EXPECT_FALSE(p.writer.HasRoom(MX_CHANNEL_MAX_MSG_BYTES + 1));
+  EXPECT_FALSE(p.writer.TryWrite(1, big.data(), static_cast<uint32_t>(big.size())))
+      << "the writer wrote a record its own reader rejects";
+  EXPECT_FALSE(p.writer.broken());
+  uint64_t seq;
+  EXPECT_FALSE(p.reader.Peek(&seq));
+  EXPECT_FALSE(p.reader.broken());
+  // The largest legal record still goes through.
+  WriteAndRead(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
 }
 
 TEST(SpillRingTest, WriterWakeIsTakenOnceWhenAtMostHalfFull) {
@@ -434,7 +450,9 @@ UniqueFd MakeRingLikeMemfd(size_t size, int seals, uint32_t magic = kRingMagic) 
   h.capacity = size - kHeaderBytes;
   h.payload_limit = 1000;
   EXPECT_EQ(::pwrite(fd.get(), &h, sizeof(h), 0), static_cast<ssize_t>(sizeof(h)));
-  if (seals != 0) EXPECT_EQ(::fcntl(fd.get(), F_ADD_SEALS, seals), 0);
+  if (seals != 0) {
+    EXPECT_EQ(::fcntl(fd.get(), F_ADD_SEALS, seals), 0);
+  }
   return fd;
 }
 

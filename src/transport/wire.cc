@@ -64,7 +64,9 @@ mx_status_t DecodeHandles(const uint8_t* data, size_t size, uint32_t count,
     WireHandle w;
     std::memcpy(&w, data + pos, sizeof(w));
     pos += sizeof(w);
-    if (w.extra_bytes > kMaxExtraBytes || w.num_fds > kMaxHandleFds) return MX_ERR_IO;
+    if (w.extra_bytes > kMaxExtraBytes || w.num_fds > kMaxHandleFds || w.reserved != 0) {
+      return MX_ERR_IO;
+    }
     if (size - pos < w.extra_bytes) return MX_ERR_IO;
     if (fds->size() - *fd_index < w.num_fds) return MX_ERR_IO;
     RawHandle h;
@@ -171,7 +173,9 @@ mx_status_t DecodeFrame(const uint8_t* data, size_t size, std::vector<UniqueFd> 
       ReceivedDatagram got;
       if (ReceiveDatagram(extra.get(), &chunk, sizeof(chunk), &got) != MX_OK) return Reject(15);
       if (got.truncated || got.bad_control || got.size != sizeof(chunk)) return Reject(16);
-      if (chunk.magic != kOverflowMagic || chunk.count != got.fds.size()) return Reject(17);
+      if (chunk.magic != kOverflowMagic || chunk.count == 0 || chunk.count != got.fds.size()) {
+        return Reject(17);
+      }
       if (fds.size() + got.fds.size() > h.num_fds) return Reject(18);
       for (auto& fd : got.fds) fds.push_back(std::move(fd));
     }

@@ -78,7 +78,7 @@ void EncodeHandles(const std::vector<RawHandle>& handles, std::vector<uint8_t>* 
 
 // Parses a handle section of |count| handles from [data, data+size) and distributes |fds|
 // (consumed in order) among them. Returns MX_OK, or MX_ERR_IO if the section is malformed or
-// the fd counts disagree; on error every fd is closed.
+// the fd counts disagree; on error the fds already taken are closed, the rest stay in |fds|.
 mx_status_t DecodeHandles(const uint8_t* data, size_t size, uint32_t count,
                           std::vector<UniqueFd>* fds, size_t* fd_index,
                           std::vector<RawHandle>* out);

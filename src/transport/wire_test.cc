@@ -83,12 +83,12 @@ UniqueFd MakeMemfd(const char* name = "wire-test") {
 
 UniqueFd MakeEventfd() { return UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)); }
 
-// Lets a test hold about a thousand fds at once (the default soft limit may be 1024).
+// Lets a test hold a few thousand fds at once (the default soft limit may be 1024).
 void RaiseFdLimit() {
   struct rlimit rl;
   if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
-  if (rl.rlim_cur < 4096 && rl.rlim_max > rl.rlim_cur) {
-    rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+  if (rl.rlim_cur < 8192 && rl.rlim_max > rl.rlim_cur) {
+    rl.rlim_cur = rl.rlim_max < 8192 ? rl.rlim_max : 8192;
     ::setrlimit(RLIMIT_NOFILE, &rl);
   }
 }
@@ -438,6 +438,45 @@ TEST(WireTest, FrameWith300FdsTravelsThroughTheOverflowSocket) {
   EXPECT_EQ(CountOpenFds(), fds_before);
 }
 
+TEST(WireTest, FrameWith2000FdsUsesSeveralOverflowChunks) {
+  RaiseFdLimit();
+  const int fds_before = CountOpenFds();
+  {
+    // 2000 fds (copies of 7 memfds in a repeating pattern) over 4 handles: 252 inline, then 7
+    // full chunks of 253 and a partial one.
+    std::vector<UniqueFd> files;
+    for (int i = 0; i < 7; ++i) files.push_back(MakeMemfd());
+    std::vector<RawHandle> handles;
+    for (int hi = 0; hi < 4; ++hi) {
+      std::vector<UniqueFd> fds;
+      for (int f = 0; f < 500; ++f) {
+        fds.push_back(Dup(files[static_cast<size_t>(hi * 500 + f) % 7].get()));
+      }
+      handles.push_back(MakeRawHandle(static_cast<uint32_t>(hi), std::move(fds), {}));
+    }
+    std::vector<uint8_t> bytes;
+    std::vector<int> fds;
+    UniqueFd overflow;
+    ASSERT_EQ(EncodeFrame(DataHeader(), nullptr, 0, handles, &bytes, &fds, &overflow), MX_OK);
+    ASSERT_TRUE(overflow.is_valid());
+    std::vector<UniqueFd> received = DupAll(fds);  // what the kernel would hand the receiver
+    handles.clear();  // the receiver's copies must not depend on the sender's
+    overflow.reset();
+    Frame frame;
+    ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), std::move(received), &frame), MX_OK);
+    ASSERT_EQ(frame.message.handles.size(), 4u);
+    size_t k = 0;
+    for (const RawHandle& rh : frame.message.handles) {
+      ASSERT_EQ(rh.fds.size(), 500u);
+      for (const UniqueFd& fd : rh.fds) {
+        ASSERT_EQ(IdOf(fd.get()), IdOf(files[k % 7].get())) << "fd " << k;
+        ++k;
+      }
+    }
+  }
+  EXPECT_EQ(CountOpenFds(), fds_before);
+}
+
 TEST(WireTest, FrameWithExactly253FdsNeedsNoOverflowSocket) {
   RaiseFdLimit();
   Pipe pipe = MakePipe();
@@ -697,6 +736,17 @@ TEST(WireTest, RejectsControlFramesWithWrongShapes) {
   ExpectRejected(RawFrame(h, std::vector<uint8_t>(8, 0), {}), 0);
   h.kind = kFrameKick;
   ExpectRejected(RawFrame(h, {1}, {}), 0);
+}
+
+TEST(WireTest, RejectsRingFrameWithTrailingBytes) {
+  // A ring announcement has no handle section; bytes after the payload are not ignored.
+  FrameHeader h = {};
+  h.magic = kFrameMagic;
+  h.kind = kFrameRing;
+  h.num_fds = 1;
+  ExpectRejected(RawFrame(h, std::vector<uint8_t>(8, 0), {1, 2, 3}), 1);
+  ExpectRejected(RawFrame(h, std::vector<uint8_t>(8, 0), Section({{MakeWireHandle(1, 0), 0}})),
+                 1);
 }
 
 // Overflow frames: 252 attached fds (copies of one pipe's write end) + |overflow| last.
@@ -971,7 +1021,7 @@ TEST(WireTest, RejectsMalformedQueueBlobs) {
 // ---- Seed corpus for the fuzzer ------------------------------------------------------------
 
 // Not a test: writes tests/fuzz/corpus/wire/ seeds in the format wire_fuzzer.cc reads.
-//   MX_WIRE_CORPUS_DIR=<dir> mx_unit_tests --gtest_also_run_disabled_tests \
+//   MX_WIRE_CORPUS_DIR=<dir> mx_unit_tests --gtest_also_run_disabled_tests
 //       --gtest_filter=WireTest.DISABLED_WriteFuzzSeedCorpus
 // Input format: byte 0 mode (even: frame, odd: queue; queue count = byte 0 >> 1),
 // byte 1 number of fds n (low 3 bits), bytes 2..2+n fd kinds (see wire_fuzzer.cc), then the data.
@@ -1060,6 +1110,25 @@ TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
     bad = good;
     bad[5] = kFlagFdOverflow;
     write("bad_overflow", 0, {0}, bad);
+  }
+  // An overflow frame: 252 inline fds + the overflow socket carrying one chunk of 48 fds.
+  {
+    FrameHeader o = DataHeader();
+    o.flags = kFlagFdOverflow;
+    o.num_handles = 1;
+    o.num_fds = 300;
+    std::vector<uint8_t> data(8 + 1);
+    Chunk chunk = {kOverflowMagicForTest, 48};
+    std::memcpy(data.data(), &chunk, sizeof(chunk));
+    data[8] = 48;
+    std::vector<uint8_t> frame = RawFrame(o, {}, Section({{MakeWireHandle(300, 0), 0}}));
+    data.insert(data.end(), frame.begin(), frame.end());
+    // Byte 1: no plain fds, overflow mode (bit 3), one chunk (bits 4-6).
+    std::vector<uint8_t> out = {0, 0x18};
+    out.insert(out.end(), data.begin(), data.end());
+    std::ofstream f(std::string(dir) + "/overflow_300_fds", std::ios::binary);
+    f.write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
+    ASSERT_TRUE(f.good());
   }
   // Queue blobs.
   {

@@ -1,0 +1,286 @@
+// libFuzzer target for the wire decoder (transport/wire.h): DecodeFrame on a datagram with real
+// fds attached, and DecodeQueue on a raw blob.
+//
+// Properties checked (a violation aborts):
+//   - no crash, no sanitizer report, whatever the bytes and fds;
+//   - a frame or queue that decodes re-encodes (EncodeFrame / EncodeQueue) and decodes again to
+//     the same thing: same header fields, bytes, handle descriptions, and fds naming the same
+//     files in the same order;
+//   - the number of open fds is the same after each input as before: every fd handed to the
+//     decoder is either returned inside the decoded message or closed.
+//
+// Input format (tests/fuzz/README.md; seeds in tests/fuzz/corpus/wire/):
+//   byte 0   mode: even = one frame; odd = a queue blob of (byte 0 >> 1) messages
+//   byte 1   bits 0-2: number n of fds to attach; bit 3: overflow mode (frames only): attach
+//            252 eventfd copies plus an overflow socket, with (bits 4-6) c chunks queued on it
+//   n bytes  the kind of each fd: 0 pipe read end, 1 pipe write end, 2 eventfd, 3 memfd,
+//            4 SOCK_SEQPACKET end, 5 SOCK_STREAM end (modulo 6)
+//   c * 9    overflow mode only: each chunk is 8 header bytes then a byte of fd count (% 64)
+//   rest     the datagram or the queue blob
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "os/socket.h"
+#include "transport/wire.h"
+
+namespace mx::internal {
+namespace {
+
+#define FUZZ_CHECK(cond)                                                       \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      std::fprintf(stderr, "wire_fuzzer: check failed: %s (%s:%d)\n", #cond, \
+                   __FILE__, __LINE__);                                        \
+      std::abort();                                                            \
+    }                                                                          \
+  } while (0)
+
+int CountOpenFds() {
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return -1;
+  int n = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(dir);
+  return n - 1;
+}
+
+struct FileId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool operator==(const FileId&) const = default;
+};
+
+FileId IdOf(int fd) {
+  struct stat st;
+  FUZZ_CHECK(::fstat(fd, &st) == 0);
+  return {st.st_dev, st.st_ino};
+}
+
+UniqueFd Dup(int fd) {
+  UniqueFd d(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  FUZZ_CHECK(d.is_valid());
+  return d;
+}
+
+UniqueFd MakeFd(uint8_t kind) {
+  int p[2];
+  switch (kind % 6) {
+    case 0:
+    case 1: {
+      FUZZ_CHECK(::pipe2(p, O_CLOEXEC) == 0);
+      int keep = kind % 6;
+      ::close(p[1 - keep]);
+      return UniqueFd(p[keep]);
+    }
+    case 2:
+      return UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    case 3:
+      return UniqueFd(::memfd_create("wire-fuzz", MFD_CLOEXEC));
+    case 4:
+    case 5: {
+      int type = (kind % 6 == 4 ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK;
+      FUZZ_CHECK(::socketpair(AF_UNIX, type, 0, p) == 0);
+      ::close(p[1]);
+      return UniqueFd(p[0]);
+    }
+  }
+  return UniqueFd();
+}
+
+std::vector<UniqueFd> DupAll(const std::vector<int>& fds) {
+  std::vector<UniqueFd> out;
+  for (int fd : fds) out.push_back(Dup(fd));
+  return out;
+}
+
+void CheckSameHandles(const std::vector<RawHandle>& a, const std::vector<RawHandle>& b) {
+  FUZZ_CHECK(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    FUZZ_CHECK(a[i].type == b[i].type);
+    FUZZ_CHECK(a[i].rights == b[i].rights);
+    FUZZ_CHECK(a[i].koid == b[i].koid);
+    FUZZ_CHECK(a[i].related_koid == b[i].related_koid);
+    FUZZ_CHECK(a[i].info == b[i].info);
+    FUZZ_CHECK(a[i].extra == b[i].extra);
+    FUZZ_CHECK(a[i].fds.size() == b[i].fds.size());
+    for (size_t f = 0; f < a[i].fds.size(); ++f) {
+      FUZZ_CHECK(a[i].fds[f].is_valid() && b[i].fds[f].is_valid());
+      FUZZ_CHECK(IdOf(a[i].fds[f].get()) == IdOf(b[i].fds[f].get()));
+    }
+  }
+}
+
+// Re-encodes a decoded frame and decodes it again; the two must agree.
+void RoundTripFrame(const Frame& frame) {
+  const FrameHeader& h = frame.header;
+  std::vector<uint8_t> bytes;
+  std::vector<int> fds;
+  UniqueFd overflow;
+  if (h.kind == kFrameRing) {
+    // Ring announcements are built by hand (ChannelEndpoint::SendControlLocked): 8 bytes, 1 fd.
+    FUZZ_CHECK(frame.message.handles.size() == 1 && frame.message.handles[0].fds.size() == 1);
+    FrameHeader r = {};
+    r.magic = kFrameMagic;
+    r.kind = kFrameRing;
+    r.seq = h.seq;
+    r.num_bytes = static_cast<uint32_t>(frame.message.bytes.size());
+    r.num_fds = 1;
+    bytes.resize(sizeof(r));
+    std::memcpy(bytes.data(), &r, sizeof(r));
+    bytes.insert(bytes.end(), frame.message.bytes.begin(), frame.message.bytes.end());
+    fds.push_back(frame.message.handles[0].fds[0].get());
+  } else {
+    FUZZ_CHECK(EncodeFrame(h, frame.message.bytes.data(), frame.message.bytes.size(),
+                           frame.message.handles, &bytes, &fds, &overflow) == MX_OK);
+    FUZZ_CHECK(fds.size() <= kMaxFdsPerDatagram);
+    FUZZ_CHECK(overflow.is_valid() == (frame.message.total_fds() > kMaxFdsPerDatagram));
+  }
+  FUZZ_CHECK(bytes.size() <= kMaxFrameBytes);
+  Frame again;
+  FUZZ_CHECK(DecodeFrame(bytes.data(), bytes.size(), DupAll(fds), &again) == MX_OK);
+  FUZZ_CHECK(again.header.kind == h.kind);
+  FUZZ_CHECK(again.header.seq == h.seq);
+  FUZZ_CHECK((again.header.flags & kFlagPayloadInRing) == (h.flags & kFlagPayloadInRing));
+  FUZZ_CHECK((again.header.flags & kFlagFdOverflow) == (h.flags & kFlagFdOverflow));
+  FUZZ_CHECK(again.header.num_bytes == h.num_bytes);
+  FUZZ_CHECK(again.header.num_handles == h.num_handles);
+  FUZZ_CHECK(again.header.num_fds == h.num_fds);
+  if (h.kind != kFrameRing) FUZZ_CHECK(again.header.desc_bytes == h.desc_bytes);
+  FUZZ_CHECK(again.message.bytes == frame.message.bytes);
+  CheckSameHandles(again.message.handles, frame.message.handles);
+}
+
+void FuzzFrame(const uint8_t* data, size_t size, uint8_t fd_spec) {
+  const size_t n = fd_spec & 7;
+  if (size < n) return;
+  std::vector<UniqueFd> fds;
+  std::vector<FileId> ids;
+  for (size_t i = 0; i < n; ++i) {
+    fds.push_back(MakeFd(data[i]));
+    FUZZ_CHECK(fds.back().is_valid());
+    ids.push_back(IdOf(fds.back().get()));
+  }
+  data += n;
+  size -= n;
+
+  UniqueFd spare;  // the eventfd whose copies fill an overflow frame
+  if (fd_spec & 8) {
+    const size_t chunks = (fd_spec >> 4) & 7;
+    if (size < chunks * 9) return;
+    spare = MakeFd(2);
+    fds.clear();
+    ids.clear();
+    for (size_t i = 0; i + 1 < kMaxFdsPerDatagram; ++i) {
+      fds.push_back(Dup(spare.get()));
+      ids.push_back(IdOf(spare.get()));
+    }
+    UniqueFd a, b;
+    FUZZ_CHECK(CreateSeqpacketPair(&a, &b) == MX_OK);
+    for (size_t c = 0; c < chunks; ++c) {
+      uint8_t header[8];
+      std::memcpy(header, data, 8);
+      std::vector<int> chunk_fds(data[8] % 64, spare.get());
+      data += 9;
+      size -= 9;
+      struct iovec iov = {header, sizeof(header)};
+      FUZZ_CHECK(SendDatagram(a.get(), &iov, 1, chunk_fds.data(), chunk_fds.size()) == MX_OK);
+    }
+    fds.push_back(std::move(b));
+    ids.push_back(IdOf(fds.back().get()));
+  }
+
+  Frame frame;
+  mx_status_t st = DecodeFrame(data, size, std::move(fds), &frame);
+  FUZZ_CHECK(st == MX_OK || st == MX_ERR_IO);
+  if (st != MX_OK) {
+    FUZZ_CHECK(frame.message.handles.empty());
+    return;
+  }
+  // The header is the one sent; fds came out in the order they went in.
+  FUZZ_CHECK(size >= sizeof(FrameHeader));
+  FUZZ_CHECK(std::memcmp(&frame.header, data, sizeof(FrameHeader)) == 0);
+  FUZZ_CHECK(frame.message.total_fds() == frame.header.num_fds);
+  if (!(fd_spec & 8)) {
+    size_t k = 0;
+    for (const RawHandle& h : frame.message.handles) {
+      for (const UniqueFd& fd : h.fds) FUZZ_CHECK(IdOf(fd.get()) == ids[k++]);
+    }
+    FUZZ_CHECK(k == ids.size());
+  }
+  RoundTripFrame(frame);
+}
+
+void FuzzQueue(const uint8_t* data, size_t size, uint32_t count, uint8_t fd_spec) {
+  const size_t n = fd_spec & 7;
+  if (size < n) return;
+  std::vector<UniqueFd> fds;
+  for (size_t i = 0; i < n; ++i) {
+    fds.push_back(MakeFd(data[i]));
+    FUZZ_CHECK(fds.back().is_valid());
+  }
+  data += n;
+  size -= n;
+  size_t fd_index = 0;
+  std::vector<Message> messages;
+  mx_status_t st = DecodeQueue(data, size, count, &fds, &fd_index, &messages);
+  FUZZ_CHECK(st == MX_OK || st == MX_ERR_IO);
+  FUZZ_CHECK(fd_index <= fds.size());
+  if (st != MX_OK) return;
+  FUZZ_CHECK(messages.size() == count);
+  size_t total = 0;
+  for (const Message& m : messages) total += m.total_fds();
+  FUZZ_CHECK(total == fd_index);
+
+  std::vector<const Message*> ptrs;
+  for (const Message& m : messages) ptrs.push_back(&m);
+  std::vector<uint8_t> blob;
+  std::vector<int> out_fds;
+  EncodeQueue(ptrs, &blob, &out_fds);
+  FUZZ_CHECK(blob.size() == size);
+  FUZZ_CHECK(out_fds.size() == fd_index);
+  std::vector<UniqueFd> owned = DupAll(out_fds);
+  size_t index2 = 0;
+  std::vector<Message> again;
+  FUZZ_CHECK(DecodeQueue(blob.data(), blob.size(), count, &owned, &index2, &again) == MX_OK);
+  FUZZ_CHECK(index2 == owned.size());
+  FUZZ_CHECK(again.size() == messages.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    FUZZ_CHECK(again[i].bytes == messages[i].bytes);
+    CheckSameHandles(again[i].handles, messages[i].handles);
+  }
+}
+
+}  // namespace
+}  // namespace mx::internal
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  const int fds_before = mx::internal::CountOpenFds();
+  const uint8_t mode = data[0];
+  const uint8_t fd_spec = data[1];
+  if (mode & 1) {
+    mx::internal::FuzzQueue(data + 2, size - 2, mode >> 1, fd_spec);
+  } else {
+    mx::internal::FuzzFrame(data + 2, size - 2, fd_spec);
+  }
+  const int fds_after = mx::internal::CountOpenFds();
+  if (fds_after != fds_before) {
+    std::fprintf(stderr, "wire_fuzzer: fd leak: %d open before, %d after\n", fds_before,
+                 fds_after);
+    std::abort();
+  }
+  return 0;
+}
