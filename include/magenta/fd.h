@@ -23,4 +23,10 @@ __MX_EXPORT mx_status_t mx_fd_wrap(int fd, mx_handle_t* out);
 // (fd NULL) leave the handle in place.
 __MX_EXPORT mx_status_t mx_fd_unwrap(mx_handle_t handle, int* fd);
 
+// The fd behind a port (an epoll fd), for external event loops (epoll, poll, libuv, Asio...):
+// it becomes readable when a packet may be available; then call mx_port_wait with deadline 0
+// until it returns MX_ERR_TIMED_OUT. The fd stays owned by the port: do not close it or read
+// from it; it is valid while the port has a handle. Needs MX_RIGHT_READ.
+__MX_EXPORT mx_status_t mx_port_get_fd(mx_handle_t port, int* fd);
+
 __END_CDECLS

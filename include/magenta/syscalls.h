@@ -64,6 +64,22 @@ __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx
 
 __MX_EXPORT mx_status_t mx_event_create(uint32_t options, mx_handle_t* out);
 
+// ---- Ports ------------------------------------------------------------------------------------
+
+// |options| must be 0. The port is process-local (no MX_RIGHT_TRANSFER).
+__MX_EXPORT mx_status_t mx_port_create(uint32_t options, mx_handle_t* out);
+// Queues a copy of |packet| with its type forced to MX_PKT_TYPE_USER. |count| must be 0 (or 1).
+__MX_EXPORT mx_status_t mx_port_queue(mx_handle_t handle, const mx_port_packet_t* packet,
+                                      size_t count);
+// Takes the next packet, waiting until |deadline|. |count| must be 0 (or 1).
+__MX_EXPORT mx_status_t mx_port_wait(mx_handle_t handle, mx_time_t deadline,
+                                     mx_port_packet_t* packet, size_t count);
+// Arms an asynchronous wait: |port| receives a packet with |key| when one of |signals| is asserted
+// on |handle|'s object (MX_WAIT_ASYNC_ONCE), or each time the signals change while one is
+// (MX_WAIT_ASYNC_REPEATING). Needs READ on |handle|, WRITE on |port|.
+__MX_EXPORT mx_status_t mx_object_wait_async(mx_handle_t handle, mx_handle_t port, uint64_t key,
+                                             mx_signals_t signals, uint32_t options);
+
 // ---- Event pairs ------------------------------------------------------------------------------
 
 __MX_EXPORT mx_status_t mx_eventpair_create(uint32_t options, mx_handle_t* out0,

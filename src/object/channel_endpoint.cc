@@ -394,6 +394,11 @@ mx_signals_t ChannelEndpoint::Signals() {
   return s;
 }
 
+uint64_t ChannelEndpoint::SignalCount() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.empty() ? 1 : queue_.size();
+}
+
 void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   if (gone_ || !sock_) return;

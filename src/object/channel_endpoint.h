@@ -59,10 +59,22 @@ class ChannelEndpoint final : public Object {
   ChannelEndpoint(mx_koid_t koid, mx_koid_t peer_koid, UniqueFd sock);
   ~ChannelEndpoint() override;
 
+  // The process at the other end of a named rendezvous (mx_service_accept / connect), from
+  // SO_PEERCRED. Set once, before the endpoint is shared; it stays in this process (an endpoint
+  // written into a channel arrives without it). See docs/rendezvous.md.
+  struct PeerCred {
+    int32_t pid;
+    uint32_t uid;
+    uint32_t gid;
+  };
+  void set_peer_cred(const PeerCred& cred) { peer_cred_ = cred; }
+  const std::optional<PeerCred>& peer_cred() const { return peer_cred_; }
+
   uint32_t type() const override { return MX_OBJ_TYPE_CHANNEL; }
   mx_koid_t related_koid() const override { return peer_koid_; }
   bool IsLastHandle(const Handle&) const override { return true; }
   mx_signals_t Signals() override;
+  uint64_t SignalCount() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;
   mx_status_t UserSignal(uint32_t clear_mask, uint32_t set_mask) override;
   mx_status_t UserSignalPeer(uint32_t clear_mask, uint32_t set_mask) override;
@@ -112,6 +124,7 @@ class ChannelEndpoint final : public Object {
   bool WritableLocked();
 
   const mx_koid_t peer_koid_;
+  std::optional<PeerCred> peer_cred_;  // immutable once shared
   std::mutex mu_;
   UniqueFd sock_;
   bool gone_ = false;         // closed or moved away: every operation fails

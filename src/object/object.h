@@ -51,6 +51,9 @@ class Object : public std::enable_shared_from_this<Object> {
   // Appends the fds to poll while waiting for |waitfor|.
   virtual void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) = 0;
 
+  // The |count| of a port signal packet: for a channel the number of queued messages.
+  virtual uint64_t SignalCount() { return 1; }
+
   // mx_object_signal / mx_object_signal_peer. Rights were checked by the caller.
   virtual mx_status_t UserSignal(uint32_t clear_mask, uint32_t set_mask);
   virtual mx_status_t UserSignalPeer(uint32_t clear_mask, uint32_t set_mask);
