@@ -108,6 +108,12 @@ class object {
   static mx_status_t wait_many(mx_wait_item_t* items, uint32_t count, mx_time_t deadline) {
     return mx_object_wait_many(items, count, deadline);
   }
+  // Arms an asynchronous wait: |port| receives a packet with |key| (see <mx/port.h>).
+  template <typename P>
+  mx_status_t wait_async(const object<P>& port, uint64_t key, mx_signals_t signals,
+                         uint32_t options) const {
+    return mx_object_wait_async(value_, port.get(), key, signals, options);
+  }
 
   // clang-format off
   mx_status_t signal(uint32_t clear_mask, uint32_t set_mask) const

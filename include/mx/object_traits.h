@@ -7,7 +7,12 @@
 namespace mx {
 
 class channel;
+class eventpair;
+class socket;
 class process;
+class vmo;
+class vmar;
+class port;
 
 // The default (event, and any type without a specialization): duplicable, user signals, no peer.
 template <typename T>
@@ -33,9 +38,51 @@ struct object_traits<channel> {
   static constexpr bool has_peer_handle = true;
 };
 
+// Eventpair sides can be duplicated and signal their peer.
+template <>
+struct object_traits<eventpair> {
+  static constexpr bool supports_duplication = true;
+  static constexpr bool supports_user_signal = true;
+  static constexpr bool has_peer_handle = true;
+};
+
+// libmx sockets have no user signals (mx_object_signal / _peer return NOT_SUPPORTED; see
+// docs/sockets.md), so the wrapper does not offer them.
+template <>
+struct object_traits<socket> {
+  static constexpr bool supports_duplication = true;
+  static constexpr bool supports_user_signal = false;
+  static constexpr bool has_peer_handle = true;
+};
+
 // libmx process handles carry no SIGNAL right (MX_DEFAULT_PROCESS_RIGHTS).
 template <>
 struct object_traits<process> {
+  static constexpr bool supports_duplication = true;
+  static constexpr bool supports_user_signal = false;
+  static constexpr bool has_peer_handle = false;
+};
+
+// libmx VMOs carry no user signals (the SIGNAL right is there for Magenta source compatibility
+// only: mx_object_signal on a VMO is NOT_SUPPORTED).
+template <>
+struct object_traits<vmo> {
+  static constexpr bool supports_duplication = true;
+  static constexpr bool supports_user_signal = false;
+  static constexpr bool has_peer_handle = false;
+};
+
+// The root VMAR: no signals, no peer.
+template <>
+struct object_traits<vmar> {
+  static constexpr bool supports_duplication = true;
+  static constexpr bool supports_user_signal = false;
+  static constexpr bool has_peer_handle = false;
+};
+
+// Ports: duplicable, but not waitable and without user signals.
+template <>
+struct object_traits<port> {
   static constexpr bool supports_duplication = true;
   static constexpr bool supports_user_signal = false;
   static constexpr bool has_peer_handle = false;

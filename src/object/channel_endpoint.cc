@@ -563,7 +563,7 @@ Message ChannelEndpoint::PopFrontLocked() {
   queue_.pop_front();
   queue_bytes_ -= MessageBytes(m);
   // Waiting threads re-evaluate what to watch (the head of the stream changed).
-  NotifySignalsSet(0);
+  NotifySignalsChanged(0, queue_.empty() ? MX_CHANNEL_READABLE : 0);
   return m;
 }
 

@@ -150,7 +150,7 @@ mx_status_t Event::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
                                                  std::memory_order_acq_rel)) {
   }
   Kick();
-  NotifySignalsSet(set_mask);
+  NotifySignalsChanged(set_mask, clear_mask & old);
   return MX_OK;
 }
 

@@ -26,10 +26,11 @@ void Object::RemoveObserver(Observer* o) {
   if (it != observers_.end()) observers_.erase(it);
 }
 
-void Object::NotifySignalsSet(mx_signals_t bits) {
+void Object::NotifySignalsChanged(mx_signals_t set, mx_signals_t cleared) {
   std::lock_guard<std::mutex> lock(observers_mu_);
   for (Observer* o : observers_) {
-    o->seen.fetch_or(bits, std::memory_order_acq_rel);
+    if (set != 0) o->seen.fetch_or(set, std::memory_order_acq_rel);
+    if (cleared != 0) o->cleared.fetch_or(cleared, std::memory_order_acq_rel);
     o->waker->Kick();
   }
 }

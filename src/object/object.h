@@ -88,7 +88,9 @@ class Object : public std::enable_shared_from_this<Object> {
 
  protected:
   // Tells every waiting thread of this process that |bits| were asserted (may be transient).
-  void NotifySignalsSet(mx_signals_t bits);
+  void NotifySignalsSet(mx_signals_t bits) { NotifySignalsChanged(bits, 0); }
+  // ... and that |cleared| were deasserted (ports count a clear-then-set as a change).
+  void NotifySignalsChanged(mx_signals_t set, mx_signals_t cleared);
 
  private:
   friend class Handle;

@@ -119,7 +119,11 @@ bool Port::EvaluateLocked(Registration* reg) {
   if (reg->handle->gone()) return false;
   mx_signals_t now = reg->handle->Signals();
   mx_signals_t seen = reg->observer.seen.exchange(0, std::memory_order_acq_rel);
-  bool changed = !reg->evaluated || now != reg->last || (seen & reg->trigger & ~reg->last);
+  mx_signals_t cleared = reg->observer.cleared.exchange(0, std::memory_order_acq_rel);
+  // A change: a different state, a trigger bit that came and went, or one that was cleared
+  // and is set again (a channel drained and refilled between two evaluations).
+  bool changed = !reg->evaluated || now != reg->last || (seen & reg->trigger & ~reg->last) ||
+                 (cleared & reg->trigger & reg->last);
   reg->evaluated = true;
   reg->last = now;
   mx_signals_t hit = (now | seen) & reg->trigger;

@@ -41,7 +41,8 @@ class ThreadWaker final : public Kickable {
 // One per (wait, item) or per async wait; registered on the object while the wait runs.
 struct Observer {
   Kickable* waker = nullptr;
-  std::atomic<uint32_t> seen{0};  // signals asserted by in-process changes during the wait
+  std::atomic<uint32_t> seen{0};     // signals asserted by in-process changes during the wait
+  std::atomic<uint32_t> cleared{0};  // signals deasserted by in-process changes (for ports)
 };
 
 }  // namespace mx::internal

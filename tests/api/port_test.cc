@@ -351,3 +351,31 @@ TEST(PortTest, ConcurrentArmCloseAndWaitStaySafe) {
 }
 
 }  // namespace
+
+// The C++ wrapper, briefly: create, arm through object<T>::wait_async, wait, close on scope exit.
+#include <mx/event.h>
+#include <mx/port.h>
+
+namespace {
+
+TEST(PortWrapperTest, WaitAsyncThroughWrappersDeliversPacket) {
+  mx::port port;
+  ASSERT_EQ(mx::port::create(0, &port), MX_OK);
+  mx::event event;
+  ASSERT_EQ(mx::event::create(0, &event), MX_OK);
+  ASSERT_EQ(event.wait_async(port, 77, MX_EVENT_SIGNALED, MX_WAIT_ASYNC_ONCE), MX_OK);
+  ASSERT_EQ(event.signal(0, MX_EVENT_SIGNALED), MX_OK);
+  mx_port_packet_t p;
+  ASSERT_EQ(port.wait(mx_deadline_after(MX_SEC(10)), &p, 0), MX_OK);
+  EXPECT_EQ(p.key, 77u);
+  int fd = -1;
+  EXPECT_EQ(port.get_fd(&fd), MX_OK);
+  EXPECT_GE(fd, 0);
+  mx_port_packet_t user = {};
+  user.key = 5;
+  ASSERT_EQ(port.queue(&user, 0), MX_OK);
+  ASSERT_EQ(port.wait(0, &p, 0), MX_OK);
+  EXPECT_EQ(p.type, MX_PKT_TYPE_USER);
+}
+
+}  // namespace
