@@ -198,7 +198,7 @@ void ChannelEndpoint::DeliverLocked(Message message) {
         w->reply = std::move(message);
         w->status = MX_OK;
         w->done = true;
-        w->waker->Kick();
+        if (w->waker != ThreadWaker::CurrentIfCreated()) w->waker->Kick();
         return;
       }
     }
@@ -285,7 +285,8 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
   std::vector<uint8_t>& buffer = ReceiveBuffer();
   ReceivedDatagram got;
   mx_status_t st = ReceiveDatagram(sock_.get(), buffer.data(), buffer.size(), &got);
-  if (st == MX_ERR_SHOULD_WAIT) return false;
+  drained_ = st == MX_ERR_SHOULD_WAIT;
+  if (drained_) return false;
   if (st != MX_OK) {
     EndOfStreamLocked();
     // Records the peer put in the ring before it went away are still to be read.
@@ -378,10 +379,15 @@ void ChannelEndpoint::WakeWriterLocked() {
 // writer's buffers, or backpressure would never reach the writer. The peer's departure is seen
 // with poll(POLLHUP) even while its messages are still queued.
 void ChannelEndpoint::RefreshLocked() {
+  drained_ = false;
   while (!gone_ && !frozen_ && queue_bytes_ < kRefreshPumpBytes) {
     if (!PumpOneFrameLocked()) break;
   }
-  if (!peer_closed_ && !gone_ && sock_ && PeerHungUp(sock_.get())) MarkPeerClosedLocked();
+  // An empty socket whose peer is gone reads as end of stream (the pump saw it); only when
+  // frames were left unread can the peer be gone without the pump knowing.
+  if (!peer_closed_ && !gone_ && !drained_ && sock_ && PeerHungUp(sock_.get())) {
+    MarkPeerClosedLocked();
+  }
 }
 
 mx_signals_t ChannelEndpoint::Signals() {

@@ -131,6 +131,7 @@ class ChannelEndpoint final : public Object {
   bool frozen_ = false;       // a transfer is being prepared: no pumping
   bool eof_ = false;          // the socket reached end of stream
   bool peer_closed_ = false;  // PEER_CLOSED asserted
+  bool drained_ = false;       // the last receive found the socket empty (peer alive)
   bool write_blocked_ = false;
   bool blocked_on_ring_ = false;
   mx_signals_t user_signals_ = 0;

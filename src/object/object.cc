@@ -27,11 +27,14 @@ void Object::RemoveObserver(Observer* o) {
 }
 
 void Object::NotifySignalsChanged(mx_signals_t set, mx_signals_t cleared) {
+  // The calling thread is running, not blocked: it re-checks state before it waits, so it need
+  // not kick itself (that would cost a write now and a read later).
+  Kickable* self = ThreadWaker::CurrentIfCreated();
   std::lock_guard<std::mutex> lock(observers_mu_);
   for (Observer* o : observers_) {
     if (set != 0) o->seen.fetch_or(set, std::memory_order_acq_rel);
     if (cleared != 0) o->cleared.fetch_or(cleared, std::memory_order_acq_rel);
-    o->waker->Kick();
+    if (o->waker != self) o->waker->Kick();
   }
 }
 

@@ -9,6 +9,12 @@
 
 namespace mx::internal {
 
+namespace {
+thread_local ThreadWaker* t_current = nullptr;
+}  // namespace
+
+ThreadWaker* ThreadWaker::CurrentIfCreated() { return t_current; }
+
 ThreadWaker* ThreadWaker::Current() {
   thread_local std::unique_ptr<ThreadWaker> waker;
   thread_local unsigned generation = 0;
@@ -22,9 +28,11 @@ ThreadWaker* ThreadWaker::Current() {
     waker.reset(new ThreadWaker());
     if (!waker->fd_.is_valid()) {
       waker.reset();
+      t_current = nullptr;
       return nullptr;
     }
   }
+  t_current = waker.get();
   return waker.get();
 }
 

@@ -25,6 +25,8 @@ class ThreadWaker final : public Kickable {
  public:
   // The calling thread's waker; nullptr if no eventfd could be created (fd exhaustion).
   static ThreadWaker* Current();
+  // The calling thread's waker if it has one already (never creates one).
+  static ThreadWaker* CurrentIfCreated();
 
   void Kick() override;
   void Drain();
