@@ -5,7 +5,10 @@
 
 #include "object/channel_endpoint.h"
 #include "object/event.h"
+#include "object/eventpair.h"
 #include "object/fd_object.h"
+#include "object/socket_object.h"
+#include "object/vmo.h"
 
 namespace mx::internal {
 
@@ -70,6 +73,26 @@ mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out) {
       mx_status_t st = FdObject::FromRaw(std::move(raw), &fd);
       if (st != MX_OK) return st;
       *out = std::make_unique<Handle>(std::move(fd), rights);
+      return MX_OK;
+    }
+    case MX_OBJ_TYPE_VMO: {
+      mx_rights_t rights = raw.rights & MX_DEFAULT_VMO_RIGHTS;
+      std::shared_ptr<Vmo> vmo;
+      mx_status_t st = Vmo::FromRaw(std::move(raw), &vmo);
+      if (st != MX_OK) return st;
+      *out = std::make_unique<Handle>(std::move(vmo), rights);
+      return MX_OK;
+    }
+    case MX_OBJ_TYPE_EVENT_PAIR: {
+      raw.rights &= MX_DEFAULT_EVENTPAIR_RIGHTS;
+      return EventPairSide::FromRaw(std::move(raw), out);
+    }
+    case MX_OBJ_TYPE_SOCKET: {
+      mx_rights_t rights = raw.rights & MX_DEFAULT_SOCKET_RIGHTS;
+      std::shared_ptr<SocketObject> socket;
+      mx_status_t st = SocketObject::FromRaw(std::move(raw), &socket);
+      if (st != MX_OK) return st;
+      *out = std::make_unique<Handle>(std::move(socket), rights);
       return MX_OK;
     }
     default:

@@ -1,10 +1,12 @@
 // mx_object_wait_one / wait_many / signal / signal_peer / get_info.
+#include <magenta/service.h>
 #include <magenta/syscalls.h>
 
 #include <unistd.h>
 
 #include <cstring>
 
+#include "object/channel_endpoint.h"
 #include "object/handle_table.h"
 #include "object/process.h"
 #include "object/wait.h"
@@ -109,6 +111,24 @@ __MX_EXPORT mx_status_t mx_object_get_info(mx_handle_t handle, uint32_t topic, v
       }
       if (buffer == nullptr) return MX_ERR_INVALID_ARGS;
       mx_info_process_t info = static_cast<ProcessObject*>(h->object().get())->Info();
+      std::memcpy(buffer, &info, sizeof(info));
+      if (actual_count != nullptr) *actual_count = 1;
+      if (avail_count != nullptr) *avail_count = 1;
+      return MX_OK;
+    }
+    case MX_INFO_PEER_CRED: {
+      // libmx (<magenta/service.h>): who is at the other end of a rendezvous channel.
+      mx_status_t st = HandleTable::Get().Lookup(handle, 0, MX_OBJ_TYPE_CHANNEL, &h);
+      if (st != MX_OK) return st;
+      const auto& cred = static_cast<ChannelEndpoint*>(h->object().get())->peer_cred();
+      if (!cred) return MX_ERR_NOT_FOUND;
+      if (buffer_size < sizeof(mx_info_peer_cred_t)) {
+        if (actual_count != nullptr) *actual_count = 0;
+        if (avail_count != nullptr) *avail_count = 1;
+        return MX_ERR_BUFFER_TOO_SMALL;
+      }
+      if (buffer == nullptr) return MX_ERR_INVALID_ARGS;
+      mx_info_peer_cred_t info = {cred->pid, cred->uid, cred->gid};
       std::memcpy(buffer, &info, sizeof(info));
       if (actual_count != nullptr) *actual_count = 1;
       if (avail_count != nullptr) *avail_count = 1;

@@ -300,7 +300,7 @@ mx_status_t EventPairSide::PrepareTransfer(const Handle& handle, RawHandle* out)
   out->rights = handle.rights();
   out->koid = koid();
   out->related_koid = peer_koid_;
-  const int sources[6] = {handle.token().get(), fds_.memfd.get(),      fds_.eventfd.get(),
+  const int sources[6] = {handle.token().get(),  fds_.memfd.get(),        fds_.eventfd.get(),
                           fds_.peer_memfd.get(), fds_.peer_eventfd.get(), fds_.life.get()};
   for (int fd : sources) {
     UniqueFd dup = Dup(fd);

@@ -55,11 +55,11 @@ class EventPairSide final : public Object {
  private:
   struct Shared;
   struct Fds {
-    UniqueFd memfd;        // own side, unlocked description
-    UniqueFd eventfd;      // own side
-    UniqueFd peer_memfd;   // peer side, unlocked description
-    UniqueFd peer_eventfd; // peer side
-    UniqueFd life;         // own end of the life-line socketpair
+    UniqueFd memfd;         // own side, unlocked description
+    UniqueFd eventfd;       // own side
+    UniqueFd peer_memfd;    // peer side, unlocked description
+    UniqueFd peer_eventfd;  // peer side
+    UniqueFd life;          // own end of the life-line socketpair
   };
   EventPairSide(mx_koid_t koid, mx_koid_t peer_koid, Fds fds, Shared* own, Shared* peer);
   bool PeerGone();

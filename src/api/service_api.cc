@@ -1,0 +1,83 @@
+// mx_service_listen / accept / connect (<magenta/service.h>): argument checks, then Listener.
+#include <magenta/service.h>
+#include <magenta/syscalls.h>
+#include <sys/un.h>
+
+#include <cstring>
+#include <string>
+
+#include "object/handle_table.h"
+#include "object/listener.h"
+
+using namespace mx::internal;
+
+namespace {
+
+// A usable name: non-empty, "@" followed by at least one byte for an abstract name, and short
+// enough for sockaddr_un (107 bytes plus the NUL, or the abstract NUL plus 107 bytes).
+bool ValidName(const char* path, std::string* out) {
+  if (path == nullptr) return false;
+  size_t n = ::strnlen(path, sizeof(sockaddr_un::sun_path));
+  if (n == 0 || n >= sizeof(sockaddr_un::sun_path)) return false;
+  if (path[0] == '@' && n == 1) return false;
+  out->assign(path, n);
+  return true;
+}
+
+mx_status_t AddEndpoint(std::shared_ptr<ChannelEndpoint> ep, mx_handle_t* out) {
+  auto h = std::make_shared<Handle>(std::move(ep), MX_DEFAULT_CHANNEL_RIGHTS);
+  mx_handle_t v = HandleTable::Get().Add(h);
+  if (v == MX_HANDLE_INVALID) {
+    h->Close();  // the peer sees PEER_CLOSED
+    return MX_ERR_NO_RESOURCES;
+  }
+  *out = v;
+  return MX_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+__MX_EXPORT mx_status_t mx_service_listen(const char* path, uint32_t options,
+                                          mx_handle_t* listener) {
+  std::string name;
+  if (options != 0 || listener == nullptr || !ValidName(path, &name)) return MX_ERR_INVALID_ARGS;
+  std::shared_ptr<Listener> l;
+  mx_status_t st = Listener::Listen(name, &l);
+  if (st != MX_OK) return st;
+  auto h = std::make_shared<Handle>(std::move(l), MX_DEFAULT_SERVICE_LISTENER_RIGHTS);
+  mx_handle_t v = HandleTable::Get().Add(h);
+  if (v == MX_HANDLE_INVALID) {
+    h->Close();  // removes the socket file again
+    return MX_ERR_NO_RESOURCES;
+  }
+  *listener = v;
+  return MX_OK;
+}
+
+__MX_EXPORT mx_status_t mx_service_accept(mx_handle_t listener, mx_handle_t* channel) {
+  std::shared_ptr<Handle> h;
+  mx_status_t st =
+      HandleTable::Get().Lookup(listener, MX_RIGHT_READ, MX_OBJ_TYPE_SERVICE_LISTENER, &h);
+  if (st != MX_OK) return st;
+  if (channel == nullptr) return MX_ERR_INVALID_ARGS;
+  if (!HandleTable::Get().HasRoom(1)) return MX_ERR_NO_RESOURCES;
+  std::shared_ptr<ChannelEndpoint> ep;
+  st = static_cast<Listener*>(h->object().get())->Accept(&ep);
+  if (st != MX_OK) return st;
+  return AddEndpoint(std::move(ep), channel);
+}
+
+__MX_EXPORT mx_status_t mx_service_connect(const char* path, uint32_t options,
+                                           mx_handle_t* channel) {
+  std::string name;
+  if (options != 0 || channel == nullptr || !ValidName(path, &name)) return MX_ERR_INVALID_ARGS;
+  if (!HandleTable::Get().HasRoom(1)) return MX_ERR_NO_RESOURCES;
+  std::shared_ptr<ChannelEndpoint> ep;
+  mx_status_t st = Listener::Connect(name, &ep);
+  if (st != MX_OK) return st;
+  return AddEndpoint(std::move(ep), channel);
+}
+
+}  // extern "C"

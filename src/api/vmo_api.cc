@@ -1,0 +1,197 @@
+// mx_vmo_* and mx_vmar_* (root VMAR only), mx_vmar_root_self: argument checks in Magenta's order
+// (kernel/lib/syscalls/syscalls_vmo.cpp, syscalls_vmar.cpp), then the Vmo / Vmar objects.
+#include <magenta/process.h>
+#include <magenta/syscalls.h>
+#include <sys/mman.h>
+
+#include <mutex>
+
+#include "object/handle_table.h"
+#include "object/vmar.h"
+#include "object/vmo.h"
+#include "os/fd_registry.h"
+#include "os/koid.h"
+
+using namespace mx::internal;
+
+namespace {
+
+// Rights of the root VMAR handle: Magenta's root VMAR could map read, write and execute; libmx's
+// is process-local, so it has no TRANSFER.
+constexpr mx_rights_t kRootVmarRights =
+    MX_RIGHT_DUPLICATE | MX_RIGHT_READ | MX_RIGHT_WRITE | MX_RIGHT_EXECUTE;
+
+// Flags mx_vmar_map understands; anything else is INVALID_ARGS as in Magenta.
+constexpr uint32_t kPermFlags =
+    MX_VM_FLAG_PERM_READ | MX_VM_FLAG_PERM_WRITE | MX_VM_FLAG_PERM_EXECUTE;
+constexpr uint32_t kCanMapFlags =
+    MX_VM_FLAG_CAN_MAP_READ | MX_VM_FLAG_CAN_MAP_WRITE | MX_VM_FLAG_CAN_MAP_EXECUTE;
+
+mx_status_t LookupVmo(mx_handle_t value, mx_rights_t rights, std::shared_ptr<Handle>* h,
+                      Vmo** vmo) {
+  mx_status_t st = HandleTable::Get().Lookup(value, rights, MX_OBJ_TYPE_VMO, h);
+  if (st != MX_OK) return st;
+  *vmo = static_cast<Vmo*>((*h)->object().get());
+  return MX_OK;
+}
+
+bool RoundUpToPage(size_t len, size_t* out) {
+  const size_t page = PageSize();
+  if (__builtin_add_overflow(len, page - 1, out)) return false;
+  *out &= ~(page - 1);
+  return true;
+}
+
+struct RootVmar {
+  std::mutex mu;
+  mx_handle_t value = MX_HANDLE_INVALID;
+  unsigned generation = 0;
+};
+
+RootVmar& Root() {
+  static auto* r = new RootVmar();
+  return *r;
+}
+
+}  // namespace
+
+extern "C" {
+
+__MX_EXPORT mx_status_t mx_vmo_create(uint64_t size, uint32_t options, mx_handle_t* out) {
+  if (options != 0 || out == nullptr) return MX_ERR_INVALID_ARGS;
+  std::shared_ptr<Vmo> vmo;
+  mx_status_t st = Vmo::Create(size, &vmo);
+  if (st != MX_OK) return st;
+  auto h = std::make_shared<Handle>(std::move(vmo), MX_DEFAULT_VMO_RIGHTS);
+  mx_handle_t v = HandleTable::Get().Add(h);
+  if (v == MX_HANDLE_INVALID) {
+    h->Close();
+    return MX_ERR_NO_RESOURCES;
+  }
+  *out = v;
+  return MX_OK;
+}
+
+__MX_EXPORT mx_status_t mx_vmo_read(mx_handle_t handle, void* data, uint64_t offset, size_t len,
+                                    size_t* actual) {
+  std::shared_ptr<Handle> h;
+  Vmo* vmo;
+  mx_status_t st = LookupVmo(handle, MX_RIGHT_READ, &h, &vmo);
+  if (st != MX_OK) return st;
+  if ((data == nullptr && len > 0) || actual == nullptr) return MX_ERR_INVALID_ARGS;
+  return vmo->Read(data, offset, len, actual);
+}
+
+__MX_EXPORT mx_status_t mx_vmo_write(mx_handle_t handle, const void* data, uint64_t offset,
+                                     size_t len, size_t* actual) {
+  std::shared_ptr<Handle> h;
+  Vmo* vmo;
+  mx_status_t st = LookupVmo(handle, MX_RIGHT_WRITE, &h, &vmo);
+  if (st != MX_OK) return st;
+  if ((data == nullptr && len > 0) || actual == nullptr) return MX_ERR_INVALID_ARGS;
+  return vmo->Write(data, offset, len, actual);
+}
+
+__MX_EXPORT mx_status_t mx_vmo_get_size(mx_handle_t handle, uint64_t* size) {
+  std::shared_ptr<Handle> h;
+  Vmo* vmo;
+  mx_status_t st = LookupVmo(handle, 0, &h, &vmo);  // Magenta: no rights needed
+  if (st != MX_OK) return st;
+  if (size == nullptr) return MX_ERR_INVALID_ARGS;
+  return vmo->GetSize(size);
+}
+
+__MX_EXPORT mx_status_t mx_vmo_set_size(mx_handle_t handle, uint64_t size) {
+  std::shared_ptr<Handle> h;
+  Vmo* vmo;
+  mx_status_t st = LookupVmo(handle, MX_RIGHT_WRITE, &h, &vmo);
+  if (st != MX_OK) return st;
+  return vmo->SetSize(size);
+}
+
+__MX_EXPORT mx_status_t mx_vmar_map(mx_handle_t vmar_handle, size_t vmar_offset,
+                                    mx_handle_t vmo_handle, uint64_t vmo_offset, size_t len,
+                                    uint32_t flags, uintptr_t* mapped_addr) {
+  HandleTable& table = HandleTable::Get();
+  // 1. Both handles: valid, then type (Magenta needs no particular right to look them up).
+  std::shared_ptr<Handle> vmar_h;
+  mx_status_t st = table.Lookup(vmar_handle, 0, MX_OBJ_TYPE_VMAR, &vmar_h);
+  if (st != MX_OK) return st;
+  std::shared_ptr<Handle> vmo_h;
+  Vmo* vmo;
+  st = LookupVmo(vmo_handle, 0, &vmo_h, &vmo);
+  if (st != MX_OK) return st;
+  // 2. The VMO must be mappable at all.
+  if (!vmo_h->HasRights(MX_RIGHT_MAP)) return MX_ERR_ACCESS_DENIED;
+  // 3. Protection must be expressible: no write or execute without read.
+  if (!(flags & MX_VM_FLAG_PERM_READ) &&
+      (flags & (MX_VM_FLAG_PERM_WRITE | MX_VM_FLAG_PERM_EXECUTE))) {
+    return MX_ERR_INVALID_ARGS;
+  }
+  // 4. The CAN_MAP_* flags are for mx_vmar_allocate, never for a mapping.
+  if (flags & kCanMapFlags) return MX_ERR_INVALID_ARGS;
+  // 5. Each permission needs the right on both the VMO and the VMAR.
+  auto allowed = [&](mx_rights_t r) { return vmo_h->HasRights(r) && vmar_h->HasRights(r); };
+  if ((flags & MX_VM_FLAG_PERM_READ) && !allowed(MX_RIGHT_READ)) return MX_ERR_ACCESS_DENIED;
+  if ((flags & MX_VM_FLAG_PERM_WRITE) && !allowed(MX_RIGHT_WRITE)) return MX_ERR_ACCESS_DENIED;
+  if ((flags & MX_VM_FLAG_PERM_EXECUTE) && !allowed(MX_RIGHT_EXECUTE)) {
+    return MX_ERR_ACCESS_DENIED;
+  }
+  // 6. Placement flags: SPECIFIC is supported; SPECIFIC_OVERWRITE is a Magenta flag libmx does
+  //    not offer (it would let a caller replace any of the process's memory); anything else is
+  //    not a mapping flag.
+  const uint32_t placement = flags & ~kPermFlags;
+  if (placement & MX_VM_FLAG_SPECIFIC_OVERWRITE) return MX_ERR_NOT_SUPPORTED;
+  if (placement & ~MX_VM_FLAG_SPECIFIC) return MX_ERR_INVALID_ARGS;
+  const bool specific = (flags & MX_VM_FLAG_SPECIFIC) != 0;
+  // 7. Geometry (VmAddressRegion::CreateVmMapping / CreateSubVmarInternal).
+  const size_t page = PageSize();
+  size_t size;
+  if (!RoundUpToPage(len, &size) || size == 0) return MX_ERR_INVALID_ARGS;
+  uint64_t vmo_end;
+  if ((vmo_offset & (page - 1)) != 0 || __builtin_add_overflow(vmo_offset, size, &vmo_end) ||
+      vmo_end > static_cast<uint64_t>(INT64_MAX)) {
+    return MX_ERR_INVALID_ARGS;
+  }
+  if (!specific && vmar_offset != 0) return MX_ERR_INVALID_ARGS;
+  if (specific && ((vmar_offset & (page - 1)) != 0 || vmar_offset == 0)) {
+    return MX_ERR_INVALID_ARGS;
+  }
+  if (mapped_addr == nullptr) return MX_ERR_INVALID_ARGS;
+
+  int prot = PROT_NONE;
+  if (flags & MX_VM_FLAG_PERM_READ) prot |= PROT_READ;
+  if (flags & MX_VM_FLAG_PERM_WRITE) prot |= PROT_WRITE;
+  if (flags & MX_VM_FLAG_PERM_EXECUTE) prot |= PROT_EXEC;
+  auto* vmar = static_cast<Vmar*>(vmar_h->object().get());
+  return vmar->Map(vmo->fd(), vmo_offset, size, prot, specific, vmar_offset, mapped_addr);
+}
+
+__MX_EXPORT mx_status_t mx_vmar_unmap(mx_handle_t vmar_handle, uintptr_t addr, size_t len) {
+  std::shared_ptr<Handle> h;
+  mx_status_t st = HandleTable::Get().Lookup(vmar_handle, 0, MX_OBJ_TYPE_VMAR, &h);
+  if (st != MX_OK) return st;
+  size_t size;
+  if ((addr & (PageSize() - 1)) != 0 || len == 0 || !RoundUpToPage(len, &size)) {
+    return MX_ERR_INVALID_ARGS;
+  }
+  uintptr_t end;
+  if (__builtin_add_overflow(addr, size, &end)) return MX_ERR_INVALID_ARGS;
+  return static_cast<Vmar*>(h->object().get())->Unmap(addr, size);
+}
+
+__MX_EXPORT mx_handle_t mx_vmar_root_self(void) {
+  RootVmar& r = Root();
+  std::lock_guard<std::mutex> lock(r.mu);
+  if (r.value != MX_HANDLE_INVALID && r.generation == ForkGeneration()) {
+    // Still in the table unless the caller closed it (it should not): then make a new one.
+    std::shared_ptr<Handle> live;
+    if (HandleTable::Get().Lookup(r.value, 0, MX_OBJ_TYPE_VMAR, &live) == MX_OK) return r.value;
+  }
+  auto h = std::make_shared<Handle>(std::make_shared<Vmar>(AllocateKoid()), kRootVmarRights);
+  r.value = HandleTable::Get().Add(h);
+  r.generation = ForkGeneration();
+  return r.value;
+}
+
+}  // extern "C"
