@@ -24,6 +24,9 @@
     (MX_RIGHT_TRANSFER | MX_RIGHT_DUPLICATE | MX_RIGHT_READ | MX_RIGHT_WRITE | MX_RIGHT_SIGNAL | \
      MX_RIGHT_SIGNAL_PEER)
 
+// Magenta's spelling of the same constant.
+#define MX_DEFAULT_EVENT_PAIR_RIGHTS MX_DEFAULT_EVENTPAIR_RIGHTS
+
 // libmx process handles: waitable and killable in the spawning process. They do not carry
 // TRANSFER: on Linux only the parent can collect a child's exit status (see docs/processes.md).
 #define MX_DEFAULT_PROCESS_RIGHTS \

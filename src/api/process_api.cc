@@ -129,7 +129,11 @@ __MX_EXPORT mx_handle_t mx_get_startup_handle(uint32_t info) {
 __MX_EXPORT mx_handle_t mx_process_self(void) {
   SelfHandle& s = Self();
   std::lock_guard<std::mutex> lock(s.mu);
-  if (s.value != MX_HANDLE_INVALID && s.generation == ForkGeneration()) return s.value;
+  if (s.value != MX_HANDLE_INVALID && s.generation == ForkGeneration()) {
+    // Still ours unless the caller closed it (it should not): then make a new one.
+    std::shared_ptr<Handle> h;
+    if (HandleTable::Get().Lookup(s.value, 0, MX_OBJ_TYPE_PROCESS, &h) == MX_OK) return s.value;
+  }
   int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, ::getpid(), 0));
   if (pidfd < 0) return MX_HANDLE_INVALID;
   ::fcntl(pidfd, F_SETFD, FD_CLOEXEC);

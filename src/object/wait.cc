@@ -36,6 +36,18 @@ void WaitSet::Update(const std::vector<WaitSource>& sources) {
       it->second |= events;
     }
   }
+  // Stop watching fds no longer wanted (a level-triggered fd that stays ready would make the
+  // wait spin). A number that now names another file gets ENOENT; that is harmless.
+  for (auto it = registered_.begin(); it != registered_.end();) {
+    bool keep = std::any_of(wanted.begin(), wanted.end(),
+                            [fd = it->first](auto& p) { return p.first == fd; });
+    if (keep) {
+      ++it;
+      continue;
+    }
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->first, nullptr);
+    it = registered_.erase(it);
+  }
   for (auto& [fd, events] : wanted) {
     auto it = std::find_if(registered_.begin(), registered_.end(),
                            [fd = fd](auto& p) { return p.first == fd; });
