@@ -467,7 +467,7 @@ std::string Lifecycle(std::vector<Table>* tables) {
 
 const Mech kFanMechs[] = {Mech::kMxRw, Mech::kSeq, Mech::kZmq, Mech::kNng};
 const char* const kFanLabels[] = {
-    "libmx: clients `mx_channel_call`, server `mx_object_wait_many` over all endpoints",
+    "libmx: clients `mx_channel_call`, server one port (REPEATING waits on all endpoints)",
     "SEQPACKET socketpairs, server `epoll_wait` (level-triggered)",
     "ZeroMQ: clients REQ, server one REP socket, ipc://",
     "nng: clients req0, server one rep0 socket, ipc://"};
@@ -563,32 +563,39 @@ double FanInRep(Mech m, int n, uint64_t* served_out) {
       if (now >= t_start && now < t_end) ++served;
     };
     if (m == Mech::kMxRw) {
-      std::vector<mx_wait_item_t> items;
-      for (mx_handle_t h : mx_ends) items.push_back({h, MX_CHANNEL_READABLE | MX_CHANNEL_PEER_CLOSED, 0});
-      while (!items.empty() && NowNs() < serve_until) {
-        mx_status_t st = mx_object_wait_many(items.data(), static_cast<uint32_t>(items.size()),
-                                             std::min(serve_until, NowNs() + 100 * kMs));
+      // One port, a REPEATING wait for READABLE|PEER_CLOSED on every endpoint (key = index).
+      mx_handle_t port;
+      CheckMx(mx_port_create(0, &port), "mx_port_create");
+      for (size_t i = 0; i < mx_ends.size(); ++i) {
+        CheckMx(mx_object_wait_async(mx_ends[i], port, i, MX_CHANNEL_READABLE | MX_CHANNEL_PEER_CLOSED,
+                                     MX_WAIT_ASYNC_REPEATING),
+                "mx_object_wait_async");
+      }
+      size_t alive = mx_ends.size();
+      std::vector<bool> done(mx_ends.size(), false);
+      while (alive > 0 && NowNs() < serve_until) {
+        mx_port_packet_t p;
+        mx_status_t st = mx_port_wait(port, std::min(serve_until, NowNs() + 100 * kMs), &p, 0);
         if (st == MX_ERR_TIMED_OUT) continue;
-        CheckMx(st, "mx_object_wait_many");
-        for (size_t i = 0; i < items.size();) {
-          if (items[i].pending & MX_CHANNEL_READABLE) {
-            uint32_t nb = 0;
-            st = mx_channel_read(items[i].handle, 0, buf, nullptr, sizeof(buf), 0, &nb, nullptr);
-            if (st == MX_OK) {
-              CheckMx(mx_channel_write(items[i].handle, 0, buf, nb, nullptr, 0), "server write");
-              count();
-            } else if (st != MX_ERR_SHOULD_WAIT && st != MX_ERR_PEER_CLOSED) {
-              Fail("server mx_channel_read: status %d", st);
-            }
-            ++i;
-          } else if (items[i].pending & MX_CHANNEL_PEER_CLOSED) {
-            items[i] = items.back();  // a client finished: stop waiting on it
-            items.pop_back();
-          } else {
-            ++i;
-          }
+        CheckMx(st, "mx_port_wait");
+        size_t i = static_cast<size_t>(p.key);
+        if (i >= mx_ends.size() || done[i]) continue;
+        // Drain: a REPEATING packet comes per change, not per message.
+        uint32_t nb = 0;
+        while ((st = mx_channel_read(mx_ends[i], 0, buf, nullptr, sizeof(buf), 0, &nb, nullptr)) ==
+               MX_OK) {
+          CheckMx(mx_channel_write(mx_ends[i], 0, buf, nb, nullptr, 0), "server write");
+          count();
+        }
+        if (st != MX_ERR_SHOULD_WAIT && st != MX_ERR_PEER_CLOSED) {
+          Fail("server mx_channel_read: status %d", st);
+        }
+        if (st == MX_ERR_PEER_CLOSED || (p.signal.observed & MX_CHANNEL_PEER_CLOSED)) {
+          done[i] = true;  // a client finished
+          --alive;
         }
       }
+      mx_handle_close(port);
     } else if (m == Mech::kSeq) {
       int ep = epoll_create1(EPOLL_CLOEXEC);
       if (ep < 0) FailErrno("epoll_create1");
@@ -663,8 +670,8 @@ void FanIn(std::vector<Table>* tables) {
                        : "1 client process.";
     t.note +=
         " Each client thread does 64 B request/reply round trips back to back for the whole "
-        "window; requests/s = replies the server sent inside the window. libmx has no ports yet, "
-        "so its server waits with `mx_object_wait_many` (at most 1024 items); the baselines use "
+        "window; requests/s = replies the server sent inside the window. libmx's server waits on "
+        "one port with a REPEATING wait per endpoint; the baselines use "
         "epoll or the library's own server socket. No shm floor here. Iterations: requests served in "
         "the window.";
     t.base_key = "seqpacket";

@@ -56,6 +56,8 @@ void Port::MarkDirty(uint64_t id) {
     std::lock_guard<std::mutex> lock(dirty_mu_);
     dirty_.push_back(id);
   }
+  // One wake-up is enough until the port has looked at the dirty list.
+  if (kick_pending_.exchange(true, std::memory_order_acq_rel)) return;
   uint64_t one = 1;
   ssize_t r;
   do {
@@ -169,6 +171,7 @@ void Port::PollLocked() {
     if (n <= 0) break;
     for (int i = 0; i < n; ++i) {
       if (events[i].data.u64 == static_cast<uint64_t>(-1)) {
+        kick_pending_.store(false, std::memory_order_release);
         uint64_t v;
         while (::read(event_.get(), &v, sizeof(v)) > 0) {
         }

@@ -22,6 +22,7 @@
 
 #include <magenta/syscalls/port.h>
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -81,6 +82,7 @@ class Port final : public Object {
 
   std::mutex dirty_mu_;
   std::vector<uint64_t> dirty_;
+  std::atomic<bool> kick_pending_{false};  // event_ was written and not yet drained
 };
 
 }  // namespace mx::internal

@@ -13,6 +13,7 @@
 #include <magenta/process.h>
 #include <magenta/processargs.h>
 #include <magenta/rights.h>
+#include <magenta/service.h>
 #include <magenta/syscalls.h>
 #include <magenta/syscalls/object.h>
 #include <magenta/syscalls/port.h>
