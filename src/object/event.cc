@@ -11,6 +11,7 @@
 
 #include <cstring>
 
+#include "os/handle_lock.h"
 #include "os/koid.h"
 #include "os/status.h"
 
@@ -31,22 +32,6 @@ constexpr size_t kEventBytes = 4096;
 
 mx_status_t ResourceError() {
   return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
-}
-
-// Opens a new description of the same file as |fd| and takes the shared handle lock on it.
-mx_status_t OpenLockedToken(int fd, UniqueFd* out) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-  UniqueFd token(::open(path, O_RDWR | O_CLOEXEC));
-  if (!token) return ResourceError();
-  struct flock lk = {};
-  lk.l_type = F_RDLCK;
-  lk.l_whence = SEEK_SET;
-  lk.l_start = 0;
-  lk.l_len = 1;
-  if (::fcntl(token.get(), F_OFD_SETLK, &lk) != 0) return ResourceError();
-  *out = std::move(token);
-  return MX_OK;
 }
 
 bool IsEventFd(int fd) {
@@ -113,9 +98,7 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   }
   // The arriving description keeps the sender's lock: it becomes this handle's token. Tokens
   // for duplicates are opened from a separate, unlocked description.
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", raw.fds[0].get());
-  UniqueFd master(::open(path, O_RDWR | O_CLOEXEC));
+  UniqueFd master = ReopenDescription(raw.fds[0].get());
   if (!master) {
     ::munmap(map, kEventBytes);
     return ResourceError();
@@ -126,7 +109,7 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   return MX_OK;
 }
 
-mx_status_t Event::NewToken(UniqueFd* out) const { return OpenLockedToken(memfd_.get(), out); }
+mx_status_t Event::NewToken(UniqueFd* out) const { return OpenLockedDescription(memfd_.get(), out); }
 
 void Event::Kick() {
   shared_->generation.fetch_add(1, std::memory_order_acq_rel);
@@ -155,14 +138,7 @@ mx_status_t Event::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
 }
 
 bool Event::IsLastHandle(const Handle& handle) const {
-  if (!handle.token()) return false;
-  struct flock lk = {};
-  lk.l_type = F_WRLCK;
-  lk.l_whence = SEEK_SET;
-  lk.l_start = 0;
-  lk.l_len = 1;
-  if (::fcntl(handle.token().get(), F_OFD_GETLK, &lk) != 0) return false;
-  return lk.l_type == F_UNLCK;
+  return handle.token() && IsSoleLockHolder(handle.token().get());
 }
 
 void Event::OnHandleCountChanged() {

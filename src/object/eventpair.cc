@@ -13,6 +13,7 @@
 #include <cstring>
 #include <utility>
 
+#include "os/handle_lock.h"
 #include "os/koid.h"
 #include "os/socket.h"
 
@@ -35,27 +36,6 @@ constexpr size_t kSideBytes = 4096;
 constexpr mx_signals_t kUserSettable = MX_EPAIR_SIGNALED | MX_USER_SIGNAL_ALL;
 
 mx_status_t ResourceError() { return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES; }
-
-// A new open file description of the file behind |fd| (not shared with |fd|).
-UniqueFd Reopen(int fd) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-  return UniqueFd(::open(path, O_RDWR | O_CLOEXEC));
-}
-
-// A new description of |fd|'s file holding the shared handle lock on byte 0.
-mx_status_t NewLockedToken(int fd, UniqueFd* out) {
-  UniqueFd token = Reopen(fd);
-  if (!token) return ResourceError();
-  struct flock lk = {};
-  lk.l_type = F_RDLCK;
-  lk.l_whence = SEEK_SET;
-  lk.l_start = 0;
-  lk.l_len = 1;
-  if (::fcntl(token.get(), F_OFD_SETLK, &lk) != 0) return ResourceError();
-  *out = std::move(token);
-  return MX_OK;
-}
 
 UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
 
@@ -146,9 +126,9 @@ mx_status_t EventPairSide::Create(mx_rights_t rights, std::unique_ptr<Handle>* o
   // Each object keeps its own unlocked description of each memfd; tokens are opened from them.
   Fds fds[2];
   for (int i = 0; i < 2; ++i) {
-    fds[i].memfd = Reopen(mem[i].get());
+    fds[i].memfd = ReopenDescription(mem[i].get());
     fds[i].eventfd = Dup(efd[i].get());
-    fds[i].peer_memfd = Reopen(mem[1 - i].get());
+    fds[i].peer_memfd = ReopenDescription(mem[1 - i].get());
     fds[i].peer_eventfd = Dup(efd[1 - i].get());
     fds[i].life = std::move(life[i]);
     if (!fds[i].memfd || !fds[i].eventfd || !fds[i].peer_memfd || !fds[i].peer_eventfd) {
@@ -185,9 +165,9 @@ mx_status_t EventPairSide::Create(mx_rights_t rights, std::unique_ptr<Handle>* o
   std::shared_ptr<EventPairSide> side1(
       new EventPairSide(k1, k0, std::move(fds[1]), own[1].release(), peer[1].release()));
   UniqueFd token0, token1;
-  st = NewLockedToken(side0->fds_.memfd.get(), &token0);
+  st = OpenLockedDescription(side0->fds_.memfd.get(), &token0);
   if (st != MX_OK) return st;
-  st = NewLockedToken(side1->fds_.memfd.get(), &token1);
+  st = OpenLockedDescription(side1->fds_.memfd.get(), &token1);
   if (st != MX_OK) return st;
   *out0 = std::make_unique<Handle>(std::move(side0), rights);
   (*out0)->token() = std::move(token0);
@@ -280,14 +260,7 @@ mx_status_t EventPairSide::UserSignalPeer(uint32_t clear_mask, uint32_t set_mask
 }
 
 bool EventPairSide::IsLastHandle(const Handle& handle) const {
-  if (!handle.token()) return false;
-  struct flock lk = {};
-  lk.l_type = F_WRLCK;
-  lk.l_whence = SEEK_SET;
-  lk.l_start = 0;
-  lk.l_len = 1;
-  if (::fcntl(handle.token().get(), F_OFD_GETLK, &lk) != 0) return false;
-  return lk.l_type == F_UNLCK;
+  return handle.token() && IsSoleLockHolder(handle.token().get());
 }
 
 void EventPairSide::OnHandleCountChanged() {
@@ -317,7 +290,7 @@ mx_status_t EventPairSide::PrepareTransfer(const Handle& handle, RawHandle* out)
 mx_status_t EventPairSide::PrepareNewHandle(const Handle& from, mx_rights_t rights,
                                             std::unique_ptr<Handle>* out) {
   UniqueFd token;
-  mx_status_t st = NewLockedToken(fds_.memfd.get(), &token);
+  mx_status_t st = OpenLockedDescription(fds_.memfd.get(), &token);
   if (st != MX_OK) return st;
   auto h = std::make_unique<Handle>(from.object(), rights);
   h->token() = std::move(token);
