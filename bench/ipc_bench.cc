@@ -7,7 +7,7 @@
 //
 //   mx_bench_ipc [--out DIR] [--reps N] [--scale F] [--quick] [--pin] [--only a,b,...]
 //     --out DIR   write BENCHMARKS.generated.md, results.tsv and the plot data there (default .)
-//     --reps N    repetitions per measurement (default 7; fan-in and lifecycle use min(N, 5))
+//     --reps N    repetitions per measurement (default 11; fan-in and lifecycle use min(N, 5))
 //     --scale F   multiply every time budget (default 1)
 //     --quick     --reps 2 --scale 0.25: a smoke run
 //     --pin       pin the measuring process to CPU 0 and every child to CPU 1 (default: no pinning)
@@ -37,7 +37,7 @@ namespace {
 
 struct Config {
   std::string out = ".";
-  int reps = 7;
+  int reps = 11;
   double scale = 1.0;
   bool pin = false;
   std::set<std::string> only;
