@@ -53,48 +53,39 @@ void OutgoingHandles::Abort() {
   handles_.clear();
 }
 
+namespace {
+
+// Rebuilds an object whose handles share it (T::FromRaw gives the object), with the rights the
+// sender claimed cut down to what the type can carry.
+template <typename T>
+mx_status_t SharedObjectHandle(RawHandle raw, mx_rights_t allowed, std::unique_ptr<Handle>* out) {
+  mx_rights_t rights = raw.rights & allowed;
+  std::shared_ptr<T> object;
+  mx_status_t st = T::FromRaw(std::move(raw), &object);
+  if (st != MX_OK) return st;
+  *out = std::make_unique<Handle>(std::move(object), rights);
+  return MX_OK;
+}
+
+}  // namespace
+
 mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out) {
   switch (raw.type) {
-    case MX_OBJ_TYPE_CHANNEL: {
-      mx_rights_t rights = raw.rights & MX_DEFAULT_CHANNEL_RIGHTS;
-      std::shared_ptr<ChannelEndpoint> ep;
-      mx_status_t st = ChannelEndpoint::FromRaw(std::move(raw), &ep);
-      if (st != MX_OK) return st;
-      *out = std::make_unique<Handle>(std::move(ep), rights);
-      return MX_OK;
-    }
-    case MX_OBJ_TYPE_EVENT: {
+    case MX_OBJ_TYPE_CHANNEL:
+      return SharedObjectHandle<ChannelEndpoint>(std::move(raw), MX_DEFAULT_CHANNEL_RIGHTS, out);
+    case MX_OBJ_TYPE_FD:
+      return SharedObjectHandle<FdObject>(std::move(raw), MX_DEFAULT_FD_RIGHTS, out);
+    case MX_OBJ_TYPE_VMO:
+      return SharedObjectHandle<Vmo>(std::move(raw), MX_DEFAULT_VMO_RIGHTS, out);
+    case MX_OBJ_TYPE_SOCKET:
+      return SharedObjectHandle<SocketObject>(std::move(raw), MX_DEFAULT_SOCKET_RIGHTS, out);
+    // Events and eventpair sides build the handle themselves: it carries a per-handle lock.
+    case MX_OBJ_TYPE_EVENT:
       raw.rights &= MX_DEFAULT_EVENT_RIGHTS;
       return Event::FromRaw(std::move(raw), out);
-    }
-    case MX_OBJ_TYPE_FD: {
-      mx_rights_t rights = raw.rights & MX_DEFAULT_FD_RIGHTS;
-      std::shared_ptr<FdObject> fd;
-      mx_status_t st = FdObject::FromRaw(std::move(raw), &fd);
-      if (st != MX_OK) return st;
-      *out = std::make_unique<Handle>(std::move(fd), rights);
-      return MX_OK;
-    }
-    case MX_OBJ_TYPE_VMO: {
-      mx_rights_t rights = raw.rights & MX_DEFAULT_VMO_RIGHTS;
-      std::shared_ptr<Vmo> vmo;
-      mx_status_t st = Vmo::FromRaw(std::move(raw), &vmo);
-      if (st != MX_OK) return st;
-      *out = std::make_unique<Handle>(std::move(vmo), rights);
-      return MX_OK;
-    }
-    case MX_OBJ_TYPE_EVENT_PAIR: {
+    case MX_OBJ_TYPE_EVENT_PAIR:
       raw.rights &= MX_DEFAULT_EVENTPAIR_RIGHTS;
       return EventPairSide::FromRaw(std::move(raw), out);
-    }
-    case MX_OBJ_TYPE_SOCKET: {
-      mx_rights_t rights = raw.rights & MX_DEFAULT_SOCKET_RIGHTS;
-      std::shared_ptr<SocketObject> socket;
-      mx_status_t st = SocketObject::FromRaw(std::move(raw), &socket);
-      if (st != MX_OK) return st;
-      *out = std::make_unique<Handle>(std::move(socket), rights);
-      return MX_OK;
-    }
     default:
       return MX_ERR_IO;
   }
