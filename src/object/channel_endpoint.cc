@@ -18,6 +18,7 @@
 #include "os/koid.h"
 #include "os/log.h"
 #include "os/socket.h"
+#include "os/spin.h"
 #include "os/status.h"
 
 namespace mx::internal {
@@ -36,8 +37,9 @@ struct EndpointState {
   uint32_t queue_count;
   uint32_t queue_fds;
   uint64_t queue_bytes;
+  uint64_t socket_frames_seen;  // frames received since the peer announced its ring
 };
-static_assert(sizeof(EndpointState) == 40);
+static_assert(sizeof(EndpointState) == 48);
 
 constexpr size_t kMaxQueueBlobBytes = size_t{1} << 31;
 
@@ -113,6 +115,7 @@ mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpo
   ep->send_seq_ = state.send_seq;
   ep->recv_seq_ = state.recv_seq;
   ep->user_signals_ = state.user_signals;
+  ep->sock_seen_ = state.socket_frames_seen;
   if (state.flags & kHasSendRing) {
     mx_status_t st = SpillRing::Attach(std::move(raw.fds[next++]), &ep->send_ring_);
     if (st != MX_OK) return st;
@@ -259,6 +262,7 @@ bool ChannelEndpoint::ResolveStashLocked() {
 bool ChannelEndpoint::PumpOneFrameLocked() {
   if (gone_ || frozen_) return false;
   if (stash_) return ResolveStashLocked();
+  bool ring_needs_socket = false;
   if (recv_ring_.valid()) {
     uint64_t seq;
     uint32_t flags;
@@ -276,17 +280,30 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
         return false;
       }
       // A record whose handles are on the socket, or a later one: read the socket.
+      ring_needs_socket = true;
     } else if (recv_ring_.broken()) {
       BreakLocked("spill ring corrupted");
       return false;
     }
   }
   if (eof_) return false;
+  // The fast path: once the writer announced its ring it counts the frames it puts on the
+  // socket; while we have received them all, nothing is there for us, unless the writer closed
+  // (orderly) or a caller wants the kernel's word (force_socket_: a wait about to block or just
+  // woken, a signal query, a read that found nothing).
+  if (recv_ring_.valid() && !force_socket_ && !ring_needs_socket &&
+      recv_ring_.SocketFrames() == sock_seen_ && !recv_ring_.PeerClosed(false)) {
+    return false;
+  }
   std::vector<uint8_t>& buffer = ReceiveBuffer();
   ReceivedDatagram got;
   mx_status_t st = ReceiveDatagram(sock_.get(), buffer.data(), buffer.size(), &got);
   drained_ = st == MX_ERR_SHOULD_WAIT;
-  if (drained_) return false;
+  if (drained_) {
+    force_socket_ = false;
+    return false;
+  }
+  if (st == MX_OK && recv_ring_.valid()) ++sock_seen_;
   if (st != MX_OK) {
     EndOfStreamLocked();
     // Records the peer put in the ring before it went away are still to be read.
@@ -336,9 +353,16 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
         BreakLocked("invalid ring");
         return false;
       }
+      sock_seen_ = 0;
+      // Threads already blocked (or about to) need the writer's kicks from now on; the pump
+      // looks at the ring next, after the fence.
+      if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);
       return true;
     }
     case kFrameKick:
+      // Before the ring is looked at again (the caller's next step): a record published after
+      // this makes the writer kick once more.
+      recv_ring_.ClearKickPending();
       return true;
     default:
       BreakLocked("unknown frame kind");
@@ -380,6 +404,7 @@ void ChannelEndpoint::WakeWriterLocked() {
 // with poll(POLLHUP) even while its messages are still queued.
 void ChannelEndpoint::RefreshLocked() {
   drained_ = false;
+  force_socket_ = true;
   while (!gone_ && !frozen_ && queue_bytes_ < kRefreshPumpBytes) {
     if (!PumpOneFrameLocked()) break;
   }
@@ -390,14 +415,62 @@ void ChannelEndpoint::RefreshLocked() {
   }
 }
 
-mx_signals_t ChannelEndpoint::Signals() {
-  std::lock_guard<std::mutex> lock(mu_);
-  RefreshLocked();
+mx_signals_t ChannelEndpoint::SignalsLocked() {
   mx_signals_t s = user_signals_;
   if (!queue_.empty()) s |= MX_CHANNEL_READABLE;
   if (peer_closed_) s |= MX_CHANNEL_PEER_CLOSED;
   if (WritableLocked()) s |= MX_CHANNEL_WRITABLE;
   return s;
+}
+
+mx_signals_t ChannelEndpoint::Signals() {
+  std::lock_guard<std::mutex> lock(mu_);
+  RefreshLocked();
+  return SignalsLocked();
+}
+
+mx_signals_t ChannelEndpoint::FastSignals() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Like RefreshLocked, without asking the kernel unless the peer's counters say so.
+  while (!gone_ && !frozen_ && queue_bytes_ < kRefreshPumpBytes) {
+    if (!PumpOneFrameLocked()) break;
+  }
+  return SignalsLocked();
+}
+
+bool ChannelEndpoint::CanSpin() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return recv_ring_.valid() || send_ring_.valid();
+}
+
+bool ChannelEndpoint::SpinReadyLocked(mx_signals_t waitfor, bool deep) {
+  if (gone_ || eof_) return true;
+  if (deep && sock_ && !peer_closed_ && PeerHungUp(sock_.get())) {
+    force_socket_ = true;  // the next pump reads the end of the stream
+    return true;
+  }
+  if ((waitfor & MX_CHANNEL_READABLE) && !queue_.empty()) return true;
+  if (recv_ring_.valid() && (recv_ring_.HasRecord() || recv_ring_.SocketFrames() != sock_seen_ ||
+                             recv_ring_.PeerClosed(false))) {
+    return true;
+  }
+  return write_blocked_ && (waitfor & MX_CHANNEL_WRITABLE) && blocked_on_ring_ &&
+         send_ring_.BufferedPayload() <= BufferLimit() / 2;
+}
+
+bool ChannelEndpoint::SpinReady(mx_signals_t waitfor, bool deep) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return SpinReadyLocked(waitfor, deep);
+}
+
+void ChannelEndpoint::BeginWait() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (waiters_++ == 0 && !gone_ && !frozen_) recv_ring_.SetReaderWaiting(true);
+}
+
+void ChannelEndpoint::EndWait() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (--waiters_ == 0 && !gone_ && !frozen_) recv_ring_.SetReaderWaiting(false);
 }
 
 uint64_t ChannelEndpoint::SignalCount() {
@@ -408,6 +481,8 @@ uint64_t ChannelEndpoint::SignalCount() {
 void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   if (gone_ || !sock_) return;
+  // Whatever wakes the poll, the next look asks the kernel (a hang-up is not counted anywhere).
+  force_socket_ = true;
   uint32_t events = EPOLLRDHUP;
   // Below the pump limit the socket was read until empty, so watching it is exact. At the
   // limit, frames stay on the socket (it stays readable; watching would spin) until the reader
@@ -452,6 +527,7 @@ mx_status_t ChannelEndpoint::SendBytesLocked(const std::vector<uint8_t>& bytes,
     st = SendDatagram(sock_.get(), &iov, 1, fds.data(), fds.size());
     SetSendBuffer(sock_.get(), saved / 2);
   }
+  if (st == MX_OK) send_ring_.CountSocketFrame();
   if (st == MX_ERR_PEER_CLOSED) MarkPeerClosedLocked();
   return st;
 }
@@ -489,20 +565,56 @@ void ChannelEndpoint::KickLocked() {
   kick.magic = kFrameMagic;
   kick.kind = kFrameKick;
   struct iovec iov = {&kick, sizeof(kick)};
-  SendDatagram(sock_.get(), &iov, 1, nullptr, 0);
+  if (SendDatagram(sock_.get(), &iov, 1, nullptr, 0) == MX_OK) send_ring_.CountSocketFrame();
+}
+
+mx_status_t ChannelEndpoint::CreateSendRingLocked() {
+  size_t limit = BufferLimit();
+  SpillRing ring;
+  mx_status_t st = SpillRing::Create(2 * limit + 2 * (MX_CHANNEL_MAX_MSG_BYTES + 64), limit,
+                                     &ring);
+  if (st != MX_OK) return MX_ERR_SHOULD_WAIT;
+  uint32_t info[2] = {0, 0};
+  st = SendControlLocked(kFrameRing, info, sizeof(info), ring.fd());
+  if (st != MX_OK) return st == MX_ERR_PEER_CLOSED ? st : MX_ERR_SHOULD_WAIT;
+  send_ring_ = std::move(ring);
+  return MX_OK;
+}
+
+void ChannelEndpoint::PublishedLocked() {
+  ++send_seq_;
+  // The reader may be blocked in poll(): wake it (once until it reads the kick).
+  if (send_ring_.TakeKick()) KickLocked();
+}
+
+mx_status_t ChannelEndpoint::RingWriteLocked(const Message& message) {
+  if (!send_ring_.valid()) {
+    if (ring_failed_) return MX_ERR_SHOULD_WAIT;
+    mx_status_t st = CreateSendRingLocked();
+    if (st == MX_ERR_PEER_CLOSED) return st;
+    if (st != MX_OK) {
+      // Out of fds or memory: this channel keeps to its socket (the spill path retries).
+      ring_failed_ = true;
+      return MX_ERR_SHOULD_WAIT;
+    }
+  }
+  if (send_ring_.broken()) return MX_ERR_PEER_CLOSED;
+  if (send_ring_.PeerClosed(true)) {
+    MarkPeerClosedLocked();
+    return MX_ERR_PEER_CLOSED;
+  }
+  if (!send_ring_.TryWrite(send_seq_, message.bytes.data(),
+                           static_cast<uint32_t>(message.bytes.size()))) {
+    return send_ring_.broken() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+  }
+  PublishedLocked();
+  return MX_OK;
 }
 
 mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
   if (!send_ring_.valid()) {
-    size_t limit = BufferLimit();
-    SpillRing ring;
-    mx_status_t st = SpillRing::Create(2 * limit + 2 * (MX_CHANNEL_MAX_MSG_BYTES + 64), limit,
-                                       &ring);
-    if (st != MX_OK) return MX_ERR_SHOULD_WAIT;
-    uint32_t info[2] = {0, 0};
-    st = SendControlLocked(kFrameRing, info, sizeof(info), ring.fd());
-    if (st != MX_OK) return st == MX_ERR_PEER_CLOSED ? st : MX_ERR_SHOULD_WAIT;
-    send_ring_ = std::move(ring);
+    mx_status_t st = CreateSendRingLocked();
+    if (st != MX_OK) return st;
   }
   if (send_ring_.broken()) return MX_ERR_PEER_CLOSED;
   const uint32_t len = static_cast<uint32_t>(message.bytes.size());
@@ -522,8 +634,7 @@ mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
   if (!send_ring_.TryWrite(send_seq_, message.bytes.data(), len, flags)) {
     return send_ring_.broken() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
   }
-  ++send_seq_;
-  KickLocked();
+  PublishedLocked();
   return MX_OK;
 }
 
@@ -532,6 +643,13 @@ mx_status_t ChannelEndpoint::Write(const Message& message) {
   if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
   // Once full, the channel stays unwritable until the reader drained it (hysteresis).
   if (write_blocked_ && !WritableLocked()) return peer_closed_ ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+  if (peer_closed_) return MX_ERR_PEER_CLOSED;
+  // Handle-free messages go to the shared-memory ring (no system call); messages with handles
+  // (their fds must travel through the kernel) and those that find the ring full take the socket.
+  if (message.handles.empty()) {
+    mx_status_t st = RingWriteLocked(message);
+    if (st != MX_ERR_SHOULD_WAIT) return st;
+  }
   FrameHeader h = {};
   h.kind = kFrameData;
   h.seq = send_seq_;
@@ -559,6 +677,11 @@ mx_status_t ChannelEndpoint::Write(const Message& message) {
 mx_status_t ChannelEndpoint::FrontLocked(Message** front) {
   if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
   if (queue_.empty()) PumpLocked(false, SIZE_MAX);
+  if (queue_.empty() && !peer_closed_) {
+    // Nothing in shared memory: ask the kernel too (a frame we were not told of, a dead peer).
+    force_socket_ = true;
+    PumpLocked(false, SIZE_MAX);
+  }
   if (queue_.empty()) return peer_closed_ ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
   *front = &queue_.front();
   return MX_OK;
@@ -578,7 +701,7 @@ Message ChannelEndpoint::PopFrontLocked() {
 mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waiter) {
   ThreadWaker* waker = ThreadWaker::Current();
   if (waker == nullptr) return MX_ERR_NO_RESOURCES;
-  waker->Drain();
+  waker->DrainIfKicked();
   waiter->txid = request.txid();
   waiter->waker = waker;
   {
@@ -602,17 +725,21 @@ mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waite
 
 mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
                                         mx_status_t* read_status) {
-  // 3. Wait: pump whenever the socket or our waker says something happened. Messages that are
-  // not our reply pile up in the local queue, but only up to CallPumpLimit(): past that the
-  // peer sees backpressure, and we wait for readers in this process to make room (they wake
-  // us through the observer).
+  // 3. Wait: pump whenever the ring, the socket or our waker says something happened.
+  // Messages that are not our reply pile up in the local queue, but only up to
+  // CallPumpLimit(): past that the peer sees backpressure, and we wait for readers in this
+  // process to make room (they wake us through the observer). As in WaitForItems, we first
+  // spin on shared memory for the budget, then arm and block.
   Observer observer;
   observer.waker = waiter->waker;
   AddObserver(&observer);
   WaitSet set(waiter->waker);
   mx_status_t result = MX_OK;
+  bool spun = false;
+  bool armed = false;
   for (;;) {
     std::vector<WaitSource> sources;
+    bool block = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!waiter->done && !gone_ && !frozen_) PumpLocked(true, CallPumpLimit());
@@ -628,16 +755,33 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
         result = MX_ERR_TIMED_OUT;
         break;
       }
-      if (sock_) {
-        uint32_t events = EPOLLRDHUP;
-        if (queue_bytes_ < CallPumpLimit()) events |= EPOLLIN;
-        sources.push_back({sock_.get(), events, false});
+      if (spun && armed) {
+        block = true;
+        force_socket_ = true;  // the next look asks the kernel (a hang-up is counted nowhere)
+        if (sock_) {
+          uint32_t events = EPOLLRDHUP;
+          if (queue_bytes_ < CallPumpLimit()) events |= EPOLLIN;
+          sources.push_back({sock_.get(), events, false});
+        }
       }
     }
-    set.Update(sources);
-    set.Wait(deadline);
-    waiter->waker->Drain();
+    if (!spun) {
+      spun = true;
+      if (SpinForReply(waiter, deadline)) waiter->waker->DrainIfKicked();
+      continue;
+    }
+    if (!armed) {
+      armed = true;
+      BeginWait();
+      continue;
+    }
+    if (block) {
+      set.Update(sources);
+      set.Wait(deadline);
+      waiter->waker->Drain();
+    }
   }
+  if (armed) EndWait();
   RemoveObserver(&observer);
   if (result != MX_OK) return result;
   if (waiter->status != MX_OK) {
@@ -645,6 +789,20 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
     return MX_ERR_CALL_FAILED;
   }
   return MX_OK;
+}
+
+bool ChannelEndpoint::SpinForReply(CallWaiter* waiter, mx_time_t deadline) {
+  Spinner spin(deadline);
+  while (spin.Pause()) {
+    const bool deep = spin.DeepCheckDue();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (waiter->done || SpinReadyLocked(MX_CHANNEL_READABLE, deep)) return true;
+      if (!recv_ring_.valid()) return false;  // nothing in shared memory to watch
+    }
+    if (waiter->waker->Kicked()) return true;
+  }
+  return false;
 }
 
 // ---- Lifecycle -------------------------------------------------------------------------------
@@ -664,6 +822,7 @@ mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* ou
   state.send_seq = send_seq_;
   state.recv_seq = recv_seq_;
   state.user_signals = user_signals_;
+  state.socket_frames_seen = sock_seen_;
   out->type = MX_OBJ_TYPE_CHANNEL;
   out->rights = handle.rights();
   out->koid = koid();
@@ -713,12 +872,16 @@ mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* ou
   out->extra.resize(sizeof(state));
   std::memcpy(out->extra.data(), &state, sizeof(state));
   frozen_ = true;
+  // The next owner sets the flag for its own waiters; ours must not linger (it would only
+  // cost kicks, but clearing it after the endpoint left could erase the new owner's).
+  recv_ring_.SetReaderWaiting(false);
   return MX_OK;
 }
 
 void ChannelEndpoint::AbortTransfer(const Handle&) {
   std::lock_guard<std::mutex> lock(mu_);
   frozen_ = false;
+  if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);
 }
 
 void ChannelEndpoint::CommitTransferOut(const Handle&) {
@@ -740,8 +903,11 @@ void ChannelEndpoint::OnLastHandleClosed() {
   std::lock_guard<std::mutex> lock(mu_);
   gone_ = true;
   CancelCallersLocked(MX_ERR_CANCELED);
-  // Closing the socket is what tells the peer (PEER_CLOSED), and dropping the queue closes the
+  // The peer learns of an orderly close from the rings without a system call; closing the
+  // socket is what tells it in every case (PEER_CLOSED), and dropping the queue closes the
   // handles inside unread messages, which cascades to their own peers.
+  send_ring_.MarkClosed(true);
+  recv_ring_.MarkClosed(false);
   sock_.reset();
   queue_.clear();
   queue_bytes_ = 0;

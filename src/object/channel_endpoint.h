@@ -74,6 +74,11 @@ class ChannelEndpoint final : public Object {
   mx_koid_t related_koid() const override { return peer_koid_; }
   bool IsLastHandle(const Handle&) const override { return true; }
   mx_signals_t Signals() override;
+  mx_signals_t FastSignals() override;
+  bool CanSpin() override;
+  bool SpinReady(mx_signals_t waitfor, bool deep) override;
+  void BeginWait() override;
+  void EndWait() override;
   uint64_t SignalCount() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;
   mx_status_t UserSignal(uint32_t clear_mask, uint32_t set_mask) override;
@@ -110,6 +115,9 @@ class ChannelEndpoint final : public Object {
   void MarkPeerClosedLocked();   // PEER_CLOSED asserted (the peer is gone)
   void EndOfStreamLocked();      // ...and everything it sent has been read
   void RefreshLocked();
+  mx_signals_t SignalsLocked();
+  bool SpinReadyLocked(mx_signals_t waitfor, bool deep);
+  bool SpinForReply(CallWaiter* waiter, mx_time_t deadline);
   void CancelCallersLocked(mx_status_t status);
   mx_status_t SendBytesLocked(const std::vector<uint8_t>& bytes, const std::vector<int>& fds,
                               bool raise);
@@ -120,6 +128,9 @@ class ChannelEndpoint final : public Object {
   void KickLocked();
   void WakeWriterLocked();
   mx_status_t SpillLocked(const Message& message);
+  mx_status_t CreateSendRingLocked();
+  mx_status_t RingWriteLocked(const Message& message);
+  void PublishedLocked();  // a record is in the ring: next sequence number, kick if needed
   bool ResolveStashLocked();
   bool WritableLocked();
 
@@ -134,6 +145,10 @@ class ChannelEndpoint final : public Object {
   bool drained_ = false;       // the last receive found the socket empty (peer alive)
   bool write_blocked_ = false;
   bool blocked_on_ring_ = false;
+  bool ring_failed_ = false;   // creating the send ring failed: the socket carries everything
+  bool force_socket_ = true;   // the next pump reads the socket even if no frame was counted
+  int waiters_ = 0;            // BeginWait minus EndWait: threads/ports that may block
+  uint64_t sock_seen_ = 0;     // frames received since the peer announced its ring
   mx_signals_t user_signals_ = 0;
   uint64_t send_seq_ = 0;
   uint64_t recv_seq_ = 0;

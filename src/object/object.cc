@@ -100,8 +100,8 @@ void Handle::RemoveWaiter(Kickable* w) {
   if (it != waiters_.end()) waiters_.erase(it);
 }
 
-mx_signals_t Handle::Signals() const {
-  mx_signals_t s = object_->Signals();
+mx_signals_t Handle::Signals(bool fast) const {
+  mx_signals_t s = fast ? object_->FastSignals() : object_->Signals();
   std::lock_guard<std::mutex> lock(mu_);
   if (!gone_.load(std::memory_order_acquire) && object_->IsLastHandle(*this)) {
     s |= MX_SIGNAL_LAST_HANDLE;

@@ -51,6 +51,23 @@ class Object : public std::enable_shared_from_this<Object> {
   // Appends the fds to poll while waiting for |waitfor|.
   virtual void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) = 0;
 
+  // ---- The waiting fast path (channels; see docs/design.md) ----
+  // Signals as cheaply as they can be had: no system call when shared memory has the answer.
+  // May lag behind a change only another process's kernel state shows (a peer that died); a
+  // wait uses it while it has reason to believe the answer is in memory, Signals() otherwise.
+  virtual mx_signals_t FastSignals() { return Signals(); }
+  // True if a waiter may spin on SpinReady before blocking.
+  virtual bool CanSpin() { return false; }
+  // Cheap check while spinning: true if FastSignals() may now show something new for
+  // |waitfor|. Spurious trues are allowed. |deep|: also ask the kernel (a system call; the
+  // spinner does it now and then), e.g. whether the peer hung up.
+  virtual bool SpinReady(mx_signals_t waitfor, bool deep) { return false; }
+  // A thread (or a port registration) may block in poll() on this object's fds from now on
+  // until the matching EndWait; the object makes sure changes from other processes then make
+  // those fds ready. Called before the last state check that precedes blocking.
+  virtual void BeginWait() {}
+  virtual void EndWait() {}
+
   // The |count| of a port signal packet: for a channel the number of queued messages.
   virtual uint64_t SignalCount() { return 1; }
 
@@ -132,8 +149,9 @@ class Handle {
   void AddWaiter(Kickable* w);
   void RemoveWaiter(Kickable* w);
 
-  // The signals of the object as seen through this handle (LAST_HANDLE included).
-  mx_signals_t Signals() const;
+  // The signals of the object as seen through this handle (LAST_HANDLE included); |fast|:
+  // through Object::FastSignals.
+  mx_signals_t Signals(bool fast = false) const;
 
  private:
   void Leave();

@@ -93,6 +93,8 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   // from other processes arrive as edges on the object's fds.
   r->handle->object()->AddObserver(&r->observer);
   r->handle->AddWaiter(&r->kick);
+  // The registration may sleep in epoll_wait on the object's fds for as long as it lives.
+  r->handle->object()->BeginWait();
   std::vector<WaitSource> sources;
   r->handle->object()->AddWaitSources(signals, &sources);
   for (const WaitSource& s : sources) {
@@ -145,6 +147,7 @@ void Port::RemoveLocked(uint64_t id) {
   auto it = regs_.find(id);
   if (it == regs_.end()) return;
   Registration* r = it->second.get();
+  r->handle->object()->EndWait();
   r->handle->object()->RemoveObserver(&r->observer);
   r->handle->RemoveWaiter(&r->kick);
   for (int fd : r->fds) {

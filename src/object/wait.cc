@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "os/clock.h"
+#include "os/spin.h"
 
 namespace mx::internal {
 
@@ -89,10 +90,33 @@ void WaitSet::Wait(mx_time_t deadline) {
   ::ppoll(fds.data(), fds.size(), timeout, nullptr);
 }
 
+namespace {
+
+// Spins until some item may have news, the waker was kicked, or the budget (or the deadline)
+// is spent. True if there may be news.
+bool SpinForNews(std::vector<WaitItem>* items, ThreadWaker* waker, mx_time_t deadline) {
+  bool any = false;
+  for (WaitItem& item : *items) any = any || item.handle->object()->CanSpin();
+  if (!any) return false;
+  Spinner spin(deadline);
+  while (spin.Pause()) {
+    const bool deep = spin.DeepCheckDue();
+    for (WaitItem& item : *items) {
+      if (item.handle->gone() || item.handle->object()->SpinReady(item.waitfor, deep)) {
+        return true;
+      }
+    }
+    if (waker->Kicked()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
   ThreadWaker* waker = ThreadWaker::Current();
   if (waker == nullptr) return MX_ERR_NO_RESOURCES;
-  waker->Drain();
+  waker->DrainIfKicked();
   std::vector<Observer> observers(items->size());
   for (size_t i = 0; i < items->size(); ++i) {
     observers[i].waker = waker;
@@ -102,6 +126,13 @@ mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
   }
   WaitSet set(waker);
   mx_status_t result;
+  // Phases: (1) look cheaply (FastSignals) unless this is a poll (deadline already due), which
+  // must see everything; (2) spin on shared memory for the budget, looking cheaply again when
+  // something moved; (3) arm the objects (BeginWait) and look with Signals(), which asks the
+  // kernel too (a dead peer); (4) block in poll() and look again after every wake-up.
+  bool fast = MonotonicNow() < deadline;
+  bool spun = false;
+  bool armed = false;
   for (;;) {
     bool satisfied = false;
     bool canceled = false;
@@ -112,7 +143,7 @@ mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
         canceled = true;
         continue;
       }
-      item.observed |= item.handle->Signals();
+      item.observed |= item.handle->Signals(fast);
       item.observed |= observers[i].seen.exchange(0, std::memory_order_acq_rel);
       if (item.observed & item.waitfor) satisfied = true;
     }
@@ -128,6 +159,21 @@ mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
       result = MX_ERR_TIMED_OUT;
       break;
     }
+    if (!spun) {
+      spun = true;
+      if (SpinForNews(items, waker, deadline)) {
+        waker->DrainIfKicked();
+        continue;
+      }
+    }
+    if (!armed) {
+      // From here on a change from another process makes some fd ready; look once more with
+      // everything (the kernel included) before blocking.
+      armed = true;
+      fast = false;
+      for (WaitItem& item : *items) item.handle->object()->BeginWait();
+      continue;
+    }
     // Watch the fds that tell of changes from now on. Level-triggered fds report a state that
     // already changed since the check; edge-triggered ones report readiness once when added;
     // in-process changes kick the waker. Either way no change after the check is missed.
@@ -138,6 +184,7 @@ mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
     waker->Drain();
   }
   for (size_t i = 0; i < items->size(); ++i) {
+    if (armed) (*items)[i].handle->object()->EndWait();
     (*items)[i].handle->object()->RemoveObserver(&observers[i]);
     (*items)[i].handle->RemoveWaiter(waker);
   }

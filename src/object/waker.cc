@@ -41,6 +41,7 @@ ThreadWaker::ThreadWaker() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 ThreadWaker::~ThreadWaker() = default;
 
 void ThreadWaker::Kick() {
+  kicked_.store(true, std::memory_order_seq_cst);
   uint64_t one = 1;
   ssize_t r;
   do {
@@ -48,7 +49,12 @@ void ThreadWaker::Kick() {
   } while (r < 0 && errno == EINTR);
 }
 
+void ThreadWaker::DrainIfKicked() {
+  if (kicked_.load(std::memory_order_acquire)) Drain();
+}
+
 void ThreadWaker::Drain() {
+  kicked_.store(false, std::memory_order_seq_cst);
   uint64_t v;
   ssize_t r;
   do {

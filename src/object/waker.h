@@ -29,7 +29,14 @@ class ThreadWaker final : public Kickable {
   static ThreadWaker* CurrentIfCreated();
 
   void Kick() override;
+  // Empties the eventfd (the owner, after it blocked: always a read).
   void Drain();
+  // The same, but only if a Kick happened since the last drain (no system call otherwise).
+  // A kick racing with it may leave the eventfd readable; the next blocking wait wakes once
+  // and its Drain clears it.
+  void DrainIfKicked();
+  // True if a Kick happened since the last drain (lock-free; for spinning waits).
+  bool Kicked() const { return kicked_.load(std::memory_order_acquire); }
   int fd() const { return fd_.get(); }
 
   ~ThreadWaker();
@@ -37,6 +44,7 @@ class ThreadWaker final : public Kickable {
  private:
   ThreadWaker();
   UniqueFd fd_;
+  std::atomic<bool> kicked_{false};
 };
 
 // The set of bits an in-process change set on an object, delivered to a waiter.

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <utility>
 
+#include "os/spin.h"
 #include "os/status.h"
 
 namespace mx::internal {
@@ -24,7 +26,18 @@ struct SpillRing::Header {
   alignas(64) std::atomic<uint64_t> tail;         // reader: bytes ever consumed
   std::atomic<uint64_t> payload_out;              // reader: payload bytes ever consumed
   alignas(64) std::atomic<uint32_t> writer_waiting;  // writer sets, reader clears
+  // 0 free, 1 the writer is placing a record, 2 the reader is rewinding (see Rewind). Never
+  // waited for by blocking: the writer gives up after a few tries (the message takes the
+  // socket), the reader does not rewind this time.
+  std::atomic<uint32_t> busy;
+  // Fast-path signalling (see spill_ring.h "Waking the reader").
+  alignas(64) std::atomic<uint32_t> reader_waiting;  // reader: 1 while some thread may block
+  std::atomic<uint32_t> kick_pending;                // writer sets (sent a kick), reader clears
+  std::atomic<uint32_t> reader_closed;               // reader: its endpoint was closed
+  alignas(64) std::atomic<uint64_t> socket_frames;   // writer: frames sent after the announcement
+  std::atomic<uint32_t> writer_closed;               // writer: its endpoint was closed
 };
+
 
 namespace {
 
@@ -32,6 +45,17 @@ constexpr uint32_t kRingMagic = 0x474e524du;  // "MRNG"
 constexpr uint32_t kRecordHeader = 16;
 constexpr uint32_t kWrapFlag = 1;
 constexpr size_t kMaxCapacity = size_t{1} << 30;
+constexpr uint32_t kRingVersion = 2;
+// When the reader empties the ring at least this far into the data area, both ends start again
+// at offset 0: a channel whose reader keeps up only ever touches its first pages.
+constexpr uint64_t kRewindAfterBytes = 16 * 1024;
+// When a burst took the reader beyond this and the ring is empty again, the pages past the
+// front are given back to the kernel.
+constexpr uint64_t kReleaseAboveBytes = 256 * 1024;
+constexpr uint64_t kPage = 4096;
+constexpr uint32_t kFree = 0;
+constexpr uint32_t kWriterBusy = 1;
+constexpr uint32_t kReaderBusy = 2;
 
 struct Record {
   uint64_t seq;
@@ -56,6 +80,7 @@ SpillRing& SpillRing::operator=(SpillRing&& other) noexcept {
     map_bytes_ = std::exchange(other.map_bytes_, 0);
     capacity_ = other.capacity_;
     payload_limit_ = other.payload_limit_;
+    consumed_hi_ = other.consumed_hi_;
     broken_ = other.broken_;
   }
   return *this;
@@ -81,9 +106,10 @@ mx_status_t SpillRing::Create(size_t capacity, size_t payload_limit, SpillRing* 
   }
   void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (base == MAP_FAILED) return StatusFromErrno(errno);
+  static_assert(sizeof(Header) <= kHeaderBytes, "the header must fit its page share");
   auto* h = new (base) Header();
   h->magic = kRingMagic;
-  h->version = 1;
+  h->version = kRingVersion;
   h->capacity = capacity;
   h->payload_limit = payload_limit;
   SpillRing ring;
@@ -114,7 +140,9 @@ mx_status_t SpillRing::Attach(UniqueFd fd, SpillRing* out) {
   ring.map_bytes_ = total;
   // The capacity is derived from the file size we checked, never trusted from the header.
   ring.capacity_ = (total - kHeaderBytes) & ~size_t{7};
-  if (ring.header()->magic != kRingMagic) return MX_ERR_IO;
+  if (ring.header()->magic != kRingMagic || ring.header()->version != kRingVersion) {
+    return MX_ERR_IO;
+  }
   uint64_t limit = ring.header()->payload_limit;
   ring.payload_limit_ = limit < ring.capacity_ ? static_cast<size_t>(limit) : ring.capacity_;
   *out = std::move(ring);
@@ -146,15 +174,41 @@ bool SpillRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
   return true;
 }
 
+bool SpillRing::LockForWriter() {
+  if (base_ == nullptr) return false;
+  for (int i = 0; i < 64; ++i) {
+    uint32_t expected = kFree;
+    if (header()->busy.compare_exchange_weak(expected, kWriterBusy, std::memory_order_acquire,
+                                             std::memory_order_relaxed)) {
+      return true;
+    }
+    CpuRelax();
+  }
+  return false;  // the reader is rewinding (or hostile): this message takes the socket
+}
+
+void SpillRing::UnlockForWriter() { header()->busy.store(kFree, std::memory_order_release); }
+
 bool SpillRing::HasRoom(uint32_t len) {
+  if (!LockForWriter()) return false;
   uint64_t head, pos, waste;
-  return PlanWrite(len, &head, &pos, &waste);
+  bool room = PlanWrite(len, &head, &pos, &waste);
+  UnlockForWriter();
+  return room;
 }
 
 bool SpillRing::TryWrite(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
+  if (!LockForWriter()) return false;
+  bool ok = WriteLocked(seq, bytes, len, flags);
+  UnlockForWriter();
+  return ok;
+}
+
+bool SpillRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
   uint64_t head, pos, waste;
   if (!PlanWrite(len, &head, &pos, &waste)) return false;
   Header* h = header();
+  const uint64_t need = kRecordHeader + Align8(len);
   if (waste > 0) {
     if (waste >= kRecordHeader) {
       Record wrap = {0, 0, kWrapFlag};
@@ -168,7 +222,7 @@ bool SpillRing::TryWrite(uint64_t seq, const void* bytes, uint32_t len, uint32_t
   if (len > 0) std::memcpy(data() + pos + kRecordHeader, bytes, len);
   uint64_t in = h->payload_in.load(std::memory_order_relaxed);
   h->payload_in.store(in + len, std::memory_order_relaxed);
-  h->head.store(head + kRecordHeader + Align8(len), std::memory_order_release);
+  h->head.store(head + need, std::memory_order_release);
   return true;
 }
 
@@ -233,12 +287,100 @@ void SpillRing::Pop(std::vector<uint8_t>* out) {
   out->assign(data() + pos + kRecordHeader, data() + pos + kRecordHeader + len);
   uint64_t out_bytes = h->payload_out.load(std::memory_order_relaxed);
   h->payload_out.store(out_bytes + len, std::memory_order_release);
-  h->tail.store(tail + kRecordHeader + Align8(len), std::memory_order_release);
+  const uint64_t end = tail + kRecordHeader + Align8(len);
+  h->tail.store(end, std::memory_order_release);
+  if (pos + kRecordHeader + Align8(len) > consumed_hi_) consumed_hi_ = pos + kRecordHeader + Align8(len);
+  if (end % capacity_ >= kRewindAfterBytes && h->head.load(std::memory_order_acquire) == end) {
+    Rewind();
+  }
+}
+
+// Reader, the ring just became empty far into the data area: move both indices to the next
+// multiple of the capacity (offset 0), so the next records reuse the first pages instead of
+// touching new ones. Done under |busy|, so the writer is not placing a record meanwhile (it
+// reads head afresh under the same flag). After a burst, the pages beyond the front are
+// released: they hold nothing (the ring is empty) and read as zeros if touched again.
+void SpillRing::Rewind() {
+  Header* h = header();
+  uint32_t expected = kFree;
+  if (!h->busy.compare_exchange_strong(expected, kReaderBusy, std::memory_order_acquire,
+                                       std::memory_order_relaxed)) {
+    return;  // the writer is writing: the ring is not empty any more
+  }
+  uint64_t head = h->head.load(std::memory_order_acquire);
+  uint64_t tail = h->tail.load(std::memory_order_relaxed);
+  if (head == tail && tail % capacity_ != 0) {
+    uint64_t next = tail + (capacity_ - tail % capacity_);
+    if (consumed_hi_ > kReleaseAboveBytes) {
+      auto page_up = [](uint64_t n) { return (n + kPage - 1) & ~(kPage - 1); };
+      const uint64_t from = page_up(kHeaderBytes + kRewindAfterBytes + MX_CHANNEL_MAX_MSG_BYTES +
+                                    2 * kRecordHeader);
+      const uint64_t to = page_up(kHeaderBytes + consumed_hi_);
+      if (to > from) {
+        ::fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                    static_cast<off_t>(from), static_cast<off_t>(to - from));
+      }
+      consumed_hi_ = 0;
+    }
+    h->tail.store(next, std::memory_order_relaxed);
+    h->head.store(next, std::memory_order_relaxed);
+  }
+  h->busy.store(kFree, std::memory_order_release);
 }
 
 }  // namespace mx::internal
 
 namespace mx::internal {
+
+bool SpillRing::HasRecord() const {
+  if (base_ == nullptr) return false;
+  return header()->head.load(std::memory_order_acquire) !=
+         header()->tail.load(std::memory_order_relaxed);
+}
+
+void SpillRing::SetReaderWaiting(bool waiting) {
+  if (base_ == nullptr) return;
+  header()->reader_waiting.store(waiting ? 1 : 0, std::memory_order_seq_cst);
+  // Pairs with the fence in TakeKick: either the writer sees the flag, or we see its record.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+bool SpillRing::TakeKick() {
+  if (base_ == nullptr) return false;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  Header* h = header();
+  if (h->reader_waiting.load(std::memory_order_seq_cst) == 0) return false;
+  return h->kick_pending.exchange(1, std::memory_order_seq_cst) == 0;
+}
+
+void SpillRing::ClearKickPending() {
+  if (base_ == nullptr) return;
+  header()->kick_pending.store(0, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+
+void SpillRing::CountSocketFrame() {
+  if (base_ == nullptr) return;
+  header()->socket_frames.fetch_add(1, std::memory_order_release);
+}
+
+uint64_t SpillRing::SocketFrames() const {
+  if (base_ == nullptr) return 0;
+  return header()->socket_frames.load(std::memory_order_acquire);
+}
+
+void SpillRing::MarkClosed(bool as_writer) {
+  if (base_ == nullptr) return;
+  (as_writer ? header()->writer_closed : header()->reader_closed)
+      .store(1, std::memory_order_release);
+}
+
+bool SpillRing::PeerClosed(bool as_writer) const {
+  if (base_ == nullptr) return false;
+  // The writer asks whether the reader closed, and the other way round.
+  return (as_writer ? header()->reader_closed : header()->writer_closed)
+             .load(std::memory_order_acquire) != 0;
+}
 
 uint64_t SpillRing::BufferedPayload() const {
   if (base_ == nullptr) return 0;

@@ -1,22 +1,38 @@
 // SpillRing: a single-producer, single-consumer ring of messages in shared memory (a memfd
 // mapped by both ends of one direction of a channel).
 //
-// Why: the kernel buffers only ~200 KiB per AF_UNIX socket for an unprivileged process, but a
-// channel must buffer at least 4 MiB per direction before SHOULD_WAIT (SPEC B.5). When the socket
-// is full, the writer puts handle-free messages here instead; every data message carries a
-// sequence number, so the reader merges the socket and the ring back into one ordered stream.
+// It is the channel's data path: a writer puts handle-free messages here (the ring is created
+// at the first write and announced on the socket), so a message costs no system call while the
+// reader is awake. Messages with handles, and messages that find the ring full, take the
+// socket; every data message carries a sequence number, so the reader merges the socket and the
+// ring back into one ordered stream. (The name is from its first use: overflow of a full
+// socket.)
 //
-// Layout: a 4 KiB header page, then |capacity| bytes of records:
+// Layout: a 512-byte header, then |capacity| bytes of records:
 //   record = {u64 seq, u32 len, u32 flags} + len bytes, padded to 8. flags & 1: wrap marker;
 //   flags & 2 (kRecordHasHandles): the payload of a message whose handles went on the socket.
 //   A gap of fewer than 16 bytes at the end of the data area is skipped implicitly.
-// head/payload_in are written only by the writer, tail/payload_out only by the reader.
+// head/payload_in/socket_frames/writer_closed are written only by the writer;
+// tail/payload_out/reader_waiting/reader_closed only by the reader; kick_pending by both.
+//
+// Memory: pages are touched only as records reach them. A reader that empties the ring past the
+// first 16 KiB moves both indices back to the front (under a shared try-lock the writer also
+// takes; neither ever waits for it), so a channel whose reader keeps up uses a few pages; after
+// a burst beyond 256 KiB the reader also gives the pages back (fallocate PUNCH_HOLE).
+//
+// Waking the reader: a reader about to block sets reader_waiting (then a full fence) and looks
+// at the ring once more; a writer publishes its record, fences, and if reader_waiting is set and
+// no kick is pending, sends one kick frame on the socket (the reader's poll() wakes). The reader
+// clears kick_pending when it reads the kick frame, before it looks at the ring again.
 //
 // Trust: the other end may be hostile. Every index and length read from shared memory is
 // checked before use and copied once; a violation makes the ring (and so the channel) broken,
-// never a crash. The memfd is sealed against shrinking, so a mapping cannot fault (SIGBUS).
+// never a crash. Flags and counters the peer controls only decide whether we make a system call
+// (a lie costs the liar's channel speed, nothing else). The memfd is sealed against shrinking,
+// so a mapping cannot fault (SIGBUS).
 //
-// Not thread-safe: the owning endpoint serializes access under its lock.
+// Not thread-safe: the owning endpoint serializes access under its lock (HasRecord and the
+// fast-path flags are atomics and may be read without it).
 #pragma once
 
 #include <magenta/types.h>
@@ -61,6 +77,28 @@ class SpillRing {
 
   // Payload bytes written and not yet read.
   uint64_t BufferedPayload() const;
+  // ---- Fast-path signalling (both ends are in different processes; see docs/design.md) ----
+  // Reader, lock-free: true if a record is published and not yet consumed.
+  bool HasRecord() const;
+  // Reader: some thread of ours may block in poll() on the socket (true) / none may (false).
+  // A full fence follows, so a record published before the writer's TakeKick is seen by the
+  // reader's next look at the ring, or the writer sees the flag.
+  void SetReaderWaiting(bool waiting);
+  // Writer, after publishing a record: true if the reader may be blocked and no kick is in
+  // flight; the caller then sends one kick frame on the socket.
+  bool TakeKick();
+  // Reader: it consumed a kick frame (call before looking at the ring again).
+  void ClearKickPending();
+  // Writer: one more frame went on the socket after the ring was announced. Reader: how many
+  // did. While the count equals what the reader received, the socket holds no frame of the
+  // writer's and a reader with records to read need not ask the kernel.
+  void CountSocketFrame();
+  uint64_t SocketFrames() const;
+  // Orderly close: the writer (as_writer) or the reader tells the other end it is gone, so it
+  // learns it without a system call. A process that dies is seen on the socket instead.
+  void MarkClosed(bool as_writer);
+  bool PeerClosed(bool as_writer) const;
+
   // Writer: it found the ring full and waits for the reader to make room.
   void SetWriterWaiting();
   // Reader: true (once) when a waiting writer should be woken: the ring is at most half full.
@@ -75,13 +113,19 @@ class SpillRing {
   bool LocateLocked(uint64_t* tail, uint64_t* seq, uint32_t* len, uint32_t* flags);
   // Writer: where a record of |len| bytes would go; false if it does not fit.
   bool PlanWrite(uint32_t len, uint64_t* head, uint64_t* pos, uint64_t* waste);
+  bool LockForWriter();
+  void UnlockForWriter();
+  bool WriteLocked(uint64_t seq, const void* data, uint32_t len, uint32_t flags);
+  void Rewind();
 
-  static constexpr size_t kHeaderBytes = 4096;
+  // The header shares the first page with the data, so a lightly used ring costs one page.
+  static constexpr size_t kHeaderBytes = 512;
   UniqueFd fd_;
   void* base_ = nullptr;
   size_t map_bytes_ = 0;
   size_t capacity_ = 0;
   size_t payload_limit_ = 0;
+  uint64_t consumed_hi_ = 0;  // reader: the furthest offset consumed since the last release
   bool broken_ = false;
 };
 

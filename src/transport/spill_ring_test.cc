@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <random>
@@ -36,6 +37,12 @@ struct MirrorHeader {
   alignas(64) std::atomic<uint64_t> tail;
   std::atomic<uint64_t> payload_out;
   alignas(64) std::atomic<uint32_t> writer_waiting;
+  std::atomic<uint32_t> busy;
+  alignas(64) std::atomic<uint32_t> reader_waiting;
+  std::atomic<uint32_t> kick_pending;
+  std::atomic<uint32_t> reader_closed;
+  alignas(64) std::atomic<uint64_t> socket_frames;
+  std::atomic<uint32_t> writer_closed;
 };
 struct MirrorRecord {
   uint64_t seq;
@@ -43,7 +50,7 @@ struct MirrorRecord {
   uint32_t flags;
 };
 constexpr uint32_t kRingMagic = 0x474e524du;
-constexpr size_t kHeaderBytes = 4096;
+constexpr size_t kHeaderBytes = 512;
 constexpr uint32_t kWrapFlag = 1;
 // The smallest capacity Create accepts: two maximum-size records.
 constexpr size_t kMinCapacity = 2 * (MX_CHANNEL_MAX_MSG_BYTES + 16);
@@ -137,7 +144,7 @@ TEST(SpillRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
   EXPECT_EQ(m.header()->magic, kRingMagic);
-  EXPECT_EQ(m.header()->version, 1u);
+  EXPECT_EQ(m.header()->version, 2u);
   EXPECT_EQ(m.header()->capacity, kMinCapacity);
   EXPECT_EQ(m.capacity(), kMinCapacity);
   const uint8_t payload[5] = {1, 2, 3, 4, 5};
@@ -231,9 +238,10 @@ TEST(SpillRingTest, RecordsArriveInOrderAcrossManyWrapArounds) {
       ASSERT_FALSE(p.writer.broken());
       ASSERT_LT(read_index, lens.size()) << "ring full but empty";
     }
-    // The reader drains a random number of records (sometimes none, sometimes all).
-    size_t to_read = rng() % 4;
-    if (rng() % 8 == 0) to_read = lens.size() - read_index;
+    // The reader drains a random number of records, fewer than are written on average so the
+    // ring fills and wraps (sometimes all: an empty ring rewinds to the front).
+    size_t to_read = rng() % 2;
+    if (rng() % 16 == 0) to_read = lens.size() - read_index;
     for (size_t i = 0; i < to_read && read_index < lens.size(); ++i) {
       uint64_t seq = 0;
       uint32_t got_flags = 0;
@@ -266,19 +274,39 @@ TEST(SpillRingTest, RecordsArriveInOrderAcrossManyWrapArounds) {
   EXPECT_EQ(p.reader.BufferedPayload(), 0u);
 }
 
+// The wrap tests keep a record unread while the writer reaches the end (an empty ring rewinds
+// to the front instead of wrapping).
+void Write(RingPair* p, uint64_t seq, uint32_t len) {
+  std::vector<uint8_t> payload = Pattern(seq, len);
+  ASSERT_TRUE(p->writer.TryWrite(seq, payload.data(), len));
+}
+
+void Read(RingPair* p, uint64_t seq, uint32_t len) {
+  uint64_t got = 0;
+  ASSERT_TRUE(p->reader.Peek(&got));
+  ASSERT_EQ(got, seq);
+  std::vector<uint8_t> out;
+  p->reader.Pop(&out);
+  EXPECT_EQ(out, Pattern(seq, len));
+  EXPECT_FALSE(p->reader.broken());
+}
+
 TEST(SpillRingTest, ShortGapAtTheEndIsSkippedWithoutAMarker) {
   // Leave exactly 8 bytes before the end of the data area: too small for a record header, so the
   // writer skips it without writing a wrap marker and the reader skips it implicitly.
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
-  WriteAndRead(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);  // 65552 bytes
   const uint32_t second = static_cast<uint32_t>(kMinCapacity - 8 - 65552 - 16);
-  WriteAndRead(&p, 2, second);
+  Write(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);  // 65552 bytes
+  Write(&p, 2, second);
   ASSERT_EQ(m.header()->head.load() % kMinCapacity, kMinCapacity - 8);
+  Read(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
   std::memset(m.data() + kMinCapacity - 8, 0xff, 8);  // garbage in the gap is never read
-  WriteAndRead(&p, 3, 100);
+  Write(&p, 3, 100);
   EXPECT_EQ(m.header()->head.load(), kMinCapacity + RecordBytes(100));
+  Read(&p, 2, second);
+  Read(&p, 3, 100);
   WriteAndRead(&p, 4, 0);
 }
 
@@ -286,14 +314,17 @@ TEST(SpillRingTest, LargerGapAtTheEndGetsAWrapMarker) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
-  WriteAndRead(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
   const uint32_t second = static_cast<uint32_t>(kMinCapacity - 24 - 65552 - 16);
-  WriteAndRead(&p, 2, second);
+  Write(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
+  Write(&p, 2, second);
   ASSERT_EQ(m.header()->head.load() % kMinCapacity, kMinCapacity - 24);
-  WriteAndRead(&p, 3, 9);  // needs 32 bytes: 24 are left, so it wraps
+  Read(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
+  Write(&p, 3, 9);  // needs 32 bytes: 24 are left, so it wraps
   MirrorRecord marker = m.ReadRecord(kMinCapacity - 24);
   EXPECT_EQ(marker.flags, kWrapFlag);
   EXPECT_EQ(m.ReadRecord(0).seq, 3u);
+  Read(&p, 2, second);
+  Read(&p, 3, 9);
   WriteAndRead(&p, 4, 8);
 }
 
@@ -301,14 +332,80 @@ TEST(SpillRingTest, RecordThatExactlyFillsTheEndDoesNotWrap) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
-  WriteAndRead(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
-  WriteAndRead(&p, 2, static_cast<uint32_t>(kMinCapacity - 24 - 65552 - 16));
+  const uint32_t second = static_cast<uint32_t>(kMinCapacity - 24 - 65552 - 16);
+  Write(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
+  Write(&p, 2, second);
   ASSERT_EQ(m.header()->head.load() % kMinCapacity, kMinCapacity - 24);
-  WriteAndRead(&p, 3, 8);  // exactly 24 bytes
+  Read(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
+  Write(&p, 3, 8);  // exactly 24 bytes
   EXPECT_EQ(m.ReadRecord(kMinCapacity - 24).seq, 3u);
   EXPECT_EQ(m.header()->head.load(), kMinCapacity);
+  Read(&p, 2, second);
+  Read(&p, 3, 8);
   WriteAndRead(&p, 4, 1);
   EXPECT_EQ(m.ReadRecord(0).seq, 4u);
+}
+
+TEST(SpillRingTest, AReaderThatKeepsUpRewindsToTheFront) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  // 300-byte records read one by one: once the reader empties the ring 16 KiB or more into the
+  // data area, both indices move to the next multiple of the capacity.
+  uint64_t max_offset = 0;
+  for (uint64_t seq = 0; seq < 1000; ++seq) {
+    WriteAndRead(&p, seq, 300);
+    uint64_t head = m.header()->head.load();
+    EXPECT_EQ(head, m.header()->tail.load());
+    max_offset = std::max(max_offset, head % kMinCapacity);
+  }
+  EXPECT_LT(max_offset, 16 * 1024 + RecordBytes(300));
+  EXPECT_GE(m.header()->head.load(), 5 * kMinCapacity) << "the indices only ever grow";
+}
+
+TEST(SpillRingTest, NoRewindWhileARecordIsUnread) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  for (uint64_t seq = 0; seq < 100; ++seq) Write(&p, seq, 300);
+  for (uint64_t seq = 0; seq < 99; ++seq) Read(&p, seq, 300);
+  EXPECT_EQ(m.header()->tail.load(), 99 * RecordBytes(300));
+  Read(&p, 99, 300);
+  EXPECT_EQ(m.header()->tail.load(), kMinCapacity);
+  EXPECT_EQ(m.header()->head.load(), kMinCapacity);
+}
+
+TEST(SpillRingTest, AWriterThatHoldsTheLockMakesTheReaderSkipTheRewind) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  Mapping m(p.writer.fd());
+  for (uint64_t seq = 0; seq < 100; ++seq) Write(&p, seq, 300);
+  m.header()->busy.store(1);  // as if the writer were placing a record
+  for (uint64_t seq = 0; seq < 100; ++seq) Read(&p, seq, 300);
+  EXPECT_EQ(m.header()->tail.load(), 100 * RecordBytes(300)) << "no rewind under the lock";
+  // ...and a writer finding the lock taken (a hostile or slow reader) gives up at once.
+  const uint8_t byte = 1;
+  EXPECT_FALSE(p.writer.TryWrite(100, &byte, 1));
+  EXPECT_FALSE(p.writer.broken());
+  m.header()->busy.store(0);
+  WriteAndRead(&p, 100, 1);
+}
+
+TEST(SpillRingTest, PagesOfABurstAreReleasedOnceTheRingIsEmpty) {
+  RingPair p;
+  MakePair(size_t{4} << 20, size_t{4} << 20, &p);
+  struct stat st;
+  // A burst of 2 MiB, then the reader drains it.
+  const uint32_t len = 60000;
+  for (uint64_t seq = 0; seq < 35; ++seq) Write(&p, seq, len);
+  ASSERT_EQ(::fstat(p.writer.fd(), &st), 0);
+  const long long burst_blocks = st.st_blocks;
+  EXPECT_GT(burst_blocks * 512, 2'000'000);
+  for (uint64_t seq = 0; seq < 35; ++seq) Read(&p, seq, len);
+  ASSERT_EQ(::fstat(p.writer.fd(), &st), 0);
+  EXPECT_LT(st.st_blocks * 512, 200'000) << "the burst's pages must go back to the kernel";
+  // The ring still works, from the front.
+  WriteAndRead(&p, 35, len);
 }
 
 TEST(SpillRingTest, FlagsOtherThanHasHandlesAreNotStored) {
@@ -446,7 +543,7 @@ UniqueFd MakeRingLikeMemfd(size_t size, int seals, uint32_t magic = kRingMagic) 
   EXPECT_EQ(::ftruncate(fd.get(), static_cast<off_t>(size)), 0);
   MirrorHeader h = {};
   h.magic = magic;
-  h.version = 1;
+  h.version = 2;
   h.capacity = size - kHeaderBytes;
   h.payload_limit = 1000;
   EXPECT_EQ(::pwrite(fd.get(), &h, sizeof(h), 0), static_cast<ssize_t>(sizeof(h)));
