@@ -56,6 +56,7 @@ Spinner::Spinner(mx_time_t deadline) {
   mx_duration_t budget = SpinBudget();
   if (budget == 0) return;
   mx_time_t now = MonotonicNow();
+  if (deadline <= now) return;  // due: no spinning at all
   end_ = deadline - now < budget ? deadline : now + budget;
   last_yield_ = now;
   last_deep_ = now;

@@ -1,0 +1,90 @@
+// The spin budget: configurable, bounded, and off on a single CPU. Each case runs in a forked
+// child, because the budget's configuration is read once per process.
+#include "os/spin.h"
+
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "os/clock.h"
+
+namespace mx::internal {
+namespace {
+
+// Runs |body| in a forked child (with MX_SPIN_US=|spin_us| unless null) and returns its exit
+// status: 0 when every check passed, else the number of the failed check.
+template <typename Body>
+int InChild(const char* spin_us, Body body) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (spin_us != nullptr) {
+      ::setenv("MX_SPIN_US", spin_us, 1);
+    } else {
+      ::unsetenv("MX_SPIN_US");
+    }
+    ::_exit(body());
+  }
+  int status = 0;
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+int CpusWeMayUse() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) != 0) return 1;
+  return CPU_COUNT(&set);
+}
+
+TEST(SpinTest, DefaultIsTwentyMicrosecondsWithSeveralCpus) {
+  if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
+  EXPECT_EQ(InChild(nullptr, [] { return SpinBudget() == 20'000 ? 0 : 1; }), 0);
+}
+
+TEST(SpinTest, TheEnvironmentSetsItAndZeroTurnsItOff) {
+  if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
+  EXPECT_EQ(InChild("7", [] { return SpinBudget() == 7'000 ? 0 : 1; }), 0);
+  EXPECT_EQ(InChild("0", [] { return SpinBudget() == 0 ? 0 : 1; }), 0);
+  // Bounded: at most 10 ms however much is asked for.
+  EXPECT_EQ(InChild("99999999", [] { return SpinBudget() == 10'000'000 ? 0 : 1; }), 0);
+  // Garbage is ignored.
+  EXPECT_EQ(InChild("lots", [] { return SpinBudget() == 20'000 ? 0 : 1; }), 0);
+}
+
+TEST(SpinTest, NoSpinningOnASingleCpu) {
+  EXPECT_EQ(InChild("5000", [] {
+              cpu_set_t one;
+              CPU_ZERO(&one);
+              CPU_SET(sched_getcpu(), &one);
+              if (::sched_setaffinity(0, sizeof(one), &one) != 0) return 1;
+              if (SpinBudget() != 0) return 2;
+              // A spinner gives up at once.
+              Spinner spin(MX_TIME_INFINITE);
+              return spin.Pause() ? 3 : 0;
+            }),
+            0);
+}
+
+TEST(SpinTest, ASpinnerStopsAtItsBudgetOrDeadline) {
+  if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
+  EXPECT_EQ(InChild("2000", [] {
+              // A 2 ms budget: the spin ends, and not before 2 ms have passed.
+              mx_time_t start = MonotonicNow();
+              Spinner spin(MX_TIME_INFINITE);
+              while (spin.Pause()) {
+              }
+              if (MonotonicNow() - start < 2'000'000) return 1;
+              // A deadline before the budget ends it first (it is already due here).
+              Spinner due(MonotonicNow());
+              unsigned pauses = 0;
+              while (due.Pause()) ++pauses;
+              return pauses <= 8 ? 0 : 2;
+            }),
+            0);
+}
+
+}  // namespace
+}  // namespace mx::internal
