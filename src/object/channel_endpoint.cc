@@ -587,7 +587,7 @@ void ChannelEndpoint::PublishedLocked() {
   if (send_ring_.TakeKick()) KickLocked();
 }
 
-mx_status_t ChannelEndpoint::RingWriteLocked(const Message& message) {
+mx_status_t ChannelEndpoint::RingWriteLocked(const void* bytes, uint32_t num_bytes) {
   if (!send_ring_.valid()) {
     if (ring_failed_) return MX_ERR_SHOULD_WAIT;
     mx_status_t st = CreateSendRingLocked();
@@ -603,12 +603,46 @@ mx_status_t ChannelEndpoint::RingWriteLocked(const Message& message) {
     MarkPeerClosedLocked();
     return MX_ERR_PEER_CLOSED;
   }
-  if (!send_ring_.TryWrite(send_seq_, message.bytes.data(),
-                           static_cast<uint32_t>(message.bytes.size()))) {
+  if (!send_ring_.TryWrite(send_seq_, bytes, num_bytes)) {
     return send_ring_.broken() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
   }
   PublishedLocked();
   return MX_OK;
+}
+
+mx_status_t ChannelEndpoint::WriteBytes(const void* bytes, uint32_t num_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
+  if (peer_closed_) return MX_ERR_PEER_CLOSED;
+  // Blocked (hysteresis) or no ring yet: the full path decides.
+  if (write_blocked_ || !send_ring_.valid()) return MX_ERR_NEXT;
+  mx_status_t st = RingWriteLocked(bytes, num_bytes);
+  return st == MX_ERR_SHOULD_WAIT ? MX_ERR_NEXT : st;
+}
+
+mx_status_t ChannelEndpoint::ReadBytes(void* bytes, uint32_t num_bytes, bool may_discard,
+                                       uint32_t* actual_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (gone_ || frozen_ || !queue_.empty() || !callers_.empty() || stash_ ||
+      !recv_ring_.valid()) {
+    return MX_ERR_NEXT;
+  }
+  uint64_t seq;
+  uint32_t flags, len;
+  if (!recv_ring_.Peek(&seq, &flags, &len) || seq != recv_seq_ ||
+      (flags & SpillRing::kRecordHasHandles)) {
+    return MX_ERR_NEXT;
+  }
+  *actual_bytes = len;
+  if (len > num_bytes || (len > 0 && bytes == nullptr)) {
+    if (!may_discard) return MX_ERR_BUFFER_TOO_SMALL;
+    recv_ring_.PopInto(nullptr, 0);
+  } else {
+    recv_ring_.PopInto(bytes, len);
+  }
+  ++recv_seq_;
+  WakeWriterLocked();
+  return len > num_bytes || (len > 0 && bytes == nullptr) ? MX_ERR_BUFFER_TOO_SMALL : MX_OK;
 }
 
 mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
@@ -647,7 +681,8 @@ mx_status_t ChannelEndpoint::Write(const Message& message) {
   // Handle-free messages go to the shared-memory ring (no system call); messages with handles
   // (their fds must travel through the kernel) and those that find the ring full take the socket.
   if (message.handles.empty()) {
-    mx_status_t st = RingWriteLocked(message);
+    mx_status_t st = RingWriteLocked(message.bytes.data(),
+                                     static_cast<uint32_t>(message.bytes.size()));
     if (st != MX_ERR_SHOULD_WAIT) return st;
   }
   FrameHeader h = {};

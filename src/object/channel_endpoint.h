@@ -92,6 +92,15 @@ class ChannelEndpoint final : public Object {
   // full), PEER_CLOSED, NO_RESOURCES, NO_MEMORY, BAD_HANDLE (the endpoint left this process).
   mx_status_t Write(const Message& message);
 
+  // The fast paths of mx_channel_write / _read for messages without handles: straight between
+  // the caller's buffer and the shared-memory ring, no Message built. MX_ERR_NEXT when the
+  // message must take the full path (Write / FrontLocked): no ring yet, ring full, the channel
+  // blocked, messages already in the local queue or a call waiting for a reply. ReadBytes
+  // returns MX_OK or BUFFER_TOO_SMALL (the message stays first unless |may_discard|) with
+  // |*actual_bytes| set.
+  mx_status_t WriteBytes(const void* bytes, uint32_t num_bytes);
+  mx_status_t ReadBytes(void* bytes, uint32_t num_bytes, bool may_discard, uint32_t* actual_bytes);
+
   // Looks at the front message. MX_OK: |*front| points at it until PopFront/unlock;
   // SHOULD_WAIT / PEER_CLOSED / BAD_HANDLE otherwise. Caller holds the lock (see ReadLock).
   std::unique_lock<std::mutex> Lock() { return std::unique_lock<std::mutex>(mu_); }
@@ -129,7 +138,7 @@ class ChannelEndpoint final : public Object {
   void WakeWriterLocked();
   mx_status_t SpillLocked(const Message& message);
   mx_status_t CreateSendRingLocked();
-  mx_status_t RingWriteLocked(const Message& message);
+  mx_status_t RingWriteLocked(const void* bytes, uint32_t num_bytes);
   void PublishedLocked();  // a record is in the ring: next sequence number, kick if needed
   bool ResolveStashLocked();
   bool WritableLocked();

@@ -270,11 +270,12 @@ bool SpillRing::LocateLocked(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
   return false;
 }
 
-bool SpillRing::Peek(uint64_t* seq, uint32_t* flags) {
+bool SpillRing::Peek(uint64_t* seq, uint32_t* flags, uint32_t* len) {
   uint64_t tail;
-  uint32_t len, f;
-  if (!LocateLocked(&tail, seq, &len, &f)) return false;
+  uint32_t l, f;
+  if (!LocateLocked(&tail, seq, &l, &f)) return false;
   if (flags != nullptr) *flags = f;
+  if (len != nullptr) *len = l;
   return true;
 }
 
@@ -282,9 +283,22 @@ void SpillRing::Pop(std::vector<uint8_t>* out) {
   uint64_t tail, seq;
   uint32_t len, flags;
   if (!LocateLocked(&tail, &seq, &len, &flags)) return;
-  Header* h = header();
   uint64_t pos = tail % capacity_;
   out->assign(data() + pos + kRecordHeader, data() + pos + kRecordHeader + len);
+  Consume(tail, pos, len);
+}
+
+void SpillRing::PopInto(void* out, uint32_t capacity) {
+  uint64_t tail, seq;
+  uint32_t len, flags;
+  if (!LocateLocked(&tail, &seq, &len, &flags)) return;
+  uint64_t pos = tail % capacity_;
+  if (out != nullptr) std::memcpy(out, data() + pos + kRecordHeader, len < capacity ? len : capacity);
+  Consume(tail, pos, len);
+}
+
+void SpillRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
+  Header* h = header();
   uint64_t out_bytes = h->payload_out.load(std::memory_order_relaxed);
   h->payload_out.store(out_bytes + len, std::memory_order_release);
   const uint64_t end = tail + kRecordHeader + Align8(len);

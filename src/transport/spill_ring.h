@@ -70,10 +70,13 @@ class SpillRing {
   bool HasRoom(uint32_t len);
   // Writer: appends a record; false if there is no room (or the ring is broken).
   bool TryWrite(uint64_t seq, const void* data, uint32_t len, uint32_t flags = 0);
-  // Reader: the sequence number and flags of the first record, if any.
-  bool Peek(uint64_t* seq, uint32_t* flags = nullptr);
+  // Reader: the sequence number, flags and payload length of the first record, if any.
+  bool Peek(uint64_t* seq, uint32_t* flags = nullptr, uint32_t* len = nullptr);
   // Reader: removes the first record into |out|; Peek must have returned true.
   void Pop(std::vector<uint8_t>* out);
+  // Reader: removes the first record, copying its payload to |out| (|capacity| bytes at most,
+  // none if |out| is null); Peek must have returned true.
+  void PopInto(void* out, uint32_t capacity);
 
   // Payload bytes written and not yet read.
   uint64_t BufferedPayload() const;
@@ -117,6 +120,8 @@ class SpillRing {
   void UnlockForWriter();
   bool WriteLocked(uint64_t seq, const void* data, uint32_t len, uint32_t flags);
   void Rewind();
+  // Reader: the record at |tail| (offset |pos|, |len| payload bytes) has been copied out.
+  void Consume(uint64_t tail, uint64_t pos, uint32_t len);
 
   // The header shares the first page with the data, so a lightly used ring costs one page.
   static constexpr size_t kHeaderBytes = 512;
