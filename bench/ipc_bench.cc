@@ -17,6 +17,7 @@
 // Method: each repetition starts fresh processes, warms up, then measures; repetitions of the
 // mechanisms of one table are interleaved (rep 1 of every mechanism, then rep 2, ...) so slow
 // phases of this shared VM hit all of them alike. A row reports the median over repetitions.
+#include <poll.h>
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/utsname.h>
@@ -364,7 +365,7 @@ const char* const kLifeNames[] = {"mx", "seqpacket", "pipe"};
 
 struct LifeResult {
   Row rate;
-  std::vector<double> rss_idle, fds_idle, rss_used, fds_used, fds_left;
+  std::vector<double> rss_idle, fds_idle, rss_used, fds_used, rss_busy, cpu_idle, fds_left;
 };
 
 Child SpawnLife(int kind, int out_fd) {
@@ -409,12 +410,14 @@ std::string Lifecycle(std::vector<Table>* tables) {
         close(p[0]);
         int code = c.Finish(NowNs() + 10 * kSec);
         if (code != 0) Fail("child exited with %d", code);
-        double rate, iters, ri, fi, ru, fu, fl;
+        double rate, iters, ri, fi, ru, fu, rb, ci, fl;
         if (sscanf(out.c_str(), "rate=%lf iters=%lf rss_idle=%lf fds_idle=%lf rss_used=%lf "
-                                "fds_used=%lf fds_left=%lf",
-                   &rate, &iters, &ri, &fi, &ru, &fu, &fl) != 7) {
+                                "fds_used=%lf rss_busy=%lf cpu_idle=%lf fds_left=%lf",
+                   &rate, &iters, &ri, &fi, &ru, &fu, &rb, &ci, &fl) != 9) {
           Fail("bad child output: %s", out.c_str());
         }
+        r.rss_busy.push_back(rb);
+        r.cpu_idle.push_back(ci);
         r.rate.rep_values.push_back(rate);
         r.rate.rep_iters.push_back(iters);
         r.rss_idle.push_back(ri);
@@ -445,20 +448,26 @@ std::string Lifecycle(std::vector<Table>* tables) {
   std::string s = RenderTable(t);
   s += "### Lifecycle: cost of an idle channel\n\n"
        "1000 channels created in a fresh process, nothing sent (idle), then one 64 B message "
-       "each way on every channel (used), then all closed. Per channel, median over " +
+       "each way on every channel (used), then 100 messages of 4 KiB each way, each read at once "
+       "(busy: 400 KiB through every direction), then all closed. Both ends of every channel are "
+       "in the process, so each shared-memory page of a libmx ring counts twice. Per channel, "
+       "median over " +
        std::to_string(reps) +
-       " processes. RSS counts user-space memory only: the kernel's socket buffers and inodes are "
-       "not in it.\n\n"
+       " processes. RSS counts user-space and shared memory: the kernel's socket buffers and "
+       "inodes are not in it. \"CPU while waiting\": CPU time the process used during five "
+       "100 ms waits for a message that does not come (libmx: `mx_object_wait_one` on a used "
+       "channel, after its spin budget; the others: `poll`).\n\n"
        "| mechanism | RSS per idle channel | fds per idle channel | RSS per used channel | fds "
-       "per used channel | fds left after closing all |\n|---|--:|--:|--:|--:|--:|\n";
+       "per used channel | RSS per busy channel | CPU while waiting 0.5 s | fds left after "
+       "closing all |\n|---|--:|--:|--:|--:|--:|--:|--:|\n";
   for (auto& r : res) {
     if (!r.rate.ok) {
-      s += "| " + r.rate.label + " | failed: " + r.rate.error + " | | | | |\n";
+      s += "| " + r.rate.label + " | failed: " + r.rate.error + " | | | | | | |\n";
       continue;
     }
-    s += Fmt("| %s | %.0f B | %.2f | %.0f B | %.2f | %.0f |\n", r.rate.label.c_str(),
-             Median(r.rss_idle), Median(r.fds_idle), Median(r.rss_used), Median(r.fds_used),
-             Median(r.fds_left));
+    s += Fmt("| %s | %.0f B | %.2f | %.0f B | %.2f | %.0f B | %.2f ms | %.0f |\n",
+             r.rate.label.c_str(), Median(r.rss_idle), Median(r.fds_idle), Median(r.rss_used),
+             Median(r.fds_used), Median(r.rss_busy), Median(r.cpu_idle), Median(r.fds_left));
   }
   return s + "\n";
 }
@@ -801,26 +810,27 @@ int ChildLife(const Args& a) {
       h = 0;
     }
   };
-  // One message each way: a "used" channel.
-  auto use = [&](Pair& p) {
-    char msg[64] = {1}, in[64];
+  // One message each way (|size| bytes): a "used" channel.
+  auto use = [&](Pair& p, size_t size = 64) {
+    char msg[4096] = {1}, in[4096];
     if (kind == LifeKind::kMx) {
       for (int d = 0; d < 2; ++d) {
-        CheckMx(mx_channel_write(p.h[d], 0, msg, sizeof(msg), nullptr, 0), "write");
+        CheckMx(mx_channel_write(p.h[d], 0, msg, static_cast<uint32_t>(size), nullptr, 0),
+                "write");
         uint32_t nb;
         CheckMx(mx_channel_read(p.h[1 - d], 0, in, nullptr, sizeof(in), 0, &nb, nullptr), "read");
       }
     } else if (kind == LifeKind::kSeq) {
       for (int d = 0; d < 2; ++d) {
-        if (write(p.fd[d], msg, sizeof(msg)) != sizeof(msg) ||
-            read(p.fd[1 - d], in, sizeof(in)) != sizeof(in)) {
+        if (write(p.fd[d], msg, size) != static_cast<ssize_t>(size) ||
+            read(p.fd[1 - d], in, sizeof(in)) != static_cast<ssize_t>(size)) {
           FailErrno("socket write/read");
         }
       }
     } else {
       for (int d = 0; d < 2; ++d) {
-        if (write(p.fd[2 * d + 1], msg, sizeof(msg)) != sizeof(msg) ||
-            read(p.fd[2 * d], in, sizeof(in)) != sizeof(in)) {
+        if (write(p.fd[2 * d + 1], msg, size) != static_cast<ssize_t>(size) ||
+            read(p.fd[2 * d], in, sizeof(in)) != static_cast<ssize_t>(size)) {
           FailErrno("pipe write/read");
         }
       }
@@ -844,20 +854,48 @@ int ChildLife(const Args& a) {
 
   constexpr int kCount = 1000;
   std::vector<Pair> pairs(kCount);
+  if (kind == LifeKind::kMx) {
+    // The thread's waker (an eventfd libmx creates at a thread's first wait) is not a
+    // per-channel cost: make it before counting.
+    create(p);
+    mx_object_wait_one(p.h[0], MX_CHANNEL_READABLE, 0, nullptr);
+    destroy(p);
+  }
   long rss0 = ResidentBytes(), fds0 = OpenFds();
   for (auto& q : pairs) create(q);
   long rss1 = ResidentBytes(), fds1 = OpenFds();
   for (auto& q : pairs) use(q);
   long rss2 = ResidentBytes(), fds2 = OpenFds();
+  for (auto& q : pairs) {
+    for (int i = 0; i < 100; ++i) use(q, 4096);
+  }
+  long rss3 = ResidentBytes();
+  // CPU while blocked: five 100 ms waits on the first channel, where nothing arrives.
+  struct timespec c0, c1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+  for (int i = 0; i < 5; ++i) {
+    if (kind == LifeKind::kMx) {
+      mx_status_t st = mx_object_wait_one(pairs[0].h[0], MX_CHANNEL_READABLE,
+                                          mx_deadline_after(MX_MSEC(100)), nullptr);
+      if (st != MX_ERR_TIMED_OUT) CheckMx(st, "idle wait");
+    } else {
+      struct pollfd pfd = {pairs[0].fd[0], POLLIN, 0};
+      poll(&pfd, 1, 100);
+    }
+  }
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+  double cpu_ms = static_cast<double>(c1.tv_sec - c0.tv_sec) * 1e3 +
+                  static_cast<double>(c1.tv_nsec - c0.tv_nsec) / 1e6;
   for (auto& q : pairs) destroy(q);
   long fds3 = OpenFds();
   std::string line = Fmt("rate=%.1f iters=%llu rss_idle=%.1f fds_idle=%.3f rss_used=%.1f "
-                         "fds_used=%.3f fds_left=%ld\n",
+                         "fds_used=%.3f rss_busy=%.1f cpu_idle=%.3f fds_left=%ld\n",
                          rate, static_cast<unsigned long long>(iters),
                          static_cast<double>(rss1 - rss0) / kCount,
                          static_cast<double>(fds1 - fds0) / kCount,
                          static_cast<double>(rss2 - rss0) / kCount,
-                         static_cast<double>(fds2 - fds0) / kCount, fds3 - fds0);
+                         static_cast<double>(fds2 - fds0) / kCount,
+                         static_cast<double>(rss3 - rss0) / kCount, cpu_ms, fds3 - fds0);
   if (write(out, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return 1;
   return 0;
 }

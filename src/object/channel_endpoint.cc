@@ -355,7 +355,7 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
       }
       sock_seen_ = 0;
       // Threads already blocked (or about to) need the writer's kicks from now on; the pump
-      // looks at the ring next, after the fence.
+      // looks at the ring next (see SpillRing::SetReaderWaiting).
       if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);
       return true;
     }

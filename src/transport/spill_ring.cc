@@ -222,7 +222,8 @@ bool SpillRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint3
   if (len > 0) std::memcpy(data() + pos + kRecordHeader, bytes, len);
   uint64_t in = h->payload_in.load(std::memory_order_relaxed);
   h->payload_in.store(in + len, std::memory_order_relaxed);
-  h->head.store(head + need, std::memory_order_release);
+  // seq_cst: see SetReaderWaiting.
+  h->head.store(head + need, std::memory_order_seq_cst);
   return true;
 }
 
@@ -232,7 +233,7 @@ bool SpillRing::LocateLocked(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
   Header* h = header();
   uint64_t tail = h->tail.load(std::memory_order_relaxed);
   for (int hops = 0; hops < 2; ++hops) {
-    uint64_t head = h->head.load(std::memory_order_acquire);
+    uint64_t head = h->head.load(std::memory_order_seq_cst);  // see SetReaderWaiting
     if (head == tail) return false;
     if (head < tail || head - tail > capacity_) {
       broken_ = true;
@@ -354,14 +355,13 @@ bool SpillRing::HasRecord() const {
 
 void SpillRing::SetReaderWaiting(bool waiting) {
   if (base_ == nullptr) return;
+  // Sequentially consistent, like the writer's store of |head| and our later load of it: either
+  // the writer sees the flag, or we see its record (no fences: ThreadSanitizer can't model them).
   header()->reader_waiting.store(waiting ? 1 : 0, std::memory_order_seq_cst);
-  // Pairs with the fence in TakeKick: either the writer sees the flag, or we see its record.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 bool SpillRing::TakeKick() {
   if (base_ == nullptr) return false;
-  std::atomic_thread_fence(std::memory_order_seq_cst);
   Header* h = header();
   if (h->reader_waiting.load(std::memory_order_seq_cst) == 0) return false;
   return h->kick_pending.exchange(1, std::memory_order_seq_cst) == 0;
@@ -370,7 +370,6 @@ bool SpillRing::TakeKick() {
 void SpillRing::ClearKickPending() {
   if (base_ == nullptr) return;
   header()->kick_pending.store(0, std::memory_order_seq_cst);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 void SpillRing::CountSocketFrame() {

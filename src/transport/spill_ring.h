@@ -20,8 +20,8 @@
 // takes; neither ever waits for it), so a channel whose reader keeps up uses a few pages; after
 // a burst beyond 256 KiB the reader also gives the pages back (fallocate PUNCH_HOLE).
 //
-// Waking the reader: a reader about to block sets reader_waiting (then a full fence) and looks
-// at the ring once more; a writer publishes its record, fences, and if reader_waiting is set and
+// Waking the reader: a reader about to block sets reader_waiting and looks at the ring once more;
+// a writer publishes its record, and if reader_waiting is set and
 // no kick is pending, sends one kick frame on the socket (the reader's poll() wakes). The reader
 // clears kick_pending when it reads the kick frame, before it looks at the ring again.
 //
@@ -84,8 +84,9 @@ class SpillRing {
   // Reader, lock-free: true if a record is published and not yet consumed.
   bool HasRecord() const;
   // Reader: some thread of ours may block in poll() on the socket (true) / none may (false).
-  // A full fence follows, so a record published before the writer's TakeKick is seen by the
-  // reader's next look at the ring, or the writer sees the flag.
+  // The flag, the writer's |head| and the reader's look at |head| are sequentially consistent,
+  // so a record published before the writer's TakeKick is seen by the reader's next look at the
+  // ring, or the writer sees the flag.
   void SetReaderWaiting(bool waiting);
   // Writer, after publishing a record: true if the reader may be blocked and no kick is in
   // flight; the caller then sends one kick frame on the socket.
