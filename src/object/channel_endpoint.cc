@@ -832,10 +832,16 @@ bool ChannelEndpoint::SpinForReply(CallWaiter* waiter, mx_time_t deadline) {
     const bool deep = spin.DeepCheckDue();
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (waiter->done || SpinReadyLocked(MX_CHANNEL_READABLE, deep)) return true;
+      if (waiter->done || SpinReadyLocked(MX_CHANNEL_READABLE, deep)) {
+        spin.Hit();
+        return true;
+      }
       if (!recv_ring_.valid()) return false;  // nothing in shared memory to watch
     }
-    if (waiter->waker->Kicked()) return true;
+    if (waiter->waker->Kicked()) {
+      spin.Hit();
+      return true;
+    }
   }
   return false;
 }

@@ -103,10 +103,14 @@ bool SpinForNews(std::vector<WaitItem>* items, ThreadWaker* waker, mx_time_t dea
     const bool deep = spin.DeepCheckDue();
     for (WaitItem& item : *items) {
       if (item.handle->gone() || item.handle->object()->SpinReady(item.waitfor, deep)) {
+        spin.Hit();
         return true;
       }
     }
-    if (waker->Kicked()) return true;
+    if (waker->Kicked()) {
+      spin.Hit();
+      return true;
+    }
   }
   return false;
 }

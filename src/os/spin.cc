@@ -52,15 +52,36 @@ mx_duration_t SpinBudget() {
   return budget;
 }
 
+namespace {
+// This thread's current budget (0: not adapted yet, use the full budget).
+thread_local mx_duration_t t_adapted = 0;
+}  // namespace
+
 Spinner::Spinner(mx_time_t deadline) {
-  mx_duration_t budget = SpinBudget();
-  if (budget == 0) return;
+  budget_ = SpinBudget();
+  if (budget_ == 0) return;
   mx_time_t now = MonotonicNow();
   if (deadline <= now) return;  // due: no spinning at all
-  end_ = deadline - now < budget ? deadline : now + budget;
+  mx_duration_t budget = t_adapted == 0 || t_adapted > budget_ ? budget_ : t_adapted;
+  planned_ = budget;
+  by_budget_ = deadline - now >= budget;
+  end_ = by_budget_ ? now + budget : deadline;
   last_yield_ = now;
   last_deep_ = now;
 }
+
+Spinner::~Spinner() {
+  if (end_ == 0) return;
+  mx_duration_t current = t_adapted == 0 || t_adapted > budget_ ? budget_ : t_adapted;
+  if (hit_) {
+    t_adapted = current * 2 > budget_ ? budget_ : current * 2;
+  } else if (expired_ && by_budget_) {
+    mx_duration_t floor = budget_ / 16 > 0 ? budget_ / 16 : 1;
+    t_adapted = current / 2 < floor ? floor : current / 2;
+  }
+}
+
+void Spinner::Hit() { hit_ = true; }
 
 bool Spinner::DeepCheckDue() {
   bool due = deep_due_;
@@ -73,7 +94,10 @@ bool Spinner::Pause() {
   CpuRelax();
   if ((++count_ & 7) != 0) return true;
   mx_time_t now = MonotonicNow();
-  if (now >= end_) return false;
+  if (now >= end_) {
+    expired_ = true;
+    return false;
+  }
   if (now - last_yield_ >= kYieldEvery) {
     ::sched_yield();
     last_yield_ = now;

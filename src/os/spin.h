@@ -16,20 +16,35 @@ namespace mx::internal {
 // Nanoseconds to spin before blocking, 0 for none.
 mx_duration_t SpinBudget();
 
-// One bounded spin: `Spinner spin(deadline); while (spin.Pause()) { if (ready) ...; }`.
-// Pause() returns false once the budget (or |deadline|) is spent, at once if spinning is off.
-// Every few microseconds it yields the CPU (sched_yield): when the peer we wait for shares our
-// vCPU (a loaded machine), it runs instead of waiting for our budget to run out.
+// One bounded spin: `Spinner spin(deadline); while (spin.Pause()) { if (ready) { spin.Hit();
+// ...} }`. Pause() returns false once the budget (or |deadline|) is spent, at once if spinning
+// is off. Every few microseconds it yields the CPU (sched_yield): when the peer we wait for
+// shares our vCPU (a loaded machine), it runs instead of waiting for our budget to run out.
+//
+// Adaptive, per thread: a spin that ran out its budget halves the thread's next budget (down to
+// a sixteenth), one that saw its news in time doubles it again (up to SpinBudget()). A thread
+// whose peers answer slowly (a loaded server) stops burning CPU its peers need; one in a tight
+// request/reply loop keeps spinning.
 class Spinner {
  public:
   explicit Spinner(mx_time_t deadline);
+  ~Spinner();
   bool Pause();
+  // The news came while spinning.
+  void Hit();
+  // How long this spin may last (0: no spinning), before the deadline's cut.
+  mx_duration_t planned() const { return planned_; }
   // True about every 100 µs of spinning: time to ask the kernel what shared memory cannot
   // tell (a peer that died), for budgets long enough to matter.
   bool DeepCheckDue();
 
  private:
   mx_time_t end_ = 0;
+  mx_duration_t budget_ = 0;  // SpinBudget(), for the adaptation's bounds
+  bool by_budget_ = false;    // |end_| is the budget's end, not the deadline
+  mx_duration_t planned_ = 0;
+  bool hit_ = false;
+  bool expired_ = false;
   mx_time_t last_yield_ = 0;
   mx_time_t last_deep_ = 0;
   bool deep_due_ = false;

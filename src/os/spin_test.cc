@@ -86,5 +86,35 @@ TEST(SpinTest, ASpinnerStopsAtItsBudgetOrDeadline) {
             0);
 }
 
+TEST(SpinTest, MissesShrinkAThreadsBudgetAndHitsGrowItBack) {
+  if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
+  EXPECT_EQ(InChild("160", [] {
+              auto spin_out = [] {
+                Spinner s(MX_TIME_INFINITE);
+                while (s.Pause()) {
+                }
+              };
+              if (Spinner(MX_TIME_INFINITE).planned() != 160'000) return 1;
+              spin_out();
+              if (Spinner(MX_TIME_INFINITE).planned() != 80'000) return 2;
+              for (int i = 0; i < 10; ++i) spin_out();
+              if (Spinner(MX_TIME_INFINITE).planned() != 10'000) return 3;  // floor: 1/16
+              {
+                Spinner s(MX_TIME_INFINITE);
+                s.Pause();
+                s.Hit();
+              }
+              if (Spinner(MX_TIME_INFINITE).planned() != 20'000) return 4;
+              // A spin cut short by its deadline says nothing about the peer.
+              {
+                Spinner s(MonotonicNow() + 1'000);
+                while (s.Pause()) {
+                }
+              }
+              return Spinner(MX_TIME_INFINITE).planned() == 20'000 ? 0 : 5;
+            }),
+            0);
+}
+
 }  // namespace
 }  // namespace mx::internal
