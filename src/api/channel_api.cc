@@ -131,14 +131,23 @@ __MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, vo
       }
       return MX_ERR_BUFFER_TOO_SMALL;
     }
+    // Everything that can run out (table slots, fds, memory) is taken while the message is
+    // still first in the queue: on failure it stays there, untouched (SPEC B.5).
+    IncomingHandles incoming;
     if (count > 0) {
-      st = CheckInstallResources(front->handles);
-      if (st != MX_OK) return st;  // the message stays at the front
+      st = incoming.Prepare(front->handles);
+      if (st == MX_ERR_IO) {
+        // A malformed handle from a hostile peer: skip the message (its fds close here,
+        // outside the lock) and go on to the next one.
+        Message dropped = ep->PopFrontLocked();
+        lock.unlock();
+        continue;
+      }
+      if (st != MX_OK) return st;
     }
     Message m = ep->PopFrontLocked();
-    st = count > 0 ? InstallHandles(&m.handles, handles) : MX_OK;
-    if (st == MX_ERR_IO) continue;  // a malformed handle from a hostile peer: skip the message
-    if (st != MX_OK) return st;
+    lock.unlock();
+    if (count > 0 && incoming.Commit(&m.handles, handles) != MX_OK) continue;  // malformed
     if (size > 0) std::memcpy(bytes, m.bytes.data(), size);
     return MX_OK;
   }

@@ -1,7 +1,11 @@
 #include "api/materialize.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <magenta/fd.h>
-#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include <new>
 
 #include "object/channel_endpoint.h"
 #include "object/event.h"
@@ -9,6 +13,7 @@
 #include "object/fd_object.h"
 #include "object/socket_object.h"
 #include "object/vmo.h"
+#include "os/socket.h"
 
 namespace mx::internal {
 
@@ -72,6 +77,9 @@ mx_status_t SharedObjectHandle(RawHandle raw, mx_rights_t allowed, std::unique_p
 mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out) {
   switch (raw.type) {
     case MX_OBJ_TYPE_CHANNEL:
+      // Only a SOCK_SEQPACKET socket keeps frames whole (ChannelEndpoint::FromRaw checks that
+      // the fd is a socket, not which kind): a peer could hand over a stream socket.
+      if (raw.fds.empty() || SocketType(raw.fds[0].get()) != SOCK_SEQPACKET) return MX_ERR_IO;
       return SharedObjectHandle<ChannelEndpoint>(std::move(raw), MX_DEFAULT_CHANNEL_RIGHTS, out);
     case MX_OBJ_TYPE_FD:
       return SharedObjectHandle<FdObject>(std::move(raw), MX_DEFAULT_FD_RIGHTS, out);
@@ -91,53 +99,106 @@ mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out) {
   }
 }
 
-mx_status_t CheckInstallResources(const std::vector<RawHandle>& raws) {
-  if (raws.empty()) return MX_OK;
-  if (!HandleTable::Get().HasRoom(raws.size())) return MX_ERR_NO_RESOURCES;
-  // Fds a rebuild may open: an event reopens its memfd; an endpoint with rings or a queue blob
-  // duplicates those fds while it checks them.
-  size_t need = 0;
-  for (const RawHandle& raw : raws) {
-    if (raw.type == MX_OBJ_TYPE_EVENT) need += 1;
-    if (raw.type == MX_OBJ_TYPE_CHANNEL) need += raw.fds.size() > 1 ? 3 : 0;
+namespace {
+
+// True if rebuilding |raw| needs resources beyond the fds it carries (see IncomingHandles).
+bool NeedsNewResources(const RawHandle& raw) {
+  switch (raw.type) {
+    case MX_OBJ_TYPE_EVENT:
+    case MX_OBJ_TYPE_EVENT_PAIR:
+      return true;
+    case MX_OBJ_TYPE_CHANNEL:
+      return raw.fds.size() > 1;  // rings or a queue beside the socket
+    default:
+      return false;
   }
-  std::vector<UniqueFd> probe;
-  for (size_t i = 0; i < need; ++i) {
-    probe.emplace_back(::eventfd(0, EFD_CLOEXEC));
-    if (!probe.back()) return MX_ERR_NO_RESOURCES;
+}
+
+// A copy of |raw| whose fds are duplicates.
+mx_status_t DuplicateRaw(const RawHandle& raw, RawHandle* out) {
+  out->type = raw.type;
+  out->rights = raw.rights;
+  out->koid = raw.koid;
+  out->related_koid = raw.related_koid;
+  out->info = raw.info;
+  out->extra = raw.extra;
+  out->fds.reserve(raw.fds.size());
+  for (const UniqueFd& fd : raw.fds) {
+    UniqueFd dup(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
+    if (!dup) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
+    out->fds.push_back(std::move(dup));
   }
   return MX_OK;
 }
 
-mx_status_t InstallHandles(std::vector<RawHandle>* raws, mx_handle_t* out) {
-  // Build every handle first, then add them all, so a failure leaves the table untouched.
-  std::vector<std::unique_ptr<Handle>> built;
-  built.reserve(raws->size());
-  for (RawHandle& raw : *raws) {
-    std::unique_ptr<Handle> h;
-    mx_status_t st = HandleFromRaw(std::move(raw), &h);
+}  // namespace
+
+IncomingHandles::~IncomingHandles() { Release(); }
+
+void IncomingHandles::Release() {
+  // Objects built in Prepare stand on duplicates of fds the message still holds: they leave as
+  // a transferred handle does, without the last-handle logic that would tell their peers they
+  // closed (the object lives on in the message). Objects built in Commit from the message's own
+  // fds belong to a message being dropped: they close.
+  for (size_t i = 0; i < built_.size(); ++i) {
+    if (built_[i] != nullptr && prepared_[i]) built_[i]->TransferOut();
+  }
+  built_.clear();
+  prepared_.clear();
+  if (!slots_.empty()) HandleTable::Get().Unreserve(slots_);
+  slots_.clear();
+}
+
+mx_status_t IncomingHandles::Prepare(const std::vector<RawHandle>& raws) {
+  Release();
+  if (raws.empty()) return MX_OK;
+  mx_status_t st = MX_OK;
+  try {
+    if (!HandleTable::Get().Reserve(raws.size(), &slots_)) return MX_ERR_NO_RESOURCES;
+    built_.resize(raws.size());
+    prepared_.assign(raws.size(), false);
+    for (size_t i = 0; i < raws.size() && st == MX_OK; ++i) {
+      if (!NeedsNewResources(raws[i])) continue;
+      RawHandle copy;
+      st = DuplicateRaw(raws[i], &copy);
+      if (st == MX_OK) st = HandleFromRaw(std::move(copy), &built_[i]);
+      prepared_[i] = built_[i] != nullptr;
+    }
+  } catch (const std::bad_alloc&) {
+    // Out of memory (an endpoint's queue, which a peer may describe as up to 2 GiB, is read
+    // into memory here): the message stays where it is.
+    st = MX_ERR_NO_MEMORY;
+  }
+  if (st != MX_OK) Release();
+  return st;
+}
+
+mx_status_t IncomingHandles::Commit(std::vector<RawHandle>* raws, mx_handle_t* out) {
+  for (size_t i = 0; i < raws->size(); ++i) {
+    if (built_[i] != nullptr) continue;
+    // Fd, vmo, socket, plain endpoint: validation only, no new resources.
+    mx_status_t st = HandleFromRaw(std::move((*raws)[i]), &built_[i]);
     if (st != MX_OK) {
-      for (auto& b : built) b->Close();
+      Release();
       return st;
     }
-    built.push_back(std::move(h));
   }
   HandleTable& table = HandleTable::Get();
-  std::vector<mx_handle_t> values;
-  values.reserve(built.size());
-  for (auto& h : built) {
-    mx_handle_t v = table.Add(std::shared_ptr<Handle>(std::move(h)));
-    if (v == MX_HANDLE_INVALID) {
-      for (mx_handle_t added : values) {
-        std::shared_ptr<Handle> back;
-        if (table.Remove(added, &back) == MX_OK) back->Close();
-      }
-      return MX_ERR_NO_RESOURCES;
-    }
-    values.push_back(v);
+  for (size_t i = 0; i < built_.size(); ++i) {
+    out[i] = table.Fill(slots_[i], std::shared_ptr<Handle>(std::move(built_[i])));
   }
-  for (size_t i = 0; i < values.size(); ++i) out[i] = values[i];
+  slots_.clear();
+  built_.clear();
+  prepared_.clear();
+  raws->clear();  // what is left are the originals of the duplicated fds
   return MX_OK;
+}
+
+mx_status_t InstallHandles(std::vector<RawHandle>* raws, mx_handle_t* out) {
+  IncomingHandles incoming;
+  mx_status_t st = incoming.Prepare(*raws);
+  if (st != MX_OK) return st;
+  return incoming.Commit(raws, out);
 }
 
 }  // namespace mx::internal

@@ -32,17 +32,48 @@ class OutgoingHandles {
 };
 
 // Builds a Handle for a RawHandle that arrived in a message (rights are masked to what the
-// type allows). MX_ERR_IO: |raw| is malformed (its fds are closed).
+// type allows). MX_ERR_IO: |raw| is malformed (its fds are closed). NO_RESOURCES / NO_MEMORY:
+// the object could not be rebuilt (its fds are closed too).
 mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out);
 
-// Checks, without consuming anything, that installing |raws| will not run out of handle-table
-// slots or file descriptors (rebuilding an object may open a few fds). Returns MX_OK or
-// MX_ERR_NO_RESOURCES, so a read can fail and leave the message queued (SPEC B.5).
-mx_status_t CheckInstallResources(const std::vector<RawHandle>& raws);
+// Takes the handles of a received message into the table: the API layer's half of a read.
+// All or nothing in two phases, so that a read that runs out of fds, memory or table slots
+// leaves its message — and every fd in it — where it was (SPEC B.5):
+//
+//   1. Prepare(raws), with the message still queued: reserves a table slot per handle and
+//      rebuilds every object whose rebuild needs new resources (an event opens a file
+//      description and maps its page, an eventpair maps two pages, an endpoint that carries
+//      rings or a queue maps and reads them) from *duplicates* of its fds, so that a failure
+//      leaves |raws| untouched. Objects that need nothing new (fd, vmo, socket, a plain
+//      endpoint) are left for step 2. Returns MX_OK; NO_RESOURCES / NO_MEMORY (nothing
+//      changed, |raws| intact); or IO (a malformed handle: the message is to be discarded).
+//   2. Commit(raws, out), after the message was taken: builds the rest from |raws| (consuming
+//      them) and fills the reserved slots, writing the values to |out|. Needs no resources;
+//      fails only with IO for a malformed handle, and then nothing was added.
+//
+// Destroying an IncomingHandles that was not committed gives everything back: the reserved slots,
+// and the prepared objects, which were built on duplicated fds and leave like a transferred
+// handle (their peers are not told anything: the objects live on in the message). Not
+// thread-safe; one use per object.
+class IncomingHandles {
+ public:
+  IncomingHandles() = default;
+  ~IncomingHandles();
+  IncomingHandles(const IncomingHandles&) = delete;
+  IncomingHandles& operator=(const IncomingHandles&) = delete;
 
-// Puts |raws| into the table, writing their values to |out|. All or nothing: on failure
-// (NO_RESOURCES / NO_MEMORY when fds or table slots run out, IO for a malformed handle from a
-// hostile peer) nothing was added and every fd the raws carried has been closed.
+  mx_status_t Prepare(const std::vector<RawHandle>& raws);
+  mx_status_t Commit(std::vector<RawHandle>* raws, mx_handle_t* out);
+
+ private:
+  void Release();
+  std::vector<uint32_t> slots_;                  // reserved table slots, one per handle
+  std::vector<std::unique_ptr<Handle>> built_;   // per handle: built in Prepare (or Commit)
+  std::vector<bool> prepared_;                   // per handle: built in Prepare, on duplicates
+};
+
+// Prepare + Commit for a message that is not kept anywhere (a call's reply, startup handles):
+// on failure nothing was added, and |raws| may have been consumed.
 mx_status_t InstallHandles(std::vector<RawHandle>* raws, mx_handle_t* out);
 
 }  // namespace mx::internal

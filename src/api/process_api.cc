@@ -165,6 +165,15 @@ __MX_EXPORT mx_status_t mx_spawn(const char* path, const char* const* argv,
   if (st != MX_OK) return st;
   for (uint32_t i = 0; i < num_handles; ++i) message.handles[i].info = handles[i].info;
 
+  // The process handle's table slot is taken before the child starts: once the startup handles
+  // are in the child, the call can no longer fail with them back in the caller's table.
+  HandleTable& table = HandleTable::Get();
+  std::vector<uint32_t> process_slot;
+  if (out_process != nullptr && !table.Reserve(1, &process_slot)) {
+    outgoing.Abort();
+    return MX_ERR_NO_RESOURCES;
+  }
+
   UniqueFd parent_end, child_end;
   st = CreateSeqpacketPair(&parent_end, &child_end);
   if (st == MX_OK) {
@@ -182,6 +191,7 @@ __MX_EXPORT mx_status_t mx_spawn(const char* path, const char* const* argv,
   }
   if (st != MX_OK) {
     outgoing.Abort();
+    table.Unreserve(process_slot);
     return st;
   }
 
@@ -217,10 +227,12 @@ __MX_EXPORT mx_status_t mx_spawn(const char* path, const char* const* argv,
   posix_spawnattr_destroy(&attr);
   if (err != 0) {
     outgoing.Abort();
+    table.Unreserve(process_slot);
     return SpawnErrno(err);
   }
   // The handles are in the child's startup socket now.
   outgoing.Commit();
+  // Closing the two ends frees the fds the pidfd needs (unless another thread takes them).
   child_end.reset();
   parent_end.reset();
 
@@ -234,15 +246,13 @@ __MX_EXPORT mx_status_t mx_spawn(const char* path, const char* const* argv,
     }
     return MX_OK;
   }
-  if (pidfd < 0) return MX_ERR_NO_RESOURCES;
-  auto obj = std::make_shared<ProcessObject>(UniqueFd(pidfd), pid, false);
-  auto h = std::make_shared<Handle>(obj, MX_DEFAULT_PROCESS_RIGHTS);
-  mx_handle_t v = HandleTable::Get().Add(h);
-  if (v == MX_HANDLE_INVALID) {
-    h->Close();
+  if (pidfd < 0) {
+    table.Unreserve(process_slot);
     return MX_ERR_NO_RESOURCES;
   }
-  *out_process = v;
+  auto obj = std::make_shared<ProcessObject>(UniqueFd(pidfd), pid, false);
+  auto h = std::make_shared<Handle>(obj, MX_DEFAULT_PROCESS_RIGHTS);
+  *out_process = table.Fill(process_slot[0], std::move(h));
   return MX_OK;
 }
 

@@ -62,19 +62,22 @@ bool IsEventFd(int fd) {
   return std::strcmp(target, "anon_inode:[eventfd]") == 0;
 }
 
-// Maps a side's memfd after checking it is a sealed 4 KiB file; nullptr if not.
-void* MapSide(int fd) {
+// Maps a side's memfd after checking it is a sealed 4 KiB file. IO if it is not one;
+// NO_MEMORY if the mapping failed for lack of memory (a read keeps its message then).
+mx_status_t MapSide(int fd, void** out) {
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
       static_cast<size_t>(st.st_size) != kSideBytes) {
-    return nullptr;
+    return MX_ERR_IO;
   }
   int seals = ::fcntl(fd, F_GET_SEALS);
   if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
-    return nullptr;
+    return MX_ERR_IO;
   }
   void* map = ::mmap(nullptr, kSideBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  return map == MAP_FAILED ? nullptr : map;
+  if (map == MAP_FAILED) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_IO;
+  *out = map;
+  return MX_OK;
 }
 
 bool IsSeqpacketSocket(int fd) {
@@ -193,12 +196,14 @@ mx_status_t EventPairSide::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handl
       a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
     return MX_ERR_IO;
   }
-  void* own = MapSide(raw.fds[1].get());
-  if (own == nullptr) return MX_ERR_IO;
-  void* peer = MapSide(raw.fds[3].get());
-  if (peer == nullptr) {
+  void* own = nullptr;
+  void* peer = nullptr;
+  mx_status_t mapped = MapSide(raw.fds[1].get(), &own);
+  if (mapped != MX_OK) return mapped;
+  mapped = MapSide(raw.fds[3].get(), &peer);
+  if (mapped != MX_OK) {
     ::munmap(own, kSideBytes);
-    return MX_ERR_IO;
+    return mapped;
   }
   auto* o = static_cast<Shared*>(own);
   auto* p = static_cast<Shared*>(peer);

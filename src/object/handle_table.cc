@@ -68,7 +68,7 @@ int64_t HandleTable::DecodeLocked(mx_handle_t value) const {
   if ((base >> kIndexBits) > kGenerationMask) return -1;
   if (index >= slots_.size()) return -1;
   const Slot& slot = slots_[index];
-  if (slot.state == kFree || slot.generation != generation) return -1;
+  if (slot.state == kFree || slot.state == kReserved || slot.generation != generation) return -1;
   return index;
 }
 
@@ -79,27 +79,34 @@ HandleTable::Slot* HandleTable::LiveSlotLocked(mx_handle_t value) {
   return slot->state == kLive ? slot : nullptr;
 }
 
-mx_handle_t HandleTable::Add(std::shared_ptr<Handle> handle) {
-  std::lock_guard<std::mutex> lock(mu_);
-  uint32_t index;
+bool HandleTable::TakeSlotLocked(uint32_t* index) {
   // Reuse a freed slot only once enough have accumulated, so a just-closed value stays invalid
   // for a while even before its generation changes.
   if (free_.size() - free_head_ > 64) {
-    index = free_[free_head_++];
+    *index = free_[free_head_++];
     if (free_head_ > 4096 && free_head_ * 2 > free_.size()) {
       free_.erase(free_.begin(), free_.begin() + static_cast<ptrdiff_t>(free_head_));
       free_head_ = 0;
     }
+  } else if (slots_.size() >= kMaxHandles) {
+    if (free_head_ == free_.size()) return false;
+    *index = free_[free_head_++];
   } else {
-    if (slots_.size() >= kMaxHandles) {
-      if (free_head_ == free_.size()) return MX_HANDLE_INVALID;
-      index = free_[free_head_++];
-    } else {
-      index = static_cast<uint32_t>(slots_.size());
-      slots_.emplace_back();
-      slots_.back().generation = 1;
-    }
+    *index = static_cast<uint32_t>(slots_.size());
+    slots_.emplace_back();
+    slots_.back().generation = 1;
   }
+  return true;
+}
+
+size_t HandleTable::FreeCountLocked() const {
+  return (kMaxHandles - slots_.size()) + (free_.size() - free_head_);
+}
+
+mx_handle_t HandleTable::Add(std::shared_ptr<Handle> handle) {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint32_t index;
+  if (!TakeSlotLocked(&index)) return MX_HANDLE_INVALID;
   Slot& slot = slots_[index];
   slot.handle = std::move(handle);
   slot.state = kLive;
@@ -108,7 +115,38 @@ mx_handle_t HandleTable::Add(std::shared_ptr<Handle> handle) {
 
 bool HandleTable::HasRoom(size_t count) {
   std::lock_guard<std::mutex> lock(mu_);
-  return (kMaxHandles - slots_.size()) + (free_.size() - free_head_) >= count;
+  return FreeCountLocked() >= count;
+}
+
+bool HandleTable::Reserve(size_t count, std::vector<uint32_t>* slots) {
+  std::lock_guard<std::mutex> lock(mu_);
+  slots->clear();
+  if (FreeCountLocked() < count) return false;
+  slots->reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    uint32_t index;
+    TakeSlotLocked(&index);  // cannot fail: counted above
+    slots_[index].state = kReserved;
+    slots->push_back(index);
+  }
+  return true;
+}
+
+mx_handle_t HandleTable::Fill(uint32_t index, std::shared_ptr<Handle> handle) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot& slot = slots_[index];
+  slot.handle = std::move(handle);
+  slot.state = kLive;
+  return Encode(index, slot.generation);
+}
+
+void HandleTable::Unreserve(const std::vector<uint32_t>& slots) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (uint32_t index : slots) {
+    // No value was ever issued for the slot, so its generation stays.
+    slots_[index].state = kFree;
+    free_.push_back(index);
+  }
 }
 
 mx_status_t HandleTable::Lookup(mx_handle_t value, mx_rights_t rights, uint32_t type,

@@ -37,6 +37,16 @@ class HandleTable {
   // True if |count| more handles fit.
   bool HasRoom(size_t count);
 
+  // Reserving slots, for a caller that must not fail once it has taken its handles from
+  // somewhere else (mx_channel_read, which takes them out of a message):
+  //   Reserve(count, &slots)  all or nothing; false if fewer than |count| slots are free. A
+  //                           reserved slot has no value yet: lookups cannot reach it.
+  //   Fill(slot, handle)      puts |handle| in a reserved slot and returns its value; cannot fail.
+  //   Unreserve(slots)        gives back reserved slots that were not filled.
+  bool Reserve(size_t count, std::vector<uint32_t>* slots);
+  mx_handle_t Fill(uint32_t slot, std::shared_ptr<Handle> handle);
+  void Unreserve(const std::vector<uint32_t>& slots);
+
   // Removes |value| from the table (close/replace); BAD_HANDLE if absent.
   mx_status_t Remove(mx_handle_t value, std::shared_ptr<Handle>* out);
 
@@ -62,15 +72,18 @@ class HandleTable {
   struct Slot {
     std::shared_ptr<Handle> handle;
     uint16_t generation = 0;
-    uint8_t state = 0;  // kFree, kLive, kTransit
+    uint8_t state = 0;  // kFree, kLive, kTransit, kReserved
   };
-  static constexpr uint8_t kFree = 0, kLive = 1, kTransit = 2;
+  static constexpr uint8_t kFree = 0, kLive = 1, kTransit = 2, kReserved = 3;
   static constexpr uint32_t kIndexBits = 18;
   static constexpr uint32_t kMaxHandles = 1u << kIndexBits;
   static constexpr uint32_t kGenerationMask = 0xfff;
 
   HandleTable();
   mx_handle_t Encode(uint32_t index, uint16_t generation) const;
+  size_t FreeCountLocked() const;
+  // Picks a free slot (see Add for the reuse policy); false when the table is full.
+  bool TakeSlotLocked(uint32_t* index);
   // Returns the slot index for a live-or-transit value, or -1.
   int64_t DecodeLocked(mx_handle_t value) const;
   Slot* LiveSlotLocked(mx_handle_t value);

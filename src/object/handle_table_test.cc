@@ -317,6 +317,60 @@ TEST(HandleTableTest, EmptyTransferSucceeds) {
   Table().AbortTransfer(nullptr, 0);
 }
 
+// ---- Reservations ----------------------------------------------------------------------------
+
+TEST(HandleTableTest, ReservedSlotsGetValuesOnlyWhenFilled) {
+  std::vector<uint32_t> slots;
+  ASSERT_TRUE(Table().Reserve(3, &slots));
+  ASSERT_EQ(slots.size(), 3u);
+  std::vector<mx_handle_t> values;
+  std::vector<std::shared_ptr<Handle>> handles;
+  for (uint32_t slot : slots) {
+    handles.push_back(NewHandle());
+    values.push_back(Table().Fill(slot, handles.back()));
+  }
+  std::set<mx_handle_t> distinct(values.begin(), values.end());
+  EXPECT_EQ(distinct.size(), 3u);
+  for (size_t i = 0; i < values.size(); ++i) {
+    std::shared_ptr<Handle> h;
+    ASSERT_EQ(Table().Lookup(values[i], 0, 0, &h), MX_OK);
+    EXPECT_EQ(h, handles[i]);
+  }
+  RemoveAll(values);
+}
+
+TEST(HandleTableTest, ReservedSlotsAreNotHandedOutByAdd) {
+  std::vector<uint32_t> slots;
+  ASSERT_TRUE(Table().Reserve(100, &slots));
+  std::set<uint32_t> reserved(slots.begin(), slots.end());
+  // Values name slots in bits 1..18 (see SameSlot); a value from Add never names a reserved one.
+  std::vector<mx_handle_t> added = AddMany(500);
+  std::vector<mx_handle_t> filled;
+  for (uint32_t slot : slots) filled.push_back(Table().Fill(slot, NewHandle()));
+  for (mx_handle_t a : added) {
+    for (mx_handle_t f : filled) EXPECT_FALSE(SameSlot(a, f));
+  }
+  RemoveAll(added);
+  RemoveAll(filled);
+}
+
+TEST(HandleTableTest, UnreservedSlotsAreFreeAgain) {
+  std::vector<uint32_t> slots;
+  ASSERT_TRUE(Table().Reserve(10, &slots));
+  Table().Unreserve(slots);
+  // All of them can be reserved again, and more.
+  std::vector<uint32_t> again;
+  ASSERT_TRUE(Table().Reserve(10, &again));
+  Table().Unreserve(again);
+}
+
+TEST(HandleTableTest, ReserveIsAllOrNothing) {
+  std::vector<uint32_t> slots = {12345};
+  EXPECT_FALSE(Table().Reserve((size_t{1} << 18) + 1, &slots));  // more than the table holds
+  EXPECT_TRUE(slots.empty());
+  EXPECT_TRUE(Table().HasRoom(1000));
+}
+
 // ---- Concurrency ---------------------------------------------------------------------------
 
 TEST(HandleTableTest, ConcurrentAddLookupRemoveStaysConsistent) {

@@ -75,14 +75,24 @@ mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDat
       out->bad_control = true;
     }
   }
-  if (n == 0 && out->fds.empty() && !out->bad_control) {
-    // A zero-length datagram is never sent by libmx (every frame has a header), so 0 means the
-    // end of the stream.
+  if (n == 0 && out->fds.empty() && !out->bad_control && PeerHungUp(sock)) {
+    // 0 bytes is the end of the stream, or an empty datagram. libmx never sends one (every
+    // frame has a header), but a hostile peer may: only a peer that is gone makes 0 the end.
+    // An empty datagram from a live peer is returned as one (size 0), so the caller rejects it
+    // as malformed instead of taking the channel for closed while the peer can still read our
+    // writes.
     return MX_ERR_PEER_CLOSED;
   }
   out->truncated = (msg.msg_flags & MSG_TRUNC) != 0 || static_cast<size_t>(n) > capacity;
   out->size = out->truncated ? capacity : static_cast<size_t>(n);
   return MX_OK;
+}
+
+int SocketType(int fd) {
+  int type = -1;
+  socklen_t len = sizeof(type);
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return -1;
+  return type;
 }
 
 bool PeerHungUp(int sock) {

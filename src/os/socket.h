@@ -33,8 +33,13 @@ struct ReceivedDatagram {
 };
 
 // Receives one datagram into |buffer|. Returns MX_OK with the datagram, MX_ERR_SHOULD_WAIT when
-// none is queued, MX_ERR_PEER_CLOSED at end of stream (peer gone and queue empty).
+// none is queued, MX_ERR_PEER_CLOSED at end of stream (peer gone and queue empty). An empty
+// datagram from a peer that is still there is MX_OK with size 0 (never end of stream).
 mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDatagram* out);
+
+// The socket type of |fd| (SO_TYPE: SOCK_SEQPACKET, SOCK_STREAM, ...), or -1 if |fd| is not a
+// socket.
+int SocketType(int fd);
 
 // True if the peer of |sock| has gone away (POLLHUP/POLLRDHUP), even with data still queued.
 bool PeerHungUp(int sock);
