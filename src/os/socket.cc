@@ -30,6 +30,9 @@ mx_status_t SendDatagram(int sock, const struct iovec* iov, size_t iov_count, co
     if (num_fds > kMaxFdsPerDatagram) return MX_ERR_OUT_OF_RANGE;
     msg.msg_control = control;
     msg.msg_controllen = CMSG_SPACE(sizeof(int) * num_fds);
+    // CMSG_SPACE pads to 8 bytes: clear the padding too (an odd fd count leaves 4 bytes the
+    // kernel is handed but ignores; valgrind reports them as uninitialised).
+    std::memset(control, 0, msg.msg_controllen);
     struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
     cmsg->cmsg_level = SOL_SOCKET;
     cmsg->cmsg_type = SCM_RIGHTS;
@@ -53,12 +56,21 @@ mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDat
   msg.msg_control = control;
   msg.msg_controllen = sizeof(control);
   ssize_t n;
+  bool reset_seen = false;
   for (;;) {
     n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
     if (n >= 0) break;
     if (errno == EINTR) continue;
     if (errno == EAGAIN) return MX_ERR_SHOULD_WAIT;
-    if (errno == ECONNRESET) return MX_ERR_PEER_CLOSED;
+    if (errno == ECONNRESET && !reset_seen) {
+      // The peer closed with datagrams of ours still unread in its queue. Linux then reports
+      // ECONNRESET once, *before* the datagrams the peer sent us that are still queued here; the
+      // error is cleared by reporting it. Those datagrams were sent before the close and must
+      // still be read (Magenta: a closed peer's messages stay readable), so read on: the queue
+      // comes next, then the end of the stream.
+      reset_seen = true;
+      continue;
+    }
     return StatusFromErrno(errno);
   }
   out->fds.clear();

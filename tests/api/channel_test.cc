@@ -678,6 +678,32 @@ TEST(ChannelTest, QueuedMessagesStayReadableAfterPeerCloses) {
   EXPECT_EQ(mx_handle_close(b), MX_OK);
 }
 
+// Found by the sequence fuzzer: when the closing endpoint had messages of its own unread, Linux
+// reports ECONNRESET to the peer's socket ahead of the peer's queued datagrams, and the peer took
+// that for the end of the stream, losing everything the closer had sent.
+TEST(ChannelTest, QueuedMessagesStayReadableWhenPeerClosesWithUnreadMessages) {
+  mx_handle_t a, b;
+  ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
+  mx_handle_t e = MakeEvent();
+  ASSERT_EQ(mx_channel_write(a, 0, "one", 3, nullptr, 0), MX_OK);
+  ASSERT_EQ(mx_channel_write(a, 0, "two", 3, &e, 1), MX_OK);
+  ASSERT_EQ(mx_channel_write(b, 0, "unread", 6, nullptr, 0), MX_OK);  // a never reads this
+  ASSERT_EQ(mx_handle_close(a), MX_OK);
+  char buf[8];
+  uint32_t n = 0, nh = 0;
+  mx_handle_t got = 0;
+  ASSERT_EQ(mx_channel_read(b, 0, buf, &got, sizeof(buf), 1, &n, &nh), MX_OK);
+  EXPECT_EQ(std::string(buf, n), "one");
+  ASSERT_EQ(mx_channel_read(b, 0, buf, &got, sizeof(buf), 1, &n, &nh), MX_OK);
+  EXPECT_EQ(std::string(buf, n), "two");
+  ASSERT_EQ(nh, 1u);
+  EXPECT_TRUE(EventUsable(got));
+  EXPECT_EQ(mx_handle_close(got), MX_OK);
+  EXPECT_EQ(mx_channel_read(b, 0, buf, &got, sizeof(buf), 1, &n, &nh), MX_ERR_PEER_CLOSED);
+  EXPECT_EQ(SignalsOf(b), MX_CHANNEL_PEER_CLOSED | MX_SIGNAL_LAST_HANDLE);
+  EXPECT_EQ(mx_handle_close(b), MX_OK);
+}
+
 TEST(ChannelTest, MessageOrderIsPreserved) {
   Channel ch;
   constexpr uint32_t kCount = 1000;
