@@ -5,11 +5,39 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
+#include <atomic>
+#include <climits>
 
 #include "os/clock.h"
 #include "os/spin.h"
 
 namespace mx::internal {
+
+namespace {
+
+// epoll_pwait2 (a timespec timeout) needs Linux 5.11. Older kernels, seccomp profiles that
+// predate it and valgrind 3.19 answer ENOSYS; unnoticed, every blocking wait on an event then
+// spun until its deadline (forever for MX_TIME_INFINITE). After the first ENOSYS, waits use
+// epoll_wait with the timeout rounded up to whole milliseconds (never earlier than the deadline).
+std::atomic<bool> g_no_epoll_pwait2{false};
+
+void EpollWait(int epoll_fd, struct epoll_event* out, int max, const struct timespec* timeout) {
+  if (!g_no_epoll_pwait2.load(std::memory_order_relaxed)) {
+    if (::epoll_pwait2(epoll_fd, out, max, timeout, nullptr) >= 0 || errno != ENOSYS) return;
+    g_no_epoll_pwait2.store(true, std::memory_order_relaxed);
+  }
+  int ms = -1;
+  if (timeout != nullptr) {
+    const uint64_t ns = static_cast<uint64_t>(timeout->tv_sec) * 1000000000u +
+                        static_cast<uint64_t>(timeout->tv_nsec);
+    ms = static_cast<int>(std::min<uint64_t>((ns + 999999u) / 1000000u, INT_MAX));
+  }
+  ::epoll_wait(epoll_fd, out, max, ms);
+}
+
+}  // namespace
+
+void DisableEpollPwait2ForTesting() { g_no_epoll_pwait2.store(true, std::memory_order_relaxed); }
 
 void WaitSet::Update(const std::vector<WaitSource>& sources) {
   sources_ = sources;
@@ -74,7 +102,7 @@ void WaitSet::Wait(mx_time_t deadline) {
   }
   if (epoll_) {
     struct epoll_event out[16];
-    ::epoll_pwait2(epoll_.get(), out, 16, timeout, nullptr);
+    EpollWait(epoll_.get(), out, 16, timeout);
     return;
   }
   std::vector<struct pollfd> fds;
