@@ -21,36 +21,21 @@
 #include <vector>
 
 #include "os/socket.h"
+#include "support/ring_layout.h"
 
 namespace mx::internal {
 namespace {
 
 // The shared layout, mirrored from spill_ring.cc (struct SpillRing::Header and Record). The
 // LayoutMatches test below fails if the two drift apart.
-struct MirrorHeader {
-  uint32_t magic;
-  uint32_t version;
-  uint64_t capacity;
-  uint64_t payload_limit;
-  alignas(64) std::atomic<uint64_t> head;
-  std::atomic<uint64_t> payload_in;
-  alignas(64) std::atomic<uint64_t> tail;
-  std::atomic<uint64_t> payload_out;
-  alignas(64) std::atomic<uint32_t> writer_waiting;
-  std::atomic<uint32_t> busy;
-  alignas(64) std::atomic<uint32_t> reader_waiting;
-  std::atomic<uint32_t> kick_pending;
-  std::atomic<uint32_t> reader_closed;
-  alignas(64) std::atomic<uint64_t> socket_frames;
-  std::atomic<uint32_t> writer_closed;
-};
+using MirrorHeader = mx_test::RingHeader;
 struct MirrorRecord {
   uint64_t seq;
   uint32_t len;
   uint32_t flags;
 };
 constexpr uint32_t kRingMagic = 0x474e524du;
-constexpr size_t kHeaderBytes = 512;
+constexpr size_t kHeaderBytes = mx_test::kRingHeaderBytes;
 constexpr uint32_t kWrapFlag = 1;
 // The smallest capacity Create accepts: two maximum-size records.
 constexpr size_t kMinCapacity = 2 * (MX_CHANNEL_MAX_MSG_BYTES + 16);
@@ -162,6 +147,27 @@ TEST(SpillRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   p.reader.Pop(&out);
   EXPECT_EQ(m.header()->tail.load(), RecordBytes(5));
   EXPECT_EQ(m.header()->payload_out.load(), 5u);
+  // The fast-path words.
+  EXPECT_FALSE(p.writer.TakeKick());  // nobody waits
+  p.reader.SetReaderWaiting(true);
+  EXPECT_EQ(m.header()->reader_waiting.load(), 1u);
+  EXPECT_TRUE(p.writer.TakeKick());
+  EXPECT_EQ(m.header()->kick_pending.load(), 1u);
+  EXPECT_FALSE(p.writer.TakeKick()) << "one kick until the reader reads it";
+  p.reader.ClearKickPending();
+  EXPECT_EQ(m.header()->kick_pending.load(), 0u);
+  p.reader.SetReaderWaiting(false);
+  EXPECT_EQ(m.header()->reader_waiting.load(), 0u);
+  p.writer.CountSocketFrame();
+  EXPECT_EQ(m.header()->socket_frames.load(), 1u);
+  EXPECT_EQ(p.reader.SocketFrames(), 1u);
+  EXPECT_FALSE(p.reader.PeerClosed(false));
+  p.writer.MarkClosed(true);
+  EXPECT_EQ(m.header()->writer_closed.load(), 1u);
+  EXPECT_TRUE(p.reader.PeerClosed(false));
+  p.reader.MarkClosed(false);
+  EXPECT_EQ(m.header()->reader_closed.load(), 1u);
+  EXPECT_TRUE(p.writer.PeerClosed(true));
   p.writer.SetWriterWaiting();
   EXPECT_EQ(m.header()->writer_waiting.load(), 1u);
 }

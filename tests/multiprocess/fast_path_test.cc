@@ -16,29 +16,12 @@
 #include <vector>
 
 #include "support/multiprocess.h"
+#include "support/ring_layout.h"
 
 namespace {
 
-// The ring header as a hostile peer sees it (src/transport/spill_ring.cc; the layout is checked
-// by src/transport/spill_ring_test.cc).
-struct RingHeader {
-    uint32_t magic;
-    uint32_t version;
-    uint64_t capacity;
-    uint64_t payload_limit;
-    alignas(64) std::atomic<uint64_t> head;
-    std::atomic<uint64_t> payload_in;
-    alignas(64) std::atomic<uint64_t> tail;
-    std::atomic<uint64_t> payload_out;
-    alignas(64) std::atomic<uint32_t> writer_waiting;
-    std::atomic<uint32_t> busy;
-    alignas(64) std::atomic<uint32_t> reader_waiting;
-    std::atomic<uint32_t> kick_pending;
-    std::atomic<uint32_t> reader_closed;
-    alignas(64) std::atomic<uint64_t> socket_frames;
-    std::atomic<uint32_t> writer_closed;
-};
-constexpr size_t kRingHeaderBytes = 512;
+using mx_test::kRingHeaderBytes;
+using mx_test::RingHeader;
 
 // Maps the channel ring of this process whose first record (at the front of the data area)
 // carries |first| (there is one ring per direction that carried messages).

@@ -1,0 +1,33 @@
+// The shared-memory ring's header as a hostile peer sees it: a mirror of SpillRing::Header
+// (src/transport/spill_ring.cc) for tests that write into a live ring. SpillRingTest.
+// LayoutMatchesTheMirrorUsedByTheseTests checks that the two agree.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace mx_test {
+
+struct RingHeader {
+    uint32_t magic;
+    uint32_t version;
+    uint64_t capacity;
+    uint64_t payload_limit;
+    alignas(64) std::atomic<uint64_t> head;
+    std::atomic<uint64_t> payload_in;
+    alignas(64) std::atomic<uint64_t> tail;
+    std::atomic<uint64_t> payload_out;
+    alignas(64) std::atomic<uint32_t> writer_waiting;
+    std::atomic<uint32_t> busy;
+    alignas(64) std::atomic<uint32_t> reader_waiting;
+    std::atomic<uint32_t> kick_pending;
+    std::atomic<uint32_t> reader_closed;
+    alignas(64) std::atomic<uint64_t> socket_frames;
+    std::atomic<uint32_t> writer_closed;
+};
+
+// Where the data area starts: records follow the header at this offset.
+inline constexpr size_t kRingHeaderBytes = 512;
+
+}  // namespace mx_test
