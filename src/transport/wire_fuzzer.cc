@@ -1,20 +1,26 @@
 // libFuzzer target for the wire decoder (transport/wire.h): DecodeFrame on a datagram with real
-// fds attached, and DecodeQueue on a raw blob.
+// fds attached, and DecodeQueue on a raw blob. The handles of a data or startup frame that
+// decodes are then installed as a receiver would (api/materialize.h, InstallHandles: each object
+// type checks its fds and extra state), read from if they are channel endpoints (a queue that
+// travelled with an endpoint brings handles of its own), and closed.
 //
 // Properties checked (a violation aborts):
 //   - no crash, no sanitizer report, whatever the bytes and fds;
 //   - a frame or queue that decodes re-encodes (EncodeFrame / EncodeQueue) and decodes again to
 //     the same thing: same header fields, bytes, handle descriptions, and fds naming the same
 //     files in the same order;
+//   - installing handles either succeeds or fails with MX_ERR_IO (malformed) and nothing else;
 //   - the number of open fds is the same after each input as before: every fd handed to the
-//     decoder is either returned inside the decoded message or closed.
+//     decoder is either returned inside the decoded message or closed, and closing the installed
+//     handles closes the rest.
 //
 // Input format (tests/fuzz/README.md; seeds in tests/fuzz/corpus/wire/):
 //   byte 0   mode: even = one frame; odd = a queue blob of (byte 0 >> 1) messages
 //   byte 1   bits 0-2: number n of fds to attach; bit 3: overflow mode (frames only): attach
 //            252 eventfd copies plus an overflow socket, with (bits 4-6) c chunks queued on it
 //   n bytes  the kind of each fd: 0 pipe read end, 1 pipe write end, 2 eventfd, 3 memfd,
-//            4 SOCK_SEQPACKET end, 5 SOCK_STREAM end (modulo 6)
+//            4 SOCK_SEQPACKET end, 5 SOCK_STREAM end, 6 a sealed 4 KiB memfd (an event's shape),
+//            7 a memfd holding the datagram (or blob) itself (modulo 8)
 //   c * 9    overflow mode only: each chunk is 8 header bytes then a byte of fd count (% 64)
 //   rest     the datagram or the queue blob
 #include <dirent.h>
@@ -25,12 +31,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <magenta/syscalls.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "api/materialize.h"
 #include "os/socket.h"
 #include "transport/wire.h"
 
@@ -45,6 +54,24 @@ namespace {
       std::abort();                                                            \
     }                                                                          \
   } while (0)
+
+// What the inputs did, printed at exit (the figures in docs/RELIABILITY.md).
+struct Stats {
+  unsigned long long frames = 0, frames_rejected = 0;
+  unsigned long long queues = 0, queues_rejected = 0;
+  unsigned long long handles_installed = 0, installs_rejected = 0;
+  unsigned long long messages_read = 0;
+};
+Stats g_stats;
+
+void PrintStats() {
+  std::fprintf(stderr,
+               "wire_fuzzer: %llu frames decoded, %llu rejected; %llu queue blobs decoded, %llu "
+               "rejected; %llu handles installed, %llu installs rejected (MX_ERR_IO); %llu "
+               "messages read from installed endpoints\n",
+               g_stats.frames, g_stats.frames_rejected, g_stats.queues, g_stats.queues_rejected,
+               g_stats.handles_installed, g_stats.installs_rejected, g_stats.messages_read);
+}
 
 int CountOpenFds() {
   DIR* dir = ::opendir("/proc/self/fd");
@@ -75,13 +102,14 @@ UniqueFd Dup(int fd) {
   return d;
 }
 
-UniqueFd MakeFd(uint8_t kind) {
+// |contents|: what a kind-7 memfd holds.
+UniqueFd MakeFd(uint8_t kind, const uint8_t* contents, size_t size) {
   int p[2];
-  switch (kind % 6) {
+  switch (kind % 8) {
     case 0:
     case 1: {
       FUZZ_CHECK(::pipe2(p, O_CLOEXEC) == 0);
-      int keep = kind % 6;
+      int keep = kind % 8;
       ::close(p[1 - keep]);
       return UniqueFd(p[keep]);
     }
@@ -89,9 +117,21 @@ UniqueFd MakeFd(uint8_t kind) {
       return UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     case 3:
       return UniqueFd(::memfd_create("wire-fuzz", MFD_CLOEXEC));
+    case 6: {
+      UniqueFd fd(::memfd_create("wire-fuzz-sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+      FUZZ_CHECK(fd.is_valid() && ::ftruncate(fd.get(), 4096) == 0);
+      FUZZ_CHECK(::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0);
+      return fd;
+    }
+    case 7: {
+      UniqueFd fd(::memfd_create("wire-fuzz-blob", MFD_CLOEXEC));
+      FUZZ_CHECK(fd.is_valid());
+      FUZZ_CHECK(size == 0 || ::pwrite(fd.get(), contents, size, 0) == static_cast<ssize_t>(size));
+      return fd;
+    }
     case 4:
     case 5: {
-      int type = (kind % 6 == 4 ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK;
+      int type = (kind % 8 == 4 ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK;
       FUZZ_CHECK(::socketpair(AF_UNIX, type, 0, p) == 0);
       ::close(p[1]);
       return UniqueFd(p[0]);
@@ -120,6 +160,48 @@ void CheckSameHandles(const std::vector<RawHandle>& a, const std::vector<RawHand
       FUZZ_CHECK(a[i].fds[f].is_valid() && b[i].fds[f].is_valid());
       FUZZ_CHECK(IdOf(a[i].fds[f].get()) == IdOf(b[i].fds[f].get()));
     }
+  }
+}
+
+// Reads up to 4 messages from an installed endpoint (its travelling queue, then its socket) and
+// closes the handles they bring, which were installed like any received handle.
+void ReadSome(mx_handle_t channel) {
+  static std::vector<uint8_t> bytes(MX_CHANNEL_MAX_MSG_BYTES);
+  mx_handle_t handles[MX_CHANNEL_MAX_MSG_HANDLES];
+  for (int i = 0; i < 4; ++i) {
+    uint32_t num_bytes = 0, num_handles = 0;
+    mx_status_t st = mx_channel_read(channel, 0, bytes.data(), handles, MX_CHANNEL_MAX_MSG_BYTES,
+                                     MX_CHANNEL_MAX_MSG_HANDLES, &num_bytes, &num_handles);
+    if (st != MX_OK && st != MX_ERR_SHOULD_WAIT && st != MX_ERR_PEER_CLOSED) {
+      std::fprintf(stderr, "wire_fuzzer: read from an installed endpoint returned %d\n", st);
+    }
+    // ACCESS_DENIED: the sender described the endpoint without READ (rights are its claim).
+    FUZZ_CHECK(st == MX_OK || st == MX_ERR_SHOULD_WAIT || st == MX_ERR_PEER_CLOSED ||
+               st == MX_ERR_ACCESS_DENIED);
+    if (st != MX_OK) return;
+    g_stats.messages_read++;
+    for (uint32_t k = 0; k < num_handles; ++k) FUZZ_CHECK(mx_handle_close(handles[k]) == MX_OK);
+  }
+}
+
+// Installs decoded handles as mx_channel_read would, then closes them (all or nothing: a
+// malformed one fails the install with MX_ERR_IO and closes every fd).
+void InstallAndClose(std::vector<RawHandle>* raws) {
+  if (raws->empty()) return;
+  std::vector<mx_handle_t> values(raws->size(), MX_HANDLE_INVALID);
+  mx_status_t st = InstallHandles(raws, values.data());
+  FUZZ_CHECK(st == MX_OK || st == MX_ERR_IO);
+  if (st != MX_OK) {
+    g_stats.installs_rejected++;
+    return;
+  }
+  g_stats.handles_installed += values.size();
+  for (mx_handle_t v : values) {
+    mx_info_handle_basic_t info;
+    FUZZ_CHECK(mx_object_get_info(v, MX_INFO_HANDLE_BASIC, &info, sizeof(info), nullptr,
+                                  nullptr) == MX_OK);
+    if (info.type == MX_OBJ_TYPE_CHANNEL) ReadSome(v);
+    FUZZ_CHECK(mx_handle_close(v) == MX_OK);
   }
 }
 
@@ -169,7 +251,7 @@ void FuzzFrame(const uint8_t* data, size_t size, uint8_t fd_spec) {
   std::vector<UniqueFd> fds;
   std::vector<FileId> ids;
   for (size_t i = 0; i < n; ++i) {
-    fds.push_back(MakeFd(data[i]));
+    fds.push_back(MakeFd(data[i], data + n, size - n));
     FUZZ_CHECK(fds.back().is_valid());
     ids.push_back(IdOf(fds.back().get()));
   }
@@ -180,7 +262,7 @@ void FuzzFrame(const uint8_t* data, size_t size, uint8_t fd_spec) {
   if (fd_spec & 8) {
     const size_t chunks = (fd_spec >> 4) & 7;
     if (size < chunks * 9) return;
-    spare = MakeFd(2);
+    spare = MakeFd(2, nullptr, 0);
     fds.clear();
     ids.clear();
     for (size_t i = 0; i + 1 < kMaxFdsPerDatagram; ++i) {
@@ -205,6 +287,7 @@ void FuzzFrame(const uint8_t* data, size_t size, uint8_t fd_spec) {
   Frame frame;
   mx_status_t st = DecodeFrame(data, size, std::move(fds), &frame);
   FUZZ_CHECK(st == MX_OK || st == MX_ERR_IO);
+  ++(st == MX_OK ? g_stats.frames : g_stats.frames_rejected);
   if (st != MX_OK) {
     FUZZ_CHECK(frame.message.handles.empty());
     return;
@@ -221,6 +304,9 @@ void FuzzFrame(const uint8_t* data, size_t size, uint8_t fd_spec) {
     FUZZ_CHECK(k == ids.size());
   }
   RoundTripFrame(frame);
+  if (frame.header.kind == kFrameData || frame.header.kind == kFrameStartup) {
+    InstallAndClose(&frame.message.handles);
+  }
 }
 
 void FuzzQueue(const uint8_t* data, size_t size, uint32_t count, uint8_t fd_spec) {
@@ -228,7 +314,7 @@ void FuzzQueue(const uint8_t* data, size_t size, uint32_t count, uint8_t fd_spec
   if (size < n) return;
   std::vector<UniqueFd> fds;
   for (size_t i = 0; i < n; ++i) {
-    fds.push_back(MakeFd(data[i]));
+    fds.push_back(MakeFd(data[i], data + n, size - n));
     FUZZ_CHECK(fds.back().is_valid());
   }
   data += n;
@@ -237,6 +323,7 @@ void FuzzQueue(const uint8_t* data, size_t size, uint32_t count, uint8_t fd_spec
   std::vector<Message> messages;
   mx_status_t st = DecodeQueue(data, size, count, &fds, &fd_index, &messages);
   FUZZ_CHECK(st == MX_OK || st == MX_ERR_IO);
+  ++(st == MX_OK ? g_stats.queues : g_stats.queues_rejected);
   FUZZ_CHECK(fd_index <= fds.size());
   if (st != MX_OK) return;
   FUZZ_CHECK(messages.size() == count);
@@ -261,10 +348,28 @@ void FuzzQueue(const uint8_t* data, size_t size, uint32_t count, uint8_t fd_spec
     FUZZ_CHECK(again[i].bytes == messages[i].bytes);
     CheckSameHandles(again[i].handles, messages[i].handles);
   }
+  for (Message& m : messages) InstallAndClose(&m.handles);
 }
 
 }  // namespace
 }  // namespace mx::internal
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // Lazily created libmx state must exist before the first input counts its fds: use a channel
+  // and an event once.
+  mx_handle_t a, b, ev;
+  if (mx_channel_create(0, &a, &b) != MX_OK || mx_event_create(0, &ev) != MX_OK) std::abort();
+  uint32_t nb = 0, nh = 0;
+  char byte = 'x';
+  mx_channel_write(a, 0, &byte, 1, &ev, 1);
+  mx_channel_read(b, 0, &byte, &ev, 1, 1, &nb, &nh);
+  mx_object_wait_one(b, MX_CHANNEL_READABLE, 0, nullptr);
+  mx_handle_close(ev);
+  mx_handle_close(a);
+  mx_handle_close(b);
+  std::atexit(mx::internal::PrintStats);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <magenta/fd.h>
+#include <magenta/syscalls.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -1095,6 +1097,25 @@ TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
     hs.push_back(MakeRawHandle(5, fds_of(1), {}));
     hs.back().info = 0x10;
     write("startup", 0, {5}, encode(st, {}, hs));
+  }
+  // Handles that install (each object type's own checks pass; wire_fuzzer.cc installs the
+  // handles of every frame that decodes), so the fuzzer starts past those checks. The fd kinds
+  // are wire_fuzzer.cc's: 0 pipe read end, 2 eventfd, 3 memfd, 4 SOCK_SEQPACKET, 5 SOCK_STREAM,
+  // 6 sealed 4 KiB memfd.
+  {
+    auto one = [&](const char* name, uint32_t type, const std::vector<uint8_t>& kinds,
+                   std::vector<uint8_t> extra) {
+      std::vector<RawHandle> hs;
+      hs.push_back(MakeRawHandle(type, fds_of(kinds.size()), std::move(extra)));
+      write(name, 0, kinds, encode(h, {'i'}, hs));
+    };
+    one("install_fd", MX_OBJ_TYPE_FD, {0}, {});
+    one("install_vmo", MX_OBJ_TYPE_VMO, {3}, {});
+    one("install_socket", MX_OBJ_TYPE_SOCKET, {5}, {});
+    one("install_event_shape", MX_OBJ_TYPE_EVENT, {6, 2}, {});  // fails at the event's magic
+    // An endpoint without rings or queue: 48 zero bytes of EndpointState, its size when this was
+    // written (if it changes, this seed is merely rejected).
+    one("install_channel", MX_OBJ_TYPE_CHANNEL, {4}, std::vector<uint8_t>(48, 0));
   }
   // Invalid frames.
   {
