@@ -3,8 +3,9 @@
 # Nothing happens when every package is present; otherwise one `apt-get update`, one install.
 
 # libclang-rt-14-dev: libFuzzer for the fuzz preset (only a Recommends of clang).
+# valgrind: memcheck over a subset of the tests (tools/valgrind.sh).
 MX_DEPS=(cmake g++ clang libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev ninja-build
-         pkg-config)
+         pkg-config valgrind)
 
 mx_install_deps() {
   local missing=() pkg

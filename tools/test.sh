@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
 # The project's test command (CI runs exactly this via .ci/run).
 #
-#   ./tools/test.sh          presets debug, asan, tsan (configure, build, ctest), then tests/install/check.sh
+#   ./tools/test.sh          presets debug, asan, tsan (configure, build, ctest), a 60 s run of each
+#                            fuzzer (tools/fuzz.sh), valgrind on a subset of the debug tests
+#                            (tools/valgrind.sh), then tests/install/check.sh
 #   ./tools/test.sh --quick  debug preset only
 #
 # Ends with one line "N passed, M failed": N and M are summed over every ctest run (from ctest's
-# "X tests failed out of Y" line); the install check counts as one test, and a step that fails
-# without producing test results (configure, build, ctest errors) counts as one failure.
-# Exits non-zero when M > 0. ctest logs: build/logs/ctest-<preset>.log.
+# "X tests failed out of Y" line); each fuzzer, the valgrind step and the install check count as
+# one test each, and a step that fails without producing test results (configure, build, ctest
+# errors) counts as one failure. Exits non-zero when M > 0. Logs: build/logs/ctest-<preset>.log,
+# build/logs/fuzz.log (fuzzer output and crash inputs: build/fuzz-work/<name>/),
+# build/logs/valgrind-<group>.log.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 presets=(debug asan tsan)
 install_check=1
+extra_checks=1  # fuzz smoke run and valgrind
 for arg in "$@"; do
   case "$arg" in
-    --quick) presets=(debug); install_check=0 ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --quick) presets=(debug); install_check=0; extra_checks=0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -71,7 +76,34 @@ run_preset() {
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then fail_step "$p: ctest exited $rc"; fi
 }
 
+# Builds the fuzz preset's fuzzers only (target mx_fuzzers) and runs each for 60 s on a scratch
+# copy of its seed corpus; each fuzzer counts as one test (tools/fuzz.sh prints the tally).
+run_fuzz() {
+  local log=build/logs/fuzz.log rc summary
+  echo "== fuzz: build, then each fuzzer for 60 s"
+  mkdir -p build/logs
+  set +e
+  tools/fuzz.sh 60 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  set -e
+  summary=$(sed -nE 's/^fuzz: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log" | tail -n 1)
+  if [ -z "$summary" ]; then
+    fail_step "fuzz: no results (exit $rc; see $log)"
+    return
+  fi
+  local p=${summary% *} f=${summary#* }
+  passed=$((passed + p))
+  failed=$((failed + f))
+  [ "$f" -eq 0 ] || problems+=("fuzz: $f of $((p + f)) fuzzers failed (inputs in build/fuzz-work/*/artifacts)")
+}
+
 for p in "${presets[@]}"; do run_preset "$p"; done
+
+if [ "$extra_checks" -eq 1 ]; then
+  run_fuzz
+  echo "== valgrind: memcheck on a subset of the debug tests"
+  if tools/valgrind.sh build/debug; then passed=$((passed + 1)); else fail_step "valgrind"; fi
+fi
 
 if [ "$install_check" -eq 1 ]; then
   echo "== install check"
