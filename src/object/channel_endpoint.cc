@@ -46,6 +46,11 @@ constexpr size_t kMaxQueueBlobBytes = size_t{1} << 31;
 // How many bytes of messages a refresh (a wait, a signal query) pulls off the socket.
 constexpr size_t kRefreshPumpBytes = 128 * 1024;
 
+// A direction gets its shared-memory ring once this many messages went the socket way: setting
+// a ring up costs about ten system calls and two fds, which a channel used for one request and
+// its reply would never win back.
+constexpr uint64_t kRingAfterMessages = 8;
+
 // Scratch buffer for one incoming datagram, per thread.
 std::vector<uint8_t>& ReceiveBuffer() {
   thread_local std::vector<uint8_t> buffer(kMaxFrameBytes + 1);
@@ -589,7 +594,7 @@ void ChannelEndpoint::PublishedLocked() {
 
 mx_status_t ChannelEndpoint::RingWriteLocked(const void* bytes, uint32_t num_bytes) {
   if (!send_ring_.valid()) {
-    if (ring_failed_) return MX_ERR_SHOULD_WAIT;
+    if (ring_failed_ || send_seq_ < kRingAfterMessages) return MX_ERR_SHOULD_WAIT;
     mx_status_t st = CreateSendRingLocked();
     if (st == MX_ERR_PEER_CLOSED) return st;
     if (st != MX_OK) {

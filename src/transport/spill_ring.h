@@ -2,7 +2,7 @@
 // mapped by both ends of one direction of a channel).
 //
 // It is the channel's data path: a writer puts handle-free messages here (the ring is created
-// at the first write and announced on the socket), so a message costs no system call while the
+// after the direction's first few messages and announced on the socket), so a message costs no system call while the
 // reader is awake. Messages with handles, and messages that find the ring full, take the
 // socket; every data message carries a sequence number, so the reader merges the socket and the
 // ring back into one ordered stream. (The name is from its first use: overflow of a full

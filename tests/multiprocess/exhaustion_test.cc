@@ -549,22 +549,33 @@ MX_CHILD(exhaust_read_check) {
 // channel, which comes with the announcement of the channel's ring (a memfd). What happens today
 // is printed; the guarantees checked are the ones that hold: no crash, no fd leaked, an error
 // rather than a silent loss — see docs/channels.md ("Known limits").
+// channel_endpoint.cc: a direction gets its shared-memory ring after this many messages.
+constexpr int kRingAfterMessages = 8;
+
 MX_CHILD(exhaust_receive) {
     CHILD_CHECK_EQ(args.size(), 1u);
     WarmUpEveryType();
     mx_handle_t b = mx_test::TakeStartupHandle(PA_HND(PA_USER0, 0));
     mx_handle_t ctl = mx_test::TakeStartupHandle(PA_HND(PA_USER1, 0));
-    // A first message on ctl before the squeeze: a channel's first write sets up its ring.
-    CHILD_CHECK_OK(mx_test::WriteMessage(ctl, "ready", 5));
+    // Messages on ctl before the squeeze: a direction sets up its ring (which the reader must
+    // map, an fd) after its first kRingAfterMessages messages.
+    for (int i = 0; i < kRingAfterMessages; ++i) CHILD_CHECK_OK(mx_test::WriteMessage(ctl, "ready", 5));
     FdSqueeze squeeze;
     squeeze.Leave(0);
     // Tell the parent to send now (a handle-free write on a channel that has its ring needs no
     // fd).
     CHILD_CHECK_OK(mx_test::WriteMessage(ctl, "go", 2));
+    char buf[16];
+    if (args[0] == "first") {
+        // The messages before the ring's announcement are plain datagrams: no fd needed.
+        for (int i = 0; i < kRingAfterMessages; ++i) {
+            mx_test::Message msg;
+            CHILD_CHECK_OK(mx_test::ReadMessage(b, &msg));
+        }
+    }
     mx_signals_t observed = 0;
     CHILD_CHECK_OK(mx_object_wait_one(b, MX_CHANNEL_READABLE | MX_CHANNEL_PEER_CLOSED,
                                       mx_test::DefaultDeadline(), &observed));
-    char buf[16];
     mx_handle_t got[4] = {kUntouched, kUntouched, kUntouched, kUntouched};
     uint32_t nb = 0, nh = 0;
     mx_status_t st = mx_channel_read(b, 0, buf, got, sizeof(buf), 4, &nb, &nh);
@@ -575,7 +586,7 @@ MX_CHILD(exhaust_receive) {
     mx_status_t after = mx_channel_read(b, 0, buf, got, sizeof(buf), 4, &nb, &nh);
     printf("[exhaustion] %s arriving while 0 fds are free: first read %s, after freeing fds %s "
            "(%s)\n",
-           args[0] == "first" ? "the first message of a fresh channel (with its ring's memfd)"
+           args[0] == "first" ? "the message that brings a channel's ring (its memfd)"
                               : "a message with 3 fds",
            mx_test::StatusName(st), mx_test::StatusName(after),
            after == MX_OK ? "the message was kept"
@@ -718,9 +729,12 @@ void SendToSqueezedChild(const char* what) {
               MX_OK);
     mx_test::ScopedProcess child(process);
     Message ready, go;
-    ASSERT_EQ(mx_test::ReadMessage(ctl, &ready), MX_OK);
+    for (int i = 0; i < kRingAfterMessages; ++i) ASSERT_EQ(mx_test::ReadMessage(ctl, &ready), MX_OK);
     ASSERT_EQ(mx_test::ReadMessage(ctl, &go), MX_OK);
     if (std::string(what) == "first") {
+        for (int i = 0; i < kRingAfterMessages; ++i) {
+            ASSERT_EQ(mx_test::WriteMessage(a, "early", 5), MX_OK);
+        }
         ASSERT_EQ(mx_test::WriteMessage(a, "hello", 5), MX_OK);
     } else {
         std::vector<mx_handle_t> handles(3);

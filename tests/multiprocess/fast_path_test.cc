@@ -58,6 +58,10 @@ RingHeader* MapRingStartingWith(const void* first, size_t first_len, size_t* siz
     return found;
 }
 
+// A direction's ring is set up after its first few messages (channel_endpoint.cc,
+// kRingAfterMessages); tests that need the ring send this many first.
+constexpr uint32_t kWarmUpMessages = 8;
+
 uint32_t ReadU32(mx_handle_t ch) {
     uint32_t v = 0;
     CHILD_CHECK_OK(mx_test::ReadPod(ch, &v));
@@ -70,7 +74,8 @@ MX_CHILD(ring_vandal) {
     mx_handle_t victim = mx_test::TakeStartupHandle(PA_HND(PA_USER0, 0));
     mx_handle_t control = mx_test::TakeStartupHandle(PA_HND(PA_USER1, 0));
     const std::string how = args.at(0);
-    const char first[] = "first";
+    for (uint32_t i = 0; i < kWarmUpMessages; ++i) CHILD_CHECK_OK(mx_test::WritePod(victim, i));
+    const char first[] = "first";  // the ring's first record
     CHILD_CHECK_OK(mx_test::WriteMessage(victim, first, sizeof(first)));
     CHILD_CHECK_EQ(ReadU32(control), 1u);  // the parent read "first"
     size_t size = 0;
@@ -128,6 +133,11 @@ TEST_P(RingVandalTest, GarbageInTheRingBreaksOnlyThatChannel) {
     ASSERT_EQ(mx_test::WriteMessage(bystander_a, ping, sizeof(ping)), MX_OK);
 
     mx_test::Message msg;
+    for (uint32_t i = 0; i < kWarmUpMessages; ++i) {
+        uint32_t got = 99;
+        ASSERT_EQ(mx_test::ReadPod(victim, &got), MX_OK);
+        EXPECT_EQ(got, i);
+    }
     ASSERT_EQ(mx_test::ReadMessage(victim, &msg), MX_OK);
     EXPECT_EQ(std::string(reinterpret_cast<char*>(msg.bytes.data())), "first");
     ASSERT_EQ(mx_test::WritePod(control, uint32_t{1}), MX_OK);
@@ -168,15 +178,17 @@ MX_CHILD(ring_liar) {
     mx_handle_t control = mx_test::TakeStartupHandle(PA_HND(PA_USER1, 0));
     const uint32_t n = static_cast<uint32_t>(atoi(args.at(0).c_str()));
     mx_test::Message msg;
-    CHILD_CHECK_OK(mx_test::ReadMessage(ch, &msg));  // message 0: the ring exists now
-    CHILD_CHECK_EQ(msg.bytes.size(), sizeof(uint32_t));
+    for (uint32_t i = 0; i <= kWarmUpMessages; ++i) {  // the last one is the ring's first record
+        CHILD_CHECK_OK(mx_test::ReadMessage(ch, &msg));
+        CHILD_CHECK_EQ(msg.bytes.size(), sizeof(uint32_t));
+    }
     size_t size = 0;
-    const uint32_t zero = 0;
-    RingHeader* h = MapRingStartingWith(&zero, sizeof(zero), &size);
+    const uint32_t first = kWarmUpMessages;
+    RingHeader* h = MapRingStartingWith(&first, sizeof(first), &size);
     h->socket_frames.fetch_add(1000);
     h->busy.store(2);
     CHILD_CHECK_OK(mx_test::WritePod(control, uint32_t{1}));
-    uint32_t next = 1;
+    uint32_t next = kWarmUpMessages + 1;
     while (next < n) {
         CHILD_CHECK_OK(mx_test::ReadMessage(ch, &msg));
         uint32_t seq = 0;
@@ -201,11 +213,11 @@ TEST_F(FastPathTest, AReaderThatLiesAboutTheRingOnlySlowsItsChannel) {
                                   {std::to_string(kCount)}, &process),
               MX_OK);
     mx_test::ScopedProcess child(process);
-    ASSERT_EQ(mx_test::WritePod(ch, uint32_t{0}), MX_OK);
+    for (uint32_t seq = 0; seq <= kWarmUpMessages; ++seq) ASSERT_EQ(mx_test::WritePod(ch, seq), MX_OK);
     uint32_t reply = 0;
     ASSERT_EQ(mx_test::ReadPod(control, &reply), MX_OK);
     ASSERT_EQ(reply, 1u);
-    for (uint32_t seq = 1; seq < kCount; ++seq) {
+    for (uint32_t seq = kWarmUpMessages + 1; seq < kCount; ++seq) {
         ASSERT_EQ(mx_test::WritePod(ch, seq), MX_OK) << "message " << seq;
     }
     ASSERT_EQ(mx_test::ReadPod(control, &reply), MX_OK);
@@ -331,13 +343,15 @@ MX_CHILD(idle_waiter) {
     mx_handle_t ch = mx_test::TakeStartupHandle(PA_HND(PA_USER0, 0));
     mx_handle_t quiet, quiet_peer;
     CHILD_CHECK_OK(mx_channel_create(0, &quiet, &quiet_peer));
-    // Give the quiet channel its rings, as a used channel has.
-    CHILD_CHECK_OK(mx_channel_write(quiet_peer, 0, "a", 1, nullptr, 0));
-    CHILD_CHECK_OK(mx_channel_write(quiet, 0, "b", 1, nullptr, 0));
-    char buf[4];
-    uint32_t n;
-    CHILD_CHECK_OK(mx_channel_read(quiet, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr));
-    CHILD_CHECK_OK(mx_channel_read(quiet_peer, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr));
+    // Give the quiet channel its rings, as a busy channel has.
+    for (uint32_t i = 0; i <= kWarmUpMessages; ++i) {
+        CHILD_CHECK_OK(mx_channel_write(quiet_peer, 0, "a", 1, nullptr, 0));
+        CHILD_CHECK_OK(mx_channel_write(quiet, 0, "b", 1, nullptr, 0));
+        char buf[4];
+        uint32_t n;
+        CHILD_CHECK_OK(mx_channel_read(quiet, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr));
+        CHILD_CHECK_OK(mx_channel_read(quiet_peer, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr));
+    }
     const int waits = atoi(args.at(1).c_str());
     double start = CpuSeconds();
     for (int i = 0; i < waits; ++i) {

@@ -162,7 +162,7 @@ TEST_F(FdLeakTest, TenThousandCreateTransferCloseCyclesLeakNoFdsInParentOrChild)
     mx_handle_t local_in, local_out;
     ASSERT_EQ(mx_channel_create(0, &local_in, &local_out), MX_OK);
     // Warm up both routes, then take both baselines. The first count warms up the reply path
-    // (a channel maps its shared-memory ring at its first write in each direction).
+    // (a channel maps its shared-memory ring after its first few messages in each direction).
     for (int i = 1; i <= 20; ++i) ASSERT_TRUE(Cycle(i, i % 2 == 0, local_in, local_out));
     ASSERT_GT(ChildFdCount(), 0u);
     const uint32_t child_before = ChildFdCount();
