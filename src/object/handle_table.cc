@@ -124,7 +124,7 @@ bool HandleTable::Reserve(size_t count, std::vector<uint32_t>* slots) {
   if (FreeCountLocked() < count) return false;
   slots->reserve(count);
   for (size_t i = 0; i < count; ++i) {
-    uint32_t index;
+    uint32_t index = 0;
     TakeSlotLocked(&index);  // cannot fail: counted above
     slots_[index].state = kReserved;
     slots->push_back(index);
