@@ -470,7 +470,10 @@ bool ChannelEndpoint::SpinReady(mx_signals_t waitfor, bool deep) {
 
 void ChannelEndpoint::BeginWait() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (waiters_++ == 0 && !gone_ && !frozen_) recv_ring_.SetReaderWaiting(true);
+  if (waiters_++ == 0 && !gone_ && !frozen_) {
+    recv_ring_.SetReaderWaiting(true);
+    recv_ring_.ReleaseIfIdle();  // a channel going quiet gives back what a burst touched
+  }
 }
 
 void ChannelEndpoint::EndWait() {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <utility>
 
+#include "os/clock.h"
 #include "os/spin.h"
 #include "os/status.h"
 
@@ -52,6 +53,7 @@ constexpr uint64_t kRewindAfterBytes = 16 * 1024;
 // When a burst took the reader beyond this and the ring is empty again, the pages past the
 // front are given back to the kernel.
 constexpr uint64_t kReleaseAboveBytes = 256 * 1024;
+constexpr mx_duration_t kReleaseEvery = 1'000'000'000;  // 1 s
 constexpr uint64_t kPage = 4096;
 constexpr uint32_t kFree = 0;
 constexpr uint32_t kWriterBusy = 1;
@@ -316,6 +318,24 @@ void SpillRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
 // reads head afresh under the same flag). After a burst, the pages beyond the front are
 // released: they hold nothing (the ring is empty) and read as zeros if touched again.
 void SpillRing::Rewind() {
+  // Releasing pages makes the kernel unmap them in both processes (TLB shoot-downs) and the
+  // writer fault them in again: worth it for a channel going quiet, not for one streaming. So
+  // at most every kReleaseEvery here; ReleaseIfIdle does it when the reader is about to sleep.
+  bool release = false;
+  if (consumed_hi_ > kReleaseAboveBytes) {
+    mx_time_t now = MonotonicNow();
+    release = now - last_release_ >= kReleaseEvery;
+  }
+  RewindAndRelease(release);
+}
+
+void SpillRing::ReleaseIfIdle() {
+  if (base_ == nullptr || broken_ || consumed_hi_ <= kReleaseAboveBytes) return;
+  if (MonotonicNow() - last_release_ < kReleaseEvery) return;
+  RewindAndRelease(true);
+}
+
+void SpillRing::RewindAndRelease(bool release) {
   Header* h = header();
   uint32_t expected = kFree;
   if (!h->busy.compare_exchange_strong(expected, kReaderBusy, std::memory_order_acquire,
@@ -324,9 +344,10 @@ void SpillRing::Rewind() {
   }
   uint64_t head = h->head.load(std::memory_order_acquire);
   uint64_t tail = h->tail.load(std::memory_order_relaxed);
-  if (head == tail && tail % capacity_ != 0) {
-    uint64_t next = tail + (capacity_ - tail % capacity_);
-    if (consumed_hi_ > kReleaseAboveBytes) {
+  if (head == tail) {
+    if (release) {
+      // Everything in the data area is dead (the ring is empty); keep the front, which the
+      // next records use.
       auto page_up = [](uint64_t n) { return (n + kPage - 1) & ~(kPage - 1); };
       const uint64_t from = page_up(kHeaderBytes + kRewindAfterBytes + MX_CHANNEL_MAX_MSG_BYTES +
                                     2 * kRecordHeader);
@@ -336,9 +357,13 @@ void SpillRing::Rewind() {
                     static_cast<off_t>(from), static_cast<off_t>(to - from));
       }
       consumed_hi_ = 0;
+      last_release_ = MonotonicNow();
     }
-    h->tail.store(next, std::memory_order_relaxed);
-    h->head.store(next, std::memory_order_relaxed);
+    if (tail % capacity_ != 0) {
+      uint64_t next = tail + (capacity_ - tail % capacity_);
+      h->tail.store(next, std::memory_order_relaxed);
+      h->head.store(next, std::memory_order_relaxed);
+    }
   }
   h->busy.store(kFree, std::memory_order_release);
 }

@@ -18,7 +18,10 @@
 // Memory: pages are touched only as records reach them. A reader that empties the ring past the
 // first 16 KiB moves both indices back to the front (under a shared try-lock the writer also
 // takes; neither ever waits for it), so a channel whose reader keeps up uses a few pages; after
-// a burst beyond 256 KiB the reader also gives the pages back (fallocate PUNCH_HOLE).
+// a burst beyond 256 KiB the reader also gives the pages back (fallocate PUNCH_HOLE) when it
+// empties the ring or is about to sleep, at most once a second (a release unmaps the pages in
+// both processes and the writer faults them in again: right for a channel going quiet, ruinous
+// for one streaming).
 //
 // Waking the reader: a reader about to block sets reader_waiting and looks at the ring once more;
 // a writer publishes its record, and if reader_waiting is set and
@@ -103,6 +106,10 @@ class SpillRing {
   void MarkClosed(bool as_writer);
   bool PeerClosed(bool as_writer) const;
 
+  // Reader, about to sleep: if a burst left pages behind, give them back now (the ring must be
+  // empty; at most once a second).
+  void ReleaseIfIdle();
+
   // Writer: it found the ring full and waits for the reader to make room.
   void SetWriterWaiting();
   // Reader: true (once) when a waiting writer should be woken: the ring is at most half full.
@@ -121,6 +128,7 @@ class SpillRing {
   void UnlockForWriter();
   bool WriteLocked(uint64_t seq, const void* data, uint32_t len, uint32_t flags);
   void Rewind();
+  void RewindAndRelease(bool release);
   // Reader: the record at |tail| (offset |pos|, |len| payload bytes) has been copied out.
   void Consume(uint64_t tail, uint64_t pos, uint32_t len);
 
@@ -132,6 +140,7 @@ class SpillRing {
   size_t capacity_ = 0;
   size_t payload_limit_ = 0;
   uint64_t consumed_hi_ = 0;  // reader: the furthest offset consumed since the last release
+  mx_time_t last_release_ = 0;  // reader: when pages were last given back
   bool broken_ = false;
 };
 
