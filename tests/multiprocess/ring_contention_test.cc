@@ -140,7 +140,8 @@ TEST_F(RingContentionTest, DISABLED_SplitMessagesKeepTheirHandlesWhileTheReaderH
                                                   static_cast<uint32_t>(bytes.size()), &event, 1);
                 if (st != MX_OK) {
                     mx_handle_close(event);
-                    if (st != MX_ERR_SHOULD_WAIT) failure = "write: " + std::string(mx_test::StatusName(st));
+                    if (st != MX_ERR_SHOULD_WAIT)
+                        failure = "write: " + std::string(mx_test::StatusName(st));
                     break;
                 }
                 ++written;

@@ -76,15 +76,15 @@ struct Options {
     bool seed_given = false;
     int workers = 4;
     int threads = 3;
-    int degree = 2;          // static links each new worker opens to other workers
-    int roaming = 2;         // roaming links each new worker gets
-    int call_links = 1;      // call links each new worker gets as the caller
-    int callers = 2;         // threads per worker making mx_channel_call on its call links
+    int degree = 2;      // static links each new worker opens to other workers
+    int roaming = 2;     // roaming links each new worker gets
+    int call_links = 1;  // call links each new worker gets as the caller
+    int callers = 2;     // threads per worker making mx_channel_call on its call links
     double call_timeout = 30;
-    double kill_every = 2;   // mean seconds between SIGKILLs; 0: no kills
+    double kill_every = 2;  // mean seconds between SIGKILLs; 0: no kills
     uint32_t max_bytes = 65536;
     uint32_t buffer_bytes = 262144;  // MX_CHANNEL_BUFFER_BYTES for workers (0: libmx default)
-    double drain = 60;       // how long the stop phase may take
+    double drain = 60;               // how long the stop phase may take
     bool verbose = false;
     // Internal (worker mode).
     int worker_index = -1;
@@ -93,26 +93,28 @@ struct Options {
 };
 
 void Usage(FILE* out) {
-    fprintf(out,
-            "usage: mx_soak [--seconds S] [--seed X] [--workers N] [--threads M] [--degree D]\n"
-            "               [--roaming R] [--call-links K] [--callers C] [--kill-every S | --no-kill]\n"
-            "               [--call-timeout S] [--max-bytes B] [--buffer-bytes B] [--drain S]\n"
-            "               [--verbose]\n"
-            "  --seconds S      how long traffic runs (default 10)\n"
-            "  --seed X         seed for the graph, traffic and kill schedule (default: from the clock)\n"
-            "  --workers N      worker processes alive at any time (default 4, min 2)\n"
-            "  --threads M      threads per worker (default 3)\n"
-            "  --degree D       static links each new worker opens to others (default 2)\n"
-            "  --roaming R      roaming links (endpoints that hop) per new worker (default 2)\n"
-            "  --call-links K   call links per new worker, on which it calls another (default 1)\n"
-            "  --callers C      threads per worker calling concurrently on its call links (default 2)\n"
-            "  --call-timeout S deadline of each call (default 30)\n"
-            "  --kill-every S   mean seconds between SIGKILLs of a random worker (default 2)\n"
-            "  --no-kill        no kills\n"
-            "  --max-bytes B    largest message (default 65536)\n"
-            "  --buffer-bytes B MX_CHANNEL_BUFFER_BYTES for workers (default 262144; 0 = libmx's)\n"
-            "  --drain S        how long the stop phase may take before it is a failure (default 60)\n"
-            "  --verbose        log kills, spawns and per-worker reports\n");
+    fprintf(
+        out,
+        "usage: mx_soak [--seconds S] [--seed X] [--workers N] [--threads M] [--degree D]\n"
+        "               [--roaming R] [--call-links K] [--callers C] [--kill-every S | --no-kill]\n"
+        "               [--call-timeout S] [--max-bytes B] [--buffer-bytes B] [--drain S]\n"
+        "               [--verbose]\n"
+        "  --seconds S      how long traffic runs (default 10)\n"
+        "  --seed X         seed for the graph, traffic and kill schedule (default: from the "
+        "clock)\n"
+        "  --workers N      worker processes alive at any time (default 4, min 2)\n"
+        "  --threads M      threads per worker (default 3)\n"
+        "  --degree D       static links each new worker opens to others (default 2)\n"
+        "  --roaming R      roaming links (endpoints that hop) per new worker (default 2)\n"
+        "  --call-links K   call links per new worker, on which it calls another (default 1)\n"
+        "  --callers C      threads per worker calling concurrently on its call links (default 2)\n"
+        "  --call-timeout S deadline of each call (default 30)\n"
+        "  --kill-every S   mean seconds between SIGKILLs of a random worker (default 2)\n"
+        "  --no-kill        no kills\n"
+        "  --max-bytes B    largest message (default 65536)\n"
+        "  --buffer-bytes B MX_CHANNEL_BUFFER_BYTES for workers (default 262144; 0 = libmx's)\n"
+        "  --drain S        how long the stop phase may take before it is a failure (default 60)\n"
+        "  --verbose        log kills, spawns and per-worker reports\n");
 }
 
 bool ParseOptions(int argc, char** argv, Options* o) {
@@ -188,10 +190,11 @@ bool ParseOptions(int argc, char** argv, Options* o) {
         }
     }
     if (o->seconds < 0 || o->workers < 2 || o->threads < 1 || o->degree < 1 || o->roaming < 0 ||
-        o->call_links < 0 || o->callers < 0 ||
-        o->kill_every < 0 || o->drain <= 0 || o->max_bytes < 1024 || o->max_bytes > 65536) {
-        fprintf(stderr, "mx_soak: an option is out of range (workers >= 2, threads >= 1, "
-                        "degree >= 1, 1024 <= max-bytes <= 65536)\n");
+        o->call_links < 0 || o->callers < 0 || o->kill_every < 0 || o->drain <= 0 ||
+        o->max_bytes < 1024 || o->max_bytes > 65536) {
+        fprintf(stderr,
+                "mx_soak: an option is out of range (workers >= 2, threads >= 1, "
+                "degree >= 1, 1024 <= max-bytes <= 65536)\n");
         return false;
     }
     return true;
@@ -274,26 +277,46 @@ mx_time_t DeadlineAfterSeconds(double s) {
 
 const char* StatusName(mx_status_t s) {
     switch (s) {
-        case MX_OK: return "MX_OK";
-        case MX_ERR_INTERNAL: return "MX_ERR_INTERNAL";
-        case MX_ERR_NOT_SUPPORTED: return "MX_ERR_NOT_SUPPORTED";
-        case MX_ERR_NO_RESOURCES: return "MX_ERR_NO_RESOURCES";
-        case MX_ERR_NO_MEMORY: return "MX_ERR_NO_MEMORY";
-        case MX_ERR_CALL_FAILED: return "MX_ERR_CALL_FAILED";
-        case MX_ERR_INVALID_ARGS: return "MX_ERR_INVALID_ARGS";
-        case MX_ERR_BAD_HANDLE: return "MX_ERR_BAD_HANDLE";
-        case MX_ERR_WRONG_TYPE: return "MX_ERR_WRONG_TYPE";
-        case MX_ERR_OUT_OF_RANGE: return "MX_ERR_OUT_OF_RANGE";
-        case MX_ERR_BUFFER_TOO_SMALL: return "MX_ERR_BUFFER_TOO_SMALL";
-        case MX_ERR_BAD_STATE: return "MX_ERR_BAD_STATE";
-        case MX_ERR_TIMED_OUT: return "MX_ERR_TIMED_OUT";
-        case MX_ERR_SHOULD_WAIT: return "MX_ERR_SHOULD_WAIT";
-        case MX_ERR_CANCELED: return "MX_ERR_CANCELED";
-        case MX_ERR_PEER_CLOSED: return "MX_ERR_PEER_CLOSED";
-        case MX_ERR_NOT_FOUND: return "MX_ERR_NOT_FOUND";
-        case MX_ERR_ACCESS_DENIED: return "MX_ERR_ACCESS_DENIED";
-        case MX_ERR_IO: return "MX_ERR_IO";
-        default: return "(other status)";
+        case MX_OK:
+            return "MX_OK";
+        case MX_ERR_INTERNAL:
+            return "MX_ERR_INTERNAL";
+        case MX_ERR_NOT_SUPPORTED:
+            return "MX_ERR_NOT_SUPPORTED";
+        case MX_ERR_NO_RESOURCES:
+            return "MX_ERR_NO_RESOURCES";
+        case MX_ERR_NO_MEMORY:
+            return "MX_ERR_NO_MEMORY";
+        case MX_ERR_CALL_FAILED:
+            return "MX_ERR_CALL_FAILED";
+        case MX_ERR_INVALID_ARGS:
+            return "MX_ERR_INVALID_ARGS";
+        case MX_ERR_BAD_HANDLE:
+            return "MX_ERR_BAD_HANDLE";
+        case MX_ERR_WRONG_TYPE:
+            return "MX_ERR_WRONG_TYPE";
+        case MX_ERR_OUT_OF_RANGE:
+            return "MX_ERR_OUT_OF_RANGE";
+        case MX_ERR_BUFFER_TOO_SMALL:
+            return "MX_ERR_BUFFER_TOO_SMALL";
+        case MX_ERR_BAD_STATE:
+            return "MX_ERR_BAD_STATE";
+        case MX_ERR_TIMED_OUT:
+            return "MX_ERR_TIMED_OUT";
+        case MX_ERR_SHOULD_WAIT:
+            return "MX_ERR_SHOULD_WAIT";
+        case MX_ERR_CANCELED:
+            return "MX_ERR_CANCELED";
+        case MX_ERR_PEER_CLOSED:
+            return "MX_ERR_PEER_CLOSED";
+        case MX_ERR_NOT_FOUND:
+            return "MX_ERR_NOT_FOUND";
+        case MX_ERR_ACCESS_DENIED:
+            return "MX_ERR_ACCESS_DENIED";
+        case MX_ERR_IO:
+            return "MX_ERR_IO";
+        default:
+            return "(other status)";
     }
 }
 
@@ -350,7 +373,12 @@ constexpr uint32_t kMsgMagic = 0x4b414f53u;  // "SOAK"
 
 enum MsgKind : uint32_t { kData = 1, kMigrate = 2, kFin = 3, kCallRequest = 4, kCallReply = 5 };
 enum LinkType : uint32_t { kStatic = 0, kRoaming = 1, kCall = 2 };
-enum AttachKind : uint32_t { kAttachEvent = 1, kAttachFd = 2, kAttachCargo = 3, kAttachEndpoint = 4 };
+enum AttachKind : uint32_t {
+    kAttachEvent = 1,
+    kAttachFd = 2,
+    kAttachCargo = 3,
+    kAttachEndpoint = 4
+};
 
 constexpr uint32_t kMaxAttach = 3;
 
@@ -361,15 +389,15 @@ struct AttachDesc {
 };
 
 struct MsgHeader {
-    uint32_t txid;         // where mx_channel_call looks: 0, except in call requests and replies
+    uint32_t txid;  // where mx_channel_call looks: 0, except in call requests and replies
     uint32_t magic;
     uint32_t kind;
-    uint32_t side;         // the sender's side of the link (0 or 1)
+    uint32_t side;  // the sender's side of the link (0 or 1)
     uint64_t link;
     uint64_t seq;          // per link and direction, from 0 (call links: the txid)
     uint32_t payload_len;  // bytes after the header
     uint32_t num_attach;
-    uint64_t payload_hash; // FNV-1a of those bytes
+    uint64_t payload_hash;  // FNV-1a of those bytes
     AttachDesc attach[kMaxAttach];
 };
 
@@ -399,7 +427,8 @@ struct CargoMsg {
 
 constexpr uint32_t kCargoEventSignal = MX_USER_SIGNAL_7;
 
-uint64_t StreamHash(uint64_t hash, uint64_t seq, uint32_t kind, uint32_t len, uint64_t payload_hash) {
+uint64_t StreamHash(uint64_t hash, uint64_t seq, uint32_t kind, uint32_t len,
+                    uint64_t payload_hash) {
     struct {
         uint64_t seq;
         uint32_t kind;
@@ -427,12 +456,12 @@ void FillPattern(uint8_t* p, size_t n, uint64_t link, uint32_t side, uint64_t se
 constexpr uint32_t kCtrlMagic = 0x4c525443u;  // "CTRL"
 
 enum CtrlKind : uint32_t {
-    kCtrlHello = 1,   // worker -> coordinator: ready; fd_baseline set, num_outcomes = its index
-    kCtrlAddLink,     // coordinator -> worker: a link endpoint (1 handle), its LinkState
-    kCtrlStop,        // coordinator -> worker: stop traffic, FIN every link, report
-    kCtrlStats,       // worker -> coordinator: counters so far (every 500 ms)
-    kCtrlOutcomes,    // worker -> coordinator: a batch of Outcome records
-    kCtrlReport,      // worker -> coordinator: final counters and fd counts; last message
+    kCtrlHello = 1,  // worker -> coordinator: ready; fd_baseline set, num_outcomes = its index
+    kCtrlAddLink,    // coordinator -> worker: a link endpoint (1 handle), its LinkState
+    kCtrlStop,       // coordinator -> worker: stop traffic, FIN every link, report
+    kCtrlStats,      // worker -> coordinator: counters so far (every 500 ms)
+    kCtrlOutcomes,   // worker -> coordinator: a batch of Outcome records
+    kCtrlReport,     // worker -> coordinator: final counters and fd counts; last message
 };
 
 enum OutcomeKind : uint32_t { kOutcomeClean = 1, kOutcomeCut = 2, kOutcomeError = 3 };
@@ -452,8 +481,8 @@ struct CtrlMsg {
     int32_t fd_final;
     uint32_t num_outcomes;  // kCtrlOutcomes: Outcome records following this struct
     uint32_t reserved;
-    LinkState link;         // kCtrlAddLink
-    Stats stats;            // kCtrlStats, kCtrlReport
+    LinkState link;  // kCtrlAddLink
+    Stats stats;     // kCtrlStats, kCtrlReport
 };
 
 constexpr uint32_t kOutcomesPerMsg = (MX_CHANNEL_MAX_MSG_BYTES - sizeof(CtrlMsg)) / sizeof(Outcome);
@@ -523,7 +552,8 @@ struct Worker {
 
     Stats Snapshot() const {
         Stats s;
-        for (uint32_t i = 0; i < kNumCounters; ++i) s.v[i] = counters[i].load(std::memory_order_relaxed);
+        for (uint32_t i = 0; i < kNumCounters; ++i)
+            s.v[i] = counters[i].load(std::memory_order_relaxed);
         return s;
     }
 
@@ -588,8 +618,8 @@ class LinkThread {
     struct Nested {
         uint64_t msgs = 0, bytes = 0, handles = 0, events = 0, fds = 0, cargo = 0;
     };
-    mx_status_t Send(Link& l, MsgHeader* hdr, const void* payload, uint32_t len, mx_handle_t* handles,
-                     uint32_t nh, const Nested* nested = nullptr);
+    mx_status_t Send(Link& l, MsgHeader* hdr, const void* payload, uint32_t len,
+                     mx_handle_t* handles, uint32_t nh, const Nested* nested = nullptr);
     mx_status_t MakeAttachment(AttachDesc* d, mx_handle_t* h, Nested* nested);
     void Finish(Link& l, OutcomeKind kind);
 
@@ -642,7 +672,8 @@ void LinkThread::ServeCall(Link& l, const MsgHeader& hdr, const uint8_t* payload
     if (hdr.kind == kFin) {
         FinPayload fin;
         if (len != sizeof(fin) || nh != 0) {
-            w_.Error(kChecksumErrors, "call link %llu: malformed FIN", (unsigned long long)l.st.link);
+            w_.Error(kChecksumErrors, "call link %llu: malformed FIN",
+                     (unsigned long long)l.st.link);
             CloseHandles(handles, nh);
             return;
         }
@@ -700,8 +731,9 @@ void LinkThread::FlushReplies(Link& l) {
     size_t done = 0;
     for (; done < l.pending.size(); ++done) {
         PendingReply& r = l.pending[done];
-        mx_status_t st = mx_channel_write(l.h, 0, r.bytes.data(), static_cast<uint32_t>(r.bytes.size()),
-                                          r.num_handles ? r.handles : nullptr, r.num_handles);
+        mx_status_t st =
+            mx_channel_write(l.h, 0, r.bytes.data(), static_cast<uint32_t>(r.bytes.size()),
+                             r.num_handles ? r.handles : nullptr, r.num_handles);
         if (st == MX_OK) {
             ++l.st.send_seq;
             w_.Add(kMsgsSent);
@@ -719,8 +751,8 @@ void LinkThread::FlushReplies(Link& l) {
         if (st == MX_ERR_PEER_CLOSED) {
             l.write_peer_closed = true;  // the caller's process was killed
         } else {
-            w_.Error(kOtherErrors, "call link %llu: writing a reply: %s", (unsigned long long)l.st.link,
-                     StatusName(st));
+            w_.Error(kOtherErrors, "call link %llu: writing a reply: %s",
+                     (unsigned long long)l.st.link, StatusName(st));
         }
         for (PendingReply& rest : l.pending) CloseHandles(rest.handles, rest.num_handles);
         done = l.pending.size();
@@ -777,7 +809,8 @@ void LinkThread::Run() {
             items.push_back(mx_wait_item_t{l.h, want, 0});
         }
         const mx_time_t deadline = busy ? 0 : mx_deadline_after(MX_MSEC(stopping ? 20 : 2));
-        mx_status_t st = mx_object_wait_many(items.data(), static_cast<uint32_t>(items.size()), deadline);
+        mx_status_t st =
+            mx_object_wait_many(items.data(), static_cast<uint32_t>(items.size()), deadline);
         if (st != MX_OK && st != MX_ERR_TIMED_OUT) {
             w_.Error(kOtherErrors, "mx_object_wait_many over %zu items: %s", items.size(),
                      StatusName(st));
@@ -808,9 +841,9 @@ bool LinkThread::ReadSome(Link& l) {
     bool any = false;
     for (int n = 0; n < 32 && l.h != MX_HANDLE_INVALID; ++n) {
         uint32_t nb = 0, nh = 0;
-        mx_status_t st = mx_channel_read(l.h, 0, buf_.data(), handles,
-                                         static_cast<uint32_t>(buf_.size()),
-                                         MX_CHANNEL_MAX_MSG_HANDLES, &nb, &nh);
+        mx_status_t st =
+            mx_channel_read(l.h, 0, buf_.data(), handles, static_cast<uint32_t>(buf_.size()),
+                            MX_CHANNEL_MAX_MSG_HANDLES, &nb, &nh);
         if (st == MX_ERR_SHOULD_WAIT) break;
         if (st == MX_ERR_PEER_CLOSED) {
             PeerGone(l);
@@ -842,7 +875,8 @@ void LinkThread::PeerGone(Link& l) {
         Finish(l, kOutcomeClean);
     } else {
         if (w_.opt.verbose)
-            fprintf(stderr, "mx_soak[worker %d]: link %llu side %u: PEER_CLOSED after %llu messages\n",
+            fprintf(stderr,
+                    "mx_soak[worker %d]: link %llu side %u: PEER_CLOSED after %llu messages\n",
                     w_.index, (unsigned long long)l.st.link, l.st.side,
                     (unsigned long long)l.st.recv_seq);
         Finish(l, kOutcomeCut);
@@ -902,7 +936,8 @@ void LinkThread::HandleMessage(Link& l, uint32_t nb, mx_handle_t* handles, uint3
                 out_.resize(len);
                 FillPattern(out_.data(), len, hdr.link, hdr.side, hdr.seq);
                 if (memcmp(out_.data(), payload, len) != 0) {
-                    w_.Error(kChecksumErrors, "link %llu side %u seq %llu: payload differs from the pattern",
+                    w_.Error(kChecksumErrors,
+                             "link %llu side %u seq %llu: payload differs from the pattern",
                              (unsigned long long)l.st.link, l.st.side, (unsigned long long)hdr.seq);
                 }
                 for (uint32_t i = 0; i < nh; ++i) {
@@ -923,13 +958,14 @@ void LinkThread::HandleMessage(Link& l, uint32_t nb, mx_handle_t* handles, uint3
                 mx_info_handle_basic_t info = BasicInfo(handles[0]);
                 if (info.type != MX_OBJ_TYPE_CHANNEL || info.koid != st.koid ||
                     info.related_koid != st.peer_koid) {
-                    w_.Error(kHandleErrors,
-                             "link %llu side %u seq %llu: migrated endpoint of link %llu is type %u "
-                             "koid %llu (peer %llu), expected a channel with koid %llu (peer %llu)",
-                             (unsigned long long)l.st.link, l.st.side, (unsigned long long)hdr.seq,
-                             (unsigned long long)st.link, info.type, (unsigned long long)info.koid,
-                             (unsigned long long)info.related_koid, (unsigned long long)st.koid,
-                             (unsigned long long)st.peer_koid);
+                    w_.Error(
+                        kHandleErrors,
+                        "link %llu side %u seq %llu: migrated endpoint of link %llu is type %u "
+                        "koid %llu (peer %llu), expected a channel with koid %llu (peer %llu)",
+                        (unsigned long long)l.st.link, l.st.side, (unsigned long long)hdr.seq,
+                        (unsigned long long)st.link, info.type, (unsigned long long)info.koid,
+                        (unsigned long long)info.related_koid, (unsigned long long)st.koid,
+                        (unsigned long long)st.peer_koid);
                 }
                 Link in;
                 in.st = st;
@@ -948,7 +984,8 @@ void LinkThread::HandleMessage(Link& l, uint32_t nb, mx_handle_t* handles, uint3
                 }
                 memcpy(&fin, payload, sizeof(fin));
                 if (fin.sent != hdr.seq || fin.sent != l.st.recv_seq) {
-                    w_.Error(kOrderErrors, "link %llu side %u: FIN says %llu messages were sent, %llu arrived",
+                    w_.Error(kOrderErrors,
+                             "link %llu side %u: FIN says %llu messages were sent, %llu arrived",
                              (unsigned long long)l.st.link, l.st.side, (unsigned long long)fin.sent,
                              (unsigned long long)l.st.recv_seq);
                 }
@@ -1058,7 +1095,8 @@ bool LinkThread::VerifyCargo(const Link& l, const AttachDesc& d, mx_handle_t q) 
         st = mx_channel_read(q, 0, &m, hs, sizeof(m), 4, &nb, &nh);
         if (i == d.aux) {  // all read: the peer is gone, nothing else is queued
             if (st != MX_ERR_PEER_CLOSED) {
-                w_.Error(kHandleErrors, "link %llu side %u: cargo %016llx: after %u messages read %s",
+                w_.Error(kHandleErrors,
+                         "link %llu side %u: cargo %016llx: after %u messages read %s",
                          (unsigned long long)l.st.link, l.st.side, (unsigned long long)d.token,
                          d.aux, StatusName(st));
                 if (st == MX_OK) CloseHandles(hs, nh);
@@ -1066,8 +1104,10 @@ bool LinkThread::VerifyCargo(const Link& l, const AttachDesc& d, mx_handle_t q) 
             }
             break;
         }
-        if (st != MX_OK || nb != sizeof(m) || m.token != d.token || m.index != i || m.count != d.aux) {
-            w_.Error(kHandleErrors, "link %llu side %u: cargo %016llx message %u: %s, %u bytes, "
+        if (st != MX_OK || nb != sizeof(m) || m.token != d.token || m.index != i ||
+            m.count != d.aux) {
+            w_.Error(kHandleErrors,
+                     "link %llu side %u: cargo %016llx message %u: %s, %u bytes, "
                      "token %016llx index %u",
                      (unsigned long long)l.st.link, l.st.side, (unsigned long long)d.token, i,
                      StatusName(st), nb, (unsigned long long)m.token, m.index);
@@ -1360,9 +1400,14 @@ void CallerMain(Worker& w, uint64_t seed) {
         mx_handle_t rh[4];
         uint32_t ab = 0, ah = 0;
         mx_status_t rs = MX_OK;
-        mx_channel_call_args_t args = {req.data(), nh ? hs : nullptr, reply.data(), rh,
-                                       static_cast<uint32_t>(req.size()), nh,
-                                       static_cast<uint32_t>(reply.size()), 4};
+        mx_channel_call_args_t args = {req.data(),
+                                       nh ? hs : nullptr,
+                                       reply.data(),
+                                       rh,
+                                       static_cast<uint32_t>(req.size()),
+                                       nh,
+                                       static_cast<uint32_t>(reply.size()),
+                                       4};
         mx_status_t st = mx_channel_call(c->h, 0, DeadlineAfterSeconds(w.opt.call_timeout), &args,
                                          &ab, &ah, &rs);
         // Write-phase failures: the request did not go out and the caller keeps its handles.
@@ -1379,8 +1424,8 @@ void CallerMain(Worker& w, uint64_t seed) {
         }
         if (st != MX_OK && st != MX_ERR_CALL_FAILED && st != MX_ERR_TIMED_OUT) {
             CloseHandles(hs, nh);
-            w.Error(kOtherErrors, "call link %llu: mx_channel_call: %s", (unsigned long long)c->st.link,
-                    StatusName(st));
+            w.Error(kOtherErrors, "call link %llu: mx_channel_call: %s",
+                    (unsigned long long)c->st.link, StatusName(st));
             continue;
         }
         c->requests.fetch_add(1);
@@ -1413,14 +1458,18 @@ void CallerMain(Worker& w, uint64_t seed) {
             expect.resize(len);
             FillPattern(expect.data(), len, c->st.link, 1, txid);
             ok = got.txid == txid && got.magic == kMsgMagic && got.kind == kCallReply &&
-                 got.side == 1 && got.link == c->st.link && got.seq == txid && got.payload_len == len &&
+                 got.side == 1 && got.link == c->st.link && got.seq == txid &&
+                 got.payload_len == len &&
                  got.payload_hash == Fnv1a(reply.data() + sizeof(got), len) &&
                  memcmp(expect.data(), reply.data() + sizeof(got), len) == 0;
             if (!ok) {
-                w.Error(kChecksumErrors, "call link %llu: call %08x: wrong reply (txid %08x kind %u, "
-                        "%u bytes)", (unsigned long long)c->st.link, txid, got.txid, got.kind, ab);
+                w.Error(kChecksumErrors,
+                        "call link %llu: call %08x: wrong reply (txid %08x kind %u, "
+                        "%u bytes)",
+                        (unsigned long long)c->st.link, txid, got.txid, got.kind, ab);
             } else if (got.num_attach != ah) {
-                w.Error(kHandleErrors, "call link %llu: call %08x: reply has %u handles, header says %u",
+                w.Error(kHandleErrors,
+                        "call link %llu: call %08x: reply has %u handles, header says %u",
                         (unsigned long long)c->st.link, txid, ah, got.num_attach);
             } else {
                 for (uint32_t i = 0; i < ah; ++i) {
@@ -1428,9 +1477,11 @@ void CallerMain(Worker& w, uint64_t seed) {
                     mx_object_wait_one(rh[i], 0, 0, &sig);
                     if (BasicInfo(rh[i]).type != MX_OBJ_TYPE_EVENT ||
                         (sig & MX_EVENT_SIGNAL_MASK) != got.attach[i].aux) {
-                        w.Error(kHandleErrors, "call link %llu: call %08x: reply event signals %08x, "
-                                "expected %08x", (unsigned long long)c->st.link, txid,
-                                sig & MX_EVENT_SIGNAL_MASK, got.attach[i].aux);
+                        w.Error(kHandleErrors,
+                                "call link %llu: call %08x: reply event signals %08x, "
+                                "expected %08x",
+                                (unsigned long long)c->st.link, txid, sig & MX_EVENT_SIGNAL_MASK,
+                                got.attach[i].aux);
                     } else {
                         w.Add(kHandlesVerified);
                     }
@@ -1470,8 +1521,8 @@ void FinishCallLinks(Worker& w) {
             for (;;) {
                 st = mx_channel_write(c->h, 0, bytes, sizeof(bytes), nullptr, 0);
                 if (st != MX_ERR_SHOULD_WAIT) break;
-                st = mx_object_wait_one(c->h, MX_CHANNEL_WRITABLE | MX_CHANNEL_PEER_CLOSED, deadline,
-                                        nullptr);
+                st = mx_object_wait_one(c->h, MX_CHANNEL_WRITABLE | MX_CHANNEL_PEER_CLOSED,
+                                        deadline, nullptr);
                 if (st != MX_OK) break;
             }
             if (st == MX_OK) {
@@ -1480,22 +1531,23 @@ void FinishCallLinks(Worker& w) {
                 // Nothing may arrive any more (every call has its reply): only PEER_CLOSED.
                 st = mx_object_wait_one(c->h, MX_CHANNEL_PEER_CLOSED, deadline, nullptr);
                 uint32_t nb = 0, nh = 0;
-                mx_status_t rs = mx_channel_read(c->h, MX_CHANNEL_READ_MAY_DISCARD, nullptr, nullptr,
-                                                 0, 0, &nb, &nh);
+                mx_status_t rs = mx_channel_read(c->h, MX_CHANNEL_READ_MAY_DISCARD, nullptr,
+                                                 nullptr, 0, 0, &nb, &nh);
                 if (st != MX_OK) {
                     w.Error(kOtherErrors, "call link %llu: the server did not close after FIN (%s)",
                             (unsigned long long)c->st.link, StatusName(st));
                     kind = kOutcomeError;
                 } else if (rs != MX_ERR_PEER_CLOSED) {
-                    w.Error(kOtherErrors, "call link %llu: a message nobody called for (%s, %u bytes)",
+                    w.Error(kOtherErrors,
+                            "call link %llu: a message nobody called for (%s, %u bytes)",
                             (unsigned long long)c->st.link, StatusName(rs), nb);
                     kind = kOutcomeError;
                 } else {
                     kind = kOutcomeClean;
                 }
             } else if (st != MX_ERR_PEER_CLOSED) {
-                w.Error(kOtherErrors, "call link %llu: writing FIN: %s", (unsigned long long)c->st.link,
-                        StatusName(st));
+                w.Error(kOtherErrors, "call link %llu: writing FIN: %s",
+                        (unsigned long long)c->st.link, StatusName(st));
                 kind = kOutcomeError;
             }
         }
@@ -1541,10 +1593,11 @@ mx_status_t WriteCtrl(mx_handle_t ctrl, const CtrlMsg& m, const void* extra = nu
     // briefly (with a deadline) rather than fail at once.
     const mx_time_t deadline = mx_deadline_after(MX_SEC(30));
     for (;;) {
-        mx_status_t st = mx_channel_write(ctrl, 0, bytes.data(), static_cast<uint32_t>(bytes.size()),
-                                          handles, nh);
+        mx_status_t st = mx_channel_write(ctrl, 0, bytes.data(),
+                                          static_cast<uint32_t>(bytes.size()), handles, nh);
         if (st != MX_ERR_SHOULD_WAIT) return st;
-        st = mx_object_wait_one(ctrl, MX_CHANNEL_WRITABLE | MX_CHANNEL_PEER_CLOSED, deadline, nullptr);
+        st = mx_object_wait_one(ctrl, MX_CHANNEL_WRITABLE | MX_CHANNEL_PEER_CLOSED, deadline,
+                                nullptr);
         if (st != MX_OK) return st;
     }
 }
@@ -1562,7 +1615,9 @@ int WorkerMain(const Options& opt) {
     int count_fd = -1;
     if (count_handle == MX_HANDLE_INVALID || mx_fd_unwrap(count_handle, &count_fd) != MX_OK ||
         opt.service.empty()) {
-        fprintf(stderr, "mx_soak: worker without its startup handle (run mx_soak without --worker-index)\n");
+        fprintf(
+            stderr,
+            "mx_soak: worker without its startup handle (run mx_soak without --worker-index)\n");
         return 2;
     }
     auto w = std::make_unique<Worker>();
@@ -1602,7 +1657,8 @@ int WorkerMain(const Options& opt) {
     }
     for (int i = 0; i < opt.callers; ++i) {
         Worker* wp = w.get();
-        const uint64_t seed = Mix(Mix(opt.seed, static_cast<uint64_t>(opt.worker_index) + 1000), 100 + i);
+        const uint64_t seed =
+            Mix(Mix(opt.seed, static_cast<uint64_t>(opt.worker_index) + 1000), 100 + i);
         w->calls.threads.emplace_back([wp, seed] { CallerMain(*wp, seed); });
     }
 
@@ -1672,7 +1728,8 @@ int WorkerMain(const Options& opt) {
     FinishCallLinks(*w);  // while the link threads still serve the call links of other workers
     for (auto& t : w->threads) t->thread.join();
     for (auto& t : w->threads) {
-        if (!t->inbox.empty()) w->Error(kOtherErrors, "thread %d exited with links in its inbox", t->index);
+        if (!t->inbox.empty())
+            w->Error(kOtherErrors, "thread %d exited with links in its inbox", t->index);
         mx_handle_close(t->doorbell);
     }
     // Report: the link outcomes in batches, then the totals.
@@ -1696,7 +1753,8 @@ int WorkerMain(const Options& opt) {
     // No handle is left: the fds must be exactly those of the start.
     const int32_t fd_final = CountOpenFds();
     if (fd_final != fd_baseline) {
-        w->Error(kOtherErrors, "open fds: %d at start, %d with every handle closed\n  before:%s\n  after: %s",
+        w->Error(kOtherErrors,
+                 "open fds: %d at start, %d with every handle closed\n  before:%s\n  after: %s",
                  fd_baseline, fd_final, fds_before.c_str(), DescribeFds().c_str());
         rc = 1;
     }
@@ -1714,13 +1772,13 @@ struct WorkerRec {
     int index = 0;
     mx_handle_t process = MX_HANDLE_INVALID;
     mx_handle_t ctrl = MX_HANDLE_INVALID;
-    bool alive = false;     // spawned and not killed / exited
+    bool alive = false;  // spawned and not killed / exited
     bool killed = false;
     bool reported = false;  // kCtrlReport received
     int fd_baseline = -1, fd_final = -1;
-    int count_pipe = -1;    // read end: the worker's final fd count
+    int count_pipe = -1;  // read end: the worker's final fd count
     int exit_code = 0;
-    Stats stats = {};       // the latest counters it sent
+    Stats stats = {};  // the latest counters it sent
 };
 
 struct LinkRec {
@@ -1789,16 +1847,26 @@ bool Coordinator::Spawn() {
         return std::string(b);
     };
     std::vector<std::string> args = {exe_,
-                                     "--worker-index", std::to_string(w.index),
-                                     "--parent-pid", std::to_string(getpid()),
-                                     "--service", service_,
-                                     "--seed", std::to_string(opt_.seed),
-                                     "--seconds", fmt(opt_.seconds),
-                                     "--threads", std::to_string(opt_.threads),
-                                     "--callers", std::to_string(opt_.callers),
-                                     "--call-timeout", fmt(opt_.call_timeout),
-                                     "--max-bytes", std::to_string(opt_.max_bytes),
-                                     "--drain", fmt(opt_.drain)};
+                                     "--worker-index",
+                                     std::to_string(w.index),
+                                     "--parent-pid",
+                                     std::to_string(getpid()),
+                                     "--service",
+                                     service_,
+                                     "--seed",
+                                     std::to_string(opt_.seed),
+                                     "--seconds",
+                                     fmt(opt_.seconds),
+                                     "--threads",
+                                     std::to_string(opt_.threads),
+                                     "--callers",
+                                     std::to_string(opt_.callers),
+                                     "--call-timeout",
+                                     fmt(opt_.call_timeout),
+                                     "--max-bytes",
+                                     std::to_string(opt_.max_bytes),
+                                     "--drain",
+                                     fmt(opt_.drain)};
     if (opt_.verbose) args.push_back("--verbose");
     std::vector<const char*> argv;
     for (const auto& a : args) argv.push_back(a.c_str());
@@ -1832,7 +1900,8 @@ bool Coordinator::WaitHello(WorkerRec& w) {
     mx_status_t st = mx_object_wait_one(listener_, MX_SERVICE_READABLE, deadline, nullptr);
     if (st == MX_OK) st = mx_service_accept(listener_, &w.ctrl);
     if (st == MX_OK)
-        st = mx_object_wait_one(w.ctrl, MX_CHANNEL_READABLE | MX_CHANNEL_PEER_CLOSED, deadline, nullptr);
+        st = mx_object_wait_one(w.ctrl, MX_CHANNEL_READABLE | MX_CHANNEL_PEER_CLOSED, deadline,
+                                nullptr);
     if (st == MX_OK) st = mx_channel_read(w.ctrl, 0, &m, nullptr, sizeof(m), 0, &nb, &nh);
     if (st != MX_OK || nb != sizeof(m) || m.magic != kCtrlMagic || m.kind != kCtrlHello ||
         m.num_outcomes != static_cast<uint32_t>(w.index)) {
@@ -1862,7 +1931,8 @@ void Coordinator::SendLink(WorkerRec& w, uint64_t id, uint32_t side, LinkType ty
         ++coordinator_handles_sent_;
     } else {
         // The worker died on its own (a kill is the only expected way, and kills are ours).
-        Violation("worker %d: sending link %llu: %s", w.index, (unsigned long long)id, StatusName(st));
+        Violation("worker %d: sending link %llu: %s", w.index, (unsigned long long)id,
+                  StatusName(st));
         mx_handle_close(h);
     }
 }
@@ -1904,8 +1974,8 @@ bool Coordinator::ReadCtrl(WorkerRec& w) {
     for (;;) {
         mx_handle_t h[4];
         uint32_t nb = 0, nh = 0;
-        mx_status_t st = mx_channel_read(w.ctrl, 0, bytes.data(), h, static_cast<uint32_t>(bytes.size()),
-                                         4, &nb, &nh);
+        mx_status_t st = mx_channel_read(w.ctrl, 0, bytes.data(), h,
+                                         static_cast<uint32_t>(bytes.size()), 4, &nb, &nh);
         if (st == MX_ERR_SHOULD_WAIT) return true;
         if (st == MX_ERR_PEER_CLOSED) return false;
         if (st != MX_OK) {
@@ -1972,7 +2042,8 @@ void Coordinator::Poll(mx_time_t deadline) {
         mx_nanosleep(deadline);
         return;
     }
-    mx_status_t st = mx_object_wait_many(items.data(), static_cast<uint32_t>(items.size()), deadline);
+    mx_status_t st =
+        mx_object_wait_many(items.data(), static_cast<uint32_t>(items.size()), deadline);
     if (st == MX_ERR_TIMED_OUT) return;
     if (st != MX_OK) {
         Violation("coordinator: mx_object_wait_many: %s", StatusName(st));
@@ -2005,7 +2076,8 @@ void Coordinator::KillOne() {
     w.alive = false;
     w.killed = true;
     ++kills_;
-    st = mx_object_wait_one(w.process, MX_PROCESS_TERMINATED, mx_deadline_after(MX_SEC(30)), nullptr);
+    st = mx_object_wait_one(w.process, MX_PROCESS_TERMINATED, mx_deadline_after(MX_SEC(30)),
+                            nullptr);
     mx_info_process_t info = {};
     if (st == MX_OK)
         st = mx_object_get_info(w.process, MX_INFO_PROCESS, &info, sizeof(info), nullptr, nullptr);
@@ -2019,8 +2091,9 @@ void Coordinator::KillOne() {
     w.exit_code = info.return_code;
     // Its end of the control channel is gone: PEER_CLOSED, after whatever it wrote before dying.
     st = mx_object_wait_one(w.ctrl, MX_CHANNEL_PEER_CLOSED, mx_deadline_after(MX_SEC(30)), nullptr);
-    if (st != MX_OK) Violation("worker %d: no PEER_CLOSED on its control channel after SIGKILL (%s)",
-                               w.index, StatusName(st));
+    if (st != MX_OK)
+        Violation("worker %d: no PEER_CLOSED on its control channel after SIGKILL (%s)", w.index,
+                  StatusName(st));
     ReadCtrl(w);  // its last stats
     // Done with it (a long run kills thousands of workers: keep no fds for the dead).
     mx_handle_close(w.ctrl);
@@ -2052,7 +2125,8 @@ int Coordinator::Run() {
     service_ = "@mx_soak." + std::to_string(getpid()) + "." + std::to_string(opt_.seed);
     mx_status_t listening = mx_service_listen(service_.c_str(), 0, &listener_);
     if (listening != MX_OK) {
-        fprintf(stderr, "mx_soak: mx_service_listen(%s): %s\n", service_.c_str(), StatusName(listening));
+        fprintf(stderr, "mx_soak: mx_service_listen(%s): %s\n", service_.c_str(),
+                StatusName(listening));
         return 1;
     }
     const double t0 = Now();
@@ -2096,8 +2170,8 @@ int Coordinator::Run() {
             who.push_back(w.index);
         }
         if (items.empty()) break;
-        mx_status_t st = mx_object_wait_many(items.data(), static_cast<uint32_t>(items.size()),
-                                             report_deadline);
+        mx_status_t st =
+            mx_object_wait_many(items.data(), static_cast<uint32_t>(items.size()), report_deadline);
         if (st != MX_OK) {
             for (int i : who) Violation("worker %d: no report (%s)", i, StatusName(st));
             break;
@@ -2118,11 +2192,13 @@ int Coordinator::Run() {
                                             mx_deadline_after(MX_SEC(30)), nullptr);
         mx_info_process_t info = {};
         if (st == MX_OK)
-            st = mx_object_get_info(w.process, MX_INFO_PROCESS, &info, sizeof(info), nullptr, nullptr);
+            st = mx_object_get_info(w.process, MX_INFO_PROCESS, &info, sizeof(info), nullptr,
+                                    nullptr);
         if (st != MX_OK || !info.exited) {
             Violation("worker %d did not exit (%s)", w.index, StatusName(st));
             mx_task_kill(w.process);
-            mx_object_wait_one(w.process, MX_PROCESS_TERMINATED, mx_deadline_after(MX_SEC(10)), nullptr);
+            mx_object_wait_one(w.process, MX_PROCESS_TERMINATED, mx_deadline_after(MX_SEC(10)),
+                               nullptr);
         } else {
             code = info.return_code;
             if (code != 0) Violation("worker %d exited with %d", w.index, code);
@@ -2144,18 +2220,21 @@ int Coordinator::Run() {
     for (auto& [id, l] : links_) {
         for (int s = 0; s < 2; ++s) {
             if (l.reports[s] > 1)
-                Violation("link %llu side %d reported %d times", (unsigned long long)id, s, l.reports[s]);
+                Violation("link %llu side %d reported %d times", (unsigned long long)id, s,
+                          l.reports[s]);
         }
         const bool r0 = l.reports[0] > 0, r1 = l.reports[1] > 0;
         if (r0 && r1) {
             if (l.out[0].kind != kOutcomeClean || l.out[1].kind != kOutcomeClean) {
-                Violation("link %llu: both ends survived but ended %u / %u (1 clean, 2 cut, 3 error)",
-                          (unsigned long long)id, l.out[0].kind, l.out[1].kind);
+                Violation(
+                    "link %llu: both ends survived but ended %u / %u (1 clean, 2 cut, 3 error)",
+                    (unsigned long long)id, l.out[0].kind, l.out[1].kind);
             } else if (l.out[0].sent != l.out[1].received || l.out[1].sent != l.out[0].received) {
-                Violation("link %llu: side 0 sent %llu received %llu, side 1 sent %llu received %llu",
-                          (unsigned long long)id, (unsigned long long)l.out[0].sent,
-                          (unsigned long long)l.out[0].received, (unsigned long long)l.out[1].sent,
-                          (unsigned long long)l.out[1].received);
+                Violation(
+                    "link %llu: side 0 sent %llu received %llu, side 1 sent %llu received %llu",
+                    (unsigned long long)id, (unsigned long long)l.out[0].sent,
+                    (unsigned long long)l.out[0].received, (unsigned long long)l.out[1].sent,
+                    (unsigned long long)l.out[1].received);
             } else {
                 ++clean;
             }
@@ -2164,12 +2243,14 @@ int Coordinator::Run() {
             if (o.kind == kOutcomeCut && kills_ > 0) {
                 ++cut;
             } else {
-                Violation("link %llu: side %d ended %u (1 clean, 2 cut, 3 error) but side %d was not "
-                          "reported by any survivor (%d kills)",
-                          (unsigned long long)id, r0 ? 0 : 1, o.kind, r0 ? 1 : 0, kills_);
+                Violation(
+                    "link %llu: side %d ended %u (1 clean, 2 cut, 3 error) but side %d was not "
+                    "reported by any survivor (%d kills)",
+                    (unsigned long long)id, r0 ? 0 : 1, o.kind, r0 ? 1 : 0, kills_);
             }
         } else {
-            if (kills_ == 0) Violation("link %llu: neither end was reported", (unsigned long long)id);
+            if (kills_ == 0)
+                Violation("link %llu: neither end was reported", (unsigned long long)id);
             ++lost;
         }
     }
@@ -2207,49 +2288,60 @@ int Coordinator::Run() {
         Violation("coordinator: %d fds at start, %d at the end", fd_baseline, fd_end);
         fd_leaked += std::abs(fd_end - fd_baseline);
     }
-    if (worker_errors != 0) Violation("workers found %llu errors", (unsigned long long)worker_errors);
+    if (worker_errors != 0)
+        Violation("workers found %llu errors", (unsigned long long)worker_errors);
     if (kills_ == 0) {
         // Nothing died, so everything sent arrived and was checked.
-        if (total.v[kMsgsSent] != total.v[kMsgsVerified] || total.v[kBytesSent] != total.v[kBytesVerified] ||
+        if (total.v[kMsgsSent] != total.v[kMsgsVerified] ||
+            total.v[kBytesSent] != total.v[kBytesVerified] ||
             total.v[kHandlesSent] != total.v[kHandlesVerified]) {
-            Violation("no kills, yet sent != verified: %llu/%llu messages, %llu/%llu bytes, %llu/%llu handles",
-                      (unsigned long long)total.v[kMsgsSent], (unsigned long long)total.v[kMsgsVerified],
-                      (unsigned long long)total.v[kBytesSent], (unsigned long long)total.v[kBytesVerified],
-                      (unsigned long long)total.v[kHandlesSent],
-                      (unsigned long long)total.v[kHandlesVerified]);
+            Violation(
+                "no kills, yet sent != verified: %llu/%llu messages, %llu/%llu bytes, %llu/%llu "
+                "handles",
+                (unsigned long long)total.v[kMsgsSent], (unsigned long long)total.v[kMsgsVerified],
+                (unsigned long long)total.v[kBytesSent],
+                (unsigned long long)total.v[kBytesVerified],
+                (unsigned long long)total.v[kHandlesSent],
+                (unsigned long long)total.v[kHandlesVerified]);
         }
     }
 
     auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
     printf("\n== mx_soak: %.1f s of traffic (%.1f s in all), seed %llu ==\n", traffic_seconds,
            total_seconds, u(opt_.seed));
-    printf("processes            %d workers x %d threads alive at a time; %zu spawned, %d killed "
-           "(SIGKILL), %d survived\n",
-           opt_.workers, opt_.threads, workers_.size(), kills_, survivors);
+    printf(
+        "processes            %d workers x %d threads alive at a time; %zu spawned, %d killed "
+        "(SIGKILL), %d survived\n",
+        opt_.workers, opt_.threads, workers_.size(), kills_, survivors);
     printf("messages exchanged   %llu sent, %llu received and verified (%.0f/s)\n",
            u(total.v[kMsgsSent]), u(total.v[kMsgsVerified]),
            static_cast<double>(total.v[kMsgsVerified]) / std::max(traffic_seconds, 1e-3));
     printf("bytes                %llu sent, %llu verified (%.1f MiB)\n", u(total.v[kBytesSent]),
            u(total.v[kBytesVerified]), static_cast<double>(total.v[kBytesVerified]) / 1048576.0);
-    printf("handles transferred  %llu by workers (%llu events, %llu fds, %llu cargo channels, "
-           "%llu endpoint hops), %llu verified on arrival; %llu by the coordinator\n",
-           u(total.v[kHandlesSent]), u(total.v[kEventsSent]), u(total.v[kFdsSent]),
-           u(total.v[kCargoSent]), u(total.v[kHops]), u(total.v[kHandlesVerified]),
-           u(coordinator_handles_sent_));
-    printf("channel calls        %llu answered and verified (up to %d threads calling on one endpoint), "
-           "%llu failed with PEER_CLOSED (server killed)\n",
-           u(total.v[kCallsOk]), opt_.callers, u(total.v[kCallsPeerClosed]));
-    printf("thread hand-offs     %llu; writes refused by backpressure: %llu\n", u(total.v[kHandoffs]),
-           u(total.v[kShouldWait]));
-    printf("links                %zu created: %llu closed cleanly on both ends, %llu cut by kills "
-           "(survivor saw PEER_CLOSED), %llu lost with both ends in killed workers; "
-           "PEER_CLOSED seen on %llu links in all\n",
-           links_.size(), u(clean), u(cut), u(lost), u(total.v[kLinksCut]));
+    printf(
+        "handles transferred  %llu by workers (%llu events, %llu fds, %llu cargo channels, "
+        "%llu endpoint hops), %llu verified on arrival; %llu by the coordinator\n",
+        u(total.v[kHandlesSent]), u(total.v[kEventsSent]), u(total.v[kFdsSent]),
+        u(total.v[kCargoSent]), u(total.v[kHops]), u(total.v[kHandlesVerified]),
+        u(coordinator_handles_sent_));
+    printf(
+        "channel calls        %llu answered and verified (up to %d threads calling on one "
+        "endpoint), "
+        "%llu failed with PEER_CLOSED (server killed)\n",
+        u(total.v[kCallsOk]), opt_.callers, u(total.v[kCallsPeerClosed]));
+    printf("thread hand-offs     %llu; writes refused by backpressure: %llu\n",
+           u(total.v[kHandoffs]), u(total.v[kShouldWait]));
+    printf(
+        "links                %zu created: %llu closed cleanly on both ends, %llu cut by kills "
+        "(survivor saw PEER_CLOSED), %llu lost with both ends in killed workers; "
+        "PEER_CLOSED seen on %llu links in all\n",
+        links_.size(), u(clean), u(cut), u(lost), u(total.v[kLinksCut]));
     printf("ordering errors      %llu\n", u(total.v[kOrderErrors]));
     printf("checksum errors      %llu\n", u(total.v[kChecksumErrors]));
     printf("handle errors        %llu\n", u(total.v[kHandleErrors]));
     printf("other errors         %llu\n", u(total.v[kOtherErrors]));
-    printf("fds leaked           %d (%d surviving workers + the coordinator)\n", fd_leaked, survivors);
+    printf("fds leaked           %d (%d surviving workers + the coordinator)\n", fd_leaked,
+           survivors);
     printf("violations           %d\n", violations_);
     printf("RESULT: %s\n", violations_ == 0 ? "PASS" : "FAIL");
     fflush(stdout);
@@ -2273,13 +2365,14 @@ int main(int argc, char** argv) {
                      static_cast<uint64_t>(getpid());
         opt.seed = SplitMix(&s) & 0xffffffffffffull;
     }
-    printf("mx_soak: seed %llu; rerun with: %s --seed %llu --seconds %g --workers %d --threads %d "
-           "--degree %d --roaming %d --call-links %d --callers %d --kill-every %g --max-bytes %u "
-           "--buffer-bytes %u\n",
-           static_cast<unsigned long long>(opt.seed), argv[0],
-           static_cast<unsigned long long>(opt.seed), opt.seconds, opt.workers, opt.threads,
-           opt.degree, opt.roaming, opt.call_links, opt.callers, opt.kill_every, opt.max_bytes,
-           opt.buffer_bytes);
+    printf(
+        "mx_soak: seed %llu; rerun with: %s --seed %llu --seconds %g --workers %d --threads %d "
+        "--degree %d --roaming %d --call-links %d --callers %d --kill-every %g --max-bytes %u "
+        "--buffer-bytes %u\n",
+        static_cast<unsigned long long>(opt.seed), argv[0],
+        static_cast<unsigned long long>(opt.seed), opt.seconds, opt.workers, opt.threads,
+        opt.degree, opt.roaming, opt.call_links, opt.callers, opt.kill_every, opt.max_bytes,
+        opt.buffer_bytes);
     fflush(stdout);
 
     // The watchdog: whatever happens, the run ends. Workers die with us (PR_SET_PDEATHSIG).
