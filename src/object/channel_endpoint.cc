@@ -359,6 +359,7 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
         return false;
       }
       sock_seen_ = 0;
+      recv_ring_.MarkAttached();
       // Threads already blocked (or about to) need the writer's kicks from now on; the pump
       // looks at the ring next (see SpillRing::SetReaderWaiting).
       if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);
@@ -608,6 +609,12 @@ mx_status_t ChannelEndpoint::RingWriteLocked(const void* bytes, uint32_t num_byt
   }
   if (send_ring_.broken()) return MX_ERR_PEER_CLOSED;
   if (send_ring_.PeerClosed(true)) {
+    MarkPeerClosedLocked();
+    return MX_ERR_PEER_CLOSED;
+  }
+  // A reader that closed before it mapped the ring, or whose process died, says nothing in the
+  // ring: ask the kernel on every write until the reader has mapped it, then on every 64th.
+  if ((!send_ring_.ReaderAttached() || (send_seq_ & 63) == 0) && PeerHungUp(sock_.get())) {
     MarkPeerClosedLocked();
     return MX_ERR_PEER_CLOSED;
   }

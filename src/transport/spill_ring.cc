@@ -37,6 +37,7 @@ struct SpillRing::Header {
   std::atomic<uint32_t> reader_closed;               // reader: its endpoint was closed
   alignas(64) std::atomic<uint64_t> socket_frames;   // writer: frames sent after the announcement
   std::atomic<uint32_t> writer_closed;               // writer: its endpoint was closed
+  std::atomic<uint32_t> reader_attached;             // reader: it has mapped the ring
 };
 
 
@@ -411,6 +412,14 @@ void SpillRing::MarkClosed(bool as_writer) {
   if (base_ == nullptr) return;
   (as_writer ? header()->writer_closed : header()->reader_closed)
       .store(1, std::memory_order_release);
+}
+
+void SpillRing::MarkAttached() {
+  if (base_ != nullptr) header()->reader_attached.store(1, std::memory_order_release);
+}
+
+bool SpillRing::ReaderAttached() const {
+  return base_ != nullptr && header()->reader_attached.load(std::memory_order_acquire) != 0;
 }
 
 bool SpillRing::PeerClosed(bool as_writer) const {

@@ -105,6 +105,10 @@ class SpillRing {
   // learns it without a system call. A process that dies is seen on the socket instead.
   void MarkClosed(bool as_writer);
   bool PeerClosed(bool as_writer) const;
+  // Reader: it mapped the ring (so its orderly close will say so in the ring). Writer: whether
+  // the reader has; until then only the socket can tell that the reader went away.
+  void MarkAttached();
+  bool ReaderAttached() const;
 
   // Reader, about to sleep: if a burst left pages behind, give them back now (the ring must be
   // empty; at most once a second).

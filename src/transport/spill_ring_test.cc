@@ -168,6 +168,10 @@ TEST(SpillRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   p.reader.MarkClosed(false);
   EXPECT_EQ(m.header()->reader_closed.load(), 1u);
   EXPECT_TRUE(p.writer.PeerClosed(true));
+  EXPECT_FALSE(p.writer.ReaderAttached());
+  p.reader.MarkAttached();
+  EXPECT_EQ(m.header()->reader_attached.load(), 1u);
+  EXPECT_TRUE(p.writer.ReaderAttached());
   p.writer.SetWriterWaiting();
   EXPECT_EQ(m.header()->writer_waiting.load(), 1u);
 }

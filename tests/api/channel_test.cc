@@ -909,3 +909,29 @@ TEST(ChannelTest, ClosingEndpointInFlightClosesItsPeerSide) {
 }
 
 }  // namespace
+
+// The shared-memory ring: a write after the reader closed returns PEER_CLOSED even when the
+// reader never mapped the ring (its announcement was still unread when it closed).
+TEST(ChannelRingTest, WriteAfterPeerClosedBeforeMappingTheRingReturnsPeerClosed) {
+    mx_handle_t a, b;
+    ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
+    for (int i = 0; i < 9; ++i) ASSERT_EQ(mx_channel_write(a, 0, "12345678", 8, nullptr, 0), MX_OK);
+    ASSERT_EQ(mx_handle_close(b), MX_OK);
+    EXPECT_EQ(mx_channel_write(a, 0, nullptr, 0, nullptr, 0), MX_ERR_PEER_CLOSED);
+    EXPECT_EQ(mx_handle_close(a), MX_OK);
+}
+
+// ...and when it did map it and closed in order.
+TEST(ChannelRingTest, WriteAfterPeerClosedWithTheRingMappedReturnsPeerClosed) {
+    mx_handle_t a, b;
+    ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
+    char buf[8];
+    uint32_t n = 0;
+    for (int i = 0; i < 20; ++i) {
+        ASSERT_EQ(mx_channel_write(a, 0, "12345678", 8, nullptr, 0), MX_OK);
+        ASSERT_EQ(mx_channel_read(b, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr), MX_OK);
+    }
+    ASSERT_EQ(mx_handle_close(b), MX_OK);
+    EXPECT_EQ(mx_channel_write(a, 0, "x", 1, nullptr, 0), MX_ERR_PEER_CLOSED);
+    EXPECT_EQ(mx_handle_close(a), MX_OK);
+}

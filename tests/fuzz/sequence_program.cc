@@ -655,11 +655,12 @@ class Runner {
                  idx.size(), StatusName(st)));
     if (ex.error == MX_ERR_PEER_CLOSED && idx.empty() && !StrictMode() &&
         (st == sent_status || (st == MX_ERR_CALL_FAILED && read_status == MX_ERR_PEER_CLOSED))) {
-      // KNOWN BUG (since d27a4eb, the shared-memory ring as the data path): a handle-free
-      // message goes into the ring without a look at the socket, so once the ring exists a
-      // write to a peer that closed without ever pulling from it (or whose process died)
-      // returns MX_OK, and the message is dropped unseen, until the ring is full. Tolerated
-      // here so the fuzzer can look for other bugs; MX_SEQ_STRICT=1 makes it a violation.
+      // KNOWN LIMIT (docs/design.md, "Peer death"): a handle-free message goes into the
+      // shared-memory ring; a reader that closed in order says so in the ring, and until it has
+      // mapped the ring every write asks the kernel, but a reader that went away otherwise
+      // (its process died, or its endpoint was destroyed inside an unread message) is noticed
+      // by the writer's look at the socket on every 64th write. Until then a write returns
+      // MX_OK and the message is dropped unseen. MX_SEQ_STRICT=1 makes it a violation.
       Trace("tolerated: a write to a closed peer succeeded (known bug)");
       if (stats_ != nullptr) stats_->known_bug_writes++;
       return;

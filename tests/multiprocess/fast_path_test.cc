@@ -330,6 +330,42 @@ TEST_F(FastPathTest, APeerThatExitsWithOurFramesUnreadLosesNothing) {
     EXPECT_EQ(mx_handle_close(control), MX_OK);
 }
 
+// Reads args[0] messages on PA_USER0 (so it maps the ring), says so, and waits to be killed.
+MX_CHILD(read_then_wait) {
+    mx_handle_t ch = mx_test::TakeStartupHandle(PA_HND(PA_USER0, 0));
+    const int n = atoi(args.at(0).c_str());
+    for (int i = 0; i < n; ++i) {
+        mx_test::Message msg;
+        CHILD_CHECK_OK(mx_test::ReadMessage(ch, &msg));
+    }
+    CHILD_CHECK_OK(mx_test::WritePod(ch, uint32_t{1}));
+    mx_object_wait_one(ch, MX_CHANNEL_PEER_CLOSED, mx_test::DefaultDeadline(), nullptr);
+    return 0;
+}
+
+TEST_F(FastPathTest, WritesToAKilledReaderReturnPeerClosedWithinAFewMessages) {
+    // A killed reader cannot say so in the ring; the writer asks the kernel every 64th write.
+    mx_handle_t ch, remote, process;
+    ASSERT_EQ(mx_channel_create(0, &ch, &remote), MX_OK);
+    ASSERT_EQ(mx_test::SpawnChild("read_then_wait", {{PA_HND(PA_USER0, 0), remote}}, {"20"},
+                                  &process),
+              MX_OK);
+    mx_test::ScopedProcess child(process);
+    for (uint32_t i = 0; i < 20; ++i) ASSERT_EQ(mx_test::WritePod(ch, i), MX_OK);
+    uint32_t ready = 0;
+    ASSERT_EQ(mx_test::ReadPod(ch, &ready), MX_OK);
+    EXPECT_EQ(child.KillAndJoin(), -SIGKILL);
+    int ok_writes = 0;
+    mx_status_t st = MX_OK;
+    while (st == MX_OK && ok_writes < 1000) {
+        st = mx_test::WritePod(ch, uint32_t{7});
+        if (st == MX_OK) ++ok_writes;
+    }
+    EXPECT_EQ(st, MX_ERR_PEER_CLOSED);
+    EXPECT_LE(ok_writes, 64);
+    EXPECT_EQ(mx_handle_close(ch), MX_OK);
+}
+
 double CpuSeconds() {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);

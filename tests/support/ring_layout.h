@@ -25,6 +25,7 @@ struct RingHeader {
     std::atomic<uint32_t> reader_closed;
     alignas(64) std::atomic<uint64_t> socket_frames;
     std::atomic<uint32_t> writer_closed;
+    std::atomic<uint32_t> reader_attached;
 };
 
 // Where the data area starts: records follow the header at this offset.
