@@ -670,15 +670,27 @@ mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
   uint32_t flags = 0;
   if (!message.handles.empty()) {
     // The payload goes to the ring, the handles (their fds must) on the socket in a small
-    // frame with the same sequence number; the reader joins them.
-    if (!send_ring_.HasRoom(len)) return send_ring_.broken() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+    // frame with the same sequence number; the reader joins them. Once the frame is sent the
+    // payload must follow: the ring's try-lock is held from the room check to the record, so
+    // the reader cannot take it in between (it never waits for it, nor do we).
+    if (!send_ring_.LockForWriter()) return MX_ERR_SHOULD_WAIT;
+    if (!send_ring_.HasRoomLocked(len)) {
+      send_ring_.UnlockForWriter();
+      return send_ring_.broken() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+    }
     FrameHeader h = {};
     h.kind = kFrameData;
     h.flags = kFlagPayloadInRing;
     h.seq = send_seq_;
     mx_status_t st = SendFrameLocked(h, nullptr, 0, message.handles, true);
+    if (st == MX_OK) {
+      // Room was checked under the lock, and the reader only ever makes more.
+      send_ring_.WriteLocked(send_seq_, message.bytes.data(), len, SpillRing::kRecordHasHandles);
+    }
+    send_ring_.UnlockForWriter();
     if (st != MX_OK) return st;
-    flags = SpillRing::kRecordHasHandles;
+    PublishedLocked();
+    return MX_OK;
   }
   if (!send_ring_.TryWrite(send_seq_, message.bytes.data(), len, flags)) {
     return send_ring_.broken() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;

@@ -194,10 +194,14 @@ void SpillRing::UnlockForWriter() { header()->busy.store(kFree, std::memory_orde
 
 bool SpillRing::HasRoom(uint32_t len) {
   if (!LockForWriter()) return false;
-  uint64_t head, pos, waste;
-  bool room = PlanWrite(len, &head, &pos, &waste);
+  bool room = HasRoomLocked(len);
   UnlockForWriter();
   return room;
+}
+
+bool SpillRing::HasRoomLocked(uint32_t len) {
+  uint64_t head, pos, waste;
+  return PlanWrite(len, &head, &pos, &waste);
 }
 
 bool SpillRing::TryWrite(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {

@@ -71,6 +71,13 @@ class SpillRing {
 
   // Writer: true if a record of |len| bytes fits now.
   bool HasRoom(uint32_t len);
+  // Writer, for a record that must follow something else (the handle frame of a split
+  // message): take the ring's try-lock (false: the reader holds it; nothing was done), check
+  // room and write under it, release. While held, the room found cannot shrink.
+  bool LockForWriter();
+  void UnlockForWriter();
+  bool HasRoomLocked(uint32_t len);
+  bool WriteLocked(uint64_t seq, const void* data, uint32_t len, uint32_t flags);
   // Writer: appends a record; false if there is no room (or the ring is broken).
   bool TryWrite(uint64_t seq, const void* data, uint32_t len, uint32_t flags = 0);
   // Reader: the sequence number, flags and payload length of the first record, if any.
@@ -128,9 +135,6 @@ class SpillRing {
   bool LocateLocked(uint64_t* tail, uint64_t* seq, uint32_t* len, uint32_t* flags);
   // Writer: where a record of |len| bytes would go; false if it does not fit.
   bool PlanWrite(uint32_t len, uint64_t* head, uint64_t* pos, uint64_t* waste);
-  bool LockForWriter();
-  void UnlockForWriter();
-  bool WriteLocked(uint64_t seq, const void* data, uint32_t len, uint32_t flags);
   void Rewind();
   void RewindAndRelease(bool release);
   // Reader: the record at |tail| (offset |pos|, |len| payload bytes) has been copied out.

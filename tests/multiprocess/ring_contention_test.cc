@@ -8,8 +8,8 @@
 // channel ("ring record does not match its frame") or joined one message's handles with the next
 // one's payload.
 //
-// DISABLED_ until ChannelEndpoint::SpillLocked (src/object/channel_endpoint.cc) keeps the payload
-// with its handle frame; run it with --gtest_also_run_disabled_tests.
+// Fixed: SpillLocked holds the ring's try-lock from the room check through the handle frame to
+// the record (a writer that finds the lock taken sends nothing and reports SHOULD_WAIT).
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -102,7 +102,7 @@ class BusyHolder {
 
 class RingContentionTest : public mx_test::MultiprocessTest {};
 
-TEST_F(RingContentionTest, DISABLED_SplitMessagesKeepTheirHandlesWhileTheReaderHoldsTheRing) {
+TEST_F(RingContentionTest, SplitMessagesKeepTheirHandlesWhileTheReaderHoldsTheRing) {
     mx_handle_t a, b;
     ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
     for (uint32_t i = 0; i < kWarmUpMessages; ++i) {
