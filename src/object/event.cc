@@ -88,20 +88,18 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   int seals = ::fcntl(raw.fds[0].get(), F_GET_SEALS);
   if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) return MX_ERR_IO;
   if (!IsEventFd(raw.fds[1].get())) return MX_ERR_IO;
-  void* map = ::mmap(nullptr, kEventBytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-                     raw.fds[0].get(), 0);
+  // The arriving description keeps the sender's lock: it becomes this handle's token. The object
+  // maps and opens duplicates' tokens through a separate, unlocked description: a mapping holds
+  // its file description, so mapping the token would keep the lock after this handle closed
+  // and a duplicate would never see LAST_HANDLE (found by the sequence fuzzer).
+  UniqueFd master = ReopenDescription(raw.fds[0].get());
+  if (!master) return ResourceError();
+  void* map = ::mmap(nullptr, kEventBytes, PROT_READ | PROT_WRITE, MAP_SHARED, master.get(), 0);
   if (map == MAP_FAILED) return MX_ERR_NO_MEMORY;
   auto* shared = static_cast<Shared*>(map);
   if (shared->magic != kEventMagic || shared->koid != raw.koid) {
     ::munmap(map, kEventBytes);
     return MX_ERR_IO;
-  }
-  // The arriving description keeps the sender's lock: it becomes this handle's token. Tokens
-  // for duplicates are opened from a separate, unlocked description.
-  UniqueFd master = ReopenDescription(raw.fds[0].get());
-  if (!master) {
-    ::munmap(map, kEventBytes);
-    return ResourceError();
   }
   std::shared_ptr<Event> ev(new Event(raw.koid, std::move(master), std::move(raw.fds[1]), shared));
   *handle = std::make_unique<Handle>(ev, raw.rights);

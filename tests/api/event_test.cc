@@ -265,6 +265,26 @@ TEST(EventTest, EventTravelsThroughChannelKeepingKoidRightsAndSharedState) {
   EXPECT_EQ(mx_handle_close(e), MX_OK);
 }
 
+TEST(EventTest, DuplicateOfReceivedHandleIsLastOnceTheReceivedHandleCloses) {
+  // A received handle's lock must die with it even while a duplicate keeps the object mapped
+  // (found by the sequence fuzzer: the mapping held the received lock description).
+  mx_handle_t e = MakeEvent();
+  Channel ch;
+  ASSERT_EQ(mx_channel_write(ch.a, 0, "ev", 2, &e, 1), MX_OK);
+  mx_handle_t got = MX_HANDLE_INVALID;
+  char buf[2];
+  uint32_t nh = 0;
+  ASSERT_EQ(mx_channel_read(ch.b, 0, buf, &got, 2, 1, nullptr, &nh), MX_OK);
+  ASSERT_EQ(nh, 1u);
+  EXPECT_EQ(SignalsOf(got), MX_SIGNAL_LAST_HANDLE);
+  mx_handle_t dup = MX_HANDLE_INVALID;
+  ASSERT_EQ(mx_handle_duplicate(got, MX_RIGHT_SAME_RIGHTS, &dup), MX_OK);
+  EXPECT_EQ(SignalsOf(dup), 0u);
+  EXPECT_EQ(mx_handle_close(got), MX_OK);
+  EXPECT_EQ(SignalsOf(dup), MX_SIGNAL_LAST_HANDLE);
+  EXPECT_EQ(mx_handle_close(dup), MX_OK);
+}
+
 // ---- Signals on channels ---------------------------------------------------------------------
 
 TEST(ObjectSignalTest, ChannelSignalSetsOwnUserSignals) {

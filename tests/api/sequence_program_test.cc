@@ -258,6 +258,17 @@ std::vector<Seed> Seeds() {
       .Read(0)
       .Read(0);
 
+  // A received event duplicated, then the received handle closed: the duplicate must be the
+  // last handle (was not: the event's mapping held the received lock description).
+  add("regression_event_dup_of_received")
+      .CreateChannel()  // a0 a1
+      .CreateEvent()    // a0 a1 ev
+      .Write(0, 4, 0, {2})  // a0 a1
+      .Read(1)        // a0 a1 ev
+      .Duplicate(2)   // a0 a1 ev ev2
+      .Close(2)       // a0 a1 ev2
+      .Wait(2);
+
   return seeds;
 }
 

@@ -1,4 +1,4 @@
-// Event pairs and sockets across real processes (SPEC A.6, B.1): signals set with signal_peer in
+// Event pairs, events and sockets across real processes (SPEC A.6, B.1): signals set with signal_peer in
 // one process are seen by waiters in another; one side duplicated in several processes has one
 // signal state; PEER_CLOSED follows the last handle of a side in any process (handles in flight
 // and SIGKILL included); a socket end sent to a child streams data with backpressure. Every test
@@ -114,6 +114,46 @@ TEST_F(EventPairProcessTest, PeerClosedOnlyAfterChildClosesItsLastDuplicate) {
   ASSERT_EQ(mx_handle_close(c0), MX_OK);
   EXPECT_EQ(child.Join(), 0);
   EXPECT_EQ(mx_handle_close(a), MX_OK);
+}
+
+// Takes an event the parent also holds, duplicates it and closes the handle it received; once
+// the parent has closed its own, the duplicate must be the last handle. (The received handle's
+// lock description used to stay alive inside the event's mapping.)
+MX_CHILD(event_dup_then_close_received) {
+  mx_handle_t event = mx_test::TakeStartupHandle(kSideInfo);
+  mx_handle_t control = mx_test::TakeStartupHandle(kControlInfo);
+  mx_handle_t dup = MX_HANDLE_INVALID;
+  CHILD_CHECK_OK(mx_handle_duplicate(event, MX_RIGHT_SAME_RIGHTS, &dup));
+  CHILD_CHECK_OK(mx_handle_close(event));
+  CHILD_CHECK_EQ(mx_test::PendingSignals(dup) & MX_SIGNAL_LAST_HANDLE, 0u);
+  CHILD_CHECK_OK(WriteText(control, "dup-only"));
+  CHILD_EXPECT_TEXT(control, "closed");
+  CHILD_CHECK_OK(
+      mx_object_wait_one(dup, MX_SIGNAL_LAST_HANDLE, mx_test::DefaultDeadline(), nullptr));
+  CHILD_CHECK_OK(WriteText(control, "last"));
+  CHILD_CHECK_OK(mx_handle_close(dup));
+  return 0;
+}
+
+TEST_F(EventPairProcessTest, EventDuplicateInChildBecomesLastAfterReceivedHandleAndParentsClose) {
+  mx_handle_t event, keep, c0, c1, process;
+  ASSERT_EQ(mx_event_create(0, &event), MX_OK);
+  ASSERT_EQ(mx_handle_duplicate(event, MX_RIGHT_SAME_RIGHTS, &keep), MX_OK);
+  ASSERT_EQ(mx_channel_create(0, &c0, &c1), MX_OK);
+  ASSERT_EQ(mx_test::SpawnChild("event_dup_then_close_received",
+                                {{kSideInfo, event}, {kControlInfo, c1}}, {}, &process),
+            MX_OK);
+  mx_test::ScopedProcess child(process);
+  Message msg;
+  ASSERT_EQ(mx_test::ReadMessage(c0, &msg), MX_OK);
+  ASSERT_EQ(Text(msg), "dup-only");
+  EXPECT_EQ(mx_test::PendingSignals(keep) & MX_SIGNAL_LAST_HANDLE, 0u);
+  ASSERT_EQ(mx_handle_close(keep), MX_OK);
+  ASSERT_EQ(WriteText(c0, "closed"), MX_OK);
+  ASSERT_EQ(mx_test::ReadMessage(c0, &msg), MX_OK);
+  EXPECT_EQ(Text(msg), "last");
+  EXPECT_EQ(child.Join(), 0);
+  EXPECT_EQ(mx_handle_close(c0), MX_OK);
 }
 
 // Sets USER_2 on its own side (a handle the parent also holds a duplicate of), reports, then
