@@ -124,10 +124,12 @@ mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpo
   if (state.flags & kHasSendRing) {
     mx_status_t st = SpillRing::Attach(std::move(raw.fds[next++]), &ep->send_ring_);
     if (st != MX_OK) return st;
+    ep->has_ring_.store(true, std::memory_order_relaxed);
   }
   if (state.flags & kHasRecvRing) {
     mx_status_t st = SpillRing::Attach(std::move(raw.fds[next++]), &ep->recv_ring_);
     if (st != MX_OK) return st;
+    ep->has_ring_.store(true, std::memory_order_relaxed);
   }
   if (state.flags & kHasQueue) {
     UniqueFd blob = std::move(raw.fds[next++]);
@@ -360,6 +362,7 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
       }
       sock_seen_ = 0;
       recv_ring_.MarkAttached();
+      has_ring_.store(true, std::memory_order_relaxed);
       // Threads already blocked (or about to) need the writer's kicks from now on; the pump
       // looks at the ring next (see SpillRing::SetReaderWaiting).
       if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);
@@ -406,17 +409,19 @@ void ChannelEndpoint::WakeWriterLocked() {
 // Brings the signals up to date. Frames are pumped into the local queue so that control
 // frames (user signals from the peer) queued behind messages take effect, but only up to
 // kRefreshPumpBytes of messages: a reader that merely waits or polls must not drain the
-// writer's buffers, or backpressure would never reach the writer. The peer's departure is seen
-// with poll(POLLHUP) even while its messages are still queued.
-void ChannelEndpoint::RefreshLocked() {
+// writer's buffers, or backpressure would never reach the writer. With |ask_kernel| the socket
+// is read even when the ring's counters say nothing is there, and the peer's departure is seen
+// with poll(POLLHUP) even while its messages are still queued; without, only shared memory is
+// looked at unless the counters point at the socket (the cheap look of a wait that may spin).
+void ChannelEndpoint::RefreshLocked(bool ask_kernel) {
   drained_ = false;
-  force_socket_ = true;
+  if (ask_kernel) force_socket_ = true;
   while (!gone_ && !frozen_ && queue_bytes_ < kRefreshPumpBytes) {
     if (!PumpOneFrameLocked()) break;
   }
   // An empty socket whose peer is gone reads as end of stream (the pump saw it); only when
   // frames were left unread can the peer be gone without the pump knowing.
-  if (!peer_closed_ && !gone_ && !drained_ && sock_ && PeerHungUp(sock_.get())) {
+  if (ask_kernel && !peer_closed_ && !gone_ && !drained_ && sock_ && PeerHungUp(sock_.get())) {
     MarkPeerClosedLocked();
   }
 }
@@ -431,23 +436,17 @@ mx_signals_t ChannelEndpoint::SignalsLocked() {
 
 mx_signals_t ChannelEndpoint::Signals() {
   std::lock_guard<std::mutex> lock(mu_);
-  RefreshLocked();
+  RefreshLocked(/*ask_kernel=*/true);
   return SignalsLocked();
 }
 
 mx_signals_t ChannelEndpoint::FastSignals() {
   std::lock_guard<std::mutex> lock(mu_);
-  // Like RefreshLocked, without asking the kernel unless the peer's counters say so.
-  while (!gone_ && !frozen_ && queue_bytes_ < kRefreshPumpBytes) {
-    if (!PumpOneFrameLocked()) break;
-  }
+  RefreshLocked(/*ask_kernel=*/false);
   return SignalsLocked();
 }
 
-bool ChannelEndpoint::CanSpin() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return recv_ring_.valid() || send_ring_.valid();
-}
+bool ChannelEndpoint::CanSpin() { return has_ring_.load(std::memory_order_relaxed); }
 
 bool ChannelEndpoint::SpinReadyLocked(mx_signals_t waitfor, bool deep) {
   if (gone_ || eof_) return true;
@@ -587,6 +586,7 @@ mx_status_t ChannelEndpoint::CreateSendRingLocked() {
   st = SendControlLocked(kFrameRing, info, sizeof(info), ring.fd());
   if (st != MX_OK) return st == MX_ERR_PEER_CLOSED ? st : MX_ERR_SHOULD_WAIT;
   send_ring_ = std::move(ring);
+  has_ring_.store(true, std::memory_order_relaxed);
   return MX_OK;
 }
 
@@ -854,23 +854,12 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
 }
 
 bool ChannelEndpoint::SpinForReply(CallWaiter* waiter, mx_time_t deadline) {
-  Spinner spin(deadline);
-  while (spin.Pause()) {
-    const bool deep = spin.DeepCheckDue();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (waiter->done || SpinReadyLocked(MX_CHANNEL_READABLE, deep)) {
-        spin.Hit();
-        return true;
-      }
-      if (!recv_ring_.valid()) return false;  // nothing in shared memory to watch
-    }
-    if (waiter->waker->Kicked()) {
-      spin.Hit();
-      return true;
-    }
-  }
-  return false;
+  return SpinUntilNews(waiter->waker, deadline, [this, waiter](bool deep) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (waiter->done || SpinReadyLocked(MX_CHANNEL_READABLE, deep)) return SpinLook::kNews;
+    // Nothing in shared memory to watch.
+    return recv_ring_.valid() ? SpinLook::kNothing : SpinLook::kGiveUp;
+  });
 }
 
 // ---- Lifecycle -------------------------------------------------------------------------------

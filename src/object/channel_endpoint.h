@@ -21,6 +21,7 @@
 // Thread-safety: one mutex (mu_) guards all state; it is never held while blocking.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <list>
 #include <memory>
@@ -123,7 +124,7 @@ class ChannelEndpoint final : public Object {
   void BreakLocked(const char* why);         // protocol violation: behave as if the peer closed
   void MarkPeerClosedLocked();   // PEER_CLOSED asserted (the peer is gone)
   void EndOfStreamLocked();      // ...and everything it sent has been read
-  void RefreshLocked();
+  void RefreshLocked(bool ask_kernel);
   mx_signals_t SignalsLocked();
   bool SpinReadyLocked(mx_signals_t waitfor, bool deep);
   bool SpinForReply(CallWaiter* waiter, mx_time_t deadline);
@@ -167,6 +168,8 @@ class ChannelEndpoint final : public Object {
   std::list<CallWaiter*> callers_;
   SpillRing send_ring_;
   SpillRing recv_ring_;
+  // Set once either ring exists (CanSpin, read without the mutex); never cleared.
+  std::atomic<bool> has_ring_{false};
 };
 
 }  // namespace mx::internal

@@ -126,21 +126,14 @@ bool SpinForNews(std::vector<WaitItem>* items, ThreadWaker* waker, mx_time_t dea
   bool any = false;
   for (WaitItem& item : *items) any = any || item.handle->object()->CanSpin();
   if (!any) return false;
-  Spinner spin(deadline);
-  while (spin.Pause()) {
-    const bool deep = spin.DeepCheckDue();
+  return SpinUntilNews(waker, deadline, [items](bool deep) {
     for (WaitItem& item : *items) {
       if (item.handle->gone() || item.handle->object()->SpinReady(item.waitfor, deep)) {
-        spin.Hit();
-        return true;
+        return SpinLook::kNews;
       }
     }
-    if (waker->Kicked()) {
-      spin.Hit();
-      return true;
-    }
-  }
-  return false;
+    return SpinLook::kNothing;
+  });
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include <atomic>
 
+#include "os/spin.h"
 #include "os/unique_fd.h"
 
 namespace mx::internal {
@@ -54,5 +55,25 @@ struct Observer {
   std::atomic<uint32_t> seen{0};     // signals asserted by in-process changes during the wait
   std::atomic<uint32_t> cleared{0};  // signals deasserted by in-process changes (for ports)
 };
+
+// What one look during a spin found.
+enum class SpinLook { kNothing, kNews, kGiveUp };
+
+// The spinning phase of a wait: looks with |look(deep)| (deep: time to ask the kernel too, see
+// Spinner::DeepCheckDue) until it reports news or |waker| is kicked (true), or it gives up or
+// the budget or |deadline| is spent (false).
+template <typename Look>
+bool SpinUntilNews(ThreadWaker* waker, mx_time_t deadline, Look look) {
+  Spinner spin(deadline);
+  while (spin.Pause()) {
+    const SpinLook found = look(spin.DeepCheckDue());
+    if (found == SpinLook::kGiveUp) return false;
+    if (found == SpinLook::kNews || waker->Kicked()) {
+      spin.Hit();
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace mx::internal
