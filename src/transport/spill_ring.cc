@@ -22,15 +22,19 @@ struct SpillRing::Header {
   uint32_t version;
   uint64_t capacity;
   uint64_t payload_limit;
+  // One cache line per end's hot counters: each message moves the writer's line to the reader
+  // once and, only when the writer's cached view of the reader's runs out, the reader's line
+  // to the writer (see PlanWrite, LocateLocked).
   alignas(64) std::atomic<uint64_t> head;         // writer: bytes ever written
   std::atomic<uint64_t> payload_in;               // writer: payload bytes ever written
-  alignas(64) std::atomic<uint64_t> tail;         // reader: bytes ever consumed
-  std::atomic<uint64_t> payload_out;              // reader: payload bytes ever consumed
-  alignas(64) std::atomic<uint32_t> writer_waiting;  // writer sets, reader clears
   // 0 free, 1 the writer is placing a record, 2 the reader is rewinding (see Rewind). Never
   // waited for by blocking: the writer gives up after a few tries (the message takes the
-  // socket), the reader does not rewind this time.
+  // socket), the reader does not rewind this time. On the writer's line: it takes it per record.
   std::atomic<uint32_t> busy;
+  alignas(64) std::atomic<uint64_t> tail;         // reader: bytes ever consumed
+  std::atomic<uint64_t> payload_out;              // reader: payload bytes ever consumed
+  // Written only when the writer finds the ring full; the reader reads it after every record.
+  alignas(64) std::atomic<uint32_t> writer_waiting;  // writer sets, reader clears
   // Fast-path signalling (see spill_ring.h "Waking the reader").
   alignas(64) std::atomic<uint32_t> reader_waiting;  // reader: 1 while some thread may block
   std::atomic<uint32_t> kick_pending;                // writer sets (sent a kick), reader clears
@@ -47,7 +51,7 @@ constexpr uint32_t kRingMagic = 0x474e524du;  // "MRNG"
 constexpr uint32_t kRecordHeader = 16;
 constexpr uint32_t kWrapFlag = 1;
 constexpr size_t kMaxCapacity = size_t{1} << 30;
-constexpr uint32_t kRingVersion = 2;
+constexpr uint32_t kRingVersion = 3;
 // When the reader empties the ring at least this far into the data area, both ends start again
 // at offset 0: a channel whose reader keeps up only ever touches its first pages.
 constexpr uint64_t kRewindAfterBytes = 16 * 1024;
@@ -84,6 +88,15 @@ SpillRing& SpillRing::operator=(SpillRing&& other) noexcept {
     capacity_ = other.capacity_;
     payload_limit_ = other.payload_limit_;
     consumed_hi_ = other.consumed_hi_;
+    last_release_ = other.last_release_;
+    seen_tail_ = other.seen_tail_;
+    seen_out_ = other.seen_out_;
+    seen_head_ = other.seen_head_;
+    located_ = std::exchange(other.located_, false);
+    located_tail_ = other.located_tail_;
+    located_seq_ = other.located_seq_;
+    located_len_ = other.located_len_;
+    located_flags_ = other.located_flags_;
     broken_ = other.broken_;
   }
   return *this;
@@ -157,20 +170,28 @@ bool SpillRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
   if (broken_ || base_ == nullptr) return false;
   if (len > MX_CHANNEL_MAX_MSG_BYTES) return false;  // the reader would take it for corruption
   Header* h = header();
-  uint64_t head = h->head.load(std::memory_order_relaxed);
-  uint64_t tail = h->tail.load(std::memory_order_acquire);
-  uint64_t in = h->payload_in.load(std::memory_order_relaxed);
-  uint64_t out = h->payload_out.load(std::memory_order_acquire);
-  if (tail > head || head - tail > capacity_ || out > in) {
-    broken_ = true;  // the reader scribbled on its counters
-    return false;
+  const uint64_t head = h->head.load(std::memory_order_relaxed);
+  const uint64_t in = h->payload_in.load(std::memory_order_relaxed);
+  const uint64_t need = kRecordHeader + Align8(len);
+  const uint64_t pos = head % capacity_;
+  const uint64_t to_end = capacity_ - pos;
+  const uint64_t waste = to_end < need ? to_end : 0;
+  // The reader's counters as last seen: they only grow (a rewind moves head too), so an old
+  // view shows less room than there is. Only when it shows too little are they read afresh,
+  // which moves the reader's cache line here (and validated: the reader may be hostile).
+  auto fits = [&](uint64_t tail, uint64_t out) {
+    return tail <= head && head - tail <= capacity_ && out <= in &&
+           (in - out) + len <= payload_limit_ && head - tail + waste + need <= capacity_;
+  };
+  if (!fits(seen_tail_, seen_out_)) {
+    seen_tail_ = h->tail.load(std::memory_order_acquire);
+    seen_out_ = h->payload_out.load(std::memory_order_acquire);
+    if (seen_tail_ > head || head - seen_tail_ > capacity_ || seen_out_ > in) {
+      broken_ = true;  // the reader scribbled on its counters
+      return false;
+    }
+    if (!fits(seen_tail_, seen_out_)) return false;
   }
-  if ((in - out) + len > payload_limit_) return false;
-  uint64_t need = kRecordHeader + Align8(len);
-  uint64_t pos = head % capacity_;
-  uint64_t to_end = capacity_ - pos;
-  uint64_t waste = to_end < need ? to_end : 0;
-  if (head - tail + waste + need > capacity_) return false;
   *head_out = head;
   *pos_out = pos;
   *waste_out = waste;
@@ -237,10 +258,22 @@ bool SpillRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint3
 bool SpillRing::LocateLocked(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
                              uint32_t* flags) {
   if (broken_ || base_ == nullptr) return false;
+  if (located_) {
+    *tail_out = located_tail_;
+    *seq = located_seq_;
+    *len = located_len_;
+    *flags = located_flags_;
+    return true;
+  }
   Header* h = header();
   uint64_t tail = h->tail.load(std::memory_order_relaxed);
   for (int hops = 0; hops < 2; ++hops) {
-    uint64_t head = h->head.load(std::memory_order_seq_cst);  // see SetReaderWaiting
+    // The writer's head as last seen covers whole records; only when it shows none (or looks
+    // odd) is it read afresh, which moves the writer's cache line here.
+    uint64_t head = seen_head_;
+    if (head == tail || head < tail || head - tail > capacity_) {
+      head = seen_head_ = h->head.load(std::memory_order_seq_cst);  // see SetReaderWaiting
+    }
     if (head == tail) return false;
     if (head < tail || head - tail > capacity_) {
       broken_ = true;
@@ -268,10 +301,11 @@ bool SpillRing::LocateLocked(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
       broken_ = true;
       return false;
     }
-    *tail_out = tail;
-    *seq = r.seq;
-    *len = r.len;
-    *flags = r.flags;
+    *tail_out = located_tail_ = tail;
+    *seq = located_seq_ = r.seq;
+    *len = located_len_ = r.len;
+    *flags = located_flags_ = r.flags;
+    located_ = true;
     return true;
   }
   broken_ = true;
@@ -306,13 +340,16 @@ void SpillRing::PopInto(void* out, uint32_t capacity) {
 }
 
 void SpillRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
+  located_ = false;
   Header* h = header();
   uint64_t out_bytes = h->payload_out.load(std::memory_order_relaxed);
   h->payload_out.store(out_bytes + len, std::memory_order_release);
   const uint64_t end = tail + kRecordHeader + Align8(len);
   h->tail.store(end, std::memory_order_release);
   if (pos + kRecordHeader + Align8(len) > consumed_hi_) consumed_hi_ = pos + kRecordHeader + Align8(len);
-  if (end % capacity_ >= kRewindAfterBytes && h->head.load(std::memory_order_acquire) == end) {
+  // Empty as far as we know (seen_head_ never runs ahead of the real head) and truly empty.
+  if (end % capacity_ >= kRewindAfterBytes && seen_head_ == end &&
+      h->head.load(std::memory_order_acquire) == end) {
     Rewind();
   }
 }
@@ -368,6 +405,8 @@ void SpillRing::RewindAndRelease(bool release) {
       uint64_t next = tail + (capacity_ - tail % capacity_);
       h->tail.store(next, std::memory_order_relaxed);
       h->head.store(next, std::memory_order_relaxed);
+      seen_head_ = next;
+      located_ = false;
     }
   }
   h->busy.store(kFree, std::memory_order_release);

@@ -148,6 +148,17 @@ class SpillRing {
   size_t capacity_ = 0;
   size_t payload_limit_ = 0;
   uint64_t consumed_hi_ = 0;  // reader: the furthest offset consumed since the last release
+  // Views of the other end's counters (see PlanWrite, LocateLocked): never ahead of the real
+  // values from an honest peer, so they can only make an end look again, never overrun.
+  uint64_t seen_tail_ = 0;  // writer: the reader's tail and payload_out as last read
+  uint64_t seen_out_ = 0;
+  uint64_t seen_head_ = 0;  // reader: the writer's head as last read
+  // Reader: the first record as LocateLocked found it, until it is consumed.
+  bool located_ = false;
+  uint64_t located_tail_ = 0;
+  uint64_t located_seq_ = 0;
+  uint32_t located_len_ = 0;
+  uint32_t located_flags_ = 0;
   mx_time_t last_release_ = 0;  // reader: when pages were last given back
   bool broken_ = false;
 };

@@ -129,13 +129,17 @@ TEST(SpillRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
   EXPECT_EQ(m.header()->magic, kRingMagic);
-  EXPECT_EQ(m.header()->version, 2u);
+  EXPECT_EQ(m.header()->version, mx_test::kRingVersion);
   EXPECT_EQ(m.header()->capacity, kMinCapacity);
   EXPECT_EQ(m.capacity(), kMinCapacity);
   const uint8_t payload[5] = {1, 2, 3, 4, 5};
   ASSERT_TRUE(p.writer.TryWrite(77, payload, 5));
   EXPECT_EQ(m.header()->head.load(), RecordBytes(5));
   EXPECT_EQ(m.header()->payload_in.load(), 5u);
+  ASSERT_TRUE(p.writer.LockForWriter());
+  EXPECT_EQ(m.header()->busy.load(), 1u);
+  p.writer.UnlockForWriter();
+  EXPECT_EQ(m.header()->busy.load(), 0u);
   MirrorRecord r = m.ReadRecord(0);
   EXPECT_EQ(r.seq, 77u);
   EXPECT_EQ(r.len, 5u);
@@ -553,7 +557,7 @@ UniqueFd MakeRingLikeMemfd(size_t size, int seals, uint32_t magic = kRingMagic) 
   EXPECT_EQ(::ftruncate(fd.get(), static_cast<off_t>(size)), 0);
   MirrorHeader h = {};
   h.magic = magic;
-  h.version = 2;
+  h.version = mx_test::kRingVersion;
   h.capacity = size - kHeaderBytes;
   h.payload_limit = 1000;
   EXPECT_EQ(::pwrite(fd.get(), &h, sizeof(h), 0), static_cast<ssize_t>(sizeof(h)));
@@ -747,14 +751,23 @@ TEST(SpillRingTest, ReaderDetectsWrapMarkerPastHead) {
   EXPECT_TRUE(p.reader.broken());
 }
 
+// The writer keeps a view of the reader's counters and reads them afresh only when that view
+// shows too little room; then it checks them. Fills the ring until it must look.
+void FillUntilWriterLooks(SpillRing* writer) {
+  const uint8_t b[64] = {};
+  for (size_t i = 0; i <= kMinCapacity / RecordBytes(sizeof(b)) + 1; ++i) {
+    if (!writer->TryWrite(i, b, sizeof(b))) return;
+  }
+  ADD_FAILURE() << "the writer never found the ring full";
+}
+
 TEST(SpillRingTest, WriterDetectsReaderCountersOutOfRange) {
   {
     RingPair p;
     MakePair(kMinCapacity, kMinCapacity, &p);
     Mapping m(p.writer.fd());
-    m.header()->tail.store(8);  // tail ahead of head
-    const uint8_t b = 1;
-    EXPECT_FALSE(p.writer.TryWrite(1, &b, 1));
+    m.header()->tail.store(uint64_t{1} << 60);  // tail ahead of head
+    FillUntilWriterLooks(&p.writer);
     EXPECT_TRUE(p.writer.broken());
     EXPECT_FALSE(p.writer.HasRoom(0));
   }
@@ -762,9 +775,10 @@ TEST(SpillRingTest, WriterDetectsReaderCountersOutOfRange) {
     RingPair p;
     MakePair(kMinCapacity, kMinCapacity, &p);
     Mapping m(p.writer.fd());
-    m.header()->payload_out.store(5);  // more payload consumed than produced
-    EXPECT_FALSE(p.writer.HasRoom(1));
+    m.header()->payload_out.store(uint64_t{1} << 60);  // more payload consumed than produced
+    FillUntilWriterLooks(&p.writer);
     EXPECT_TRUE(p.writer.broken());
+    EXPECT_FALSE(p.writer.HasRoom(1));
   }
   {
     RingPair p;
