@@ -843,6 +843,7 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
       waiter->waker->Drain();
     }
   }
+  SpinWaitEnded();
   if (armed) EndWait();
   RemoveObserver(&observer);
   if (result != MX_OK) return result;

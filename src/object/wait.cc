@@ -208,6 +208,7 @@ mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
     set.Wait(deadline);
     waker->Drain();
   }
+  SpinWaitEnded();
   for (size_t i = 0; i < items->size(); ++i) {
     if (armed) (*items)[i].handle->object()->EndWait();
     (*items)[i].handle->object()->RemoveObserver(&observers[i]);

@@ -55,14 +55,47 @@ mx_duration_t SpinBudget() {
 namespace {
 // This thread's current budget (0: not adapted yet, use the full budget).
 thread_local mx_duration_t t_adapted = 0;
+// A spin of this thread that ran out its budget: when it started and what it may spin in full.
+// Judged by SpinWaitEnded (or, if nobody reports, as a miss by the next spin).
+thread_local mx_time_t t_missed_start = 0;
+thread_local mx_duration_t t_missed_full = 0;
+
+mx_duration_t Current(mx_duration_t full) {
+  return t_adapted == 0 || t_adapted > full ? full : t_adapted;
+}
+
+void Shrink(mx_duration_t full) {
+  mx_duration_t floor = full / 16 > 0 ? full / 16 : 1;
+  mx_duration_t current = Current(full);
+  t_adapted = current / 2 < floor ? floor : current / 2;
+}
 }  // namespace
+
+void SpinWaitEnded() {
+  if (t_missed_start == 0) return;
+  const mx_duration_t waited = MonotonicNow() - t_missed_start;
+  const mx_duration_t full = t_missed_full;
+  t_missed_start = 0;
+  // The news came within what a full spin would have waited: the cut budget made this wait
+  // block for nothing, so spin in full again. Otherwise the peer is slow: spin less.
+  if (waited <= full) {
+    t_adapted = full;
+  } else {
+    Shrink(full);
+  }
+}
 
 Spinner::Spinner(mx_time_t deadline) {
   budget_ = SpinBudget();
   if (budget_ == 0) return;
+  if (t_missed_start != 0) {  // an earlier miss nobody judged: count it as one
+    t_missed_start = 0;
+    Shrink(budget_);
+  }
   mx_time_t now = MonotonicNow();
   if (deadline <= now) return;  // due: no spinning at all
-  mx_duration_t budget = t_adapted == 0 || t_adapted > budget_ ? budget_ : t_adapted;
+  mx_duration_t budget = Current(budget_);
+  start_ = now;
   planned_ = budget;
   by_budget_ = deadline - now >= budget;
   end_ = by_budget_ ? now + budget : deadline;
@@ -72,12 +105,12 @@ Spinner::Spinner(mx_time_t deadline) {
 
 Spinner::~Spinner() {
   if (end_ == 0) return;
-  mx_duration_t current = t_adapted == 0 || t_adapted > budget_ ? budget_ : t_adapted;
   if (hit_) {
+    mx_duration_t current = Current(budget_);
     t_adapted = current * 2 > budget_ ? budget_ : current * 2;
   } else if (expired_ && by_budget_) {
-    mx_duration_t floor = budget_ / 16 > 0 ? budget_ / 16 : 1;
-    t_adapted = current / 2 < floor ? floor : current / 2;
+    t_missed_start = start_;
+    t_missed_full = budget_;
   }
 }
 

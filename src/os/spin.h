@@ -21,10 +21,13 @@ mx_duration_t SpinBudget();
 // is off. Every few microseconds it yields the CPU (sched_yield): when the peer we wait for
 // shares our vCPU (a loaded machine), it runs instead of waiting for our budget to run out.
 //
-// Adaptive, per thread: a spin that ran out its budget halves the thread's next budget (down to
-// a sixteenth), one that saw its news in time doubles it again (up to SpinBudget()). A thread
-// whose peers answer slowly (a loaded server) stops burning CPU its peers need; one in a tight
-// request/reply loop keeps spinning.
+// Adaptive, per thread: a spin that saw its news in time doubles the thread's next budget (up to
+// SpinBudget()). One that ran out its budget is judged when the blocking wait after it ends
+// (SpinWaitEnded): if the news came within the full budget of the spin's start, the cut budget
+// was too short and the next spin gets the full budget again; if it came later (or the wait
+// never reported), the next budget is halved (down to a sixteenth). A thread whose peers answer
+// slowly (a loaded server) stops burning CPU its peers need; one in a tight request/reply loop
+// keeps spinning, and cannot get stuck with a budget just short of its round trip.
 class Spinner {
  public:
   explicit Spinner(mx_time_t deadline);
@@ -41,6 +44,7 @@ class Spinner {
  private:
   mx_time_t end_ = 0;
   mx_duration_t budget_ = 0;  // SpinBudget(), for the adaptation's bounds
+  mx_time_t start_ = 0;
   bool by_budget_ = false;    // |end_| is the budget's end, not the deadline
   mx_duration_t planned_ = 0;
   bool hit_ = false;
@@ -50,6 +54,10 @@ class Spinner {
   bool deep_due_ = false;
   unsigned count_ = 0;
 };
+
+// The wait that followed this thread's last spin has ended (its news came, or its deadline):
+// judges a spin that ran out its budget (see Spinner). Cheap when there is nothing to judge.
+void SpinWaitEnded();
 
 // One pause in a spin loop (the CPU's spin-wait hint).
 inline void CpuRelax() {

@@ -116,5 +116,42 @@ TEST(SpinTest, MissesShrinkAThreadsBudgetAndHitsGrowItBack) {
             0);
 }
 
+TEST(SpinTest, AMissWhoseNewsCameWithinTheFullBudgetRestoresIt) {
+  // Found by the benchmarks: a call whose round trip is longer than the cut budget missed every
+  // spin, so its thread never spun in full again and every call blocked (10x slower).
+  if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
+  EXPECT_EQ(InChild("10000", [] {
+              auto spin_out = [] {
+                Spinner s(MX_TIME_INFINITE);
+                while (s.Pause()) {
+                }
+              };
+              // Misses nobody judges shrink the budget to its floor (10 ms / 16).
+              for (int i = 0; i < 6; ++i) spin_out();
+              if (Spinner(MX_TIME_INFINITE).planned() != 625'000) return 1;
+              // The news comes right after a cut spin ran out: full budget again. (Retried if
+              // this thread was descheduled for the whole budget in between.)
+              bool restored = false;
+              for (int attempt = 0; attempt < 5 && !restored; ++attempt) {
+                const mx_time_t t0 = MonotonicNow();
+                spin_out();
+                SpinWaitEnded();
+                if (MonotonicNow() - t0 > 10'000'000) continue;
+                if (Spinner(MX_TIME_INFINITE).planned() != 10'000'000) return 2;
+                restored = true;
+              }
+              if (!restored) return 3;
+              // The news comes later than a full spin would have waited: the budget halves.
+              spin_out();
+              ::usleep(20'000);
+              SpinWaitEnded();
+              if (Spinner(MX_TIME_INFINITE).planned() != 5'000'000) return 4;
+              // Nothing to judge: no change.
+              SpinWaitEnded();
+              return Spinner(MX_TIME_INFINITE).planned() == 5'000'000 ? 0 : 5;
+            }),
+            0);
+}
+
 }  // namespace
 }  // namespace mx::internal
