@@ -7,7 +7,7 @@
 //
 //   mx_bench_ipc [--out DIR] [--reps N] [--scale F] [--quick] [--pin] [--only a,b,...]
 //     --out DIR   write BENCHMARKS.generated.md, results.tsv and the plot data there (default .)
-//     --reps N    repetitions per measurement (default 11; fan-in and lifecycle use min(N, 5))
+//     --reps N    repetitions per measurement (default 11, every scenario)
 //     --scale F   multiply every time budget (default 1)
 //     --quick     --reps 2 --scale 0.25: a smoke run
 //     --pin       pin the measuring process to CPU 0 and every child to CPU 1 (default: no pinning)
@@ -47,7 +47,6 @@ struct Config {
   bool WantsRow(const std::string& key) const { return mechs.empty() || mechs.count(key) != 0; }
 
   bool Wants(const char* s) const { return only.empty() || only.count(s) != 0; }
-  int SmallReps() const { return std::min(reps, 5); }
   uint64_t Budget(double seconds) const { return static_cast<uint64_t>(seconds * scale * 1e9); }
 };
 
@@ -390,7 +389,7 @@ std::string Lifecycle(std::vector<Table>* tables) {
       res[k].rate.error = "skipped (--mechs)";
     }
   }
-  int reps = g_cfg.SmallReps();
+  int reps = g_cfg.reps;
   for (int rep = 0; rep < reps; ++rep) {
     for (int k = 0; k < 3; ++k) {
       LifeResult& r = res[k];
@@ -689,7 +688,7 @@ void FanIn(std::vector<Table>* tables) {
     }
     tables->push_back(t);
   }
-  int reps = g_cfg.SmallReps();
+  int reps = g_cfg.reps;
   for (int rep = 0; rep < reps; ++rep) {
     for (size_t ni = 0; ni < std::size(kNs); ++ni) {
       Table& t = (*tables)[tables->size() - std::size(kNs) + ni];
@@ -1091,9 +1090,9 @@ std::string Environment(const std::string& load_before, double cpu_before, uint6
                     "(sched_setaffinity)"
                   : "none: no taskset, no sched_setaffinity; the scheduler places both processes") +
        " |\n";
-  s += Fmt("| repetitions | %d per measurement (lifecycle and fan-in: %d), interleaved across "
-           "mechanisms; time budget scale %.2f |\n",
-           g_cfg.reps, g_cfg.SmallReps(), g_cfg.scale);
+  s += Fmt("| repetitions | %d per measurement, interleaved across mechanisms; time budget scale "
+           "%.2f |\n",
+           g_cfg.reps, g_cfg.scale);
   s += Fmt("| build | %s, %s |\n", __VERSION__,
 #ifdef NDEBUG
            "NDEBUG (release)"

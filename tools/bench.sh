@@ -2,7 +2,7 @@
 # The project's benchmark command: libmx beside pipes, SEQPACKET sockets, a shared-memory spin
 # ring, ZeroMQ and nng, all between real processes.
 #
-#   ./tools/bench.sh            install deps, build (release preset), run everything (~4 min on
+#   ./tools/bench.sh            install deps, build (release preset), run everything (~6 min on
 #                               2 vCPUs), print the tables, write docs/BENCHMARKS.md and
 #                               docs/bench/{latency,fanin}.png
 #   ./tools/bench.sh ARGS...    the same, but ARGS go to mx_bench_ipc (--quick, --reps N,
