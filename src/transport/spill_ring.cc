@@ -185,7 +185,7 @@ bool SpillRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
   };
   if (!fits(seen_tail_, seen_out_)) {
     seen_tail_ = h->tail.load(std::memory_order_acquire);
-    seen_out_ = h->payload_out.load(std::memory_order_acquire);
+    seen_out_ = h->payload_out.load(std::memory_order_seq_cst);
     if (seen_tail_ > head || head - seen_tail_ > capacity_ || seen_out_ > in) {
       broken_ = true;  // the reader scribbled on its counters
       return false;
@@ -343,9 +343,13 @@ void SpillRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
   located_ = false;
   Header* h = header();
   uint64_t out_bytes = h->payload_out.load(std::memory_order_relaxed);
-  h->payload_out.store(out_bytes + len, std::memory_order_release);
   const uint64_t end = tail + kRecordHeader + Align8(len);
   h->tail.store(end, std::memory_order_release);
+  // seq_cst, like the writer's store of |writer_waiting| and its later look at |payload_out|,
+  // and our look at |writer_waiting| after this (TakeWriterWake): either we see the flag or the
+  // writer sees this record gone. A release store here could be ordered after our look at the
+  // flag (store-load reordering), and a writer blocked on a full ring would miss its wake-up.
+  h->payload_out.store(out_bytes + len, std::memory_order_seq_cst);
   if (pos + kRecordHeader + Align8(len) > consumed_hi_) consumed_hi_ = pos + kRecordHeader + Align8(len);
   // Empty as far as we know (seen_head_ never runs ahead of the real head) and truly empty.
   if (end % capacity_ >= kRewindAfterBytes && seen_head_ == end &&
@@ -475,7 +479,7 @@ bool SpillRing::PeerClosed(bool as_writer) const {
 uint64_t SpillRing::BufferedPayload() const {
   if (base_ == nullptr) return 0;
   uint64_t in = header()->payload_in.load(std::memory_order_acquire);
-  uint64_t out = header()->payload_out.load(std::memory_order_acquire);
+  uint64_t out = header()->payload_out.load(std::memory_order_seq_cst);  // see Consume
   return in >= out ? in - out : 0;
 }
 
