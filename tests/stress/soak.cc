@@ -438,6 +438,10 @@ uint64_t StreamHash(uint64_t hash, uint64_t seq, uint32_t kind, uint32_t len,
     return Fnv1a(&rec, sizeof(rec), hash);
 }
 
+// memcmp for |n| bytes that may be 0 (an empty vector's data() may be null, which memcmp must
+// not be given even for 0 bytes: UBSan reports it).
+bool SameBytes(const void* a, const void* b, size_t n) { return n == 0 || memcmp(a, b, n) == 0; }
+
 void FillPattern(uint8_t* p, size_t n, uint64_t link, uint32_t side, uint64_t seq) {
     uint64_t state = Mix(Mix(link, side + 1), seq);
     size_t i = 0;
@@ -694,7 +698,7 @@ void LinkThread::ServeCall(Link& l, const MsgHeader& hdr, const uint8_t* payload
     }
     out_.resize(len);
     FillPattern(out_.data(), len, hdr.link, 0, hdr.txid);
-    if (memcmp(out_.data(), payload, len) != 0) {
+    if (!SameBytes(out_.data(), payload, len)) {
         w_.Error(kChecksumErrors, "call link %llu: request %08x: payload differs from the pattern",
                  (unsigned long long)l.st.link, hdr.txid);
     }
@@ -935,7 +939,7 @@ void LinkThread::HandleMessage(Link& l, uint32_t nb, mx_handle_t* handles, uint3
             case kData: {
                 out_.resize(len);
                 FillPattern(out_.data(), len, hdr.link, hdr.side, hdr.seq);
-                if (memcmp(out_.data(), payload, len) != 0) {
+                if (!SameBytes(out_.data(), payload, len)) {
                     w_.Error(kChecksumErrors,
                              "link %llu side %u seq %llu: payload differs from the pattern",
                              (unsigned long long)l.st.link, l.st.side, (unsigned long long)hdr.seq);
@@ -1461,7 +1465,7 @@ void CallerMain(Worker& w, uint64_t seed) {
                  got.side == 1 && got.link == c->st.link && got.seq == txid &&
                  got.payload_len == len &&
                  got.payload_hash == Fnv1a(reply.data() + sizeof(got), len) &&
-                 memcmp(expect.data(), reply.data() + sizeof(got), len) == 0;
+                 SameBytes(expect.data(), reply.data() + sizeof(got), len);
             if (!ok) {
                 w.Error(kChecksumErrors,
                         "call link %llu: call %08x: wrong reply (txid %08x kind %u, "
