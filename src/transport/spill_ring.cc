@@ -92,11 +92,7 @@ SpillRing& SpillRing::operator=(SpillRing&& other) noexcept {
     seen_tail_ = other.seen_tail_;
     seen_out_ = other.seen_out_;
     seen_head_ = other.seen_head_;
-    located_ = std::exchange(other.located_, false);
-    located_tail_ = other.located_tail_;
-    located_seq_ = other.located_seq_;
-    located_len_ = other.located_len_;
-    located_flags_ = other.located_flags_;
+    located_ = std::exchange(other.located_, std::nullopt);
     broken_ = other.broken_;
   }
   return *this;
@@ -259,10 +255,10 @@ bool SpillRing::LocateLocked(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
                              uint32_t* flags) {
   if (broken_ || base_ == nullptr) return false;
   if (located_) {
-    *tail_out = located_tail_;
-    *seq = located_seq_;
-    *len = located_len_;
-    *flags = located_flags_;
+    *tail_out = located_->tail;
+    *seq = located_->seq;
+    *len = located_->len;
+    *flags = located_->flags;
     return true;
   }
   Header* h = header();
@@ -301,11 +297,11 @@ bool SpillRing::LocateLocked(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
       broken_ = true;
       return false;
     }
-    *tail_out = located_tail_ = tail;
-    *seq = located_seq_ = r.seq;
-    *len = located_len_ = r.len;
-    *flags = located_flags_ = r.flags;
-    located_ = true;
+    located_ = Located{tail, r.seq, r.len, r.flags};
+    *tail_out = tail;
+    *seq = r.seq;
+    *len = r.len;
+    *flags = r.flags;
     return true;
   }
   broken_ = true;
@@ -340,7 +336,7 @@ void SpillRing::PopInto(void* out, uint32_t capacity) {
 }
 
 void SpillRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
-  located_ = false;
+  located_.reset();
   Header* h = header();
   uint64_t out_bytes = h->payload_out.load(std::memory_order_relaxed);
   const uint64_t end = tail + kRecordHeader + Align8(len);
@@ -410,7 +406,7 @@ void SpillRing::RewindAndRelease(bool release) {
       h->tail.store(next, std::memory_order_relaxed);
       h->head.store(next, std::memory_order_relaxed);
       seen_head_ = next;
-      located_ = false;
+      located_.reset();
     }
   }
   h->busy.store(kFree, std::memory_order_release);

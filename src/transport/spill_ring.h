@@ -42,6 +42,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "os/unique_fd.h"
@@ -154,11 +155,13 @@ class SpillRing {
   uint64_t seen_out_ = 0;
   uint64_t seen_head_ = 0;  // reader: the writer's head as last read
   // Reader: the first record as LocateLocked found it, until it is consumed.
-  bool located_ = false;
-  uint64_t located_tail_ = 0;
-  uint64_t located_seq_ = 0;
-  uint32_t located_len_ = 0;
-  uint32_t located_flags_ = 0;
+  struct Located {
+    uint64_t tail;
+    uint64_t seq;
+    uint32_t len;
+    uint32_t flags;
+  };
+  std::optional<Located> located_;
   mx_time_t last_release_ = 0;  // reader: when pages were last given back
   bool broken_ = false;
 };
