@@ -347,7 +347,7 @@ MX_CHILD(exhaust_write) {
         std::string refused;
         squeeze.Leave(0);
         for (int i = 0; i < kWrites; ++i) {
-            const std::string text = "w" + std::to_string(i);
+            const std::string text = mx_test::Numbered("w", i);
             mx_status_t st = mx_channel_write(fresh_a, 0, text.data(),
                                               static_cast<uint32_t>(text.size()), nullptr, 0);
             if (st == MX_OK) {
@@ -364,7 +364,7 @@ MX_CHILD(exhaust_write) {
         for (int i : written) {
             CHILD_CHECK_OK(mx_test::ReadMessage(fresh_b, &msg));
             CHILD_CHECK(std::string(msg.bytes.begin(), msg.bytes.end()) ==
-                        "w" + std::to_string(i));
+                        mx_test::Numbered("w", i));
         }
         uint32_t nb = 0, nh = 0;
         char buf[8];
@@ -615,7 +615,7 @@ MX_CHILD(exhaust_receive) {
             }
         }
         for (size_t i = 0; i < received.size(); ++i) {
-            CHILD_CHECK(received[i] == "m" + std::to_string(i));  // whole and in order
+            CHILD_CHECK(received[i] == mx_test::Numbered("m", i));  // whole and in order
         }
         CHILD_CHECK(received.size() == kPlainMessages || ends[1] == MX_ERR_PEER_CLOSED);
         printf("[exhaustion] %d handle-free messages arriving on a fresh channel while 0 fds are "
@@ -780,7 +780,7 @@ void SendToSqueezedChild(const char* what) {
     ASSERT_EQ(mx_test::ReadMessage(ctl, &go), MX_OK);
     if (std::string(what) == "plain") {
         for (int i = 0; i < kPlainMessages; ++i) {
-            const std::string text = "m" + std::to_string(i);
+            const std::string text = mx_test::Numbered("m", i);
             mx_status_t st = mx_test::WriteMessage(a, text.data(), text.size());
             if (st == MX_ERR_PEER_CLOSED) break;  // the child's end broke (see the child)
             ASSERT_EQ(st, MX_OK);

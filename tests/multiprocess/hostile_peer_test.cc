@@ -1025,7 +1025,7 @@ void HelloWrongFdKind(Hostile& h) {
 
 void KillAfterFrames(Hostile& h) {
     h.SendValid("before");
-    for (int i = 0; i < 10; ++i) h.SendValid("m" + std::to_string(i), 3);
+    for (int i = 0; i < 10; ++i) h.SendValid(mx_test::Numbered("m", i), 3);
     raise(SIGKILL);
 }
 
@@ -1063,7 +1063,7 @@ void ReplyThenKill(Hostile& h) {
 void BurstUntilKilled(Hostile& h) {
     for (uint64_t i = 0;; ++i) {
         if (i == 100) CHILD_CHECK_OK(mx_test::WriteMessage(h.ctl(), "go", 2));
-        h.SendValid("b" + std::to_string(i));
+        h.SendValid(mx_test::Numbered("b", i));
     }
 }
 
@@ -1078,7 +1078,7 @@ void LibmxBurstUntilKilled(Hostile& h) {
     std::vector<char> bytes(4096, 'p');
     for (uint64_t i = 0;; ++i) {
         if (i == 200) CHILD_CHECK_OK(mx_test::WriteMessage(h.ctl(), "go", 2));
-        const std::string text = "b" + std::to_string(i);
+        const std::string text = mx_test::Numbered("b", i);
         memcpy(bytes.data(), text.c_str(), text.size() + 1);
         mx_handle_t fd_handle;
         CHILD_CHECK_OK(mx_fd_wrap(h.Tracer(), &fd_handle));
@@ -1500,7 +1500,7 @@ TEST_P(HostilePeerTest, VictimSurvivesClosesEveryFdAndKeepsOtherChannels) {
         ASSERT_GE(drained.payloads.size(), 300u);
         for (size_t i = 0; i < drained.payloads.size(); ++i) {
             const std::string& p = drained.payloads[i];
-            EXPECT_EQ(std::string(p.c_str()), "b" + std::to_string(i));  // up to the NUL
+            EXPECT_EQ(std::string(p.c_str()), mx_test::Numbered("b", i));  // up to the NUL
             const size_t nul = p.find('\0');  // LibmxWriterKilledMidSpill pads with 'p'
             if (nul != std::string::npos) {
                 EXPECT_EQ(p.find_first_not_of('p', nul + 1), std::string::npos);
