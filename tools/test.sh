@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The project's test command (CI runs exactly this via .ci/run).
 #
-#   ./tools/test.sh          presets debug, asan, tsan (configure, build, ctest), a 60 s run of each
-#                            fuzzer (tools/fuzz.sh), valgrind on a subset of the debug tests
-#                            (tools/valgrind.sh), then tests/install/check.sh
+#   ./tools/test.sh          presets debug, asan, tsan (configure, build, ctest), a build of the
+#                            release preset (-O3), a 60 s run of each fuzzer (tools/fuzz.sh),
+#                            valgrind on a subset of the debug tests (tools/valgrind.sh), then
+#                            tests/install/check.sh
 #   ./tools/test.sh --quick  debug preset only
 #
 # Ends with one line "N passed, M failed": N and M are summed over every ctest run (from ctest's
-# "X tests failed out of Y" line); each fuzzer, the valgrind step and the install check count as
-# one test each, and a step that fails without producing test results (configure, build, ctest
-# errors) counts as one failure. Exits non-zero when M > 0. Logs: build/logs/ctest-<preset>.log,
+# "X tests failed out of Y" line); each fuzzer, the release build, the valgrind step and the install
+# check count as one test each, and a step that fails without producing test results (configure,
+# build, ctest errors) counts as one failure. Exits non-zero when M > 0. Logs:
+# build/logs/ctest-<preset>.log,
 # build/logs/fuzz.log (fuzzer output and crash inputs: build/fuzz-work/<name>/),
 # build/logs/valgrind-<group>.log.
 set -euo pipefail
@@ -100,6 +102,14 @@ run_fuzz() {
 for p in "${presets[@]}"; do run_preset "$p"; done
 
 if [ "$extra_checks" -eq 1 ]; then
+  # The optimizer sees more (GCC 12 -O3 warns where -O0 doesn't): everything, benchmarks and examples
+  # included, must also build under the release preset with warnings as errors. Built, not run.
+  echo "== release: build everything (-O3, warnings are errors)"
+  if cmake --preset release >/dev/null && cmake --build --preset release -j2; then
+    passed=$((passed + 1))
+  else
+    fail_step "release: build"
+  fi
   run_fuzz
   echo "== valgrind: memcheck on a subset of the debug tests"
   if tools/valgrind.sh build/debug; then passed=$((passed + 1)); else fail_step "valgrind"; fi
