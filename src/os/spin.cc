@@ -10,7 +10,7 @@
 namespace mx::internal {
 namespace {
 
-constexpr mx_duration_t kDefaultSpin = 20'000;
+constexpr mx_duration_t kDefaultSpin = 100'000;
 constexpr mx_duration_t kMaxSpin = 10'000'000;
 constexpr mx_duration_t kRecheckCpus = 100'000'000;
 constexpr mx_duration_t kYieldEvery = 5'000;

@@ -416,8 +416,8 @@ uint64_t IdleWaitCpu(const char* spin_us, int waits) {
 
 TEST_F(FastPathTest, ABlockedWaitUsesNoCpuAfterTheSpinBudget) {
     // Ten waits of 100 ms each: 1 s of waiting. Spinning through them would cost about 1 s of
-    // CPU; the spin budget (default 20 µs, here also 5 ms) is all a wait may spend.
-    const uint64_t default_us = IdleWaitCpu("20", 10);
+    // CPU; the spin budget (default 100 µs, here also 5 ms) is all a wait may spend.
+    const uint64_t default_us = IdleWaitCpu("100", 10);
     EXPECT_LT(default_us, 100'000u) << "10 idle waits used " << default_us << " µs of CPU";
     const uint64_t long_spin_us = IdleWaitCpu("5000", 10);
     EXPECT_LT(long_spin_us, 300'000u) << "10 idle waits used " << long_spin_us << " µs of CPU";
