@@ -403,7 +403,8 @@ bool ChannelEndpoint::WritableLocked() {
 }
 
 void ChannelEndpoint::WakeWriterLocked() {
-  if (recv_ring_.TakeWriterWake()) KickLocked();
+  // Not sent: the writer still waits; the flag stays for the next read to try again.
+  if (recv_ring_.TakeWriterWake() && !KickLocked()) recv_ring_.SetWriterWaiting();
 }
 
 // Brings the signals up to date. Frames are pumped into the local queue so that control
@@ -524,15 +525,20 @@ mx_status_t ChannelEndpoint::UserSignalPeer(uint32_t clear_mask, uint32_t set_ma
 
 mx_status_t ChannelEndpoint::SendBytesLocked(const std::vector<uint8_t>& bytes,
                                              const std::vector<int>& fds, bool raise) {
-  struct iovec iov = {const_cast<uint8_t*>(bytes.data()), bytes.size()};
-  mx_status_t st = SendDatagram(sock_.get(), &iov, 1, fds.data(), fds.size());
+  return SendRawLocked(bytes.data(), bytes.size(), fds.data(), fds.size(), raise);
+}
+
+mx_status_t ChannelEndpoint::SendRawLocked(const void* bytes, size_t len, const int* fds,
+                                           size_t num_fds, bool raise) {
+  struct iovec iov = {const_cast<void*>(bytes), len};
+  mx_status_t st = SendDatagram(sock_.get(), &iov, 1, fds, num_fds);
   if (st == MX_ERR_SHOULD_WAIT && raise) {
     // Small frames that must not wait for the reader (control frames, the handles of a message
     // whose payload went to the ring): grow the send buffer for this one frame, up to what the
     // kernel allows an unprivileged process, then shrink it back.
     int saved = GetSendBuffer(sock_.get());
     SetSendBuffer(sock_.get(), 64 << 20);
-    st = SendDatagram(sock_.get(), &iov, 1, fds.data(), fds.size());
+    st = SendDatagram(sock_.get(), &iov, 1, fds, num_fds);
     SetSendBuffer(sock_.get(), saved / 2);
   }
   if (st == MX_OK) send_ring_.CountSocketFrame();
@@ -566,14 +572,14 @@ mx_status_t ChannelEndpoint::SendControlLocked(uint8_t kind, const void* payload
   return SendBytesLocked(bytes, fds, true);
 }
 
-void ChannelEndpoint::KickLocked() {
-  // Wakes a reader that drained the socket before a ring record was published. If the socket
-  // is full, the reader has frames to read and looks at the ring after them.
+bool ChannelEndpoint::KickLocked() {
+  // Wakes the peer, blocked in poll() on its socket. Like a control frame, a kick does not wait
+  // for room: the flag that made us send it (kick_pending, writer_waiting) promises the peer a
+  // frame, and a full socket is no reason to break that promise.
   FrameHeader kick = {};
   kick.magic = kFrameMagic;
   kick.kind = kFrameKick;
-  struct iovec iov = {&kick, sizeof(kick)};
-  if (SendDatagram(sock_.get(), &iov, 1, nullptr, 0) == MX_OK) send_ring_.CountSocketFrame();
+  return SendRawLocked(&kick, sizeof(kick), nullptr, 0, /*raise=*/true) == MX_OK;
 }
 
 mx_status_t ChannelEndpoint::CreateSendRingLocked() {
@@ -593,7 +599,10 @@ mx_status_t ChannelEndpoint::CreateSendRingLocked() {
 void ChannelEndpoint::PublishedLocked() {
   ++send_seq_;
   // The reader may be blocked in poll(): wake it (once until it reads the kick).
-  if (send_ring_.TakeKick()) KickLocked();
+  // A kick that could not be sent is not pending: the next record tries again. (Left set, the
+  // flag would stop every later kick while the reader slept: found by the benchmarks, a reader
+  // blocked for good after a message split while the socket was full.)
+  if (send_ring_.TakeKick() && !KickLocked()) send_ring_.ClearKickPending();
 }
 
 mx_status_t ChannelEndpoint::RingWriteLocked(const void* bytes, uint32_t num_bytes) {

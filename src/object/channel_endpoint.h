@@ -131,11 +131,17 @@ class ChannelEndpoint final : public Object {
   void CancelCallersLocked(mx_status_t status);
   mx_status_t SendBytesLocked(const std::vector<uint8_t>& bytes, const std::vector<int>& fds,
                               bool raise);
+  // One datagram; with |raise|, a full socket's send buffer is grown for it (small frames that
+  // must not wait for the reader).
+  mx_status_t SendRawLocked(const void* bytes, size_t len, const int* fds, size_t num_fds,
+                            bool raise);
   mx_status_t SendFrameLocked(const FrameHeader& header, const uint8_t* payload,
                               size_t num_payload, const std::vector<RawHandle>& handles,
                               bool raise);
   mx_status_t SendControlLocked(uint8_t kind, const void* payload, uint32_t len, int fd);
-  void KickLocked();
+  // Sends a kick frame (a wake-up for the peer's blocked reader or writer); false if it could
+  // not be sent.
+  bool KickLocked();
   void WakeWriterLocked();
   mx_status_t SpillLocked(const Message& message);
   mx_status_t CreateSendRingLocked();

@@ -102,7 +102,8 @@ class SpillRing {
   // Writer, after publishing a record: true if the reader may be blocked and no kick is in
   // flight; the caller then sends one kick frame on the socket.
   bool TakeKick();
-  // Reader: it consumed a kick frame (call before looking at the ring again).
+  // Reader: it consumed a kick frame (call before looking at the ring again). Writer: the kick
+  // TakeKick asked for could not be sent (so none is in flight).
   void ClearKickPending();
   // Writer: one more frame went on the socket after the ring was announced. Reader: how many
   // did. While the count equals what the reader received, the socket holds no frame of the

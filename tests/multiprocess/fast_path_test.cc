@@ -366,6 +366,93 @@ TEST_F(FastPathTest, WritesToAKilledReaderReturnPeerClosedWithinAFewMessages) {
     EXPECT_EQ(mx_handle_close(ch), MX_OK);
 }
 
+// PA_USER0: the data channel, PA_USER1: control. args[0]: how many messages with a handle the
+// parent sends while this reader is armed but not reading. Reads the warm-up, drains the socket
+// (no kick left over), then keeps a port's REPEATING wait on the data channel (so the ring says
+// "reader waiting" from then on) while the parent overfills the socket; drains everything; then
+// waits for one last ring message, which only a kick can announce once this thread has blocked.
+MX_CHILD(armed_reader) {
+    mx_handle_t data = mx_test::TakeStartupHandle(PA_HND(PA_USER0, 0));
+    mx_handle_t control = mx_test::TakeStartupHandle(PA_HND(PA_USER1, 0));
+    const int n = atoi(args.at(0).c_str());
+    for (uint32_t i = 0; i < kWarmUpMessages + 4; ++i) CHILD_CHECK_EQ(ReadU32(data), i);
+    char buf[2048];
+    uint32_t nb = 0, nh = 0;
+    CHILD_CHECK_EQ(mx_channel_read(data, 0, buf, nullptr, sizeof(buf), 0, &nb, &nh),
+                   MX_ERR_SHOULD_WAIT);
+    mx_handle_t port;
+    CHILD_CHECK_OK(mx_port_create(0, &port));
+    CHILD_CHECK_OK(mx_object_wait_async(data, port, 1, MX_CHANNEL_READABLE, MX_WAIT_ASYNC_REPEATING));
+    CHILD_CHECK_OK(mx_test::WritePod(control, uint32_t{1}));  // armed
+    CHILD_CHECK_EQ(ReadU32(control), 2u);                      // the parent has written them all
+    for (int i = 0; i < n; ++i) {
+        mx_handle_t h = MX_HANDLE_INVALID;
+        mx_status_t st;
+        while ((st = mx_channel_read(data, 0, buf, &h, sizeof(buf), 1, &nb, &nh)) ==
+               MX_ERR_SHOULD_WAIT) {
+            CHILD_CHECK_OK(mx_object_wait_one(data, MX_CHANNEL_READABLE, mx_test::DefaultDeadline(),
+                                              nullptr));
+        }
+        CHILD_CHECK_OK(st);
+        CHILD_CHECK_EQ(nb, 1024u);
+        CHILD_CHECK_EQ(nh, 1u);
+        CHILD_CHECK_EQ(static_cast<int>(buf[0]), i % 128);
+        CHILD_CHECK_OK(mx_handle_close(h));
+    }
+    CHILD_CHECK_OK(mx_test::WritePod(control, uint32_t{3}));  // drained
+    // Blocks here (after the spin). Before the fix nothing woke it: the kick that the first
+    // split message asked for found the socket full, was never sent, and its pending flag
+    // stopped every later kick; the wait saw the message only at its deadline (its last look).
+    // A wake-up takes microseconds; anything near the deadline is a lost one.
+    const mx_time_t start = mx_time_get(MX_CLOCK_MONOTONIC);
+    CHILD_CHECK_OK(mx_object_wait_one(data, MX_CHANNEL_READABLE, mx_deadline_after(MX_SEC(20)),
+                                      nullptr));
+    CHILD_CHECK(mx_time_get(MX_CLOCK_MONOTONIC) - start < MX_SEC(10));
+    CHILD_CHECK_EQ(ReadU32(data), 0x1a57u);
+    CHILD_CHECK_OK(mx_handle_close(port));
+    return 0;
+}
+
+TEST_F(FastPathTest, AKickThatMeetsAFullSocketIsNotLost) {
+    // Found by the benchmarks (64 KiB streaming: a reader blocked for good with the last message
+    // in its ring). Messages with handles fill the socket; once it is full the next ones are
+    // split (handles on the socket, payload in the ring), and each ring record asks for a kick
+    // for the armed reader. That kick must not be dropped for want of room, nor leave the
+    // "kick pending" flag set without a kick in flight.
+    constexpr int kMessages = 400;  // the socket holds far fewer 1 KiB datagrams with an fd
+    mx_handle_t data, data_remote, control, control_remote, process;
+    ASSERT_EQ(mx_channel_create(0, &data, &data_remote), MX_OK);
+    ASSERT_EQ(mx_channel_create(0, &control, &control_remote), MX_OK);
+    ASSERT_EQ(mx_test::SpawnChild("armed_reader",
+                                  {{PA_HND(PA_USER0, 0), data_remote},
+                                   {PA_HND(PA_USER1, 0), control_remote}},
+                                  {std::to_string(kMessages)}, &process),
+              MX_OK);
+    mx_test::ScopedProcess child(process);
+    // The socket's first messages, then the ring's.
+    for (uint32_t i = 0; i < kWarmUpMessages + 4; ++i) ASSERT_EQ(mx_test::WritePod(data, i), MX_OK);
+    uint32_t step = 0;
+    ASSERT_EQ(mx_test::ReadPod(control, &step), MX_OK);
+    ASSERT_EQ(step, 1u);
+    std::vector<uint8_t> payload(1024);
+    for (int i = 0; i < kMessages; ++i) {
+        payload[0] = static_cast<uint8_t>(i % 128);
+        mx_handle_t event;
+        ASSERT_EQ(mx_event_create(0, &event), MX_OK);
+        ASSERT_EQ(mx_channel_write(data, 0, payload.data(), 1024, &event, 1), MX_OK) << "message " << i;
+    }
+    ASSERT_EQ(mx_test::WritePod(control, uint32_t{2}), MX_OK);
+    ASSERT_EQ(mx_test::ReadPod(control, &step), MX_OK);
+    ASSERT_EQ(step, 3u);
+    // Give the reader time to block (a reader still spinning would see the message without a
+    // kick: the test then passes whether or not kicks are lost, it cannot fail wrongly).
+    usleep(300'000);
+    ASSERT_EQ(mx_test::WritePod(data, uint32_t{0x1a57}), MX_OK);
+    EXPECT_EQ(child.Join(), 0);
+    EXPECT_EQ(mx_handle_close(data), MX_OK);
+    EXPECT_EQ(mx_handle_close(control), MX_OK);
+}
+
 double CpuSeconds() {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);

@@ -199,7 +199,6 @@ mx_status_t ReadPod(mx_handle_t channel, T* value, std::vector<mx_handle_t>* han
     return ReadExact(channel, value, sizeof(T), handles, deadline);
 }
 
-// Closes every handle in |handles| (ignoring MX_HANDLE_INVALID) and clears the vector.
 // "m" + std::to_string(i) without the operator: GCC 12 at -O3 warns (-Wrestrict, a false positive,
 // GCC bug 105651) on `const char* + std::string&&`, and warnings are errors.
 inline std::string Numbered(const char* prefix, int i) {
@@ -208,6 +207,7 @@ inline std::string Numbered(const char* prefix, int i) {
     return text;
 }
 
+// Closes every handle in |handles| (ignoring MX_HANDLE_INVALID) and clears the vector.
 void CloseAll(std::vector<mx_handle_t>* handles);
 
 // ---- Objects --------------------------------------------------------------------------------------
