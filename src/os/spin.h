@@ -32,7 +32,7 @@ mx_duration_t SpinBudget();
 // SpinBudget()). One that ran out its budget is judged when the blocking wait after it ends
 // (SpinWaitEnded): if the news came within the full budget of the spin's start, the cut budget
 // was too short and the next spin gets the full budget again; if it came later (or the wait
-// never reported), the next budget is halved (down to a sixteenth). A thread whose peers answer
+// never reported), the next budget is halved (down to a sixty-fourth). A thread whose peers answer
 // slowly (a loaded server) stops burning CPU its peers need; one in a tight request/reply loop
 // keeps spinning, and cannot get stuck with a budget just short of its round trip.
 class Spinner {

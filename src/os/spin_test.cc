@@ -98,20 +98,20 @@ TEST(SpinTest, MissesShrinkAThreadsBudgetAndHitsGrowItBack) {
               spin_out();
               if (Spinner(MX_TIME_INFINITE).planned() != 80'000) return 2;
               for (int i = 0; i < 10; ++i) spin_out();
-              if (Spinner(MX_TIME_INFINITE).planned() != 10'000) return 3;  // floor: 1/16
+              if (Spinner(MX_TIME_INFINITE).planned() != 2'500) return 3;  // floor: 1/64
               {
                 Spinner s(MX_TIME_INFINITE);
                 s.Pause();
                 s.Hit();
               }
-              if (Spinner(MX_TIME_INFINITE).planned() != 20'000) return 4;
+              if (Spinner(MX_TIME_INFINITE).planned() != 5'000) return 4;
               // A spin cut short by its deadline says nothing about the peer.
               {
                 Spinner s(MonotonicNow() + 1'000);
                 while (s.Pause()) {
                 }
               }
-              return Spinner(MX_TIME_INFINITE).planned() == 20'000 ? 0 : 5;
+              return Spinner(MX_TIME_INFINITE).planned() == 5'000 ? 0 : 5;
             }),
             0);
 }
@@ -126,9 +126,9 @@ TEST(SpinTest, AMissWhoseNewsCameWithinTheFullBudgetRestoresIt) {
                 while (s.Pause()) {
                 }
               };
-              // Misses nobody judges shrink the budget to its floor (10 ms / 16).
-              for (int i = 0; i < 6; ++i) spin_out();
-              if (Spinner(MX_TIME_INFINITE).planned() != 625'000) return 1;
+              // Misses nobody judges shrink the budget to its floor (10 ms / 64).
+              for (int i = 0; i < 8; ++i) spin_out();
+              if (Spinner(MX_TIME_INFINITE).planned() != 156'250) return 1;
               // The news comes right after a cut spin ran out: full budget again. (Retried if
               // this thread was descheduled for the whole budget in between.)
               bool restored = false;
