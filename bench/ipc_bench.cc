@@ -128,22 +128,42 @@ Watchdog* g_watchdog = nullptr;
 // Runs |body| for every repetition of every row, interleaved, and records failures per row.
 // |body(row_index, rep)| returns nothing and fills the row; a BenchError marks the row failed and
 // skips its later repetitions.
-void Interleave(Table& t, int reps, const std::function<void(Row&, size_t, int)>& body) {
-  for (int rep = 0; rep < reps; ++rep) {
-    for (size_t i = 0; i < t.rows.size(); ++i) {
-      Row& row = t.rows[i];
-      if (!row.ok) continue;
-      g_watchdog->Arm(120 * kSec);
-      try {
-        body(row, i, rep);
-      } catch (const BenchError& e) {
-        row.ok = false;
-        row.error = e.what();
-        fprintf(stderr, "  %s / %s: FAILED: %s\n", t.id.c_str(), row.key.c_str(), e.what());
-      }
-      g_watchdog->Disarm();
+using RepBody = std::function<void(Row&, size_t, int)>;
+
+// One repetition of every row of |t|, in row order.
+void RunRep(Table& t, int rep, int reps, const RepBody& body) {
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    Row& row = t.rows[i];
+    if (!row.ok) continue;
+    g_watchdog->Arm(120 * kSec);
+    try {
+      body(row, i, rep);
+    } catch (const BenchError& e) {
+      row.ok = false;
+      row.error = e.what();
+      fprintf(stderr, "  %s / %s: FAILED: %s\n", t.id.c_str(), row.key.c_str(), e.what());
     }
-    fprintf(stderr, "  %s: repetition %d/%d done\n", t.id.c_str(), rep + 1, reps);
+    g_watchdog->Disarm();
+  }
+  fprintf(stderr, "  %s: repetition %d/%d done\n", t.id.c_str(), rep + 1, reps);
+}
+
+// A table set up but not measured yet, and how to measure one repetition of one of its rows.
+struct Plan {
+  Table table;
+  RepBody body;
+  std::function<void(Table&)> finish;  // after the last repetition (may be empty)
+};
+
+// Repetition r of every plan, then repetition r + 1: each table's repetitions are spread over
+// the whole run instead of one stretch of it, so a slow spell of this shared VM (they last tens
+// of seconds) falls on a few repetitions of every table rather than on most of one.
+void RunInRounds(std::vector<Plan>& plans, int reps) {
+  for (int rep = 0; rep < reps; ++rep) {
+    for (Plan& p : plans) RunRep(p.table, rep, reps, p.body);
+  }
+  for (Plan& p : plans) {
+    if (p.finish) p.finish(p.table);
   }
 }
 
@@ -203,8 +223,9 @@ void PingPongRep(Mech m, size_t size, Row& row) {
   row.pooled.insert(row.pooled.end(), samples.begin(), samples.end());
 }
 
-Table RoundTrip(size_t size) {
-  Table t;
+Plan RoundTrip(size_t size) {
+  Plan plan;
+  Table& t = plan.table;
   t.id = Fmt("rtt_%zu", size);
   t.title = Fmt("Call round trip, %s (request and reply of %zu bytes)",
                 size >= 1024 ? Fmt("%zu KiB", size / 1024).c_str() : Fmt("%zu B", size).c_str(),
@@ -215,9 +236,11 @@ Table RoundTrip(size_t size) {
   t.base_key = "seqpacket";
   t.floor_key = "shm_spin";
   for (Mech m : kAllMechs) t.rows.push_back(MakeRow(m));
-  Interleave(t, g_cfg.reps, [&](Row& row, size_t i, int) { PingPongRep(kAllMechs[i], size, row); });
-  for (auto& r : t.rows) std::sort(r.pooled.begin(), r.pooled.end());
-  return t;
+  plan.body = [size](Row& row, size_t i, int) { PingPongRep(kAllMechs[i], size, row); };
+  plan.finish = [](Table& done) {
+    for (auto& r : done.rows) std::sort(r.pooled.begin(), r.pooled.end());
+  };
+  return plan;
 }
 
 // ---- Scenario: streaming and handle transfer ----------------------------------------------------
@@ -282,8 +305,9 @@ void StreamRep(Mech m, const StreamParams& p, Row& row) {
 const Mech kStreamMechs[] = {Mech::kMxRw, Mech::kPipe, Mech::kSeq, Mech::kSeqSpin,
                              Mech::kShm, Mech::kZmq, Mech::kNng};
 
-Table Streaming(size_t size) {
-  Table t;
+Plan Streaming(size_t size) {
+  Plan plan;
+  Table& t = plan.table;
   bool bw = size > 4096;
   t.id = bw ? Fmt("bw_%zu", size) : Fmt("stream_%zu", size);
   t.latency = false;
@@ -303,12 +327,13 @@ Table Streaming(size_t size) {
   }
   StreamParams p;
   p.size = size;
-  Interleave(t, g_cfg.reps, [&](Row& row, size_t i, int) { StreamRep(kStreamMechs[i], p, row); });
-  return t;
+  plan.body = [p](Row& row, size_t i, int) { StreamRep(kStreamMechs[i], p, row); };
+  return plan;
 }
 
-Table HandleTransfer() {
-  Table t;
+Plan HandleTransfer() {
+  Plan plan;
+  Table& t = plan.table;
   t.id = "handles";
   t.latency = false;
   t.title = "Handle transfer: one-way 64 B messages each carrying one handle";
@@ -347,14 +372,14 @@ Table HandleTransfer() {
     }
     t.rows.push_back(r);
   }
-  Interleave(t, g_cfg.reps, [&](Row& row, size_t i, int) {
+  plan.body = [](Row& row, size_t i, int) {
     StreamParams p;
     p.size = 64;
     p.hk = kVariants[i].hk;
     p.window = 128;
     StreamRep(kVariants[i].mech, p, row);
-  });
-  return t;
+  };
+  return plan;
 }
 
 // ---- Scenario: lifecycle (create + close, memory and fds per idle channel) ----------------------
@@ -1162,27 +1187,21 @@ int ParentMain(int argc, char** argv) {
   auto section = [&](const char* name) {
     fprintf(stderr, "== %s (%.0f s so far)\n", name, static_cast<double>(NowNs() - started) / 1e9);
   };
+  // Round trips, streaming, bandwidth and handle transfer run in rounds (RunInRounds).
+  std::vector<Plan> plans;
   if (g_cfg.Wants("rtt")) {
-    for (size_t size : {size_t{64}, size_t{4096}}) {
-      section(Fmt("round trip %zu B", size).c_str());
-      tables.push_back(RoundTrip(size));
+    for (size_t size : {size_t{64}, size_t{4096}}) plans.push_back(RoundTrip(size));
+  }
+  if (g_cfg.Wants("stream")) plans.push_back(Streaming(64));
+  if (g_cfg.Wants("bw")) plans.push_back(Streaming(65536));
+  if (g_cfg.Wants("handle")) plans.push_back(HandleTransfer());
+  if (!plans.empty()) {
+    section("round trips, streaming, bandwidth, handle transfer (in rounds)");
+    RunInRounds(plans, g_cfg.reps);
+    for (Plan& p : plans) {
+      tables.push_back(std::move(p.table));
       body += RenderTable(tables.back());
     }
-  }
-  if (g_cfg.Wants("stream")) {
-    section("streaming 64 B");
-    tables.push_back(Streaming(64));
-    body += RenderTable(tables.back());
-  }
-  if (g_cfg.Wants("bw")) {
-    section("bandwidth 64 KiB");
-    tables.push_back(Streaming(65536));
-    body += RenderTable(tables.back());
-  }
-  if (g_cfg.Wants("handle")) {
-    section("handle transfer");
-    tables.push_back(HandleTransfer());
-    body += RenderTable(tables.back());
   }
   if (g_cfg.Wants("life")) {
     section("lifecycle");
