@@ -604,7 +604,11 @@ class Runner {
       case Peer::kUnknown: ex.may_peer_closed = true; break;
       case Peer::kOpen: break;
     }
-    ex.may_block = Pressured(objs_[w.obj].peer);
+    // A lost peer (unreachable, e.g. sent into its own channel) still takes messages until the
+    // kernel's garbage collector closes it, and they pile up unread: the model drops them (no
+    // one can read them), so it cannot tell how full the channel is. Found by the fuzzer: the
+    // ninth 62 KiB write after the peer went into its own channel returned SHOULD_WAIT.
+    ex.may_block = Pressured(objs_[w.obj].peer) || objs_[objs_[w.obj].peer].lost;
     return ex;
   }
 
