@@ -125,9 +125,8 @@ class Session {
 
 Watchdog* g_watchdog = nullptr;
 
-// Runs |body| for every repetition of every row, interleaved, and records failures per row.
-// |body(row_index, rep)| returns nothing and fills the row; a BenchError marks the row failed and
-// skips its later repetitions.
+// |body(row, row_index, rep)| measures one repetition of one row and fills it; a BenchError marks
+// the row failed and skips its later repetitions.
 using RepBody = std::function<void(Row&, size_t, int)>;
 
 // One repetition of every row of |t|, in row order.
@@ -152,7 +151,6 @@ void RunRep(Table& t, int rep, int reps, const RepBody& body) {
 struct Plan {
   Table table;
   RepBody body;
-  std::function<void(Table&)> finish;  // after the last repetition (may be empty)
 };
 
 // Repetition r of every plan, then repetition r + 1: each table's repetitions are spread over
@@ -163,7 +161,7 @@ void RunInRounds(std::vector<Plan>& plans, int reps) {
     for (Plan& p : plans) RunRep(p.table, rep, reps, p.body);
   }
   for (Plan& p : plans) {
-    if (p.finish) p.finish(p.table);
+    for (Row& r : p.table.rows) std::sort(r.pooled.begin(), r.pooled.end());  // latency samples
   }
 }
 
@@ -237,9 +235,6 @@ Plan RoundTrip(size_t size) {
   t.floor_key = "shm_spin";
   for (Mech m : kAllMechs) t.rows.push_back(MakeRow(m));
   plan.body = [size](Row& row, size_t i, int) { PingPongRep(kAllMechs[i], size, row); };
-  plan.finish = [](Table& done) {
-    for (auto& r : done.rows) std::sort(r.pooled.begin(), r.pooled.end());
-  };
   return plan;
 }
 

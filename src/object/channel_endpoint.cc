@@ -533,8 +533,8 @@ mx_status_t ChannelEndpoint::SendRawLocked(const void* bytes, size_t len, const 
   struct iovec iov = {const_cast<void*>(bytes), len};
   mx_status_t st = SendDatagram(sock_.get(), &iov, 1, fds, num_fds);
   if (st == MX_ERR_SHOULD_WAIT && raise) {
-    // Small frames that must not wait for the reader (control frames, the handles of a message
-    // whose payload went to the ring): grow the send buffer for this one frame, up to what the
+    // Small frames that must not wait for the reader (control frames, kicks, the handles of a
+    // message whose payload went to the ring): grow the send buffer for this one frame, up to what the
     // kernel allows an unprivileged process, then shrink it back.
     int saved = GetSendBuffer(sock_.get());
     SetSendBuffer(sock_.get(), 64 << 20);

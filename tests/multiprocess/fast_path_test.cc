@@ -386,18 +386,12 @@ MX_CHILD(armed_reader) {
     CHILD_CHECK_OK(mx_test::WritePod(control, uint32_t{1}));  // armed
     CHILD_CHECK_EQ(ReadU32(control), 2u);                      // the parent has written them all
     for (int i = 0; i < n; ++i) {
-        mx_handle_t h = MX_HANDLE_INVALID;
-        mx_status_t st;
-        while ((st = mx_channel_read(data, 0, buf, &h, sizeof(buf), 1, &nb, &nh)) ==
-               MX_ERR_SHOULD_WAIT) {
-            CHILD_CHECK_OK(mx_object_wait_one(data, MX_CHANNEL_READABLE, mx_test::DefaultDeadline(),
-                                              nullptr));
-        }
-        CHILD_CHECK_OK(st);
-        CHILD_CHECK_EQ(nb, 1024u);
-        CHILD_CHECK_EQ(nh, 1u);
-        CHILD_CHECK_EQ(static_cast<int>(buf[0]), i % 128);
-        CHILD_CHECK_OK(mx_handle_close(h));
+        mx_test::Message msg;
+        CHILD_CHECK_OK(mx_test::ReadMessage(data, &msg));
+        CHILD_CHECK_EQ(msg.bytes.size(), 1024u);
+        CHILD_CHECK_EQ(msg.handles.size(), 1u);
+        CHILD_CHECK_EQ(static_cast<int>(msg.bytes[0]), i % 128);
+        mx_test::CloseAll(&msg.handles);
     }
     CHILD_CHECK_OK(mx_test::WritePod(control, uint32_t{3}));  // drained
     // Blocks here (after the spin). Before the fix nothing woke it: the kick that the first
