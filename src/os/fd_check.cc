@@ -1,0 +1,59 @@
+#include "os/fd_check.h"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+namespace mx::internal {
+namespace {
+
+int IntSockOpt(int sock, int option) {
+  int v = -1;
+  socklen_t len = sizeof(v);
+  if (::getsockopt(sock, SOL_SOCKET, option, &v, &len) != 0) return -1;
+  return v;
+}
+
+bool IsConnectedUnixSocket(int fd, int type) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+  if (IntSockOpt(fd, SO_DOMAIN) != AF_UNIX || IntSockOpt(fd, SO_TYPE) != type ||
+      IntSockOpt(fd, SO_ACCEPTCONN) != 0) {
+    return false;
+  }
+  // A socket that was never connected has no peer; a connected one keeps its (possibly dead)
+  // peer's name, so an endpoint whose peer has gone is still accepted (it reads PEER_CLOSED).
+  struct sockaddr_storage addr;
+  socklen_t len = sizeof(addr);
+  return ::getpeername(fd, reinterpret_cast<struct sockaddr*>(&addr), &len) == 0;
+}
+
+}  // namespace
+
+int AccessMode(int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  return flags < 0 ? -1 : (flags & O_ACCMODE);
+}
+
+mx_status_t CheckMemfd(int fd, const MemfdRule& rule, uint64_t* size) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return MX_ERR_IO;
+  // Only shmem files answer F_GET_SEALS: this rejects files on disk, /proc files and the like.
+  int seals = ::fcntl(fd, F_GET_SEALS);
+  if (seals < 0) return MX_ERR_IO;
+  const unsigned s = static_cast<unsigned>(seals);
+  if ((s & rule.required_seals) != rule.required_seals || (s & rule.forbidden_seals) != 0) {
+    return MX_ERR_IO;
+  }
+  if (rule.access != -1 && AccessMode(fd) != rule.access) return MX_ERR_IO;
+  const uint64_t bytes = static_cast<uint64_t>(st.st_size);
+  if (st.st_size < 0 || bytes < rule.min_bytes || bytes > rule.max_bytes) return MX_ERR_IO;
+  if (size != nullptr) *size = bytes;
+  return MX_OK;
+}
+
+bool IsChannelSocket(int fd) { return IsConnectedUnixSocket(fd, SOCK_SEQPACKET); }
+
+bool IsStreamSocket(int fd) { return IsConnectedUnixSocket(fd, SOCK_STREAM); }
+
+}  // namespace mx::internal

@@ -1,0 +1,38 @@
+// Validation of file descriptors that arrive from another process: one function per kind.
+//
+// Every fd that crosses a process boundary is attacker-controlled: its type, its access mode, its
+// size and its seals. Each kind of fd libmx receives is checked here, in one place, before the
+// object that will own it looks at it. The checks never block and never trust anything the peer
+// can change later except where the caller is told so (a resizable VMO's size).
+#pragma once
+
+#include <magenta/types.h>
+
+#include <cstdint>
+
+namespace mx::internal {
+
+// What a memfd must look like.
+struct MemfdRule {
+  uint64_t min_bytes = 0;
+  uint64_t max_bytes = UINT64_MAX;
+  unsigned required_seals = 0;   // F_SEAL_* bits that must all be set
+  unsigned forbidden_seals = 0;  // F_SEAL_* bits none of which may be set
+  int access = -1;               // O_RDONLY or O_RDWR: the description's access mode; -1: either
+};
+
+// MX_OK (and the file's size in |*size|, if not null) if |fd| is a regular shmem file (a memfd)
+// that satisfies |rule|; MX_ERR_IO otherwise.
+mx_status_t CheckMemfd(int fd, const MemfdRule& rule, uint64_t* size);
+
+// A channel endpoint's socket: a connected (socketpair or accepted) AF_UNIX SOCK_SEQPACKET
+// socket that is not listening.
+bool IsChannelSocket(int fd);
+
+// An mx socket's fd: a connected AF_UNIX SOCK_STREAM socket that is not listening.
+bool IsStreamSocket(int fd);
+
+// The access mode of |fd|'s description (O_RDONLY, O_WRONLY or O_RDWR), or -1.
+int AccessMode(int fd);
+
+}  // namespace mx::internal
