@@ -48,89 +48,12 @@
 #include <gtest/gtest.h>
 
 #include "support/multiprocess.h"
+#include "support/wire_layout.h"
 
 namespace {
 
+using namespace mx_test::wire;
 using mx_test::Message;
-
-// ---- The wire format, as a hostile peer writes it -----------------------------------------------
-
-constexpr uint32_t kFrameMagic = 0x3146584du;  // "MXF1"
-enum : uint8_t {
-    kFrameData = 1,
-    kFrameSignal = 2,
-    kFrameRing = 3,
-    kFrameKick = 4,
-    kFrameStartup = 5,
-};
-constexpr uint8_t kFlagFdOverflow = 1;
-constexpr uint8_t kFlagPayloadInRing = 2;
-
-struct FrameHeader {
-    uint32_t magic;
-    uint8_t kind;
-    uint8_t flags;
-    uint16_t reserved;
-    uint64_t seq;
-    uint32_t num_bytes;
-    uint32_t num_handles;
-    uint32_t desc_bytes;
-    uint32_t num_fds;
-};
-static_assert(sizeof(FrameHeader) == 32);
-
-struct WireHandle {
-    uint32_t type;
-    uint32_t rights;
-    uint64_t koid;
-    uint64_t related_koid;
-    uint32_t num_fds;
-    uint32_t extra_bytes;
-    uint32_t info;
-    uint32_t reserved;
-};
-static_assert(sizeof(WireHandle) == 40);
-
-// A channel endpoint's |extra| (docs/design.md, "The local queue and moving endpoints"; the
-// count of socket frames seen came with the shared-memory ring as the data path).
-constexpr uint32_t kHasSendRing = 1;
-constexpr uint32_t kHasQueue = 4;
-struct EndpointState {
-    uint64_t send_seq;
-    uint64_t recv_seq;
-    uint32_t user_signals;
-    uint32_t flags;
-    uint32_t queue_count;
-    uint32_t queue_fds;
-    uint64_t queue_bytes;
-    uint64_t socket_frames_seen;
-};
-static_assert(sizeof(EndpointState) == 48);
-
-struct QueueRecord {
-    uint32_t num_bytes;
-    uint32_t num_handles;
-    uint32_t desc_bytes;
-    uint32_t num_fds;
-};
-
-constexpr uint32_t kOverflowMagic = 0x4f46584du;  // "MXFO"
-struct OverflowChunk {
-    uint32_t magic;
-    uint32_t count;
-};
-
-// The rendezvous Hello (docs/rendezvous.md, "Protocol").
-constexpr uint32_t kHelloMagic = 0x4f4c4548u;  // "HELO"
-struct Hello {
-    uint32_t magic;
-    uint32_t version;
-    uint64_t server_koid;
-    uint64_t client_koid;
-};
-static_assert(sizeof(Hello) == 24);
-
-constexpr size_t kMaxFdsPerDatagram = 253;  // SCM_MAX_FD
 
 // What the hostile child tells the victim after a scenario (over a well-behaved channel).
 struct Report {
@@ -142,51 +65,6 @@ struct Report {
 };
 
 // ---- The hostile side ---------------------------------------------------------------------------
-
-void AppendBytes(std::vector<uint8_t>* out, const void* p, size_t n) {
-    const auto* b = static_cast<const uint8_t*>(p);
-    out->insert(out->end(), b, b + n);
-}
-
-void AppendHandle(std::vector<uint8_t>* desc, uint32_t type, uint32_t num_fds,
-                  const void* extra = nullptr, uint32_t extra_bytes = 0, uint32_t reserved = 0) {
-    WireHandle w = {};
-    w.type = type;
-    w.rights = 0xffffffffu;  // the victim masks rights to what the type may carry
-    w.koid = 0x7e57000000000001ull;
-    w.num_fds = num_fds;
-    w.extra_bytes = extra_bytes;
-    w.reserved = reserved;
-    AppendBytes(desc, &w, sizeof(w));
-    if (extra_bytes > 0) AppendBytes(desc, extra, extra_bytes);
-}
-
-// A frame whose header agrees with its parts; scenarios that lie edit |header| afterwards.
-struct FrameSpec {
-    FrameHeader header = {};
-    std::string payload;
-    std::vector<uint8_t> desc;
-
-    FrameSpec(uint8_t kind, uint64_t seq, std::string bytes = {}, std::vector<uint8_t> handles = {},
-              uint32_t num_handles = 0, uint32_t num_fds = 0)
-        : payload(std::move(bytes)), desc(std::move(handles)) {
-        header.magic = kFrameMagic;
-        header.kind = kind;
-        header.seq = seq;
-        header.num_bytes = static_cast<uint32_t>(payload.size());
-        header.num_handles = num_handles;
-        header.desc_bytes = static_cast<uint32_t>(desc.size());
-        header.num_fds = num_fds;
-    }
-
-    std::vector<uint8_t> Encode() const {
-        std::vector<uint8_t> out;
-        AppendBytes(&out, &header, sizeof(header));
-        AppendBytes(&out, payload.data(), payload.size());
-        AppendBytes(&out, desc.data(), desc.size());
-        return out;
-    }
-};
 
 // One hostile connection plus the child's bookkeeping.
 class Hostile {

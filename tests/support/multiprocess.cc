@@ -2,6 +2,7 @@
 #include "support/multiprocess.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -378,6 +379,13 @@ void MultiprocessTest::TearDown() {
         << "this process's open fds changed over the test.\nbefore:\n"
         << DescribeFds(fds_before_) << "after:\n"
         << DescribeFds(after);
+}
+
+bool CanBecomeAnotherUser() { return geteuid() == 0; }
+
+bool BecomeNobody() {
+    return setgroups(0, nullptr) == 0 && setgid(kNobodyId) == 0 && setuid(kNobodyId) == 0 &&
+           geteuid() == kNobodyId;
 }
 
 }  // namespace mx_test

@@ -54,6 +54,15 @@
 
 namespace mx_test {
 
+// ---- Another user ------------------------------------------------------------------------------
+
+// The uid and gid an attacker child drops to when the test runs as root (nobody).
+inline constexpr uint32_t kNobodyId = 65534;
+// True if this process may become another user (it runs as root).
+bool CanBecomeAnotherUser();
+// In a child: drops supplementary groups, gid and uid to nobody. False if that failed.
+bool BecomeNobody();
+
 // ---- Child registry -----------------------------------------------------------------------------
 
 // A child body: receives the arguments after `--mx-child=<name>`; its return value is the exit code.
