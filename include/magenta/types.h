@@ -157,6 +157,14 @@ typedef uint32_t mx_rights_t;
 #define MX_VM_FLAG_CAN_MAP_READ       (1u << 7)
 #define MX_VM_FLAG_CAN_MAP_WRITE      (1u << 8)
 #define MX_VM_FLAG_CAN_MAP_EXECUTE    (1u << 9)
+// libmx: refuse to map a VMO that any holder could still resize (Zircon's
+// ZX_VM_FLAG_REQUIRE_NON_RESIZABLE). Zircon used bit 11, which Magenta had given to
+// MX_VM_FLAG_ALLOC_BASE (and bit 10 to MX_VM_FLAG_MAP_RANGE), so libmx takes the next free bit.
+#define MX_VM_FLAG_REQUIRE_NON_RESIZABLE (1u << 12)
+
+// mx_vmo_create options. libmx: a VMO whose size no holder can ever change, so no mapping of it
+// can lose pages (Zircon's ZX_VMO_NON_RESIZABLE). Without it a VMO is resizable, as in Magenta.
+#define MX_VMO_NON_RESIZABLE          (1u << 0)
 
 // clock ids
 #define MX_CLOCK_MONOTONIC          (0u)

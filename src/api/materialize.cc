@@ -84,7 +84,9 @@ mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out) {
     case MX_OBJ_TYPE_FD:
       return SharedObjectHandle<FdObject>(std::move(raw), MX_DEFAULT_FD_RIGHTS, out);
     case MX_OBJ_TYPE_VMO:
-      return SharedObjectHandle<Vmo>(std::move(raw), MX_DEFAULT_VMO_RIGHTS, out);
+      // The VMO builds the handle: its rights also depend on the description's access mode.
+      raw.rights &= MX_DEFAULT_VMO_RIGHTS;
+      return Vmo::FromRaw(std::move(raw), out);
     case MX_OBJ_TYPE_SOCKET:
       return SharedObjectHandle<SocketObject>(std::move(raw), MX_DEFAULT_SOCKET_RIGHTS, out);
     // Events and eventpair sides build the handle themselves: it carries a per-handle lock.

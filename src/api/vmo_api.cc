@@ -21,6 +21,9 @@ namespace {
 constexpr mx_rights_t kRootVmarRights =
     MX_RIGHT_DUPLICATE | MX_RIGHT_READ | MX_RIGHT_WRITE | MX_RIGHT_EXECUTE;
 
+// Options mx_vmo_create understands.
+constexpr uint32_t kVmoCreateOptions = MX_VMO_NON_RESIZABLE;
+
 // Flags mx_vmar_map understands; anything else is INVALID_ARGS as in Magenta.
 constexpr uint32_t kPermFlags =
     MX_VM_FLAG_PERM_READ | MX_VM_FLAG_PERM_WRITE | MX_VM_FLAG_PERM_EXECUTE;
@@ -58,9 +61,9 @@ RootVmar& Root() {
 extern "C" {
 
 __MX_EXPORT mx_status_t mx_vmo_create(uint64_t size, uint32_t options, mx_handle_t* out) {
-  if (options != 0 || out == nullptr) return MX_ERR_INVALID_ARGS;
+  if ((options & ~kVmoCreateOptions) != 0 || out == nullptr) return MX_ERR_INVALID_ARGS;
   std::shared_ptr<Vmo> vmo;
-  mx_status_t st = Vmo::Create(size, &vmo);
+  mx_status_t st = Vmo::Create(size, (options & MX_VMO_NON_RESIZABLE) != 0, &vmo);
   if (st != MX_OK) return st;
   auto h = std::make_shared<Handle>(std::move(vmo), MX_DEFAULT_VMO_RIGHTS);
   mx_handle_t v = HandleTable::Get().Add(h);
@@ -138,9 +141,9 @@ __MX_EXPORT mx_status_t mx_vmar_map(mx_handle_t vmar_handle, size_t vmar_offset,
     return MX_ERR_ACCESS_DENIED;
   }
   // 6. Placement flags: SPECIFIC is supported; SPECIFIC_OVERWRITE is a Magenta flag libmx does
-  //    not offer (it would let a caller replace any of the process's memory); anything else is
-  //    not a mapping flag.
-  const uint32_t placement = flags & ~kPermFlags;
+  //    not offer (it would let a caller replace any of the process's memory); anything else but
+  //    REQUIRE_NON_RESIZABLE is not a mapping flag.
+  const uint32_t placement = flags & ~(kPermFlags | MX_VM_FLAG_REQUIRE_NON_RESIZABLE);
   if (placement & MX_VM_FLAG_SPECIFIC_OVERWRITE) return MX_ERR_NOT_SUPPORTED;
   if (placement & ~MX_VM_FLAG_SPECIFIC) return MX_ERR_INVALID_ARGS;
   const bool specific = (flags & MX_VM_FLAG_SPECIFIC) != 0;
@@ -158,6 +161,19 @@ __MX_EXPORT mx_status_t mx_vmar_map(mx_handle_t vmar_handle, size_t vmar_offset,
     return MX_ERR_INVALID_ARGS;
   }
   if (mapped_addr == nullptr) return MX_ERR_INVALID_ARGS;
+  // 8. REQUIRE_NON_RESIZABLE: the mapping must never lose pages. The kernel's seals decide (no
+  //    claim from a sender counts); they are never removed, so the answer cannot go stale. The
+  //    range must also lie within the VMO, whose pages past the end would fault just the same.
+  if (flags & MX_VM_FLAG_REQUIRE_NON_RESIZABLE) {
+    if (vmo->Resizable()) return MX_ERR_NOT_SUPPORTED;
+    uint64_t vmo_size;
+    st = vmo->GetSize(&vmo_size);
+    if (st != MX_OK) return st;
+    size_t rounded;
+    if (!RoundUpToPage(static_cast<size_t>(vmo_size), &rounded) || vmo_end > rounded) {
+      return MX_ERR_OUT_OF_RANGE;
+    }
+  }
 
   int prot = PROT_NONE;
   if (flags & MX_VM_FLAG_PERM_READ) prot |= PROT_READ;

@@ -2,14 +2,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <limits>
 
+#include "os/fd_check.h"
 #include "os/koid.h"
+#include "os/vmo_memfd.h"
 
 namespace mx::internal {
 namespace {
@@ -20,6 +21,8 @@ constexpr uint64_t kMaxVmoSize = static_cast<uint64_t>(std::numeric_limits<off_t
 mx_status_t ResourceError() {
   return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
 }
+
+bool IsWritable(int fd) { return AccessMode(fd) == O_RDWR; }
 
 mx_status_t IoError(int err) {
   switch (err) {
@@ -49,37 +52,45 @@ bool TrimRange(uint64_t offset, size_t len, uint64_t size, size_t* trimmed) {
 
 }  // namespace
 
-mx_status_t Vmo::Create(uint64_t size, std::shared_ptr<Vmo>* out) {
+Vmo::Vmo(mx_koid_t koid, UniqueFd memfd)
+    : Object(koid), memfd_(std::move(memfd)), writable_(IsWritable(memfd_.get())) {}
+
+mx_status_t Vmo::Create(uint64_t size, bool non_resizable, std::shared_ptr<Vmo>* out) {
   if (size > kMaxVmoSize) return MX_ERR_INVALID_ARGS;
-  UniqueFd memfd(::memfd_create("mx-vmo", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!memfd) return ResourceError();
-  if (::ftruncate(memfd.get(), static_cast<off_t>(size)) != 0) return IoError(errno);
+  UniqueFd memfd;
+  mx_status_t st = CreateVmoMemfd(size, non_resizable, &memfd);
+  if (st != MX_OK) return st;
   *out = std::make_shared<Vmo>(AllocateKoid(), std::move(memfd));
   return MX_OK;
 }
 
-mx_status_t Vmo::FromRaw(RawHandle raw, std::shared_ptr<Vmo>* out) {
+mx_status_t Vmo::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   if (raw.type != MX_OBJ_TYPE_VMO || raw.fds.size() != 1 || !raw.extra.empty()) {
     return MX_ERR_IO;
   }
-  int fd = raw.fds[0].get();
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return MX_ERR_IO;
-  // Only shmem files answer F_GET_SEALS: this rejects files on disk, /proc files and the like.
-  if (::fcntl(fd, F_GET_SEALS) < 0) return MX_ERR_IO;
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || (flags & O_ACCMODE) != O_RDWR) return MX_ERR_IO;
-  *out = std::make_shared<Vmo>(raw.koid, std::move(raw.fds[0]));
+  mx_rights_t rights = raw.rights;
+  mx_status_t st = CheckVmoMemfd(raw.fds[0].get(), &rights);
+  if (st != MX_OK) return st;
+  *handle =
+      std::make_unique<Handle>(std::make_shared<Vmo>(raw.koid, std::move(raw.fds[0])), rights);
   return MX_OK;
 }
 
 mx_status_t Vmo::PrepareTransfer(const Handle& handle, RawHandle* out) {
-  UniqueFd dup(::fcntl(memfd_.get(), F_DUPFD_CLOEXEC, 0));
-  if (!dup) return ResourceError();
+  UniqueFd description;
+  if (writable_ && !handle.HasRights(MX_RIGHT_WRITE)) {
+    // The receiver must not be able to write or resize through what it gets: only a read-only
+    // description stops it (a dup would share our writable one).
+    mx_status_t st = ReopenReadOnly(memfd_.get(), &description);
+    if (st != MX_OK) return st;
+  } else {
+    description = UniqueFd(::fcntl(memfd_.get(), F_DUPFD_CLOEXEC, 0));
+    if (!description) return ResourceError();
+  }
   out->type = MX_OBJ_TYPE_VMO;
   out->rights = handle.rights();
   out->koid = koid();
-  out->fds.push_back(std::move(dup));
+  out->fds.push_back(std::move(description));
   return MX_OK;
 }
 
@@ -132,11 +143,17 @@ mx_status_t Vmo::GetSize(uint64_t* size) {
 
 mx_status_t Vmo::SetSize(uint64_t size) {
   if (size > kMaxVmoSize) return MX_ERR_OUT_OF_RANGE;
+  // A non-resizable VMO refuses even its own size, as Zircon's did.
+  if (!Resizable()) return MX_ERR_UNAVAILABLE;
   int r;
   do {
     r = ::ftruncate(memfd_.get(), static_cast<off_t>(size));
   } while (r != 0 && errno == EINTR);
-  return r == 0 ? MX_OK : IoError(errno);
+  if (r == 0) return MX_OK;
+  // Only seals make ftruncate of a shmem file EPERM: one of them was added.
+  return errno == EPERM ? MX_ERR_UNAVAILABLE : IoError(errno);
 }
+
+bool Vmo::Resizable() const { return !IsSizeSealed(memfd_.get()); }
 
 }  // namespace mx::internal

@@ -56,4 +56,20 @@ bool IsChannelSocket(int fd) { return IsConnectedUnixSocket(fd, SOCK_SEQPACKET);
 
 bool IsStreamSocket(int fd) { return IsConnectedUnixSocket(fd, SOCK_STREAM); }
 
+// ---- VMOs --------------------------------------------------------------------------------------
+
+mx_status_t CheckVmoMemfd(int fd, mx_rights_t* rights) {
+  mx_status_t st = CheckMemfd(fd, MemfdRule{}, nullptr);
+  if (st != MX_OK) return st;
+  switch (AccessMode(fd)) {
+    case O_RDWR:
+      return MX_OK;
+    case O_RDONLY:
+      *rights &= ~MX_RIGHT_WRITE;
+      return MX_OK;
+    default:
+      return MX_ERR_IO;
+  }
+}
+
 }  // namespace mx::internal

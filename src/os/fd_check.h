@@ -35,4 +35,14 @@ bool IsStreamSocket(int fd);
 // The access mode of |fd|'s description (O_RDONLY, O_WRONLY or O_RDWR), or -1.
 int AccessMode(int fd);
 
+// ---- VMOs --------------------------------------------------------------------------------------
+
+// A received VMO's fd: a regular shmem file (a memfd) of any size and seals, whose description is
+// read-only or read-write. MX_ERR_IO otherwise (write-only, O_PATH, a file on disk, a socket...).
+// |*rights| comes in as the sender's claim and leaves without MX_RIGHT_WRITE when the description
+// is read-only: the kernel's answer decides, never the claim, so a holder without WRITE cannot
+// pass WRITE on. The VMO's size and seals are not checked here: a resizable VMO may change size at
+// any time, and mx_vmar_map asks the kernel for the seals when the caller needs them.
+mx_status_t CheckVmoMemfd(int fd, mx_rights_t* rights);
+
 }  // namespace mx::internal

@@ -7,6 +7,7 @@
 #include <mx/vmo.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <gtest/gtest.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -63,9 +64,102 @@ TEST_F(VmoTest, NewVmoHasDefaultRightsTypeAndIsNotWaitable) {
 
 TEST_F(VmoTest, CreateChecksOptionsAndOut) {
   mx_handle_t h;
-  EXPECT_EQ(mx_vmo_create(kPage, 1, &h), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(MX_VMO_NON_RESIZABLE, 1u);
+  EXPECT_EQ(mx_vmo_create(kPage, 2, &h), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_vmo_create(kPage, MX_VMO_NON_RESIZABLE | (1u << 31), &h), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(mx_vmo_create(kPage, 0, nullptr), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_vmo_create(kPage, MX_VMO_NON_RESIZABLE, nullptr), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(mx_vmo_create(UINT64_MAX, 0, &h), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_vmo_create(UINT64_MAX, MX_VMO_NON_RESIZABLE, &h), MX_ERR_INVALID_ARGS);
+}
+
+TEST_F(VmoTest, NonResizableVmoRefusesEverySizeChange) {
+  mx_handle_t h;
+  ASSERT_EQ(mx_vmo_create(1000, MX_VMO_NON_RESIZABLE, &h), MX_OK);
+  EXPECT_EQ(BasicInfo(h).rights, static_cast<mx_rights_t>(MX_DEFAULT_VMO_RIGHTS));
+  // Shrinking, growing, and even setting the same size (as in Zircon): UNAVAILABLE.
+  EXPECT_EQ(mx_vmo_set_size(h, 0), MX_ERR_UNAVAILABLE);
+  EXPECT_EQ(mx_vmo_set_size(h, 2 * kPage), MX_ERR_UNAVAILABLE);
+  EXPECT_EQ(mx_vmo_set_size(h, 1000), MX_ERR_UNAVAILABLE);
+  // Rights come first, and an impossible size is still OUT_OF_RANGE.
+  mx_handle_t ro;
+  ASSERT_EQ(mx_handle_duplicate(h, MX_DEFAULT_VMO_RIGHTS & ~MX_RIGHT_WRITE, &ro), MX_OK);
+  EXPECT_EQ(mx_vmo_set_size(ro, 0), MX_ERR_ACCESS_DENIED);
+  EXPECT_EQ(mx_vmo_set_size(h, UINT64_MAX), MX_ERR_OUT_OF_RANGE);
+  uint64_t size = 0;
+  EXPECT_EQ(mx_vmo_get_size(h, &size), MX_OK);
+  EXPECT_EQ(size, 1000u);
+  // Reads, writes and mappings work as for any VMO.
+  const char kMsg[] = "fixed";
+  size_t actual = 0;
+  ASSERT_EQ(mx_vmo_write(h, kMsg, 990, sizeof(kMsg), &actual), MX_OK);
+  EXPECT_EQ(actual, sizeof(kMsg));
+  uintptr_t addr = 0;
+  ASSERT_EQ(mx_vmar_map(mx_vmar_root_self(), 0, h, 0, kPage, kRW, &addr), MX_OK);
+  EXPECT_STREQ(reinterpret_cast<const char*>(addr) + 990, kMsg);
+  EXPECT_EQ(mx_vmar_unmap(mx_vmar_root_self(), addr, kPage), MX_OK);
+  EXPECT_EQ(mx_handle_close(ro), MX_OK);
+  EXPECT_EQ(mx_handle_close(h), MX_OK);
+}
+
+TEST_F(VmoTest, RequireNonResizableMapsOnlyASealedVmoWithinItsSize) {
+  mx_handle_t root = mx_vmar_root_self();
+  constexpr uint32_t kFlags = kRW | MX_VM_FLAG_REQUIRE_NON_RESIZABLE;
+  uintptr_t addr = 0;
+  // A resizable VMO (the default): refused as Zircon refused it.
+  EXPECT_EQ(mx_vmar_map(root, 0, vmo_, 0, kPage, kFlags, &addr), MX_ERR_NOT_SUPPORTED);
+  mx_handle_t fixed;
+  ASSERT_EQ(mx_vmo_create(2 * kPage + 1, MX_VMO_NON_RESIZABLE, &fixed), MX_OK);
+  // Checks before it, in order: MAP right, protection, rights, flags, geometry.
+  mx_handle_t nomap;
+  ASSERT_EQ(mx_handle_duplicate(fixed, MX_DEFAULT_VMO_RIGHTS & ~MX_RIGHT_MAP, &nomap), MX_OK);
+  EXPECT_EQ(mx_vmar_map(root, 0, nomap, 0, kPage, kFlags, &addr), MX_ERR_ACCESS_DENIED);
+  EXPECT_EQ(mx_vmar_map(root, 0, vmo_, 0, kPage,
+                        MX_VM_FLAG_PERM_WRITE | MX_VM_FLAG_REQUIRE_NON_RESIZABLE, &addr),
+            MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_vmar_map(root, 0, fixed, 0, kPage, kFlags | MX_VM_FLAG_COMPACT, &addr),
+            MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_vmar_map(root, 0, fixed, 0, kPage, kFlags | (1u << 13), &addr),
+            MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_vmar_map(root, 0, fixed, 1, kPage, kFlags, &addr), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_vmar_map(root, 0, fixed, 0, kPage, kFlags, nullptr), MX_ERR_INVALID_ARGS);
+  // Past the last (partial) page of the VMO the mapping could fault: OUT_OF_RANGE.
+  EXPECT_EQ(mx_vmar_map(root, 0, fixed, 0, 4 * kPage, kFlags, &addr), MX_ERR_OUT_OF_RANGE);
+  EXPECT_EQ(mx_vmar_map(root, 0, fixed, 3 * kPage, kPage, kFlags, &addr), MX_ERR_OUT_OF_RANGE);
+  // Within it, including the partial last page: mapped.
+  ASSERT_EQ(mx_vmar_map(root, 0, fixed, 0, 3 * kPage, kFlags, &addr), MX_OK);
+  auto* p = reinterpret_cast<volatile uint8_t*>(addr);
+  p[3 * kPage - 1] = 7;
+  EXPECT_EQ(p[3 * kPage - 1], 7);
+  EXPECT_EQ(mx_vmar_unmap(root, addr, 3 * kPage), MX_OK);
+  ASSERT_EQ(mx_vmar_map(root, 0, fixed, 2 * kPage, kPage, MX_VM_FLAG_PERM_READ |
+                        MX_VM_FLAG_REQUIRE_NON_RESIZABLE, &addr), MX_OK);
+  EXPECT_EQ(mx_vmar_unmap(root, addr, kPage), MX_OK);
+  // Without the flag the old rules hold: a mapping may reach past the end.
+  ASSERT_EQ(mx_vmar_map(root, 0, fixed, 0, 4 * kPage, kRW, &addr), MX_OK);
+  EXPECT_EQ(mx_vmar_unmap(root, addr, 4 * kPage), MX_OK);
+  EXPECT_EQ(mx_handle_close(nomap), MX_OK);
+  EXPECT_EQ(mx_handle_close(fixed), MX_OK);
+}
+
+TEST_F(VmoTest, NonResizableStaysSoThroughAChannel) {
+  mx_handle_t fixed, a, b;
+  ASSERT_EQ(mx_vmo_create(kPage, MX_VMO_NON_RESIZABLE, &fixed), MX_OK);
+  ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
+  ASSERT_EQ(mx_channel_write(a, 0, "f", 1, &fixed, 1), MX_OK);
+  char byte;
+  mx_handle_t got = MX_HANDLE_INVALID;
+  uint32_t nb, nh;
+  ASSERT_EQ(mx_channel_read(b, 0, &byte, &got, 1, 1, &nb, &nh), MX_OK);
+  ASSERT_EQ(nh, 1u);
+  EXPECT_EQ(BasicInfo(got).rights, static_cast<mx_rights_t>(MX_DEFAULT_VMO_RIGHTS));
+  EXPECT_EQ(mx_vmo_set_size(got, 0), MX_ERR_UNAVAILABLE);
+  uintptr_t addr = 0;
+  ASSERT_EQ(mx_vmar_map(mx_vmar_root_self(), 0, got, 0, kPage,
+                        kRW | MX_VM_FLAG_REQUIRE_NON_RESIZABLE, &addr),
+            MX_OK);
+  EXPECT_EQ(mx_vmar_unmap(mx_vmar_root_self(), addr, kPage), MX_OK);
+  for (mx_handle_t h : {a, b, got}) EXPECT_EQ(mx_handle_close(h), MX_OK);
 }
 
 TEST_F(VmoTest, NewVmoIsZeroFilledAndReportsItsByteSize) {
@@ -343,6 +437,35 @@ TEST_F(VmoTest, VmoTravelsThroughAChannelWithItsKoidAndRights) {
   ASSERT_EQ(mx_vmo_read(got, in, 0, sizeof(in), &actual), MX_OK);
   EXPECT_STREQ(in, kMsg);
   EXPECT_EQ(mx_vmo_write(got, kMsg, 0, sizeof(kMsg), &actual), MX_ERR_ACCESS_DENIED);
+  for (mx_handle_t h : {a, b, got}) EXPECT_EQ(mx_handle_close(h), MX_OK);
+}
+
+// A VMO sent without WRITE arrives as a read-only description: the kernel refuses writes through
+// a read-only mapping of it even after mprotect, which a shared writable description would allow.
+TEST_F(VmoTest, VmoSentWithoutWriteCannotBeMadeWritableByMprotect) {
+  mx_handle_t a, b, ro;
+  ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
+  ASSERT_EQ(mx_handle_duplicate(vmo_, MX_DEFAULT_VMO_RIGHTS & ~MX_RIGHT_WRITE, &ro), MX_OK);
+  ASSERT_EQ(mx_channel_write(a, 0, "v", 1, &ro, 1), MX_OK);
+  char byte;
+  mx_handle_t got = MX_HANDLE_INVALID;
+  uint32_t nb, nh;
+  ASSERT_EQ(mx_channel_read(b, 0, &byte, &got, 1, 1, &nb, &nh), MX_OK);
+  ASSERT_EQ(nh, 1u);
+  uintptr_t addr = 0;
+  EXPECT_EQ(mx_vmar_map(mx_vmar_root_self(), 0, got, 0, kPage, kRW, &addr),
+            MX_ERR_ACCESS_DENIED);
+  ASSERT_EQ(mx_vmar_map(mx_vmar_root_self(), 0, got, 0, kPage, MX_VM_FLAG_PERM_READ, &addr),
+            MX_OK);
+  errno = 0;
+  EXPECT_NE(mprotect(reinterpret_cast<void*>(addr), kPage, PROT_READ | PROT_WRITE), 0);
+  EXPECT_EQ(errno, EACCES);
+  EXPECT_EQ(mx_vmar_unmap(mx_vmar_root_self(), addr, kPage), MX_OK);
+  // Sent on again, with every right it has, it still carries no WRITE.
+  ASSERT_EQ(mx_channel_write(b, 0, "w", 1, &got, 1), MX_OK);
+  ASSERT_EQ(mx_channel_read(a, 0, &byte, &got, 1, 1, &nb, &nh), MX_OK);
+  ASSERT_EQ(nh, 1u);
+  EXPECT_EQ(BasicInfo(got).rights, static_cast<mx_rights_t>(MX_DEFAULT_VMO_RIGHTS & ~MX_RIGHT_WRITE));
   for (mx_handle_t h : {a, b, got}) EXPECT_EQ(mx_handle_close(h), MX_OK);
 }
 
