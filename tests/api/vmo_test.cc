@@ -465,7 +465,8 @@ TEST_F(VmoTest, VmoSentWithoutWriteCannotBeMadeWritableByMprotect) {
   ASSERT_EQ(mx_channel_write(b, 0, "w", 1, &got, 1), MX_OK);
   ASSERT_EQ(mx_channel_read(a, 0, &byte, &got, 1, 1, &nb, &nh), MX_OK);
   ASSERT_EQ(nh, 1u);
-  EXPECT_EQ(BasicInfo(got).rights, static_cast<mx_rights_t>(MX_DEFAULT_VMO_RIGHTS & ~MX_RIGHT_WRITE));
+  EXPECT_EQ(BasicInfo(got).rights,
+            static_cast<mx_rights_t>(MX_DEFAULT_VMO_RIGHTS & ~MX_RIGHT_WRITE));
   for (mx_handle_t h : {a, b, got}) EXPECT_EQ(mx_handle_close(h), MX_OK);
 }
 
