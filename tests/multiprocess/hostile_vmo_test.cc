@@ -73,6 +73,10 @@ TouchResult TouchInChild(uintptr_t addr, size_t len, bool write) {
     pid_t pid = fork();
     if (pid < 0) return result;
     if (pid == 0) {
+        // Die of the signal, as an uninstrumented process would (sanitizers catch SIGBUS).
+        struct sigaction dfl = {};
+        dfl.sa_handler = SIG_DFL;
+        sigaction(SIGBUS, &dfl, nullptr);
         auto* p = reinterpret_cast<volatile uint8_t*>(addr);
         bool intact = true;
         for (size_t i = 0; i < len; ++i) intact = intact && p[i] == VictimByte(i);
