@@ -159,6 +159,7 @@ struct NoWriteReport {
     int32_t mprotect_write;  // mprotect of a PERM_READ mapping to PROT_WRITE (errno)
     int32_t mmap_write;      // mmap(PROT_WRITE, MAP_SHARED) of the fd (errno)
     int32_t pwrite;          // pwrite of the fd (errno)
+    int32_t punch_hole;      // fallocate PUNCH_HOLE of the first page (errno): would zero it
     int32_t add_seal;        // F_ADD_SEALS F_SEAL_WRITE (errno): would break the victim's writes
     int32_t fchmod;          // fchmod 0666 (errno)
     int32_t reopen_ro;       // open /proc/self/fd/N O_RDONLY (errno; a control: must work)
@@ -201,6 +202,9 @@ MX_CHILD(vmo_attacker_without_write) {
     }
     const uint8_t junk = 0xEE;
     r.pwrite = ErrnoOf(pwrite(fd, &junk, 1, 3) == 1);
+    r.punch_hole = ErrnoOf(
+        fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(kPage)) ==
+        0);
     r.add_seal = ErrnoOf(fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE) == 0);
     r.fchmod = ErrnoOf(fchmod(fd, 0666) == 0);
     const std::string path = "/proc/self/fd/" + std::to_string(fd);
@@ -244,10 +248,12 @@ TEST_F(HostileVmoTest, HolderWithoutWriteCannotWriteResizeOrReopenTheVmo) {
     uint64_t size = 0;
     EXPECT_EQ(mx_vmo_get_size(victim.vmo, &size), MX_OK);
     printf("[attack] vmo without WRITE (attacker uid %u): ftruncate(0) %s, grow %s, pwrite %s, "
-           "map WRITE %s, mprotect WRITE %s, mmap WRITE %s, F_SEAL_WRITE %s, fchmod %s, reopen "
-           "O_RDWR %s (O_RDONLY %s); victim: %s, size %llu of %zu, peak RSS %ld KiB\n",
+           "punch hole %s, map WRITE %s, mprotect WRITE %s, mmap WRITE %s, F_SEAL_WRITE %s, "
+           "fchmod %s, reopen O_RDWR %s (O_RDONLY %s); victim: %s, size %llu of %zu, peak RSS "
+           "%ld KiB\n",
            r.uid, ErrName(r.ftruncate).c_str(), ErrName(r.ftruncate_grow).c_str(),
-           ErrName(r.pwrite).c_str(), mx_test::StatusName(r.map_write),
+           ErrName(r.pwrite).c_str(), ErrName(r.punch_hole).c_str(),
+           mx_test::StatusName(r.map_write),
            ErrName(r.mprotect_write).c_str(), ErrName(r.mmap_write).c_str(),
            ErrName(r.add_seal).c_str(), ErrName(r.fchmod).c_str(), ErrName(r.reopen_rw).c_str(),
            ErrName(r.reopen_ro).c_str(), Describe(touch).c_str(),
@@ -260,6 +266,7 @@ TEST_F(HostileVmoTest, HolderWithoutWriteCannotWriteResizeOrReopenTheVmo) {
     EXPECT_EQ(r.mprotect_write, EACCES);
     EXPECT_EQ(r.mmap_write, EACCES);
     EXPECT_EQ(r.pwrite, EBADF);
+    EXPECT_EQ(r.punch_hole, EBADF);
     EXPECT_EQ(r.add_seal, EPERM);
     EXPECT_EQ(r.fchmod, EPERM);
     EXPECT_EQ(r.reopen_ro, 0) << "the control: /proc/self/fd works for the attacker";
