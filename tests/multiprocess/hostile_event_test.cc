@@ -49,9 +49,10 @@ namespace {
 constexpr uint32_t kControlInfo = PA_HND(PA_USER0, 0);
 constexpr uint32_t kPeerInfo = PA_HND(PA_USER1, 0);
 
-// The signal word's offset in the shared page of an event and of an eventpair side: a 4-byte
-// magic, a 4-byte version and an 8-byte koid come first (docs/events.md).
-constexpr off_t kSignalWordOffset = 16;
+// The signal word's offset in the shared page: a 4-byte magic, a 4-byte version and an 8-byte
+// koid come first (docs/events.md); an eventpair side's page also holds the peer's koid.
+constexpr off_t kEventWordOffset = 16;
+constexpr off_t kEventPairWordOffset = 24;
 
 // How long the victim may take for one call, and how long the test waits for the victim at all.
 constexpr mx_duration_t kPromptCall = MX_SEC(5);
@@ -450,19 +451,19 @@ struct WordReport {
     int32_t signal_peer_status;
 };
 
-// Sets |bits| in the signal word through a writable mapping.
-void SetThroughMapping(void* page, uint32_t bits) {
-    auto* word = reinterpret_cast<uint32_t*>(static_cast<char*>(page) + kSignalWordOffset);
+// Sets |bits| in the signal word at |offset| through a writable mapping.
+void SetThroughMapping(void* page, off_t offset, uint32_t bits) {
+    auto* word = reinterpret_cast<uint32_t*>(static_cast<char*>(page) + offset);
     __atomic_fetch_or(word, bits, __ATOMIC_SEQ_CST);
 }
 
-void AttackWord(int fd, WordReport* r) {
+void AttackWord(int fd, off_t offset, WordReport* r) {
     const uint32_t bits = MX_USER_SIGNAL_7;
     if ((fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDONLY) ++r->writable_fds;
     void* rw = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (rw != MAP_FAILED) {
         ++r->mmap_rw_ok;
-        SetThroughMapping(rw, bits);
+        SetThroughMapping(rw, offset, bits);
         munmap(rw, 4096);
     } else {
         r->mmap_rw_errno = errno;
@@ -471,16 +472,16 @@ void AttackWord(int fd, WordReport* r) {
     if (ro != MAP_FAILED) {
         if (mprotect(ro, 4096, PROT_READ | PROT_WRITE) == 0) {
             ++r->mprotect_ok;
-            SetThroughMapping(ro, bits);
+            SetThroughMapping(ro, offset, bits);
         } else {
             r->mprotect_errno = errno;
         }
         munmap(ro, 4096);
     }
     uint32_t word = 0;
-    if (pread(fd, &word, sizeof(word), kSignalWordOffset) == sizeof(word)) {
+    if (pread(fd, &word, sizeof(word), offset) == sizeof(word)) {
         word |= bits;
-        if (pwrite(fd, &word, sizeof(word), kSignalWordOffset) == sizeof(word)) {
+        if (pwrite(fd, &word, sizeof(word), offset) == sizeof(word)) {
             ++r->pwrite_ok;
         } else {
             r->pwrite_errno = errno;
@@ -498,7 +499,7 @@ void AttackWord(int fd, WordReport* r) {
         ++r->reopen_rw_ok;
         void* m = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, reopened, 0);
         if (m != MAP_FAILED) {
-            SetThroughMapping(m, bits);
+            SetThroughMapping(m, offset, bits);
             munmap(m, 4096);
         }
         close(reopened);
@@ -520,12 +521,15 @@ MX_CHILD(word_attacker) {
     CHILD_CHECK_EQ(handles.size(), 1u);
     const mx_handle_t h = handles[0];
     WordReport r = {};
+    const off_t offset = mx_test::BasicInfo(h).type == MX_OBJ_TYPE_EVENT_PAIR
+                             ? kEventPairWordOffset
+                             : kEventWordOffset;
     if (attack) {
         for (const mx_test::FdEntry& e : NewFds(before, mx_test::ListOpenFds())) {
             struct stat st;
             if (fstat(e.fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
             ++r.files;
-            AttackWord(e.fd, &r);
+            AttackWord(e.fd, offset, &r);
         }
     }
     r.signal_status = mx_object_signal(h, 0, MX_USER_SIGNAL_6);
