@@ -532,6 +532,10 @@ MX_CHILD(word_attacker) {
             AttackWord(e.fd, offset, &r);
         }
     }
+    // A duplicate opens a new token by reopening the memfd read-only, as this (other) user.
+    mx_handle_t dup = MX_HANDLE_INVALID;
+    CHILD_CHECK_OK(mx_handle_duplicate(h, MX_RIGHT_SAME_RIGHTS, &dup));
+    CHILD_CHECK_OK(mx_handle_close(dup));
     r.signal_status = mx_object_signal(h, 0, MX_USER_SIGNAL_6);
     r.signal_peer_status = mx_object_signal_peer(h, 0, MX_USER_SIGNAL_6);
     CHILD_CHECK_OK(mx_handle_close(h));
