@@ -2,15 +2,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstring>
-
+#include "os/doorbell.h"
+#include "os/fd_check.h"
 #include "os/handle_lock.h"
 #include "os/koid.h"
 #include "os/status.h"
@@ -22,31 +18,28 @@ struct Event::Shared {
   uint32_t version;
   uint64_t koid;
   std::atomic<uint32_t> signals;
-  std::atomic<uint32_t> generation;
 };
 
 namespace {
 
 constexpr uint32_t kEventMagic = 0x5456454du;  // "MEVT"
+constexpr uint32_t kEventVersion = 2;
 constexpr size_t kEventBytes = 4096;
 
 mx_status_t ResourceError() {
   return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
 }
 
-bool IsEventFd(int fd) {
-  char path[64], target[64];
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-  ssize_t n = ::readlink(path, target, sizeof(target) - 1);
-  if (n <= 0) return false;
-  target[n] = '\0';
-  return std::strcmp(target, "anon_inode:[eventfd]") == 0;
-}
+UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
 
 }  // namespace
 
-Event::Event(mx_koid_t koid, UniqueFd memfd, UniqueFd eventfd, Shared* shared)
-    : Object(koid), memfd_(std::move(memfd)), eventfd_(std::move(eventfd)), shared_(shared) {}
+Event::Event(mx_koid_t koid, UniqueFd memfd, UniqueFd doorbell, Shared* shared, bool writable)
+    : Object(koid),
+      memfd_(std::move(memfd)),
+      doorbell_(std::move(doorbell)),
+      shared_(shared),
+      writable_(writable) {}
 
 Event::~Event() { ::munmap(shared_, kEventBytes); }
 
@@ -58,17 +51,23 @@ mx_status_t Event::Create(std::shared_ptr<Event>* event, std::unique_ptr<Handle>
   if (::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
     return MX_ERR_INTERNAL;
   }
-  UniqueFd efd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!efd) return ResourceError();
+  // This description stays the only writable one this process has; holders of other users only
+  // ever get writable descriptions sent to them (with SIGNAL), never by reopening.
+  mx_status_t st = DenyWriteReopen(memfd.get());
+  if (st != MX_OK) return st;
+  UniqueFd doorbell;
+  st = CreateDoorbell(&doorbell);
+  if (st != MX_OK) return st;
   void* map = ::mmap(nullptr, kEventBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd.get(), 0);
   if (map == MAP_FAILED) return MX_ERR_NO_MEMORY;
   auto* shared = new (map) Shared();
   shared->magic = kEventMagic;
-  shared->version = 1;
+  shared->version = kEventVersion;
   shared->koid = AllocateKoid();
-  std::shared_ptr<Event> ev(new Event(shared->koid, std::move(memfd), std::move(efd), shared));
+  std::shared_ptr<Event> ev(
+      new Event(shared->koid, std::move(memfd), std::move(doorbell), shared, true));
   UniqueFd token;
-  mx_status_t st = ev->NewToken(&token);
+  st = ev->NewToken(&token);
   if (st != MX_OK) return st;
   *handle = std::make_unique<Handle>(ev, rights);
   (*handle)->token() = std::move(token);
@@ -77,31 +76,39 @@ mx_status_t Event::Create(std::shared_ptr<Event>* event, std::unique_ptr<Handle>
 }
 
 mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
-  if (raw.type != MX_OBJ_TYPE_EVENT || raw.fds.size() != 2 || !raw.extra.empty()) {
+  if (raw.type != MX_OBJ_TYPE_EVENT || raw.fds.size() != kWireFds ||
+      raw.extra.size() != kWireExtraBytes) {
     return MX_ERR_IO;
   }
-  struct stat st;
-  if (::fstat(raw.fds[0].get(), &st) != 0 || !S_ISREG(st.st_mode) ||
-      static_cast<size_t>(st.st_size) != kEventBytes) {
+  for (const UniqueFd& fd : raw.fds) {
+    if (!fd) return MX_ERR_IO;
+  }
+  // The word is writable here exactly when the handle may signal: a sender that claims SIGNAL
+  // with a read-only description, or sends a writable one without SIGNAL, is malformed.
+  const bool writable = (raw.rights & MX_RIGHT_SIGNAL) != 0;
+  MemfdRule token_rule = SignalWordMemfdRule(kEventBytes);
+  token_rule.access = O_RDONLY;
+  MemfdRule word_rule = SignalWordMemfdRule(kEventBytes);
+  word_rule.access = writable ? O_RDWR : O_RDONLY;
+  if (CheckMemfd(raw.fds[0].get(), token_rule, nullptr) != MX_OK ||
+      CheckMemfd(raw.fds[1].get(), word_rule, nullptr) != MX_OK ||
+      !SameFile(raw.fds[0].get(), raw.fds[1].get()) || !IsDoorbell(raw.fds[2].get())) {
     return MX_ERR_IO;
   }
-  int seals = ::fcntl(raw.fds[0].get(), F_GET_SEALS);
-  if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) return MX_ERR_IO;
-  if (!IsEventFd(raw.fds[1].get())) return MX_ERR_IO;
-  // The arriving description keeps the sender's lock: it becomes this handle's token. The object
-  // maps and opens duplicates' tokens through a separate, unlocked description: a mapping holds
-  // its file description, so mapping the token would keep the lock after this handle closed
-  // and a duplicate would never see LAST_HANDLE (found by the sequence fuzzer).
-  UniqueFd master = ReopenDescription(raw.fds[0].get());
-  if (!master) return ResourceError();
-  void* map = ::mmap(nullptr, kEventBytes, PROT_READ | PROT_WRITE, MAP_SHARED, master.get(), 0);
-  if (map == MAP_FAILED) return MX_ERR_NO_MEMORY;
+  // The arriving token keeps the sender's lock: it becomes this handle's token. The object maps
+  // the unlocked description: a mapping holds its description, so mapping the token would keep
+  // the lock after this handle closed and a duplicate would never see LAST_HANDLE.
+  const int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
+  void* map = ::mmap(nullptr, kEventBytes, prot, MAP_SHARED, raw.fds[1].get(), 0);
+  if (map == MAP_FAILED) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_IO;
   auto* shared = static_cast<Shared*>(map);
-  if (shared->magic != kEventMagic || shared->koid != raw.koid) {
+  if (shared->magic != kEventMagic || shared->version != kEventVersion ||
+      shared->koid != raw.koid) {
     ::munmap(map, kEventBytes);
     return MX_ERR_IO;
   }
-  std::shared_ptr<Event> ev(new Event(raw.koid, std::move(master), std::move(raw.fds[1]), shared));
+  std::shared_ptr<Event> ev(
+      new Event(raw.koid, std::move(raw.fds[1]), std::move(raw.fds[2]), shared, writable));
   *handle = std::make_unique<Handle>(ev, raw.rights);
   (*handle)->token() = std::move(raw.fds[0]);
   return MX_OK;
@@ -109,23 +116,17 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
 
 mx_status_t Event::NewToken(UniqueFd* out) const { return OpenLockedDescription(memfd_.get(), out); }
 
-void Event::Kick() {
-  shared_->generation.fetch_add(1, std::memory_order_acq_rel);
-  uint64_t one = 1;
-  ssize_t r;
-  do {
-    r = ::write(eventfd_.get(), &one, sizeof(one));
-  } while (r < 0 && errno == EINTR);
-}
+void Event::Kick() { RingDoorbell(doorbell_.get()); }
 
 mx_signals_t Event::Signals() { return shared_->signals.load(std::memory_order_acquire); }
 
 void Event::AddWaitSources(mx_signals_t, std::vector<WaitSource>* out) {
-  out->push_back({eventfd_.get(), EPOLLIN, true});
+  out->push_back({doorbell_.get(), DoorbellWaitEvents(), true});
 }
 
 mx_status_t Event::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
   if (((clear_mask | set_mask) & ~MX_EVENT_SIGNAL_MASK) != 0) return MX_ERR_INVALID_ARGS;
+  if (!writable_) return MX_ERR_ACCESS_DENIED;
   uint32_t old = shared_->signals.load(std::memory_order_relaxed);
   while (!shared_->signals.compare_exchange_weak(old, (old & ~clear_mask) | set_mask,
                                                  std::memory_order_acq_rel)) {
@@ -148,11 +149,16 @@ mx_status_t Event::PrepareTransfer(const Handle& handle, RawHandle* out) {
   out->type = MX_OBJ_TYPE_EVENT;
   out->rights = handle.rights();
   out->koid = koid();
-  UniqueFd token(::fcntl(handle.token().get(), F_DUPFD_CLOEXEC, 0));
-  UniqueFd efd(::fcntl(eventfd_.get(), F_DUPFD_CLOEXEC, 0));
-  if (!token || !efd) return MX_ERR_NO_RESOURCES;
+  // The receiver gets a writable description only if this handle may signal (and so this
+  // process holds one: rights only shrink from the handle that brought the event here).
+  const bool send_writable = writable_ && handle.HasRights(MX_RIGHT_SIGNAL);
+  UniqueFd token = Dup(handle.token().get());
+  UniqueFd word = send_writable || !writable_ ? Dup(memfd_.get()) : ReopenReadOnly(memfd_.get());
+  UniqueFd doorbell = Dup(doorbell_.get());
+  if (!token || !word || !doorbell) return ResourceError();
   out->fds.push_back(std::move(token));
-  out->fds.push_back(std::move(efd));
+  out->fds.push_back(std::move(word));
+  out->fds.push_back(std::move(doorbell));
   return MX_OK;
 }
 

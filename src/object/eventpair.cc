@@ -2,17 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <utility>
 
+#include "os/doorbell.h"
+#include "os/fd_check.h"
 #include "os/handle_lock.h"
 #include "os/koid.h"
 #include "os/socket.h"
@@ -30,6 +27,7 @@ struct EventPairSide::Shared {
 namespace {
 
 constexpr uint32_t kSideMagic = 0x5045504du;  // "MPEP"
+constexpr uint32_t kSideVersion = 2;
 constexpr size_t kSideBytes = 4096;
 // What mx_object_signal / mx_object_signal_peer may touch (Magenta: EPAIR_SIGNALED + user bits;
 // not MX_EPAIR_SIGNAL_MASK, which also names PEER_CLOSED).
@@ -39,61 +37,41 @@ mx_status_t ResourceError() { return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR
 
 UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
 
-mx_status_t MakeSideMemory(UniqueFd* memfd, UniqueFd* efd) {
+mx_status_t MakeSideMemory(UniqueFd* memfd, UniqueFd* doorbell) {
   UniqueFd m(::memfd_create("mx-eventpair", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!m) return ResourceError();
   if (::ftruncate(m.get(), kSideBytes) != 0) return ResourceError();
   if (::fcntl(m.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
     return MX_ERR_INTERNAL;
   }
-  UniqueFd e(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!e) return ResourceError();
+  // Writable descriptions are only ever sent (with SIGNAL / SIGNAL_PEER), never reopened.
+  mx_status_t st = DenyWriteReopen(m.get());
+  if (st != MX_OK) return st;
+  UniqueFd d;
+  st = CreateDoorbell(&d);
+  if (st != MX_OK) return st;
   *memfd = std::move(m);
-  *efd = std::move(e);
+  *doorbell = std::move(d);
   return MX_OK;
 }
 
-bool IsEventFd(int fd) {
-  char path[64], target[64];
-  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-  ssize_t n = ::readlink(path, target, sizeof(target) - 1);
-  if (n <= 0) return false;
-  target[n] = '\0';
-  return std::strcmp(target, "anon_inode:[eventfd]") == 0;
-}
-
-// Maps a side's memfd after checking it is a sealed 4 KiB file. IO if it is not one;
-// NO_MEMORY if the mapping failed for lack of memory (a read keeps its message then).
-mx_status_t MapSide(int fd, void** out) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-      static_cast<size_t>(st.st_size) != kSideBytes) {
-    return MX_ERR_IO;
-  }
-  int seals = ::fcntl(fd, F_GET_SEALS);
-  if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW)) {
-    return MX_ERR_IO;
-  }
-  void* map = ::mmap(nullptr, kSideBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+// Checks that |fd| is a side's memfd whose access mode is |access| and maps it (read-write only
+// if |access| is O_RDWR). IO if it is not one; NO_MEMORY if the mapping failed for lack of
+// memory (a read keeps its message then).
+mx_status_t MapSide(int fd, int access, void** out) {
+  MemfdRule rule = SignalWordMemfdRule(kSideBytes);
+  rule.access = access;
+  if (CheckMemfd(fd, rule, nullptr) != MX_OK) return MX_ERR_IO;
+  const int prot = access == O_RDWR ? PROT_READ | PROT_WRITE : PROT_READ;
+  void* map = ::mmap(nullptr, kSideBytes, prot, MAP_SHARED, fd, 0);
   if (map == MAP_FAILED) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_IO;
   *out = map;
   return MX_OK;
 }
 
-bool IsSeqpacketSocket(int fd) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
-  int type = 0;
-  socklen_t len = sizeof(type);
-  return ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET;
-}
-
-void Kick(int eventfd) {
-  uint64_t one = 1;
-  ssize_t r;
-  do {
-    r = ::write(eventfd, &one, sizeof(one));
-  } while (r < 0 && errno == EINTR);
+// A description of a side's memfd to send: writable only if |writable| (and |fd| is).
+UniqueFd DescriptionToSend(int fd, bool fd_writable, bool writable) {
+  return writable || !fd_writable ? Dup(fd) : ReopenReadOnly(fd);
 }
 
 // Clears, then sets, bits of a shared signal word; returns the old word.
@@ -119,22 +97,25 @@ EventPairSide::~EventPairSide() {
 
 mx_status_t EventPairSide::Create(mx_rights_t rights, std::unique_ptr<Handle>* out0,
                                   std::unique_ptr<Handle>* out1) {
-  UniqueFd mem[2], efd[2], life[2];
+  UniqueFd mem[2], bell[2], life[2];
   for (int i = 0; i < 2; ++i) {
-    mx_status_t st = MakeSideMemory(&mem[i], &efd[i]);
+    mx_status_t st = MakeSideMemory(&mem[i], &bell[i]);
     if (st != MX_OK) return st;
   }
   mx_status_t st = CreateSeqpacketPair(&life[0], &life[1]);
   if (st != MX_OK) return st;
-  // Each object keeps its own unlocked description of each memfd; tokens are opened from them.
+  // Both objects share the creator's writable, unlocked descriptions; tokens are opened from
+  // them.
   Fds fds[2];
   for (int i = 0; i < 2; ++i) {
-    fds[i].memfd = ReopenDescription(mem[i].get());
-    fds[i].eventfd = Dup(efd[i].get());
-    fds[i].peer_memfd = ReopenDescription(mem[1 - i].get());
-    fds[i].peer_eventfd = Dup(efd[1 - i].get());
+    fds[i].memfd = Dup(mem[i].get());
+    fds[i].doorbell = Dup(bell[i].get());
+    fds[i].peer_memfd = Dup(mem[1 - i].get());
+    fds[i].peer_doorbell = Dup(bell[1 - i].get());
     fds[i].life = std::move(life[i]);
-    if (!fds[i].memfd || !fds[i].eventfd || !fds[i].peer_memfd || !fds[i].peer_eventfd) {
+    fds[i].own_writable = true;
+    fds[i].peer_writable = true;
+    if (!fds[i].memfd || !fds[i].doorbell || !fds[i].peer_memfd || !fds[i].peer_doorbell) {
       return ResourceError();
     }
   }
@@ -155,7 +136,7 @@ mx_status_t EventPairSide::Create(mx_rights_t rights, std::unique_ptr<Handle>* o
     }
     auto* shared = new (own[i].addr) Shared();
     shared->magic = kSideMagic;
-    shared->version = 1;
+    shared->version = kSideVersion;
     shared->koid = AllocateKoid();
   }
   auto* s0 = static_cast<Shared*>(own[0].addr);
@@ -180,46 +161,54 @@ mx_status_t EventPairSide::Create(mx_rights_t rights, std::unique_ptr<Handle>* o
 }
 
 mx_status_t EventPairSide::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
-  if (raw.type != MX_OBJ_TYPE_EVENT_PAIR || raw.fds.size() != 6 || !raw.extra.empty()) {
+  if (raw.type != MX_OBJ_TYPE_EVENT_PAIR || raw.fds.size() != kWireFds ||
+      raw.extra.size() != kWireExtraBytes) {
     return MX_ERR_IO;
   }
   for (const UniqueFd& fd : raw.fds) {
     if (!fd) return MX_ERR_IO;
   }
-  if (!IsEventFd(raw.fds[2].get()) || !IsEventFd(raw.fds[4].get()) ||
-      !IsSeqpacketSocket(raw.fds[5].get())) {
+  if (!IsDoorbell(raw.fds[2].get()) || !IsDoorbell(raw.fds[4].get()) ||
+      !IsChannelSocket(raw.fds[5].get())) {
     return MX_ERR_IO;
   }
-  // The token and the unlocked description must name the same file.
-  struct stat a, b;
-  if (::fstat(raw.fds[0].get(), &a) != 0 || ::fstat(raw.fds[1].get(), &b) != 0 ||
-      a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+  // The token is a read-only description of the same file as the own side's memfd.
+  MemfdRule token_rule = SignalWordMemfdRule(kSideBytes);
+  token_rule.access = O_RDONLY;
+  if (CheckMemfd(raw.fds[0].get(), token_rule, nullptr) != MX_OK ||
+      !SameFile(raw.fds[0].get(), raw.fds[1].get())) {
     return MX_ERR_IO;
   }
+  // Each word is writable here exactly when the handle may change it; a sender whose
+  // descriptions disagree with the rights it claims is malformed.
+  const bool own_writable = (raw.rights & MX_RIGHT_SIGNAL) != 0;
+  const bool peer_writable = (raw.rights & MX_RIGHT_SIGNAL_PEER) != 0;
   void* own = nullptr;
   void* peer = nullptr;
-  mx_status_t mapped = MapSide(raw.fds[1].get(), &own);
+  mx_status_t mapped = MapSide(raw.fds[1].get(), own_writable ? O_RDWR : O_RDONLY, &own);
   if (mapped != MX_OK) return mapped;
-  mapped = MapSide(raw.fds[3].get(), &peer);
+  mapped = MapSide(raw.fds[3].get(), peer_writable ? O_RDWR : O_RDONLY, &peer);
   if (mapped != MX_OK) {
     ::munmap(own, kSideBytes);
     return mapped;
   }
   auto* o = static_cast<Shared*>(own);
   auto* p = static_cast<Shared*>(peer);
-  if (o->magic != kSideMagic || p->magic != kSideMagic || o->koid != raw.koid ||
-      p->koid != raw.related_koid || o->peer_koid != p->koid || p->peer_koid != o->koid ||
-      raw.koid == raw.related_koid) {
+  if (o->magic != kSideMagic || p->magic != kSideMagic || o->version != kSideVersion ||
+      p->version != kSideVersion || o->koid != raw.koid || p->koid != raw.related_koid ||
+      o->peer_koid != p->koid || p->peer_koid != o->koid || raw.koid == raw.related_koid) {
     ::munmap(own, kSideBytes);
     ::munmap(peer, kSideBytes);
     return MX_ERR_IO;
   }
   Fds fds;
   fds.memfd = std::move(raw.fds[1]);
-  fds.eventfd = std::move(raw.fds[2]);
+  fds.doorbell = std::move(raw.fds[2]);
   fds.peer_memfd = std::move(raw.fds[3]);
-  fds.peer_eventfd = std::move(raw.fds[4]);
+  fds.peer_doorbell = std::move(raw.fds[4]);
   fds.life = std::move(raw.fds[5]);
+  fds.own_writable = own_writable;
+  fds.peer_writable = peer_writable;
   std::shared_ptr<EventPairSide> side(
       new EventPairSide(raw.koid, raw.related_koid, std::move(fds), o, p));
   // The arriving locked description is this handle's token: the sender's lock moved with it.
@@ -242,25 +231,27 @@ mx_signals_t EventPairSide::Signals() {
 }
 
 void EventPairSide::AddWaitSources(mx_signals_t, std::vector<WaitSource>* out) {
-  out->push_back({fds_.eventfd.get(), EPOLLIN, true});
+  out->push_back({fds_.doorbell.get(), DoorbellWaitEvents(), true});
   // Edge-triggered: the hang-up is reported once, so a wait for other bits does not spin on it.
   out->push_back({fds_.life.get(), EPOLLRDHUP, true});
 }
 
 mx_status_t EventPairSide::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
   if (((clear_mask | set_mask) & ~kUserSettable) != 0) return MX_ERR_INVALID_ARGS;
+  if (!fds_.own_writable) return MX_ERR_ACCESS_DENIED;
   const uint32_t old = Update(&own_->signals, clear_mask, set_mask);
-  Kick(fds_.eventfd.get());
+  RingDoorbell(fds_.doorbell.get());
   NotifySignalsChanged(set_mask, clear_mask & old);
   return MX_OK;
 }
 
 mx_status_t EventPairSide::UserSignalPeer(uint32_t clear_mask, uint32_t set_mask) {
   if (((clear_mask | set_mask) & ~kUserSettable) != 0) return MX_ERR_INVALID_ARGS;
+  if (!fds_.peer_writable) return MX_ERR_ACCESS_DENIED;
   if (PeerGone()) return MX_ERR_PEER_CLOSED;
-  // The peer's waiters, in this process or any other, watch the peer's eventfd.
+  // The peer's waiters, in this process or any other, watch the peer's doorbell.
   Update(&peer_->signals, clear_mask, set_mask);
-  Kick(fds_.peer_eventfd.get());
+  RingDoorbell(fds_.peer_doorbell.get());
   return MX_OK;
 }
 
@@ -269,7 +260,7 @@ bool EventPairSide::IsLastHandle(const Handle& handle) const {
 }
 
 void EventPairSide::OnHandleCountChanged() {
-  Kick(fds_.eventfd.get());
+  RingDoorbell(fds_.doorbell.get());
   NotifySignalsSet(0);
 }
 
@@ -278,17 +269,23 @@ mx_status_t EventPairSide::PrepareTransfer(const Handle& handle, RawHandle* out)
   out->rights = handle.rights();
   out->koid = koid();
   out->related_koid = peer_koid_;
-  const int sources[6] = {handle.token().get(),  fds_.memfd.get(),        fds_.eventfd.get(),
-                          fds_.peer_memfd.get(), fds_.peer_eventfd.get(), fds_.life.get()};
-  for (int fd : sources) {
-    UniqueFd dup = Dup(fd);
-    if (!dup) {
-      int err = errno;
+  // The receiver gets a writable word only where this handle has the right to change it.
+  UniqueFd fds[kWireFds] = {
+      Dup(handle.token().get()),
+      DescriptionToSend(fds_.memfd.get(), fds_.own_writable, handle.HasRights(MX_RIGHT_SIGNAL)),
+      Dup(fds_.doorbell.get()),
+      DescriptionToSend(fds_.peer_memfd.get(), fds_.peer_writable,
+                        handle.HasRights(MX_RIGHT_SIGNAL_PEER)),
+      Dup(fds_.peer_doorbell.get()),
+      Dup(fds_.life.get()),
+  };
+  for (UniqueFd& fd : fds) {
+    if (!fd) {
       out->fds.clear();
-      return err == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
+      return ResourceError();
     }
-    out->fds.push_back(std::move(dup));
   }
+  for (UniqueFd& fd : fds) out->fds.push_back(std::move(fd));
   return MX_OK;
 }
 

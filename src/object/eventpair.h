@@ -2,22 +2,30 @@
 //
 // An event pair is two sides, A and B. Each side is backed by
 //   - a sealed 4 KiB memfd holding {magic, koid, peer koid, signals} (the side's signal word), and
-//     an eventfd written on every change of that word (waiters watch it edge-triggered, nobody
-//     reads it) — exactly as an Event (event.h);
+//     a doorbell (os/doorbell.h) rung on every change of that word (waiters watch it
+//     edge-triggered; ringing never blocks, whatever another holder did to it) — exactly as an
+//     Event (event.h);
 //   - one end of a SOCK_SEQPACKET socketpair, the side's "life line": every object of side A, in
 //     any process, and every side-A handle in flight holds a dup of end A. When the last of them
 //     is closed — closes, discarded messages, killed processes alike — the kernel hangs up end B,
 //     which is how side B learns MX_EPAIR_PEER_CLOSED. Nothing is ever sent on these sockets.
-// A handle to side A carries A's memfd and eventfd (its own state), B's memfd and eventfd (so
+// A handle to side A carries A's memfd and doorbell (its own state), B's memfd and doorbell (so
 // mx_object_signal_peer can change B's word and wake B's waiters in every process) and end A.
 //
-// MX_SIGNAL_LAST_HANDLE is kernel-counted as for events: each handle owns its own open file
-// description of its side's memfd with an OFD read lock on byte 0 (Handle::token()).
+// MX_SIGNAL_LAST_HANDLE is kernel-counted as for events: each handle owns its own read-only open
+// file description of its side's memfd with an OFD read lock on byte 0 (Handle::token()).
+//
+// Rights and descriptions, as for events: both memfds are unwritable through reopening; a handle
+// travels with its own side's memfd writable only if it has MX_RIGHT_SIGNAL and with the peer's
+// writable only if it has MX_RIGHT_SIGNAL_PEER. Without them the receiver maps that word
+// read-only and cannot get a writable description (not enforced against the creator's uid).
 //
 // In flight a side is a RawHandle of type MX_OBJ_TYPE_EVENT_PAIR, koid = the side's koid,
-// related_koid = the peer side's koid, no extra bytes, and six fds in this order:
-//   0 token (own memfd, locked description)   1 own memfd, unlocked description (for duplicates)
-//   2 own eventfd   3 peer memfd (unlocked)   4 peer eventfd   5 life-line socket end
+// related_koid = the peer side's koid, no extra bytes, and kWireFds fds in this order:
+//   0 token (own memfd, read-only, locked)   1 own memfd, unlocked (writable iff SIGNAL)
+//   2 own doorbell   3 peer memfd, unlocked (writable iff SIGNAL_PEER)   4 peer doorbell
+//   5 life-line socket end
+// In a process a side costs five fds (fds 1-5) plus one token per handle.
 //
 // Thread-safety: all methods are thread-safe. The signal words are atomics in shared memory; fds
 // are set at construction and closed only by the destructor.
@@ -31,12 +39,16 @@ namespace mx::internal {
 
 class EventPairSide final : public Object {
  public:
+  static constexpr uint32_t kWireFds = 6;
+  static constexpr uint32_t kWireExtraBytes = 0;
+
   // Creates both sides; |out0| and |out1| are handles with |rights| to side 0 and side 1.
   // NO_RESOURCES / NO_MEMORY when fds or memory run out (nothing is left behind).
   static mx_status_t Create(mx_rights_t rights, std::unique_ptr<Handle>* out0,
                             std::unique_ptr<Handle>* out1);
   // Rebuilds a side (and the handle that carries it) from a RawHandle, opening no new fds.
-  // MX_ERR_IO if |raw| is malformed (its fds are closed).
+  // MX_ERR_IO if |raw| is malformed (its fds are closed), including memfd descriptions whose
+  // access mode does not match the SIGNAL / SIGNAL_PEER rights.
   static mx_status_t FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle);
 
   ~EventPairSide() override;
@@ -44,6 +56,8 @@ class EventPairSide final : public Object {
   mx_koid_t related_koid() const override { return peer_koid_; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;
+  // UserSignal / UserSignalPeer: ACCESS_DENIED if this process holds that word read-only (never
+  // for a handle with the matching right: FromRaw refuses that combination).
   mx_status_t UserSignal(uint32_t clear_mask, uint32_t set_mask) override;
   mx_status_t UserSignalPeer(uint32_t clear_mask, uint32_t set_mask) override;
   bool IsLastHandle(const Handle& handle) const override;
@@ -55,11 +69,13 @@ class EventPairSide final : public Object {
  private:
   struct Shared;
   struct Fds {
-    UniqueFd memfd;         // own side, unlocked description
-    UniqueFd eventfd;       // own side
-    UniqueFd peer_memfd;    // peer side, unlocked description
-    UniqueFd peer_eventfd;  // peer side
-    UniqueFd life;          // own end of the life-line socketpair
+    UniqueFd memfd;          // own side, unlocked description (writable iff own_writable)
+    UniqueFd doorbell;       // own side
+    UniqueFd peer_memfd;     // peer side, unlocked description (writable iff peer_writable)
+    UniqueFd peer_doorbell;  // peer side
+    UniqueFd life;           // own end of the life-line socketpair
+    bool own_writable = false;
+    bool peer_writable = false;
   };
   EventPairSide(mx_koid_t koid, mx_koid_t peer_koid, Fds fds, Shared* own, Shared* peer);
   bool PeerGone();

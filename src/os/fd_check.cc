@@ -73,3 +73,25 @@ mx_status_t CheckVmoMemfd(int fd, mx_rights_t* rights) {
 }
 
 }  // namespace mx::internal
+
+// ---- Events and eventpairs ---------------------------------------------------------------------
+
+namespace mx::internal {
+
+MemfdRule SignalWordMemfdRule(uint64_t bytes) {
+  MemfdRule rule;
+  rule.min_bytes = bytes;
+  rule.max_bytes = bytes;
+  rule.required_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+  rule.forbidden_seals = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+  return rule;
+}
+
+bool IsDoorbell(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+  return IntSockOpt(fd, SO_DOMAIN) == AF_UNIX && IntSockOpt(fd, SO_TYPE) == SOCK_DGRAM &&
+         IntSockOpt(fd, SO_LOCK_FILTER) == 1;
+}
+
+}  // namespace mx::internal

@@ -46,3 +46,19 @@ int AccessMode(int fd);
 mx_status_t CheckVmoMemfd(int fd, mx_rights_t* rights);
 
 }  // namespace mx::internal
+
+// ---- Events and eventpairs ---------------------------------------------------------------------
+
+namespace mx::internal {
+
+// What an event's or an eventpair side's signal-word memfd must look like: exactly |bytes|
+// long, sealed against shrinking, growing and further sealing, and not sealed against writes
+// (a write-sealed file cannot be mapped shared and writable).
+MemfdRule SignalWordMemfdRule(uint64_t bytes);
+
+// A doorbell (os/doorbell.h): an AF_UNIX SOCK_DGRAM socket with a locked socket filter. Whether
+// it is still connected to itself is not checked: a holder may have disconnected it, which
+// silences that object's wake-ups but is no reason to drop the handle.
+bool IsDoorbell(int fd);
+
+}  // namespace mx::internal

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 namespace mx::internal {
 namespace {
@@ -18,14 +19,14 @@ struct flock ByteZero(short type) {
 
 }  // namespace
 
-UniqueFd ReopenDescription(int fd) {
+UniqueFd ReopenReadOnly(int fd) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-  return UniqueFd(::open(path, O_RDWR | O_CLOEXEC));
+  return UniqueFd(::open(path, O_RDONLY | O_CLOEXEC));
 }
 
 mx_status_t OpenLockedDescription(int fd, UniqueFd* out) {
-  UniqueFd token = ReopenDescription(fd);
+  UniqueFd token = ReopenReadOnly(fd);
   struct flock lk = ByteZero(F_RDLCK);
   if (!token || ::fcntl(token.get(), F_OFD_SETLK, &lk) != 0) {
     return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
@@ -38,6 +39,21 @@ bool IsSoleLockHolder(int fd) {
   struct flock lk = ByteZero(F_WRLCK);
   if (::fcntl(fd, F_OFD_GETLK, &lk) != 0) return false;
   return lk.l_type == F_UNLCK;
+}
+
+mx_status_t DenyWriteReopen(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return MX_ERR_NO_RESOURCES;
+  // Only the write bits change: a memfd sealed against exec changes (F_SEAL_EXEC, the default
+  // under vm.memfd_noexec) refuses any change of its exec bits.
+  if (::fchmod(fd, st.st_mode & 07555) != 0) return MX_ERR_NO_RESOURCES;
+  return MX_OK;
+}
+
+bool SameFile(int a, int b) {
+  struct stat sa, sb;
+  return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
 }
 
 }  // namespace mx::internal

@@ -3,6 +3,13 @@
 // long as the description — in this process, in another, or inside a message in flight — and the
 // kernel drops it when the description's last fd closes, even when a process is killed. "Is this
 // the only handle?" is then a query for a conflicting lock (F_OFD_GETLK), which never blocks.
+//
+// The descriptions holding locks ("tokens") are opened read-only: a read lock and the query need
+// nothing more, so a token that is sent along never lets its receiver write the file. Memfds used
+// this way are made unwritable through reopening (DenyWriteReopen): /proc/self/fd/N checks the
+// inode's permission bits, so a holder running as another user cannot turn its read-only
+// description into a writable one. A holder running as the creator's uid (or root) owns the inode
+// and can always chmod it back or reopen it for writing; that is not enforced.
 #pragma once
 
 #include <magenta/types.h>
@@ -11,11 +18,18 @@
 
 namespace mx::internal {
 
-// A new open file description of the file behind |fd| (via /proc/self/fd), unlocked.
-UniqueFd ReopenDescription(int fd);
-// A new description of |fd|'s file holding the shared handle lock. NO_RESOURCES / NO_MEMORY.
+// A new read-only open file description of the file behind |fd| (via /proc/self/fd), unlocked.
+UniqueFd ReopenReadOnly(int fd);
+// A new read-only description of |fd|'s file holding the shared handle lock.
+// NO_RESOURCES / NO_MEMORY.
 mx_status_t OpenLockedDescription(int fd, UniqueFd* out);
 // True if no other description holds the handle lock (|fd| must hold it itself).
 bool IsSoleLockHolder(int fd);
+
+// Clears every write permission bit of |fd|'s inode, so that no other user can open the file
+// for writing (the creator keeps the writable descriptions it already has). NO_RESOURCES.
+mx_status_t DenyWriteReopen(int fd);
+// True if |a| and |b| are descriptions of the same file.
+bool SameFile(int a, int b);
 
 }  // namespace mx::internal
