@@ -25,7 +25,8 @@ namespace {
 constexpr mx_time_t kHelloTimeoutNs = 1000ll * 1000 * 1000;
 constexpr size_t kMaxSilent = 256;
 constexpr size_t kMaxSilentPerUid = 16;
-// Validated endpoints waiting for mx_service_accept; the backlog is left alone while this many wait.
+// Validated endpoints waiting for mx_service_accept; the backlog is left alone while this many
+// wait.
 constexpr size_t kMaxReady = 64;
 // accept4() calls per look at the listener: a client connecting in a loop cannot hold us.
 constexpr int kMaxAcceptsPerPump = 256;
@@ -174,8 +175,8 @@ mx_status_t Listener::Connect(const std::string& name, std::shared_ptr<ChannelEn
   if (st == MX_ERR_PEER_CLOSED) return MX_ERR_NOT_FOUND;  // the listener closed meanwhile
   if (st != MX_OK) return st;
   // |theirs| is in flight now (the kernel holds it in the connection's queue); ours closes.
-  auto ep = std::make_shared<ChannelEndpoint>(hello.client_koid, hello.server_koid,
-                                              std::move(mine));
+  auto ep =
+      std::make_shared<ChannelEndpoint>(hello.client_koid, hello.server_koid, std::move(mine));
   ep->set_peer_cred(server_cred);
   *out = std::move(ep);
   return MX_OK;

@@ -36,12 +36,12 @@ struct Hello {
 // Why a Hello was refused (for the debug log and the fuzzer's counters).
 enum class HelloError {
   kNone = 0,
-  kTruncated,    // the datagram was larger than a Hello, or its control data was cut short
-  kSize,         // not exactly sizeof(HelloWire) bytes
-  kFdCount,      // not exactly one fd
-  kMagic,        // wrong magic or version
-  kKoids,        // a koid is MX_KOID_INVALID, or both are the same
-  kNotChannel,   // the fd is not a connected AF_UNIX SOCK_SEQPACKET socket
+  kTruncated,   // the datagram was larger than a Hello, or its control data was cut short
+  kSize,        // not exactly sizeof(HelloWire) bytes
+  kFdCount,     // not exactly one fd
+  kMagic,       // wrong magic or version
+  kKoids,       // a koid is MX_KOID_INVALID, or both are the same
+  kNotChannel,  // the fd is not a connected AF_UNIX SOCK_SEQPACKET socket
 };
 
 // Encodes a Hello for |server_koid| and |client_koid| (the fd travels beside it).

@@ -36,13 +36,12 @@
 namespace mx::internal {
 namespace {
 
-#define FUZZ_CHECK(cond)                                                                      \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      std::fprintf(stderr, "hello_fuzzer: check failed: %s (%s:%d)\n", #cond, __FILE__,      \
-                   __LINE__);                                                                 \
-      std::abort();                                                                           \
-    }                                                                                         \
+#define FUZZ_CHECK(cond)                                                                           \
+  do {                                                                                             \
+    if (!(cond)) {                                                                                 \
+      std::fprintf(stderr, "hello_fuzzer: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                                \
+    }                                                                                              \
   } while (0)
 
 struct Stats {
@@ -92,8 +91,8 @@ UniqueFd MakeFd(uint8_t kind) {
       // Autobind to an abstract name, then listen.
       struct sockaddr_un addr = {};
       addr.sun_family = AF_UNIX;
-      FUZZ_CHECK(::bind(s.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                        sizeof(sa_family_t)) == 0);
+      FUZZ_CHECK(::bind(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(sa_family_t)) ==
+                 0);
       FUZZ_CHECK(::listen(s.get(), 1) == 0);
       return s;
     }
@@ -134,8 +133,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::vector<uint8_t> buffer(data + pos, data + pos + received);
     Hello hello;
     g_stats.inputs++;
-    HelloError err = DecodeHello(buffer.data(), buffer.size(), truncated, bad_control,
-                                 std::move(fds), &hello);
+    HelloError err =
+        DecodeHello(buffer.data(), buffer.size(), truncated, bad_control, std::move(fds), &hello);
     g_stats.refused[static_cast<int>(err) & 7]++;
     if (err == HelloError::kNone) {
       g_stats.accepted++;

@@ -19,12 +19,11 @@
 //   rest     the datagram
 #include <dirent.h>
 #include <fcntl.h>
+#include <magenta/syscalls.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <magenta/syscalls.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -39,13 +38,13 @@
 namespace mx::internal {
 namespace {
 
-#define FUZZ_CHECK(cond)                                                                      \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      std::fprintf(stderr, "startup_fuzzer: check failed: %s (%s:%d)\n", #cond, __FILE__,    \
-                   __LINE__);                                                                 \
-      std::abort();                                                                           \
-    }                                                                                         \
+#define FUZZ_CHECK(cond)                                                                  \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      std::fprintf(stderr, "startup_fuzzer: check failed: %s (%s:%d)\n", #cond, __FILE__, \
+                   __LINE__);                                                             \
+      std::abort();                                                                       \
+    }                                                                                     \
   } while (0)
 
 struct Stats {
@@ -133,8 +132,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         datagram.data(), std::min(datagram.size(), sizeof(FrameHeader)), datagram.size());
     if (!acceptable) g_stats.headers_refused++;
     std::vector<RawHandle> handles;
-    mx_status_t st = DecodeStartupFrame(datagram.data(), datagram.size(), std::move(fds),
-                                        &handles);
+    mx_status_t st = DecodeStartupFrame(datagram.data(), datagram.size(), std::move(fds), &handles);
     FUZZ_CHECK(st == MX_OK || st == MX_ERR_IO);
     if (st != MX_OK) {
       FUZZ_CHECK(handles.empty());
