@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -25,8 +26,11 @@
 
 #include "api/materialize.h"
 #include "object/process.h"
+#include "os/datagram_peek.h"
+#include "os/fd_check.h"
 #include "os/fd_registry.h"
 #include "os/socket.h"
+#include "transport/startup.h"
 #include "transport/wire.h"
 
 extern char** environ;
@@ -70,7 +74,10 @@ mx_status_t SpawnErrno(int err) {
   }
 }
 
-// Reads the startup frame (if this process was spawned by mx_spawn) into the table.
+// Reads the startup frame (if this process was spawned by mx_spawn) into the table. The fd the
+// environment names is touched only if it is a channel socket with a startup frame queued
+// (transport/startup.h); anything else is left exactly as it was: not read, not closed, its
+// close-on-exec flag unchanged.
 void TakeStartupHandles() {
   const char* env = ::getenv(kStartupEnv);
   if (env == nullptr) return;
@@ -79,18 +86,25 @@ void TakeStartupHandles() {
   ::unsetenv(kStartupEnv);
   if (end == env || *end != '\0' || fd < 0 || fd > 1 << 24) return;
   int sock = static_cast<int>(fd);
-  if (::fcntl(sock, F_SETFD, FD_CLOEXEC) != 0) return;  // not an fd of ours
+  if (!IsChannelSocket(sock)) return;
+  uint8_t head[sizeof(FrameHeader)];
+  size_t datagram_size = 0;
+  if (PeekDatagram(sock, head, sizeof(head), &datagram_size) != MX_OK) return;
+  if (!StartupHeaderAcceptable(head, std::min(sizeof(head), datagram_size), datagram_size)) {
+    return;
+  }
+  // From here on the socket is mx_spawn's: it is read and closed whatever the frame holds.
+  if (::fcntl(sock, F_SETFD, FD_CLOEXEC) != 0) return;
   UniqueFd owned(sock);
-  std::vector<uint8_t> buffer(kMaxFrameBytes + 1);
+  std::vector<uint8_t> buffer(datagram_size + 1);
   ReceivedDatagram got;
   if (ReceiveDatagram(owned.get(), buffer.data(), buffer.size(), &got) != MX_OK) return;
   if (got.truncated || got.bad_control) return;
-  Frame frame;
-  if (DecodeFrame(buffer.data(), got.size, std::move(got.fds), &frame) != MX_OK) return;
-  if (frame.header.kind != kFrameStartup) return;
+  std::vector<RawHandle> handles;
+  if (DecodeStartupFrame(buffer.data(), got.size, std::move(got.fds), &handles) != MX_OK) return;
   StartupHandles& s = Startup();
   std::lock_guard<std::mutex> lock(s.mu);
-  for (RawHandle& raw : frame.message.handles) {
+  for (RawHandle& raw : handles) {
     uint32_t info = raw.info;
     std::vector<RawHandle> one;
     one.push_back(std::move(raw));

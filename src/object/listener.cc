@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <magenta/service.h>
-#include <poll.h>
 #include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -13,25 +12,24 @@
 
 #include <cstring>
 
+#include "os/clock.h"
 #include "os/koid.h"
+#include "os/log.h"
 #include "os/socket.h"
+#include "transport/hello.h"
 
 namespace mx::internal {
 namespace {
 
-constexpr uint32_t kHelloMagic = 0x4f4c4548u;  // "HELO"
-constexpr uint32_t kHelloVersion = 1;
-// Connections accepted but still without their Hello, at most (more wait in the backlog).
-constexpr size_t kMaxPending = 256;
-
-// The one datagram a client sends on the listening connection (with one fd: the server's end).
-struct Hello {
-  uint32_t magic;
-  uint32_t version;
-  uint64_t server_koid;  // the koid of the endpoint the server builds
-  uint64_t client_koid;  // the koid of the client's endpoint (the server's related koid)
-};
-static_assert(sizeof(Hello) == 24);
+// Limits on connections that have not sent their Hello (see listener.h).
+constexpr mx_time_t kHelloTimeoutNs = 1000ll * 1000 * 1000;
+constexpr size_t kMaxSilent = 256;
+constexpr size_t kMaxSilentPerUid = 16;
+// Validated endpoints waiting for mx_service_accept; the backlog is left alone while this many
+// wait.
+constexpr size_t kMaxReady = 64;
+// accept4() calls per look at the listener: a client connecting in a loop cannot hold us.
+constexpr int kMaxAcceptsPerPump = 256;
 
 mx_status_t ResourceError(int err) {
   return err == ENOMEM || err == ENOBUFS ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
@@ -95,30 +93,6 @@ bool PeerCredOf(int sock, ChannelEndpoint::PeerCred* out) {
   out->uid = static_cast<uint32_t>(cred.uid);
   out->gid = static_cast<uint32_t>(cred.gid);
   return true;
-}
-
-int IntSockOpt(int sock, int option) {
-  int v = -1;
-  socklen_t len = sizeof(v);
-  if (::getsockopt(sock, SOL_SOCKET, option, &v, &len) != 0) return -1;
-  return v;
-}
-
-// True if |fd| is an AF_UNIX SOCK_SEQPACKET socket, i.e. something a ChannelEndpoint can use.
-bool IsSeqpacketSocket(int fd) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
-  return IntSockOpt(fd, SO_DOMAIN) == AF_UNIX && IntSockOpt(fd, SO_TYPE) == SOCK_SEQPACKET &&
-         IntSockOpt(fd, SO_ACCEPTCONN) == 0;
-}
-
-int PollOne(int fd, short events) {
-  struct pollfd p = {fd, events, 0};
-  int r;
-  do {
-    r = ::poll(&p, 1, 0);
-  } while (r < 0 && errno == EINTR);
-  return r > 0 ? p.revents : 0;
 }
 
 }  // namespace
@@ -194,101 +168,109 @@ mx_status_t Listener::Connect(const std::string& name, std::shared_ptr<ChannelEn
   UniqueFd mine, theirs;
   mx_status_t st = CreateSeqpacketPair(&mine, &theirs);
   if (st != MX_OK) return st == MX_ERR_NO_MEMORY ? st : MX_ERR_NO_RESOURCES;
-  Hello hello = {kHelloMagic, kHelloVersion, AllocateKoid(), AllocateKoid()};
+  HelloWire hello = EncodeHello(AllocateKoid(), AllocateKoid());
   struct iovec iov = {&hello, sizeof(hello)};
   int fd = theirs.get();
   st = SendDatagram(conn.get(), &iov, 1, &fd, 1);
   if (st == MX_ERR_PEER_CLOSED) return MX_ERR_NOT_FOUND;  // the listener closed meanwhile
   if (st != MX_OK) return st;
   // |theirs| is in flight now (the kernel holds it in the connection's queue); ours closes.
-  auto ep = std::make_shared<ChannelEndpoint>(hello.client_koid, hello.server_koid,
-                                              std::move(mine));
+  auto ep =
+      std::make_shared<ChannelEndpoint>(hello.client_koid, hello.server_koid, std::move(mine));
   ep->set_peer_cred(server_cred);
   *out = std::move(ep);
   return MX_OK;
 }
 
-void Listener::AcceptAllLocked() {
-  while (pending_.size() < kMaxPending) {
+bool Listener::TryHelloLocked(int conn, const ChannelEndpoint::PeerCred& cred) {
+  HelloWire wire;
+  ReceivedDatagram got;
+  mx_status_t st = ReceiveDatagram(conn, &wire, sizeof(wire), &got);
+  if (st == MX_ERR_SHOULD_WAIT) return false;  // connected, Hello not sent yet
+  if (st != MX_OK) return true;                // hung up without a Hello
+  Hello hello;
+  HelloError err = DecodeHello(reinterpret_cast<const uint8_t*>(&wire), got.size, got.truncated,
+                               got.bad_control, std::move(got.fds), &hello);
+  if (err != HelloError::kNone) {
+    DebugLog("listener: Hello from pid %d uid %u refused (reason %d)", cred.pid, cred.uid,
+             static_cast<int>(err));
+    return true;
+  }
+  int flags = ::fcntl(hello.socket.get(), F_GETFL);
+  if (flags < 0 || ::fcntl(hello.socket.get(), F_SETFL, flags | O_NONBLOCK) != 0) return true;
+  auto ep = std::make_shared<ChannelEndpoint>(hello.server_koid, hello.client_koid,
+                                              std::move(hello.socket));
+  ep->set_peer_cred(cred);
+  ready_.push_back(std::move(ep));
+  return true;
+}
+
+void Listener::AdmitSilentLocked(Silent s) {
+  size_t same_uid = 0;
+  auto oldest_same_uid = silent_.end();
+  for (auto it = silent_.begin(); it != silent_.end(); ++it) {
+    if (it->cred.uid != s.cred.uid) continue;
+    if (same_uid++ == 0) oldest_same_uid = it;
+  }
+  if (same_uid >= kMaxSilentPerUid) {
+    silent_.erase(oldest_same_uid);
+  } else if (silent_.size() >= kMaxSilent) {
+    silent_.pop_front();
+  }
+  silent_.push_back(std::move(s));
+}
+
+void Listener::PumpLocked() {
+  const mx_time_t now = MonotonicNow();
+  for (auto it = silent_.begin(); it != silent_.end();) {
+    if (it->deadline <= now ||
+        (ready_.size() < kMaxReady && TryHelloLocked(it->conn.get(), it->cred))) {
+      it = silent_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (int i = 0; i < kMaxAcceptsPerPump && ready_.size() < kMaxReady; ++i) {
     UniqueFd c(::accept4(sock_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
     if (!c) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return;  // EAGAIN, or out of fds: the rest waits in the backlog
     }
-    pending_.push_back(std::move(c));
+    ChannelEndpoint::PeerCred cred;
+    if (!PeerCredOf(c.get(), &cred)) continue;
+    if (TryHelloLocked(c.get(), cred)) continue;
+    AdmitSilentLocked(Silent{std::move(c), cred, now + kHelloTimeoutNs});
   }
-}
-
-bool Listener::AnyReadyLocked() {
-  bool ready = false;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    int revents = PollOne(it->get(), POLLIN);
-    if (revents & POLLIN) {
-      ready = true;
-      ++it;
-    } else if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
-      it = pending_.erase(it);  // hung up before sending its Hello
-    } else {
-      ++it;
-    }
-  }
-  return ready;
 }
 
 mx_signals_t Listener::Signals() {
   std::lock_guard<std::mutex> lock(mu_);
-  AcceptAllLocked();
-  bool ready = AnyReadyLocked();
-  if (!ready && pending_.size() >= kMaxPending) {
-    ready = (PollOne(sock_.get(), POLLIN) & POLLIN) != 0;
-  }
-  return ready ? MX_SERVICE_READABLE : 0;
+  PumpLocked();
+  return ready_.empty() ? 0 : MX_SERVICE_READABLE;
 }
 
 void Listener::AddWaitSources(mx_signals_t, std::vector<WaitSource>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  out->push_back({sock_.get(), EPOLLIN, false});
-  for (const UniqueFd& c : pending_) out->push_back({c.get(), EPOLLIN, false});
+  // While kMaxReady endpoints wait, the backlog is not looked at, so it must not wake us (the
+  // waiter sees READABLE anyway).
+  if (ready_.size() < kMaxReady) out->push_back({sock_.get(), EPOLLIN, false});
+  for (const Silent& s : silent_) out->push_back({s.conn.get(), EPOLLIN, false});
 }
 
 mx_status_t Listener::Accept(std::shared_ptr<ChannelEndpoint>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  AcceptAllLocked();
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    Hello hello;
-    ReceivedDatagram got;
-    mx_status_t st = ReceiveDatagram(it->get(), &hello, sizeof(hello), &got);
-    if (st == MX_ERR_SHOULD_WAIT) {
-      ++it;  // connected, Hello not sent yet: stays pending
-      continue;
-    }
-    UniqueFd conn = std::move(*it);
-    it = pending_.erase(it);
-    if (st != MX_OK) continue;  // hung up without a Hello
-    // A client is untrusted: anything but exactly one Hello with one SEQPACKET socket is
-    // dropped (its fds close with |got|).
-    if (got.truncated || got.bad_control || got.size != sizeof(hello) || got.fds.size() != 1 ||
-        hello.magic != kHelloMagic || hello.version != kHelloVersion ||
-        hello.server_koid == MX_KOID_INVALID || hello.client_koid == MX_KOID_INVALID ||
-        hello.server_koid == hello.client_koid || !IsSeqpacketSocket(got.fds[0].get())) {
-      continue;
-    }
-    ChannelEndpoint::PeerCred client_cred;
-    if (!PeerCredOf(conn.get(), &client_cred)) continue;
-    int flags = ::fcntl(got.fds[0].get(), F_GETFL);
-    if (flags < 0 || ::fcntl(got.fds[0].get(), F_SETFL, flags | O_NONBLOCK) != 0) continue;
-    auto ep = std::make_shared<ChannelEndpoint>(hello.server_koid, hello.client_koid,
-                                                std::move(got.fds[0]));
-    ep->set_peer_cred(client_cred);
-    *out = std::move(ep);
-    return MX_OK;
-  }
-  return MX_ERR_SHOULD_WAIT;
+  if (ready_.empty()) PumpLocked();
+  if (ready_.empty()) return MX_ERR_SHOULD_WAIT;
+  *out = std::move(ready_.front());
+  ready_.pop_front();
+  return MX_OK;
 }
 
 void Listener::OnLastHandleClosed() {
   std::lock_guard<std::mutex> lock(mu_);
-  pending_.clear();  // clients waiting for an accept see their channel's peer close
+  // Clients waiting for an accept see their channel's peer close.
+  silent_.clear();
+  ready_.clear();
   if (path_.empty() || unlinked_ || ::getpid() != owner_pid_) return;
   unlinked_ = true;
   struct stat st;

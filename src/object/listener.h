@@ -10,20 +10,31 @@
 //      carrying Y (SCM_RIGHTS) and the koids, reads SO_PEERCRED (the listener's credentials),
 //      closes C and returns X as its endpoint. The datagram sits in C's peer until accepted, so
 //      the client may write on X at once: those messages queue in Y.
-//   2. accept: accept4()s waiting connections into a pending list, takes the first one whose
-//      Hello has arrived (a client between steps "connect" and "send" of 1 stays pending),
-//      validates it (size, magic, exactly one fd, which must be a SEQPACKET socket), reads
-//      SO_PEERCRED (the client's credentials) and builds the endpoint around Y.
-//   A connection that hangs up without a valid Hello is dropped; its fds are closed.
+//   2. accept: the listener accept4()s waiting connections, receives their Hellos, validates
+//      them (transport/hello.h: size, magic, koids, exactly one fd, which must be a channel
+//      socket), reads SO_PEERCRED (the client's credentials) and builds the endpoint around Y.
+//      Validated endpoints wait in a ready queue for mx_service_accept.
+//   A connection that hangs up without a valid Hello, or sends something else, is dropped; its
+//   fds are closed.
 //
-// READABLE (MX_SERVICE_READABLE) while a connection waits in the backlog or a pending connection
-// has its Hello. Process-local: the handle has no TRANSFER right, and the socket file is removed
-// when the last handle in the creating process closes (if it is still the file we bound).
-// Thread-safety: one mutex guards the pending list; the listening socket is immutable.
+// Clients are untrusted, and the listener never waits for one. A connection accepted before its
+// Hello arrived is "silent": it is evicted (closed) when it has sent nothing for
+// kHelloTimeoutNs, when its uid (SO_PEERCRED) already has kMaxSilentPerUid silent connections
+// (its oldest goes), or when kMaxSilent are silent in all (the oldest goes). So one user cannot
+// hold the slots other users' connections need, and a flood of silent connections costs the
+// listener a bounded amount of memory and fds. Each look at the listener (a wait's check, an
+// accept) does a bounded amount of work: at most kMaxAcceptsPerPump accept4() calls, and no more
+// once kMaxReady endpoints wait to be accepted.
+//
+// READABLE (MX_SERVICE_READABLE) exactly when an accept would succeed: a validated endpoint is
+// ready. Process-local: the handle has no TRANSFER right, and the socket file is removed when the
+// last handle in the creating process closes (if it is still the file we bound).
+// Thread-safety: one mutex guards the silent and ready lists; the listening socket is immutable.
 #pragma once
 
 #include <sys/types.h>
 
+#include <deque>
 #include <string>
 
 #include "object/channel_endpoint.h"
@@ -54,10 +65,20 @@ class Listener final : public Object {
   mx_status_t Accept(std::shared_ptr<ChannelEndpoint>* out);
 
  private:
-  // Moves every connection waiting in the backlog to |pending_| (bounded).
-  void AcceptAllLocked();
-  // Drops pending connections that hung up without a Hello. True if one has its Hello.
-  bool AnyReadyLocked();
+  struct Silent {
+    UniqueFd conn;
+    ChannelEndpoint::PeerCred cred;
+    mx_time_t deadline;  // evicted when still silent at this time
+  };
+
+  // Evicts expired silent connections, moves arrived Hellos to |ready_|, then accepts from the
+  // backlog (bounded, see the class comment).
+  void PumpLocked();
+  // Receives |conn|'s Hello if it has arrived. True if the connection is done with (its
+  // endpoint is in |ready_|, or it was refused or hung up); false if it is still silent.
+  bool TryHelloLocked(int conn, const ChannelEndpoint::PeerCred& cred);
+  // Keeps a silent connection, evicting as the per-uid and total limits say.
+  void AdmitSilentLocked(Silent s);
 
   const UniqueFd sock_;
   const std::string path_;  // filesystem path to unlink when closed; empty for abstract names
@@ -65,7 +86,8 @@ class Listener final : public Object {
   const ino_t ino_;
   const pid_t owner_pid_;
   std::mutex mu_;
-  std::vector<UniqueFd> pending_;
+  std::deque<Silent> silent_;  // oldest first
+  std::deque<std::shared_ptr<ChannelEndpoint>> ready_;
   bool unlinked_ = false;
 };
 

@@ -1,0 +1,38 @@
+// The startup frame: the one kFrameStartup datagram mx_spawn leaves for a child on the socket
+// named by MX_STARTUP_FD (docs/processes.md, "Startup handles").
+//
+// The environment and the fd a process starts with are not to be trusted: the variable may have
+// leaked from an unrelated ancestor, and the fd number may name stdin, a pipe or anything else.
+// So the frame is taken in two steps, both pure functions of what the kernel reports, around the
+// caller's I/O:
+//   1. StartupHeaderAcceptable, on the first bytes of the queued datagram (peeked, not read) and
+//      its full size: only a datagram that looks like what mx_spawn sends is read at all;
+//   2. DecodeStartupFrame, on the datagram and its fds once read.
+#pragma once
+
+#include <magenta/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "os/unique_fd.h"
+#include "transport/message.h"
+
+namespace mx::internal {
+
+// mx_spawn sends at most this many handles; a frame claiming more is not a startup frame.
+constexpr uint32_t kMaxStartupHandles = MX_CHANNEL_MAX_MSG_HANDLES;
+
+// True if |datagram_size| bytes starting with |head| (|head_size| bytes of it available, at
+// least a frame header's worth to be accepted) can be a startup frame: magic, kind, no payload,
+// at most kMaxStartupHandles handles, and sizes that agree with the datagram's.
+bool StartupHeaderAcceptable(const uint8_t* head, size_t head_size, size_t datagram_size);
+
+// Decodes a startup frame of |size| bytes with |fds| attached (consumed; every fd not returned in
+// |out| is closed). MX_OK with the handles in |out|, or MX_ERR_IO if it is malformed (nothing
+// in |out|).
+mx_status_t DecodeStartupFrame(const uint8_t* data, size_t size, std::vector<UniqueFd> fds,
+                               std::vector<RawHandle>* out);
+
+}  // namespace mx::internal
