@@ -17,6 +17,11 @@
 
 namespace mx::internal {
 
+// Frame decoding (transport/wire.h) enforces each type's shape with its own copy of the numbers;
+// the objects define them.
+static_assert(Event::kWireFds == kEventWireFds);
+static_assert(EventPairSide::kWireFds == kEventPairWireFds);
+
 mx_status_t OutgoingHandles::Begin(const mx_handle_t* values, uint32_t count, const Object* self,
                                    std::vector<RawHandle>* raw) {
   values_ = values;
@@ -77,9 +82,6 @@ mx_status_t SharedObjectHandle(RawHandle raw, mx_rights_t allowed, std::unique_p
 mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out) {
   switch (raw.type) {
     case MX_OBJ_TYPE_CHANNEL:
-      // Only a SOCK_SEQPACKET socket keeps frames whole (ChannelEndpoint::FromRaw checks that
-      // the fd is a socket, not which kind): a peer could hand over a stream socket.
-      if (raw.fds.empty() || SocketType(raw.fds[0].get()) != SOCK_SEQPACKET) return MX_ERR_IO;
       return SharedObjectHandle<ChannelEndpoint>(std::move(raw), MX_DEFAULT_CHANNEL_RIGHTS, out);
     case MX_OBJ_TYPE_FD:
       return SharedObjectHandle<FdObject>(std::move(raw), MX_DEFAULT_FD_RIGHTS, out);
@@ -165,8 +167,8 @@ mx_status_t IncomingHandles::Prepare(const std::vector<RawHandle>& raws) {
       prepared_[i] = built_[i] != nullptr;
     }
   } catch (const std::bad_alloc&) {
-    // Out of memory (an endpoint's queue, which a peer may describe as up to 2 GiB, is read
-    // into memory here): the message stays where it is.
+    // Out of memory (an endpoint's queue is decoded here, bounded by QueueLimits): the message
+    // stays where it is.
     st = MX_ERR_NO_MEMORY;
   }
   if (st != MX_OK) Release();

@@ -20,6 +20,9 @@ namespace mx::internal {
 
 class Event final : public Object {
  public:
+  // Fds an event carries on the wire (the memfd, the eventfd).
+  static constexpr uint32_t kWireFds = 2;
+
   static mx_status_t Create(std::shared_ptr<Event>* event, std::unique_ptr<Handle>* handle,
                             mx_rights_t rights);
   // Rebuilds an event (and the handle that carries it) from a RawHandle. MX_ERR_IO if invalid.

@@ -31,6 +31,9 @@ namespace mx::internal {
 
 class EventPairSide final : public Object {
  public:
+  // Fds a side carries on the wire (see above).
+  static constexpr uint32_t kWireFds = 6;
+
   // Creates both sides; |out0| and |out1| are handles with |rights| to side 0 and side 1.
   // NO_RESOURCES / NO_MEMORY when fds or memory run out (nothing is left behind).
   static mx_status_t Create(mx_rights_t rights, std::unique_ptr<Handle>* out0,

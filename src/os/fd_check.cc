@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace mx::internal {
 namespace {
@@ -55,5 +56,32 @@ mx_status_t CheckMemfd(int fd, const MemfdRule& rule, uint64_t* size) {
 bool IsChannelSocket(int fd) { return IsConnectedUnixSocket(fd, SOCK_SEQPACKET); }
 
 bool IsStreamSocket(int fd) { return IsConnectedUnixSocket(fd, SOCK_STREAM); }
+
+// ---- Channel endpoints: ring and queue-blob memfds -------------------------------------------
+
+mx_status_t CheckRingMemfd(int fd, uint64_t min_bytes, uint64_t max_bytes, uint64_t* size) {
+  MemfdRule rule;
+  rule.min_bytes = min_bytes;
+  rule.max_bytes = max_bytes;
+  rule.required_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+  rule.forbidden_seals = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+  rule.access = O_RDWR;
+  return CheckMemfd(fd, rule, size);
+}
+
+mx_status_t CheckQueueBlob(int fd, uint64_t bytes) {
+  MemfdRule rule;
+  rule.min_bytes = bytes;
+  rule.max_bytes = bytes;
+  rule.required_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+  mx_status_t st = CheckMemfd(fd, rule, nullptr);
+  if (st != MX_OK) return st;
+  // The seals keep holes from being punched or filled from now on; the first hole, if any, must
+  // be the end of the file. (lseek moves the shared description's offset, which nobody uses.)
+  if (bytes == 0) return MX_OK;
+  const off_t hole = ::lseek(fd, 0, SEEK_HOLE);
+  if (hole < 0 || static_cast<uint64_t>(hole) != bytes) return MX_ERR_IO;
+  return MX_OK;
+}
 
 }  // namespace mx::internal
