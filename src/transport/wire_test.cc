@@ -941,6 +941,131 @@ TEST(WireTest, AcceptsHandBuiltOverflowFrame) {
   EXPECT_EQ(IdOf(frame.message.handles[0].fds[252].get()), IdOf(inner.write.get()));
 }
 
+// ---- Frames: each handle type's shape ------------------------------------------------------
+
+// A frame with one handle of |type| carrying |num_fds| fds and |extra| (tracer pipe copies).
+std::vector<uint8_t> OneHandleFrame(uint32_t type, uint32_t num_fds,
+                                    const std::vector<uint8_t>& extra) {
+  WireHandle w = {};
+  w.type = type;
+  w.num_fds = num_fds;
+  w.extra_bytes = static_cast<uint32_t>(extra.size());
+  std::vector<uint8_t> section;
+  Append(&section, &w, sizeof(w));
+  Append(&section, extra.data(), extra.size());
+  FrameHeader h = DataHeader();
+  h.num_handles = 1;
+  h.num_fds = num_fds;
+  return RawFrame(h, {'s'}, section);
+}
+
+mx_status_t DecodeWithFds(const std::vector<uint8_t>& bytes, uint32_t num_fds, Frame* frame) {
+  Pipe pipe = MakePipe();
+  std::vector<UniqueFd> fds;
+  for (uint32_t i = 0; i < num_fds; ++i) fds.push_back(Dup(pipe.write.get()));
+  return DecodeFrame(bytes.data(), bytes.size(), std::move(fds), frame);
+}
+
+TEST(WireTest, AcceptsEachTypeWithItsExactShapeOnly) {
+  struct Shape {
+    uint32_t type;
+    uint32_t fds;
+  };
+  const Shape shapes[] = {{MX_OBJ_TYPE_EVENT, kEventWireFds},
+                          {MX_OBJ_TYPE_EVENT_PAIR, kEventPairWireFds},
+                          {MX_OBJ_TYPE_VMO, kVmoWireFds},
+                          {MX_OBJ_TYPE_SOCKET, kSocketWireFds},
+                          {MX_OBJ_TYPE_FD, kFdWireFds}};
+  for (const Shape& shape : shapes) {
+    SCOPED_TRACE(shape.type);
+    Frame frame;
+    ASSERT_EQ(DecodeWithFds(OneHandleFrame(shape.type, shape.fds, {}), shape.fds, &frame), MX_OK);
+    ASSERT_EQ(frame.message.handles.size(), 1u);
+    ExpectRejected(OneHandleFrame(shape.type, shape.fds + 1, {}), shape.fds + 1);
+    ExpectRejected(OneHandleFrame(shape.type, shape.fds - 1, {}), shape.fds - 1);
+    // Extra bytes that cost the sender nothing and describe nothing.
+    ExpectRejected(OneHandleFrame(shape.type, shape.fds, std::vector<uint8_t>(1300, 1)),
+                   shape.fds);
+    ExpectRejected(OneHandleFrame(shape.type, shape.fds, {0}), shape.fds);
+  }
+  // Endpoints: the state decides the count.
+  Frame frame;
+  ASSERT_EQ(DecodeWithFds(OneHandleFrame(MX_OBJ_TYPE_CHANNEL, 7, EndpointExtra(7)), 7, &frame),
+            MX_OK);
+  ExpectRejected(OneHandleFrame(MX_OBJ_TYPE_CHANNEL, 6, EndpointExtra(7)), 6);
+  ExpectRejected(OneHandleFrame(MX_OBJ_TYPE_CHANNEL, 1, std::vector<uint8_t>(48, 0)), 1);
+  std::vector<uint8_t> bad_flags = EndpointExtra(1);
+  bad_flags[offsetof(EndpointState, flags)] = 0x80;
+  ExpectRejected(OneHandleFrame(MX_OBJ_TYPE_CHANNEL, 1, bad_flags), 1);
+  // Types that never travel.
+  ExpectRejected(OneHandleFrame(MX_OBJ_TYPE_PROCESS, 1, {}), 1);
+  ExpectRejected(OneHandleFrame(0x7e5701u, 1, {}), 1);
+  ExpectRejected(OneHandleFrame(0, 0, {}), 0);
+}
+
+TEST(WireTest, DropsAnEndpointOverTheQueueLimitsAndKeepsTheMessage) {
+  const int fds_before = CountOpenFds();
+  {
+    Pipe kept = MakePipe();
+    Pipe dropped = MakePipe();
+    // fd handle, an endpoint claiming a 1 GiB queue, fd handle.
+    EndpointState s = {};
+    s.flags = kEndpointHasQueue;
+    s.queue_count = 1;
+    s.queue_bytes = uint64_t{1} << 30;
+    s.queue_fds = 1;
+    std::vector<uint8_t> section;
+    WireHandle fd_handle = MakeWireHandle(1, 0);
+    WireHandle ep = {};
+    ep.type = MX_OBJ_TYPE_CHANNEL;
+    ep.num_fds = 3;
+    ep.extra_bytes = sizeof(s);
+    Append(&section, &fd_handle, sizeof(fd_handle));
+    Append(&section, &ep, sizeof(ep));
+    Append(&section, &s, sizeof(s));
+    Append(&section, &fd_handle, sizeof(fd_handle));
+    FrameHeader h = DataHeader();
+    h.num_handles = 3;
+    h.num_fds = 5;
+    std::vector<uint8_t> bytes = RawFrame(h, {'m'}, section);
+    std::vector<UniqueFd> fds;
+    fds.push_back(Dup(kept.write.get()));
+    for (int i = 0; i < 3; ++i) fds.push_back(Dup(dropped.write.get()));
+    fds.push_back(Dup(kept.write.get()));
+    dropped.write.reset();
+    Frame frame;
+    ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), std::move(fds), &frame), MX_OK);
+    EXPECT_EQ(frame.message.bytes, std::vector<uint8_t>{'m'});
+    ASSERT_EQ(frame.message.handles.size(), 2u);
+    EXPECT_EQ(frame.message.handles[0].type, static_cast<uint32_t>(MX_OBJ_TYPE_FD));
+    EXPECT_EQ(frame.message.handles[1].type, static_cast<uint32_t>(MX_OBJ_TYPE_FD));
+    EXPECT_TRUE(WriteEndsClosed(dropped.read.get())) << "the dropped endpoint's fds stay open";
+  }
+  EXPECT_EQ(CountOpenFds(), fds_before);
+}
+
+TEST(WireTest, RejectsFramesClaimingMoreFdsThanAFrameMayCarry) {
+  FrameHeader h = DataHeader();
+  h.flags = kFlagFdOverflow;
+  h.num_handles = 1;
+  h.num_fds = kMaxFrameFds + 1;
+  ExpectRejected(RawFrame(h, {}, EndpointSection(kMaxFrameFds + 1)), kMaxFdsPerDatagram);
+}
+
+TEST(WireTest, NoWriteFrameCarriesNothing) {
+  FrameHeader h = {};
+  h.magic = kFrameMagic;
+  h.kind = kFrameNoWrite;
+  h.seq = 12;
+  std::vector<uint8_t> bytes = RawFrame(h, {}, {});
+  Frame frame;
+  ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), {}, &frame), MX_OK);
+  EXPECT_EQ(frame.header.seq, 12u);
+  ExpectRejected(RawFrame(h, {1}, {}), 0);
+  h.num_fds = 1;
+  ExpectRejected(RawFrame(h, {}, {}), 1);
+}
+
 // ---- Queue blobs ---------------------------------------------------------------------------
 
 TEST(WireTest, QueueBlobRoundTrips) {
