@@ -13,7 +13,9 @@
 #include "object/fd_object.h"
 #include "object/socket_object.h"
 #include "object/vmo.h"
+#include "os/fd_check.h"
 #include "os/socket.h"
+#include "transport/endpoint_state.h"
 
 namespace mx::internal {
 
@@ -116,6 +118,23 @@ bool NeedsNewResources(const RawHandle& raw) {
   }
 }
 
+// The queue blobs of the endpoints among |raws|: a blob may stand behind one endpoint only.
+bool SharesAQueueBlob(const std::vector<RawHandle>& raws) {
+  std::vector<int> blobs;
+  for (const RawHandle& raw : raws) {
+    if (raw.type != MX_OBJ_TYPE_CHANNEL) continue;
+    EndpointState state;
+    uint32_t num_fds = 0;
+    if (ParseEndpointState(raw.extra.data(), raw.extra.size(), DefaultQueueLimits(), &state,
+                           &num_fds) != StateCheck::kOk ||
+        num_fds != raw.fds.size() || !(state.flags & kEndpointHasQueue)) {
+      continue;  // FromRaw refuses it on its own
+    }
+    blobs.push_back(raw.fds[QueueBlobFdIndex(state)].get());
+  }
+  return blobs.size() > 1 && AnySameFile(blobs);
+}
+
 // A copy of |raw| whose fds are duplicates.
 mx_status_t DuplicateRaw(const RawHandle& raw, RawHandle* out) {
   out->type = raw.type;
@@ -156,6 +175,7 @@ mx_status_t IncomingHandles::Prepare(const std::vector<RawHandle>& raws) {
   if (raws.empty()) return MX_OK;
   mx_status_t st = MX_OK;
   try {
+    if (SharesAQueueBlob(raws)) return MX_ERR_IO;
     if (!HandleTable::Get().Reserve(raws.size(), &slots_)) return MX_ERR_NO_RESOURCES;
     built_.resize(raws.size());
     prepared_.assign(raws.size(), false);

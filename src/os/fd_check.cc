@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <utility>
+
 namespace mx::internal {
 namespace {
 
@@ -82,6 +84,20 @@ mx_status_t CheckQueueBlob(int fd, uint64_t bytes) {
   const off_t hole = ::lseek(fd, 0, SEEK_HOLE);
   if (hole < 0 || static_cast<uint64_t>(hole) != bytes) return MX_ERR_IO;
   return MX_OK;
+}
+
+bool AnySameFile(const std::vector<int>& fds) {
+  std::vector<std::pair<dev_t, ino_t>> ids;
+  ids.reserve(fds.size());
+  for (int fd : fds) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return true;  // not checkable: refuse rather than decode twice
+    for (const auto& id : ids) {
+      if (id.first == st.st_dev && id.second == st.st_ino) return true;
+    }
+    ids.emplace_back(st.st_dev, st.st_ino);
+  }
+  return false;
 }
 
 }  // namespace mx::internal

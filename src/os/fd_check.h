@@ -9,6 +9,7 @@
 #include <magenta/types.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace mx::internal {
 
@@ -48,5 +49,10 @@ mx_status_t CheckRingMemfd(int fd, uint64_t min_bytes, uint64_t max_bytes, uint6
 // page present, so that it cannot change under a read-only mapping and its sender paid for each
 // byte (a sparse file would cost it nothing). MX_OK or MX_ERR_IO.
 mx_status_t CheckQueueBlob(int fd, uint64_t bytes);
+
+// True if two of |fds| are the same file (one memfd sent twice). An honest sender makes a new
+// queue blob for every endpoint it sends; a blob that appears twice in one message would be
+// decoded twice for the price of one.
+bool AnySameFile(const std::vector<int>& fds);
 
 }  // namespace mx::internal

@@ -85,6 +85,12 @@ enum class StateCheck {
 StateCheck ParseEndpointState(const uint8_t* extra, size_t size, const QueueLimits& limits,
                               EndpointState* state, uint32_t* num_fds);
 
+// Where the queue blob is among the fds of an endpoint with |state| (kEndpointHasQueue).
+inline size_t QueueBlobFdIndex(const EndpointState& state) {
+  return 1 + ((state.flags & kEndpointHasSendRing) ? 1 : 0) +
+         ((state.flags & kEndpointHasRecvRing) ? 1 : 0);
+}
+
 // Decodes the queue blob [blob, blob + size) of an endpoint whose state passed
 // ParseEndpointState, distributing |nested| (exactly state.queue_fds fds, consumed) among the
 // messages' handles. Pure. MX_OK, or MX_ERR_IO if the blob disagrees with the state or is

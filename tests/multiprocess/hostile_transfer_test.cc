@@ -115,6 +115,42 @@ void SendQueueBomb(int sock, const std::string& text, uint32_t count, size_t blo
     CHILD_CHECK_EQ(SendText(sock, &seq, "after"), 0);
 }
 
+// Sends "before", then "reused" carrying |handles| endpoints that all name one queue blob: a
+// dense, sealed memfd of |count| empty messages (every byte written, so within the rules), then
+// "after".
+void SendReusedBlob(int sock, uint32_t handles, uint32_t count) {
+    uint64_t seq = 0;
+    CHILD_CHECK_EQ(SendText(sock, &seq, "before"), 0);
+    const size_t bytes = size_t{count} * 16;
+    int blob = memfd_create("attack-blob", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    CHILD_CHECK(blob >= 0);
+    std::vector<uint8_t> zeros(bytes, 0);
+    CHILD_CHECK(pwrite(blob, zeros.data(), bytes, 0) == static_cast<ssize_t>(bytes));
+    CHILD_CHECK(fcntl(blob, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) ==
+                0);
+    EndpointState s = {};
+    s.flags = kHasQueue;
+    s.queue_count = count;
+    s.queue_bytes = bytes;
+    std::vector<uint8_t> desc;
+    std::vector<int> fds;
+    for (uint32_t i = 0; i < handles; ++i) {
+        AppendHandle(&desc, MX_OBJ_TYPE_CHANNEL, 2, &s, sizeof(s));
+        int pair[2];
+        CHILD_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
+        close(pair[0]);
+        fds.push_back(pair[1]);
+        fds.push_back(blob);
+    }
+    std::vector<uint8_t> frame =
+        FrameSpec(kFrameData, seq++, "reused", desc, handles, static_cast<uint32_t>(fds.size()))
+            .Encode();
+    CHILD_CHECK_EQ(SendOn(sock, frame.data(), frame.size(), fds.data(), fds.size()), 0);
+    for (size_t i = 0; i < fds.size(); i += 2) close(fds[i]);
+    close(blob);
+    CHILD_CHECK_EQ(SendText(sock, &seq, "after"), 0);
+}
+
 // 64 fd-handle descriptors of 1,300 extra bytes each and no fds: 85 KB that described nothing.
 std::vector<uint8_t> BloatedFrame(uint64_t seq) {
     std::vector<uint8_t> extra(1300, 0x5a);
@@ -199,6 +235,9 @@ MX_CHILD(transfer_attacker) {
     } else if (scenario == "bomb_sparse") {
         // 250,000 empty messages in a 4 MB blob, within the limits, but never written.
         SendQueueBomb(sock, "sparse", 250000, 250000 * 16);
+    } else if (scenario == "bomb_reused") {
+        // 16 endpoints behind one 1 MiB blob of 65,536 empty messages.
+        SendReusedBlob(sock, 16, 65536);
     } else if (scenario == "bloat") {
         uint64_t seq = 0;
         CHILD_CHECK_EQ(SendText(sock, &seq, "before"), 0);
@@ -365,6 +404,29 @@ TEST_F(HostileTransferTest, SparseQueueBlobIsRefused) {
     printf("[attack] sparse queue blob (250,000 messages in 4 MB never written): read took %.3f s, "
            "peak RSS +%ld KiB, next message read: \"%s\"\n",
            took, reset ? grew : -1, text.c_str());
+}
+
+// One blob the attacker paid for once (1 MiB, written), named by 16 endpoints of one message.
+// Before: decoded 16 times (over a million messages). After: the message is refused (skipped).
+TEST_F(HostileTransferTest, QueueBlobSharedByTwoEndpointsIsRefused) {
+    ASSERT_NO_FATAL_FAILURE(StartAttacker("bomb_reused"));
+    std::string text;
+    ASSERT_EQ(ReadText(&text), MX_OK);
+    EXPECT_EQ(text, "before");
+    const bool reset = ResetPeakRss();
+    const long hwm_before = StatusKb("VmHWM");
+    const mx_time_t start = mx_time_get(MX_CLOCK_MONOTONIC);
+    size_t handles = 99;
+    ASSERT_EQ(ReadText(&text, &handles), MX_OK);
+    const double took = Seconds(start);
+    const long grew = StatusKb("VmHWM") - hwm_before;
+    EXPECT_EQ(text, "after") << "the message whose endpoints share a blob must be skipped";
+    if (reset) {
+        EXPECT_LT(grew, 8 * 1024) << "KiB of peak RSS spent decoding one blob many times";
+    }
+    printf("[attack] one 1 MiB queue blob behind 16 endpoints: read took %.3f s, peak RSS +%ld KiB, "
+           "read \"%s\" with %zu handles\n",
+           took, reset ? grew : -1, text.c_str(), handles);
 }
 
 // Frames of 64 descriptors x 1,300 extra bytes, no fds. Before: each was accepted by the decoder
