@@ -8,7 +8,8 @@
 //
 //   - QueueBlobBomb*: an endpoint whose travelling queue is described as huge (a sparse memfd
 //     costs the attacker nothing). The receiver must not spend memory on it.
-//   - DescriptorBloat: frames of 64 handle descriptors with kilobytes of extra bytes and no fds.
+//   - DescriptorBloat: frames of 64 handle descriptors with a kilobyte of extra bytes each and no
+//     fds.
 //   - NoWrite*: an endpoint handed to the attacker without MX_RIGHT_WRITE; the attacker writes a
 //     raw data frame on its socket. The victim must not read it. An honest holder of such an
 //     endpoint keeps reading, signalling its peer and being seen as alive.
@@ -151,9 +152,11 @@ void SendReusedBlob(int sock, uint32_t handles, uint32_t count) {
     CHILD_CHECK_EQ(SendText(sock, &seq, "after"), 0);
 }
 
-// 64 fd-handle descriptors of 1,300 extra bytes each and no fds: 85 KB that described nothing.
+// 64 fd-handle descriptors of 1,000 extra bytes each and no fds: 67 KB that describe nothing,
+// small enough for the receive buffer before and after the fix, so the descriptors themselves are
+// what is judged.
 std::vector<uint8_t> BloatedFrame(uint64_t seq) {
-    std::vector<uint8_t> extra(1300, 0x5a);
+    std::vector<uint8_t> extra(1000, 0x5a);
     std::vector<uint8_t> desc;
     for (uint32_t i = 0; i < MX_CHANNEL_MAX_MSG_HANDLES; ++i) {
         AppendHandle(&desc, MX_OBJ_TYPE_FD, 0, extra.data(), static_cast<uint32_t>(extra.size()));
@@ -429,8 +432,8 @@ TEST_F(HostileTransferTest, QueueBlobSharedByTwoEndpointsIsRefused) {
            took, reset ? grew : -1, text.c_str(), handles);
 }
 
-// Frames of 64 descriptors x 1,300 extra bytes, no fds. Before: each was accepted by the decoder
-// and charged 69 bytes, so a waiting victim pulled all 300 (25 MB of heap) into its queue. After:
+// Frames of 64 descriptors x 1,000 extra bytes, no fds. Before: each was accepted by the decoder
+// and charged 69 bytes, so a waiting victim pulled all 300 (20 MB of heap) into its queue. After:
 // the first one breaks the channel.
 TEST_F(HostileTransferTest, DescriptorBloatBreaksTheChannelAtTheFirstFrame) {
     ASSERT_NO_FATAL_FAILURE(StartAttacker("bloat"));
@@ -450,7 +453,7 @@ TEST_F(HostileTransferTest, DescriptorBloatBreaksTheChannelAtTheFirstFrame) {
     ASSERT_EQ(ReadText(&text), MX_OK);
     EXPECT_EQ(text, "before");
     EXPECT_EQ(ReadText(&text), MX_ERR_PEER_CLOSED);
-    printf("[attack] descriptor bloat (%d frames of 64 descriptors x 1,300 extra bytes, no fds): "
+    printf("[attack] descriptor bloat (%d frames of 64 descriptors x 1,000 extra bytes, no fds): "
            "peak RSS +%ld KiB while waiting, signals 0x%x\n",
            kBloatedFrames, reset ? grew : -1, seen);
 }
