@@ -855,13 +855,15 @@ mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* ou
   // Leaving without WRITE: the peer learns, in order on this socket, that nothing this end sends
   // from now on is data, so that whoever holds the fd next cannot write through a raw frame or
   // the ring (see docs/channels.md, "Rights across processes").
-  if (!handle.HasRights(MX_RIGHT_WRITE) && !eof_ && !peer_closed_) {
+  // Once is enough: without WRITE this end never sends data again, so the number cannot change.
+  if (!handle.HasRights(MX_RIGHT_WRITE) && !no_write_announced_ && !eof_ && !peer_closed_) {
     FrameHeader h = {};
     h.magic = kFrameMagic;
     h.kind = kFrameNoWrite;
     h.seq = send_seq_;
     mx_status_t st = SendRawLocked(&h, sizeof(h), nullptr, 0, /*raise=*/true);
     if (st != MX_OK && st != MX_ERR_PEER_CLOSED) return MX_ERR_NO_RESOURCES;
+    no_write_announced_ = true;
   }
   EndpointState state = {};
   state.send_seq = send_seq_;

@@ -172,6 +172,8 @@ class ChannelEndpoint final : public Object {
   // The peer's end left without MX_RIGHT_WRITE: data (frames, ring records) with a sequence
   // number from here on is a protocol violation. UINT64_MAX: no limit.
   uint64_t peer_write_limit_ = UINT64_MAX;
+  // This end is leaving (or left once) without WRITE and told the peer so (kFrameNoWrite).
+  bool no_write_announced_ = false;
   std::deque<Message> queue_;
   size_t queue_bytes_ = 0;
   std::optional<Frame> stash_;  // a socket frame that arrived ahead of ring records
