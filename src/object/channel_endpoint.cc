@@ -14,8 +14,8 @@
 #include <cstring>
 
 #include "object/wait.h"
-#include "os/fd_check.h"
 #include "os/clock.h"
+#include "os/fd_check.h"
 #include "os/koid.h"
 #include "os/log.h"
 #include "os/socket.h"
@@ -309,8 +309,12 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
       return true;
     }
     case kFrameRing: {
-      if (recv_ring_.valid() || peer_write_limit_ != UINT64_MAX) {
+      if (recv_ring_.valid()) {
         BreakLocked("second ring announcement");
+        return false;
+      }
+      if (peer_write_limit_ != UINT64_MAX) {
+        BreakLocked("ring announced by an end that left without WRITE");
         return false;
       }
       UniqueFd fd = std::move(frame.message.handles[0].fds[0]);
