@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets (the `fuzz` preset, target mx_fuzzers only) and runs each one for a
 # while on a scratch copy of its committed seed corpus. CI (tools/test.sh) runs it for 60 s.
 #
-#   tools/fuzz.sh [seconds] [name...]   default 600 s per fuzzer; names: wire, sequence, hello, startup (default all)
+#   tools/fuzz.sh [seconds] [name...]   default 600 s per fuzzer; names: wire, endpoint_state, sequence,
+#                                       hello, startup (default all)
 #
 # Per fuzzer mx_<name>_fuzzer, seeds tests/fuzz/corpus/<name>/, under $MX_FUZZ_WORK/<name>/:
 #   corpus/      a fresh copy of the seeds, plus every input libFuzzer found interesting
@@ -66,7 +67,7 @@ for name in "${names[@]}"; do
   files=$(find "$dir/corpus" -type f | wc -l)
   artifacts=$(find "$dir/artifacts" -type f | wc -l)
   line="$name: ${runs:-?} runs in ${took:-?} s (${rate:-?} exec/s), corpus $seeds -> $files files"
-  grep -E "^[a-z]+_fuzzer: [0-9]" "$dir/fuzz.log" | tail -n 1 | sed 's/^/   /' || true
+  grep -E "^[a-z_]+_fuzzer: [0-9]" "$dir/fuzz.log" | tail -n 1 | sed 's/^/   /' || true
   if [ "$rc" -eq 0 ] && [ "$artifacts" -eq 0 ]; then
     passed=$((passed + 1))
     echo "PASS $line"

@@ -13,9 +13,16 @@
 #include "object/fd_object.h"
 #include "object/socket_object.h"
 #include "object/vmo.h"
+#include "os/fd_check.h"
 #include "os/socket.h"
+#include "transport/endpoint_state.h"
 
 namespace mx::internal {
+
+// Frame decoding (transport/wire.h) enforces each type's shape with its own copy of the numbers;
+// the objects define them.
+static_assert(Event::kWireFds == kEventWireFds);
+static_assert(EventPairSide::kWireFds == kEventPairWireFds);
 
 mx_status_t OutgoingHandles::Begin(const mx_handle_t* values, uint32_t count, const Object* self,
                                    std::vector<RawHandle>* raw) {
@@ -77,9 +84,6 @@ mx_status_t SharedObjectHandle(RawHandle raw, mx_rights_t allowed, std::unique_p
 mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out) {
   switch (raw.type) {
     case MX_OBJ_TYPE_CHANNEL:
-      // Only a SOCK_SEQPACKET socket keeps frames whole (ChannelEndpoint::FromRaw checks that
-      // the fd is a socket, not which kind): a peer could hand over a stream socket.
-      if (raw.fds.empty() || SocketType(raw.fds[0].get()) != SOCK_SEQPACKET) return MX_ERR_IO;
       return SharedObjectHandle<ChannelEndpoint>(std::move(raw), MX_DEFAULT_CHANNEL_RIGHTS, out);
     case MX_OBJ_TYPE_FD:
       return SharedObjectHandle<FdObject>(std::move(raw), MX_DEFAULT_FD_RIGHTS, out);
@@ -114,6 +118,23 @@ bool NeedsNewResources(const RawHandle& raw) {
     default:
       return false;
   }
+}
+
+// The queue blobs of the endpoints among |raws|: a blob may stand behind one endpoint only.
+bool SharesAQueueBlob(const std::vector<RawHandle>& raws) {
+  std::vector<int> blobs;
+  for (const RawHandle& raw : raws) {
+    if (raw.type != MX_OBJ_TYPE_CHANNEL) continue;
+    EndpointState state;
+    uint32_t num_fds = 0;
+    if (ParseEndpointState(raw.extra.data(), raw.extra.size(), DefaultQueueLimits(), &state,
+                           &num_fds) != StateCheck::kOk ||
+        num_fds != raw.fds.size() || !(state.flags & kEndpointHasQueue)) {
+      continue;  // FromRaw refuses it on its own
+    }
+    blobs.push_back(raw.fds[QueueBlobFdIndex(state)].get());
+  }
+  return blobs.size() > 1 && AnySameFile(blobs);
 }
 
 // A copy of |raw| whose fds are duplicates.
@@ -156,6 +177,7 @@ mx_status_t IncomingHandles::Prepare(const std::vector<RawHandle>& raws) {
   if (raws.empty()) return MX_OK;
   mx_status_t st = MX_OK;
   try {
+    if (SharesAQueueBlob(raws)) return MX_ERR_IO;
     if (!HandleTable::Get().Reserve(raws.size(), &slots_)) return MX_ERR_NO_RESOURCES;
     built_.resize(raws.size());
     prepared_.assign(raws.size(), false);
@@ -167,8 +189,8 @@ mx_status_t IncomingHandles::Prepare(const std::vector<RawHandle>& raws) {
       prepared_[i] = built_[i] != nullptr;
     }
   } catch (const std::bad_alloc&) {
-    // Out of memory (an endpoint's queue, which a peer may describe as up to 2 GiB, is read
-    // into memory here): the message stays where it is.
+    // Out of memory (an endpoint's queue is decoded here, bounded by QueueLimits): the message
+    // stays where it is.
     st = MX_ERR_NO_MEMORY;
   }
   if (st != MX_OK) Release();

@@ -15,33 +15,16 @@
 
 #include "object/wait.h"
 #include "os/clock.h"
+#include "os/fd_check.h"
 #include "os/koid.h"
 #include "os/log.h"
 #include "os/socket.h"
 #include "os/spin.h"
 #include "os/status.h"
+#include "transport/endpoint_state.h"
 
 namespace mx::internal {
 namespace {
-
-constexpr uint32_t kHasSendRing = 1;
-constexpr uint32_t kHasRecvRing = 2;
-constexpr uint32_t kHasQueue = 4;
-
-// The endpoint's state as it travels in a RawHandle's |extra|.
-struct EndpointState {
-  uint64_t send_seq;
-  uint64_t recv_seq;
-  uint32_t user_signals;
-  uint32_t flags;
-  uint32_t queue_count;
-  uint32_t queue_fds;
-  uint64_t queue_bytes;
-  uint64_t socket_frames_seen;  // frames received since the peer announced its ring
-};
-static_assert(sizeof(EndpointState) == 48);
-
-constexpr size_t kMaxQueueBlobBytes = size_t{1} << 31;
 
 // How many bytes of messages a refresh (a wait, a signal query) pulls off the socket.
 constexpr size_t kRefreshPumpBytes = 128 * 1024;
@@ -59,31 +42,13 @@ std::vector<uint8_t>& ReceiveBuffer() {
 
 UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
 
-bool IsSocket(int fd) {
-  struct stat st;
-  return ::fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
 size_t MessageBytes(const Message& m) { return m.bytes.size() + 64; }
 
 }  // namespace
 
 size_t ChannelEndpoint::CallPumpLimit() { return 2 * BufferLimit(); }
 
-size_t ChannelEndpoint::BufferLimit() {
-  static const size_t limit = [] {
-    size_t v = size_t{4} << 20;
-    if (const char* env = ::getenv("MX_CHANNEL_BUFFER_BYTES")) {
-      char* end = nullptr;
-      unsigned long long parsed = ::strtoull(env, &end, 10);
-      if (end != env && *end == '\0' && parsed >= (256u << 10) && parsed <= (1ull << 30)) {
-        v = static_cast<size_t>(parsed);
-      }
-    }
-    return v;
-  }();
-  return limit;
-}
+size_t ChannelEndpoint::BufferLimit() { return ChannelBufferLimit(); }
 
 ChannelEndpoint::ChannelEndpoint(mx_koid_t koid, mx_koid_t peer_koid, UniqueFd sock)
     : Object(koid), peer_koid_(peer_koid), sock_(std::move(sock)) {}
@@ -103,58 +68,42 @@ mx_status_t ChannelEndpoint::CreatePair(std::shared_ptr<ChannelEndpoint>* a,
 }
 
 mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpoint>* out) {
+  // The frame decoder checked the shape already; a RawHandle may come from elsewhere (a test,
+  // the startup frame), so the state is checked again here, with no resources spent on it.
   EndpointState state;
-  if (raw.type != MX_OBJ_TYPE_CHANNEL || raw.extra.size() != sizeof(state)) return MX_ERR_IO;
-  std::memcpy(&state, raw.extra.data(), sizeof(state));
-  if ((state.flags & ~(kHasSendRing | kHasRecvRing | kHasQueue)) != 0) return MX_ERR_IO;
-  if ((state.user_signals & ~MX_USER_SIGNAL_ALL) != 0) return MX_ERR_IO;
-  size_t fixed = 1 + ((state.flags & kHasSendRing) ? 1 : 0) + ((state.flags & kHasRecvRing) ? 1 : 0) +
-                 ((state.flags & kHasQueue) ? 1 : 0);
-  if (raw.fds.size() != fixed + state.queue_fds) return MX_ERR_IO;
-  if (!(state.flags & kHasQueue) && (state.queue_count != 0 || state.queue_fds != 0)) {
+  uint32_t num_fds = 0;
+  if (raw.type != MX_OBJ_TYPE_CHANNEL ||
+      ParseEndpointState(raw.extra.data(), raw.extra.size(), DefaultQueueLimits(), &state,
+                         &num_fds) != StateCheck::kOk ||
+      raw.fds.size() != num_fds) {
     return MX_ERR_IO;
   }
   size_t next = 0;
-  if (!IsSocket(raw.fds[0].get())) return MX_ERR_IO;
+  if (!IsChannelSocket(raw.fds[0].get())) return MX_ERR_IO;
   auto ep = std::make_shared<ChannelEndpoint>(raw.koid, raw.related_koid, std::move(raw.fds[next++]));
   ep->send_seq_ = state.send_seq;
   ep->recv_seq_ = state.recv_seq;
   ep->user_signals_ = state.user_signals;
   ep->sock_seen_ = state.socket_frames_seen;
-  if (state.flags & kHasSendRing) {
+  if (state.flags & kEndpointPeerNoWrite) ep->peer_write_limit_ = state.peer_write_limit;
+  if (state.flags & kEndpointHasSendRing) {
     mx_status_t st = SpillRing::Attach(std::move(raw.fds[next++]), &ep->send_ring_);
     if (st != MX_OK) return st;
     ep->has_ring_.store(true, std::memory_order_relaxed);
   }
-  if (state.flags & kHasRecvRing) {
+  if (state.flags & kEndpointHasRecvRing) {
     mx_status_t st = SpillRing::Attach(std::move(raw.fds[next++]), &ep->recv_ring_);
     if (st != MX_OK) return st;
     ep->has_ring_.store(true, std::memory_order_relaxed);
   }
-  if (state.flags & kHasQueue) {
+  if (state.flags & kEndpointHasQueue) {
     UniqueFd blob = std::move(raw.fds[next++]);
-    struct stat st;
-    if (::fstat(blob.get(), &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_size) != state.queue_bytes ||
-        state.queue_bytes > kMaxQueueBlobBytes) {
-      return MX_ERR_IO;
-    }
-    std::vector<uint8_t> bytes(state.queue_bytes);
-    size_t done = 0;
-    while (done < bytes.size()) {
-      ssize_t n = ::pread(blob.get(), bytes.data() + done, bytes.size() - done,
-                          static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return MX_ERR_IO;
-      done += static_cast<size_t>(n);
-    }
     std::vector<UniqueFd> nested;
+    nested.reserve(raw.fds.size() - next);
     for (size_t i = next; i < raw.fds.size(); ++i) nested.push_back(std::move(raw.fds[i]));
-    size_t fd_index = 0;
     std::vector<Message> messages;
-    mx_status_t dst = DecodeQueue(bytes.data(), bytes.size(), state.queue_count, &nested,
-                                  &fd_index, &messages);
-    if (dst != MX_OK || fd_index != nested.size()) return MX_ERR_IO;
+    mx_status_t st = LoadEndpointQueue(blob.get(), state, std::move(nested), &messages);
+    if (st != MX_OK) return st;
     for (Message& m : messages) {
       ep->queue_bytes_ += MessageBytes(m);
       ep->queue_.push_back(std::move(m));
@@ -270,11 +219,12 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
   if (gone_ || frozen_) return false;
   if (stash_) return ResolveStashLocked();
   bool ring_needs_socket = false;
+  if (recv_ring_.valid() && recv_seq_ >= peer_write_limit_) RetirePeerRingLocked();
   if (recv_ring_.valid()) {
     uint64_t seq;
     uint32_t flags;
     if (recv_ring_.Peek(&seq, &flags)) {
-      if (seq == recv_seq_ && !(flags & SpillRing::kRecordHasHandles)) {
+      if (seq == recv_seq_ && seq < peer_write_limit_ && !(flags & SpillRing::kRecordHasHandles)) {
         Message m;
         recv_ring_.Pop(&m.bytes);
         WakeWriterLocked();
@@ -284,6 +234,10 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
       }
       if (seq < recv_seq_) {
         BreakLocked("ring sequence went backwards");
+        return false;
+      }
+      if (seq >= peer_write_limit_) {
+        BreakLocked("ring record from an end that left without WRITE");
         return false;
       }
       // A record whose handles are on the socket, or a later one: read the socket.
@@ -327,6 +281,10 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
   }
   switch (frame.header.kind) {
     case kFrameData:
+      if (frame.header.seq >= peer_write_limit_) {
+        BreakLocked("data from an end that left without WRITE");
+        return false;
+      }
       if (frame.header.seq == recv_seq_ && !(frame.header.flags & kFlagPayloadInRing)) {
         ++recv_seq_;
         DeliverLocked(std::move(frame.message));
@@ -355,6 +313,10 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
         BreakLocked("second ring announcement");
         return false;
       }
+      if (peer_write_limit_ != UINT64_MAX) {
+        BreakLocked("ring announced by an end that left without WRITE");
+        return false;
+      }
       UniqueFd fd = std::move(frame.message.handles[0].fds[0]);
       if (SpillRing::Attach(std::move(fd), &recv_ring_) != MX_OK) {
         BreakLocked("invalid ring");
@@ -368,6 +330,10 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
       if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);
       return true;
     }
+    case kFrameNoWrite:
+      if (frame.header.seq < peer_write_limit_) peer_write_limit_ = frame.header.seq;
+      if (recv_seq_ >= peer_write_limit_) RetirePeerRingLocked();
+      return true;
     case kFrameKick:
       // Before the ring is looked at again (the caller's next step): a record published after
       // this makes the writer kick once more.
@@ -378,6 +344,11 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
       return false;
   }
 }
+
+// The peer's end left without WRITE and every record it published before is read: its ring has
+// nothing more for us (its new owner did not get it), and its frame counter no longer counts the
+// peer's control frames, so the socket alone is watched from now on.
+void ChannelEndpoint::RetirePeerRingLocked() { recv_ring_ = SpillRing(); }
 
 void ChannelEndpoint::PumpLocked(bool all, size_t queue_limit) {
   size_t start = queue_.size();
@@ -653,7 +624,7 @@ mx_status_t ChannelEndpoint::ReadBytes(void* bytes, uint32_t num_bytes, bool may
   }
   uint64_t seq;
   uint32_t flags, len;
-  if (!recv_ring_.Peek(&seq, &flags, &len) || seq != recv_seq_ ||
+  if (!recv_ring_.Peek(&seq, &flags, &len) || seq != recv_seq_ || seq >= peer_write_limit_ ||
       (flags & SpillRing::kRecordHasHandles)) {
     return MX_ERR_NEXT;
   }
@@ -885,11 +856,28 @@ mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* ou
     ::sched_yield();
   }
   if (stash_) return MX_ERR_SHOULD_WAIT;
+  // Leaving without WRITE: the peer learns, in order on this socket, that nothing this end sends
+  // from now on is data, so that whoever holds the fd next cannot write through a raw frame or
+  // the ring (see docs/channels.md, "Rights across processes").
+  // Once is enough: without WRITE this end never sends data again, so the number cannot change.
+  if (!handle.HasRights(MX_RIGHT_WRITE) && !no_write_announced_ && !eof_ && !peer_closed_) {
+    FrameHeader h = {};
+    h.magic = kFrameMagic;
+    h.kind = kFrameNoWrite;
+    h.seq = send_seq_;
+    mx_status_t st = SendRawLocked(&h, sizeof(h), nullptr, 0, /*raise=*/true);
+    if (st != MX_OK && st != MX_ERR_PEER_CLOSED) return MX_ERR_NO_RESOURCES;
+    no_write_announced_ = true;
+  }
   EndpointState state = {};
   state.send_seq = send_seq_;
   state.recv_seq = recv_seq_;
   state.user_signals = user_signals_;
   state.socket_frames_seen = sock_seen_;
+  if (peer_write_limit_ != UINT64_MAX) {
+    state.flags |= kEndpointPeerNoWrite;
+    state.peer_write_limit = peer_write_limit_;
+  }
   out->type = MX_OBJ_TYPE_CHANNEL;
   out->rights = handle.rights();
   out->koid = koid();
@@ -897,17 +885,19 @@ mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* ou
   UniqueFd sock = Dup(sock_.get());
   if (!sock) return MX_ERR_NO_RESOURCES;
   out->fds.push_back(std::move(sock));
-  if (send_ring_.valid()) {
+  // Without WRITE the next owner has no use for the send ring, and must not get a way to publish
+  // records in it.
+  if (send_ring_.valid() && handle.HasRights(MX_RIGHT_WRITE)) {
     UniqueFd fd = Dup(send_ring_.fd());
     if (!fd) return MX_ERR_NO_RESOURCES;
     out->fds.push_back(std::move(fd));
-    state.flags |= kHasSendRing;
+    state.flags |= kEndpointHasSendRing;
   }
   if (recv_ring_.valid()) {
     UniqueFd fd = Dup(recv_ring_.fd());
     if (!fd) return MX_ERR_NO_RESOURCES;
     out->fds.push_back(std::move(fd));
-    state.flags |= kHasRecvRing;
+    state.flags |= kEndpointHasRecvRing;
   }
   if (!queue_.empty()) {
     std::vector<const Message*> messages;
@@ -915,23 +905,16 @@ mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* ou
     std::vector<uint8_t> blob;
     std::vector<int> nested;
     EncodeQueue(messages, &blob, &nested);
-    UniqueFd memfd(::memfd_create("mx-channel-queue", MFD_CLOEXEC));
-    if (!memfd) return StatusFromErrno(errno) == MX_ERR_NO_MEMORY ? MX_ERR_NO_MEMORY
-                                                                  : MX_ERR_NO_RESOURCES;
-    size_t done = 0;
-    while (done < blob.size()) {
-      ssize_t n = ::write(memfd.get(), blob.data() + done, blob.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return MX_ERR_NO_MEMORY;
-      done += static_cast<size_t>(n);
-    }
+    UniqueFd memfd;
+    mx_status_t st = CreateQueueBlob(blob, &memfd);
+    if (st != MX_OK) return st;
     out->fds.push_back(std::move(memfd));
     for (int fd : nested) {
       UniqueFd d = Dup(fd);
       if (!d) return MX_ERR_NO_RESOURCES;
       out->fds.push_back(std::move(d));
     }
-    state.flags |= kHasQueue;
+    state.flags |= kEndpointHasQueue;
     state.queue_count = static_cast<uint32_t>(messages.size());
     state.queue_fds = static_cast<uint32_t>(nested.size());
     state.queue_bytes = blob.size();

@@ -148,6 +148,7 @@ class ChannelEndpoint final : public Object {
   mx_status_t RingWriteLocked(const void* bytes, uint32_t num_bytes);
   void PublishedLocked();  // a record is in the ring: next sequence number, kick if needed
   bool ResolveStashLocked();
+  void RetirePeerRingLocked();
   bool WritableLocked();
 
   const mx_koid_t peer_koid_;
@@ -168,6 +169,11 @@ class ChannelEndpoint final : public Object {
   mx_signals_t user_signals_ = 0;
   uint64_t send_seq_ = 0;
   uint64_t recv_seq_ = 0;
+  // The peer's end left without MX_RIGHT_WRITE: data (frames, ring records) with a sequence
+  // number from here on is a protocol violation. UINT64_MAX: no limit.
+  uint64_t peer_write_limit_ = UINT64_MAX;
+  // This end is leaving (or left once) without WRITE and told the peer so (kFrameNoWrite).
+  bool no_write_announced_ = false;
   std::deque<Message> queue_;
   size_t queue_bytes_ = 0;
   std::optional<Frame> stash_;  // a socket frame that arrived ahead of ring records

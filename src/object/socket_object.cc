@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "os/fd_check.h"
 #include "os/koid.h"
 #include "os/status.h"
 
@@ -36,18 +37,7 @@ mx_status_t SocketObject::FromRaw(RawHandle raw, std::shared_ptr<SocketObject>* 
       raw.koid == raw.related_koid) {
     return MX_ERR_IO;
   }
-  int fd = raw.fds[0].get();
-  struct stat st;
-  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return MX_ERR_IO;
-  int type = 0, domain = 0;
-  socklen_t len = sizeof(type);
-  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) {
-    return MX_ERR_IO;
-  }
-  len = sizeof(domain);
-  if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_UNIX) {
-    return MX_ERR_IO;
-  }
+  if (!IsStreamSocket(raw.fds[0].get())) return MX_ERR_IO;
   *out = std::make_shared<SocketObject>(std::move(raw.fds[0]), raw.koid, raw.related_koid);
   return MX_OK;
 }

@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
 
 namespace mx::internal {
 namespace {
@@ -92,6 +95,46 @@ bool IsDoorbell(int fd) {
   if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
   return IntSockOpt(fd, SO_DOMAIN) == AF_UNIX && IntSockOpt(fd, SO_TYPE) == SOCK_DGRAM &&
          IntSockOpt(fd, SO_LOCK_FILTER) == 1;
+
+// ---- Channel endpoints: ring and queue-blob memfds -------------------------------------------
+
+mx_status_t CheckRingMemfd(int fd, uint64_t min_bytes, uint64_t max_bytes, uint64_t* size) {
+  MemfdRule rule;
+  rule.min_bytes = min_bytes;
+  rule.max_bytes = max_bytes;
+  rule.required_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+  rule.forbidden_seals = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+  rule.access = O_RDWR;
+  return CheckMemfd(fd, rule, size);
+}
+
+mx_status_t CheckQueueBlob(int fd, uint64_t bytes) {
+  MemfdRule rule;
+  rule.min_bytes = bytes;
+  rule.max_bytes = bytes;
+  rule.required_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+  mx_status_t st = CheckMemfd(fd, rule, nullptr);
+  if (st != MX_OK) return st;
+  // The seals keep holes from being punched or filled from now on; the first hole, if any, must
+  // be the end of the file. (lseek moves the shared description's offset, which nobody uses.)
+  if (bytes == 0) return MX_OK;
+  const off_t hole = ::lseek(fd, 0, SEEK_HOLE);
+  if (hole < 0 || static_cast<uint64_t>(hole) != bytes) return MX_ERR_IO;
+  return MX_OK;
+}
+
+bool AnySameFile(const std::vector<int>& fds) {
+  std::vector<std::pair<dev_t, ino_t>> ids;
+  ids.reserve(fds.size());
+  for (int fd : fds) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return true;  // not checkable: refuse rather than decode twice
+    for (const auto& id : ids) {
+      if (id.first == st.st_dev && id.second == st.st_ino) return true;
+    }
+    ids.emplace_back(st.st_dev, st.st_ino);
+  }
+  return false;
 }
 
 }  // namespace mx::internal

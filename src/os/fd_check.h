@@ -9,6 +9,7 @@
 #include <magenta/types.h>
 
 #include <cstdint>
+#include <vector>
 
 namespace mx::internal {
 
@@ -60,5 +61,24 @@ MemfdRule SignalWordMemfdRule(uint64_t bytes);
 // it is still connected to itself is not checked: a holder may have disconnected it, which
 // silences that object's wake-ups but is no reason to drop the handle.
 bool IsDoorbell(int fd);
+
+// ---- Channel endpoints: ring and queue-blob memfds -------------------------------------------
+
+// A spill ring's memfd (transport/spill_ring.h), as SpillRing::Create makes it: sealed against
+// shrinking, growing and further seals (so neither side can make the other's mapping fault),
+// not sealed against writes (both sides map it writable), opened O_RDWR, and between |min_bytes|
+// and |max_bytes| long. MX_OK with its size in |*size|, or MX_ERR_IO.
+mx_status_t CheckRingMemfd(int fd, uint64_t min_bytes, uint64_t max_bytes, uint64_t* size);
+
+// An endpoint's queue blob (transport/endpoint_state.h), as CreateQueueBlob makes it: sealed
+// against every change (shrink, grow, write, further seals), exactly |bytes| long, and with every
+// page present, so that it cannot change under a read-only mapping and its sender paid for each
+// byte (a sparse file would cost it nothing). MX_OK or MX_ERR_IO.
+mx_status_t CheckQueueBlob(int fd, uint64_t bytes);
+
+// True if two of |fds| are the same file (one memfd sent twice). An honest sender makes a new
+// queue blob for every endpoint it sends; a blob that appears twice in one message would be
+// decoded twice for the price of one.
+bool AnySameFile(const std::vector<int>& fds);
 
 }  // namespace mx::internal

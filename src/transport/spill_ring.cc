@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "os/clock.h"
+#include "os/fd_check.h"
 #include "os/spin.h"
 #include "os/status.h"
 
@@ -135,15 +136,14 @@ mx_status_t SpillRing::Create(size_t capacity, size_t payload_limit, SpillRing* 
 }
 
 mx_status_t SpillRing::Attach(UniqueFd fd, SpillRing* out) {
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return MX_ERR_IO;
-  int seals = ::fcntl(fd.get(), F_GET_SEALS);
-  if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) return MX_ERR_IO;
-  size_t total = static_cast<size_t>(st.st_size);
-  if (total < kHeaderBytes + 2 * (MX_CHANNEL_MAX_MSG_BYTES + kRecordHeader) ||
-      total > kHeaderBytes + kMaxCapacity) {
+  // The rule Create follows (os/fd_check.h): sealed against resizing, writable, and sized for
+  // at least two records of the largest message.
+  uint64_t bytes = 0;
+  if (CheckRingMemfd(fd.get(), kHeaderBytes + 2 * (MX_CHANNEL_MAX_MSG_BYTES + kRecordHeader),
+                     kHeaderBytes + kMaxCapacity, &bytes) != MX_OK) {
     return MX_ERR_IO;
   }
+  size_t total = static_cast<size_t>(bytes);
   void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
   if (base == MAP_FAILED) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_IO;
   SpillRing ring;

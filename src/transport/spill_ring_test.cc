@@ -575,9 +575,11 @@ void ExpectAttachRejected(UniqueFd fd) {
   EXPECT_EQ(CountOpenFds(), before - 1) << "Attach must close the fd it rejects";
 }
 
+constexpr int kRingSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+
 TEST(SpillRingTest, AttachAcceptsAProperlySealedMemfd) {
   SpillRing ring;
-  ASSERT_EQ(SpillRing::Attach(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_SHRINK), &ring),
+  ASSERT_EQ(SpillRing::Attach(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, kRingSeals), &ring),
             MX_OK);
   EXPECT_TRUE(ring.valid());
   // The payload limit comes from the header (1000), capped by the capacity.
@@ -590,9 +592,19 @@ TEST(SpillRingTest, AttachRejectsMemfdWithoutShrinkSeal) {
   ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_GROW));
 }
 
+// The rule SpillRing::Create follows, all of it: a ring that can still grow, or whose seals can
+// still change, is not the kind of memfd libmx makes; one sealed against writes cannot be mapped
+// for writing.
+TEST(SpillRingTest, AttachRejectsMemfdWithoutTheCreatorsExactSeals) {
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_SHRINK));
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_SHRINK | F_SEAL_GROW));
+  ExpectAttachRejected(
+      MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, kRingSeals | F_SEAL_FUTURE_WRITE));
+}
+
 TEST(SpillRingTest, AttachRejectsTooSmallMemfd) {
-  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity - 8, F_SEAL_SHRINK));
-  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes, F_SEAL_SHRINK));
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity - 8, kRingSeals));
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes, kRingSeals));
   UniqueFd empty(::memfd_create("empty", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   ASSERT_EQ(::fcntl(empty.get(), F_ADD_SEALS, F_SEAL_SHRINK), 0);
   ExpectAttachRejected(std::move(empty));
@@ -601,11 +613,11 @@ TEST(SpillRingTest, AttachRejectsTooSmallMemfd) {
 TEST(SpillRingTest, AttachRejectsTooLargeMemfd) {
   // Sparse: no memory is used.
   ExpectAttachRejected(
-      MakeRingLikeMemfd(kHeaderBytes + (size_t{1} << 30) + 8, F_SEAL_SHRINK));
+      MakeRingLikeMemfd(kHeaderBytes + (size_t{1} << 30) + 8, kRingSeals));
 }
 
 TEST(SpillRingTest, AttachRejectsWrongMagic) {
-  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_SHRINK, 0x12345678));
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, kRingSeals, 0x12345678));
 }
 
 TEST(SpillRingTest, AttachRejectsFdsThatAreNotRegularFiles) {

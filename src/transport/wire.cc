@@ -1,5 +1,7 @@
 #include "transport/wire.h"
 
+#include <magenta/fd.h>
+#include <magenta/syscalls.h>
 #include <sys/uio.h>
 
 #include <cstring>
@@ -55,9 +57,43 @@ void EncodeHandles(const std::vector<RawHandle>& handles, std::vector<uint8_t>* 
   }
 }
 
+ShapeCheck CheckHandleShape(uint32_t type, const uint8_t* extra, uint32_t extra_bytes,
+                            uint32_t num_fds, const QueueLimits& limits) {
+  uint32_t want_fds = 0;
+  uint32_t want_extra = 0;
+  switch (type) {
+    case MX_OBJ_TYPE_CHANNEL: {
+      EndpointState state;
+      StateCheck c = ParseEndpointState(extra, extra_bytes, limits, &state, &want_fds);
+      if (c == StateCheck::kMalformed || num_fds != want_fds) return ShapeCheck::kMalformed;
+      return c == StateCheck::kOk ? ShapeCheck::kOk : ShapeCheck::kOverLimit;
+    }
+    case MX_OBJ_TYPE_EVENT:
+      want_fds = kEventWireFds;
+      break;
+    case MX_OBJ_TYPE_EVENT_PAIR:
+      want_fds = kEventPairWireFds;
+      break;
+    case MX_OBJ_TYPE_VMO:
+      want_fds = kVmoWireFds;
+      break;
+    case MX_OBJ_TYPE_SOCKET:
+      want_fds = kSocketWireFds;
+      break;
+    case MX_OBJ_TYPE_FD:
+      want_fds = kFdWireFds;
+      break;
+    default:
+      return ShapeCheck::kMalformed;
+  }
+  return num_fds == want_fds && extra_bytes == want_extra ? ShapeCheck::kOk
+                                                          : ShapeCheck::kMalformed;
+}
+
 mx_status_t DecodeHandles(const uint8_t* data, size_t size, uint32_t count,
                           std::vector<UniqueFd>* fds, size_t* fd_index,
                           std::vector<RawHandle>* out) {
+  const QueueLimits& limits = DefaultQueueLimits();
   size_t pos = 0;
   for (uint32_t i = 0; i < count; ++i) {
     if (size - pos < sizeof(WireHandle)) return MX_ERR_IO;
@@ -69,6 +105,18 @@ mx_status_t DecodeHandles(const uint8_t* data, size_t size, uint32_t count,
     }
     if (size - pos < w.extra_bytes) return MX_ERR_IO;
     if (fds->size() - *fd_index < w.num_fds) return MX_ERR_IO;
+    ShapeCheck shape = CheckHandleShape(w.type, data + pos, w.extra_bytes, w.num_fds, limits);
+    if (shape == ShapeCheck::kMalformed) {
+      DebugLog("rejected a handle of type %u: %u fds and %u extra bytes are not its shape",
+               w.type, w.num_fds, w.extra_bytes);
+      return MX_ERR_IO;
+    }
+    if (shape == ShapeCheck::kOverLimit) {
+      DebugLog("dropped an endpoint whose queue exceeds this process's limits");
+      for (uint32_t f = 0; f < w.num_fds; ++f) (*fds)[(*fd_index)++].reset();
+      pos += w.extra_bytes;
+      continue;
+    }
     RawHandle h;
     h.type = w.type;
     h.rights = w.rights;
@@ -149,6 +197,7 @@ mx_status_t DecodeFrame(const uint8_t* data, size_t size, std::vector<UniqueFd> 
       }
       break;
     case kFrameKick:
+    case kFrameNoWrite:
       if (h.num_bytes != 0 || h.num_handles != 0 || h.num_fds != 0) return Reject(10);
       break;
     default:
@@ -160,10 +209,10 @@ mx_status_t DecodeFrame(const uint8_t* data, size_t size, std::vector<UniqueFd> 
   if (h.kind != kFrameRing && h.num_handles == 0 && (h.desc_bytes != 0 || h.num_fds != 0)) {
     return Reject(13);
   }
+  if (h.num_fds > kMaxFrameFds) return Reject(21);
   // Collect overflow fds, if any, before checking the count.
   if (h.flags & kFlagFdOverflow) {
-    if (fds.size() != kMaxFdsPerDatagram || h.num_fds <= kMaxFdsPerDatagram ||
-        h.num_fds > MX_CHANNEL_MAX_MSG_HANDLES * kMaxHandleFds) {
+    if (fds.size() != kMaxFdsPerDatagram || h.num_fds <= kMaxFdsPerDatagram) {
       return Reject(14);
     }
     UniqueFd extra = std::move(fds.back());

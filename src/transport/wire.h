@@ -10,8 +10,13 @@
 // endpoint moves to another process with messages already pulled into its local queue.
 //
 // Everything read from a peer is validated before use: sizes against what arrived, counts
-// against limits, fd counts against the fds actually attached. A frame that fails validation is
-// rejected whole and its fds are closed (they are owned by UniqueFds from the moment they arrive).
+// against limits, fd counts against the fds actually attached, and each handle against its
+// type's exact shape (HandleShape below: how many fds, how many extra bytes). A frame that fails
+// validation is rejected whole and its fds are closed (they are owned by UniqueFds from the
+// moment they arrive). One thing is not a protocol violation: a channel endpoint whose state is
+// well-formed but larger than this process accepts (endpoint_state.h, QueueLimits) — a sender
+// may have a larger buffer limit. That handle alone is dropped (its fds closed) and the message
+// is delivered without it.
 // All integers are native-endian: both ends run on the same machine.
 #pragma once
 
@@ -21,6 +26,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "transport/endpoint_state.h"
 #include "transport/message.h"
 
 namespace mx::internal {
@@ -33,6 +39,9 @@ enum FrameKind : uint8_t {
   kFrameRing = 3,      // announces a spill ring; one fd (the ring memfd)
   kFrameKick = 4,      // wakes the reader after a spill-ring write; no content
   kFrameStartup = 5,   // the startup handles of a spawned process
+  // The sender's end is about to move without MX_RIGHT_WRITE: from sequence number |seq| on, it
+  // sends no data frames and no ring records (and announces no ring). No content.
+  kFrameNoWrite = 6,
 };
 
 constexpr uint8_t kFlagFdOverflow = 1;
@@ -65,20 +74,42 @@ struct WireHandle {
 };
 static_assert(sizeof(WireHandle) == 40);
 
-// Upper bounds a frame may claim. A handle's extra state is small (see object/*); 4 KiB leaves
-// room to grow without letting a peer make us allocate much.
-constexpr uint32_t kMaxExtraBytes = 4096;
-constexpr uint32_t kMaxHandleFds = 1u << 16;  // nested queues can carry many fds
+// The exact shape of each handle type on the wire: fds and extra bytes. The object that owns a
+// type defines its layout (object/*.h, e.g. Event::kWireFds; api/materialize.cc checks that the
+// two agree at compile time); frame decoding enforces it, so a descriptor that costs the sender
+// nothing cannot make the receiver keep anything it would not keep for a real object.
+constexpr uint32_t kChannelWireExtra = sizeof(EndpointState);  // fds: from the state
+constexpr uint32_t kEventWireFds = 3;
+constexpr uint32_t kEventPairWireFds = 6;
+constexpr uint32_t kVmoWireFds = 1;
+constexpr uint32_t kSocketWireFds = 1;
+constexpr uint32_t kFdWireFds = 1;
+
+// The largest extra any type needs (a channel endpoint's state).
+constexpr uint32_t kMaxExtraBytes = kChannelWireExtra;
+// The most fds one frame may carry (kMaxHandleFds, endpoint_state.h, bounds one handle).
+constexpr uint32_t kMaxFrameFds = kMaxHandleFds;
 constexpr size_t kMaxFrameBytes = sizeof(FrameHeader) + MX_CHANNEL_MAX_MSG_BYTES +
-                                  MX_CHANNEL_MAX_MSG_HANDLES * (sizeof(WireHandle) + 256);
+                                  MX_CHANNEL_MAX_MSG_HANDLES * (sizeof(WireHandle) + kMaxExtraBytes);
+
+// How a handle descriptor compares with its type's shape.
+enum class ShapeCheck {
+  kOk,
+  kMalformed,  // unknown type, wrong fd count or extra size, bad endpoint state
+  kOverLimit,  // an endpoint holding more than |limits| allow (see ParseEndpointState)
+};
+ShapeCheck CheckHandleShape(uint32_t type, const uint8_t* extra, uint32_t extra_bytes,
+                            uint32_t num_fds, const QueueLimits& limits);
 
 // Appends the handle section for |handles| to |out| and the fds to |fds| (borrowed, in order).
 void EncodeHandles(const std::vector<RawHandle>& handles, std::vector<uint8_t>* out,
                    std::vector<int>* fds);
 
 // Parses a handle section of |count| handles from [data, data+size) and distributes |fds|
-// (consumed in order) among them. Returns MX_OK, or MX_ERR_IO if the section is malformed or
-// the fd counts disagree; on error the fds already taken are closed, the rest stay in |fds|.
+// (consumed in order) among them. Each handle is checked against its type's shape with
+// DefaultQueueLimits(); an over-limit endpoint is dropped (its fds consumed and closed, nothing
+// appended). Returns MX_OK, or MX_ERR_IO if the section is malformed or the fd counts disagree;
+// on error the fds already taken are closed, the rest stay in |fds|.
 mx_status_t DecodeHandles(const uint8_t* data, size_t size, uint32_t count,
                           std::vector<UniqueFd>* fds, size_t* fd_index,
                           std::vector<RawHandle>* out);

@@ -100,9 +100,11 @@ void Append(std::vector<uint8_t>* out, const void* p, size_t n) {
   out->insert(out->end(), b, b + n);
 }
 
+// A descriptor of an fd handle (one fd, no extra) unless the counts say otherwise: tests that
+// use other counts expect a rejection.
 WireHandle MakeWireHandle(uint32_t num_fds, uint32_t extra_bytes) {
   WireHandle w = {};
-  w.type = 7;
+  w.type = MX_OBJ_TYPE_FD;
   w.rights = 3;
   w.koid = 1001;
   w.num_fds = num_fds;
@@ -142,6 +144,39 @@ std::vector<uint8_t> Section(const std::vector<std::pair<WireHandle, size_t>>& h
   return out;
 }
 
+// The state of an endpoint that carries exactly |num_fds| fds: the socket alone, or the socket,
+// a queue blob and num_fds - 2 fds of queued handles. |tag| makes states tell apart.
+EndpointState EndpointWithFds(uint32_t num_fds, uint64_t tag = 0) {
+  EndpointState s = {};
+  s.send_seq = tag;
+  if (num_fds > 1) {
+    s.flags = kEndpointHasQueue;
+    s.queue_count = 1;
+    s.queue_bytes = 16;
+    s.queue_fds = num_fds - 2;
+  }
+  return s;
+}
+
+std::vector<uint8_t> EndpointExtra(uint32_t num_fds, uint64_t tag = 0) {
+  EndpointState s = EndpointWithFds(num_fds, tag);
+  const auto* b = reinterpret_cast<const uint8_t*>(&s);
+  return std::vector<uint8_t>(b, b + sizeof(s));
+}
+
+// A handle section of one endpoint descriptor carrying |num_fds| fds.
+std::vector<uint8_t> EndpointSection(uint32_t num_fds) {
+  WireHandle w = {};
+  w.type = MX_OBJ_TYPE_CHANNEL;
+  w.num_fds = num_fds;
+  w.extra_bytes = sizeof(EndpointState);
+  std::vector<uint8_t> out(reinterpret_cast<const uint8_t*>(&w),
+                           reinterpret_cast<const uint8_t*>(&w) + sizeof(w));
+  std::vector<uint8_t> extra = EndpointExtra(num_fds);
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
 // A handle description with |fds| and |extra| bytes of state.
 RawHandle MakeRawHandle(uint32_t type, std::vector<UniqueFd> fds, std::vector<uint8_t> extra) {
   RawHandle h;
@@ -153,6 +188,28 @@ RawHandle MakeRawHandle(uint32_t type, std::vector<UniqueFd> fds, std::vector<ui
   h.extra = std::move(extra);
   h.fds = std::move(fds);
   return h;
+}
+
+// A handle whose shape frame decoding accepts for its fd count: 1 fd an fd handle (or a plain
+// endpoint with |as_channel|), 2 an event, 6 an eventpair side, any other count an endpoint with
+// a queue. Frame decoding looks at shapes, not at what the fds are.
+RawHandle ShapedHandle(uint64_t tag, std::vector<UniqueFd> fds, bool as_channel = false) {
+  const uint32_t n = static_cast<uint32_t>(fds.size());
+  uint32_t type = MX_OBJ_TYPE_CHANNEL;
+  if (!as_channel && n == 1) type = MX_OBJ_TYPE_FD;
+  if (!as_channel && n == kEventWireFds) type = MX_OBJ_TYPE_EVENT;
+  if (!as_channel && n == kEventPairWireFds) type = MX_OBJ_TYPE_EVENT_PAIR;
+  RawHandle h = MakeRawHandle(type, std::move(fds),
+                              type == MX_OBJ_TYPE_CHANNEL ? EndpointExtra(n, tag)
+                                                          : std::vector<uint8_t>{});
+  h.koid = 0x1111222233334444ull + tag;
+  return h;
+}
+
+std::vector<UniqueFd> OneFd(int fd) {
+  std::vector<UniqueFd> v;
+  v.push_back(UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)));
+  return v;
 }
 
 // Owned duplicates of borrowed fds, as a receiver would get them.
@@ -190,14 +247,14 @@ TEST(WireTest, DataFrameWithPayloadHandlesExtraAndFdsRoundTrips) {
       std::vector<UniqueFd> fds;
       fds.push_back(Dup(pipe.read.get()));
       fds.push_back(Dup(pipe.write.get()));
-      handles.push_back(MakeRawHandle(1, std::move(fds), {1, 2, 3, 4, 5}));
+      handles.push_back(ShapedHandle(1, std::move(fds)));  // two fds: an event's shape
     }
-    handles.push_back(MakeRawHandle(2, {}, {}));  // no fds, no extra
+    handles.push_back(ShapedHandle(2, OneFd(memfd.get()), /*as_channel=*/true));  // 56 extra
     {
       std::vector<UniqueFd> fds;
       fds.push_back(Dup(memfd.get()));
       fds.push_back(Dup(eventfd.get()));
-      handles.push_back(MakeRawHandle(3, std::move(fds), std::vector<uint8_t>(kMaxExtraBytes, 9)));
+      handles.push_back(ShapedHandle(3, std::move(fds)));
     }
     std::vector<uint8_t> payload(1000);
     for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 7);
@@ -211,14 +268,15 @@ TEST(WireTest, DataFrameWithPayloadHandlesExtraAndFdsRoundTrips) {
     ASSERT_EQ(EncodeFrame(h, payload.data(), payload.size(), handles, &bytes, &fds, &overflow),
               MX_OK);
     EXPECT_FALSE(overflow.is_valid());
-    ASSERT_EQ(fds.size(), 4u);
+    ASSERT_EQ(fds.size(), 5u);
     // Borrowed, in handle order.
     EXPECT_EQ(fds[0], handles[0].fds[0].get());
     EXPECT_EQ(fds[1], handles[0].fds[1].get());
-    EXPECT_EQ(fds[2], handles[2].fds[0].get());
-    EXPECT_EQ(fds[3], handles[2].fds[1].get());
-    EXPECT_EQ(bytes.size(), sizeof(FrameHeader) + payload.size() + 3 * sizeof(WireHandle) + 5 +
-                                kMaxExtraBytes);
+    EXPECT_EQ(fds[2], handles[1].fds[0].get());
+    EXPECT_EQ(fds[3], handles[2].fds[0].get());
+    EXPECT_EQ(fds[4], handles[2].fds[1].get());
+    EXPECT_EQ(bytes.size(), sizeof(FrameHeader) + payload.size() + 3 * sizeof(WireHandle) +
+                                kChannelWireExtra);
 
     Frame frame;
     ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), DupAll(fds), &frame), MX_OK);
@@ -228,7 +286,7 @@ TEST(WireTest, DataFrameWithPayloadHandlesExtraAndFdsRoundTrips) {
     EXPECT_EQ(frame.header.seq, h.seq);
     EXPECT_EQ(frame.header.num_bytes, payload.size());
     EXPECT_EQ(frame.header.num_handles, 3u);
-    EXPECT_EQ(frame.header.num_fds, 4u);
+    EXPECT_EQ(frame.header.num_fds, 5u);
     EXPECT_EQ(frame.message.bytes, payload);
     ASSERT_EQ(frame.message.handles.size(), handles.size());
     for (size_t i = 0; i < handles.size(); ++i) ExpectSameHandle(handles[i], frame.message.handles[i]);
@@ -266,9 +324,10 @@ TEST(WireTest, EmptyDataFrameRoundTrips) {
 
 TEST(WireTest, MaxSizeDataFrameRoundTrips) {
   std::vector<uint8_t> payload(MX_CHANNEL_MAX_MSG_BYTES, 0x5a);
+  Pipe pipe = MakePipe();
   std::vector<RawHandle> handles;
   for (uint32_t i = 0; i < MX_CHANNEL_MAX_MSG_HANDLES; ++i) {
-    handles.push_back(MakeRawHandle(i, {}, std::vector<uint8_t>(16, static_cast<uint8_t>(i))));
+    handles.push_back(ShapedHandle(i, OneFd(pipe.write.get()), /*as_channel=*/true));
   }
   FrameHeader h = {};
   h.kind = kFrameData;
@@ -277,9 +336,9 @@ TEST(WireTest, MaxSizeDataFrameRoundTrips) {
   UniqueFd overflow;
   ASSERT_EQ(EncodeFrame(h, payload.data(), payload.size(), handles, &bytes, &fds, &overflow),
             MX_OK);
-  EXPECT_LE(bytes.size(), kMaxFrameBytes);
+  EXPECT_EQ(bytes.size(), kMaxFrameBytes);
   Frame frame;
-  ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), {}, &frame), MX_OK);
+  ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), DupAll(fds), &frame), MX_OK);
   EXPECT_EQ(frame.message.bytes, payload);
   ASSERT_EQ(frame.message.handles.size(), handles.size());
   for (size_t i = 0; i < handles.size(); ++i) ExpectSameHandle(handles[i], frame.message.handles[i]);
@@ -291,7 +350,7 @@ TEST(WireTest, PayloadInRingFrameKeepsItsFlagAndHandles) {
   {
     std::vector<UniqueFd> fds;
     fds.push_back(Dup(pipe.write.get()));
-    handles.push_back(MakeRawHandle(5, std::move(fds), {}));
+    handles.push_back(ShapedHandle(5, std::move(fds)));
   }
   FrameHeader h = {};
   h.kind = kFrameData;
@@ -354,9 +413,10 @@ TEST(WireTest, SignalKickAndRingFramesDecode) {
 }
 
 TEST(WireTest, StartupFrameAllowsMoreHandlesThanAChannelMessage) {
+  Pipe pipe = MakePipe();
   std::vector<RawHandle> handles;
   for (uint32_t i = 0; i < MX_CHANNEL_MAX_MSG_HANDLES + 10; ++i) {
-    RawHandle h = MakeRawHandle(i, {}, {});
+    RawHandle h = ShapedHandle(i, OneFd(pipe.write.get()));
     h.info = 0x100 + i;
     handles.push_back(std::move(h));
   }
@@ -367,14 +427,14 @@ TEST(WireTest, StartupFrameAllowsMoreHandlesThanAChannelMessage) {
   UniqueFd overflow;
   ASSERT_EQ(EncodeFrame(h, nullptr, 0, handles, &bytes, &fds, &overflow), MX_OK);
   Frame frame;
-  ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), {}, &frame), MX_OK);
+  ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), DupAll(fds), &frame), MX_OK);
   ASSERT_EQ(frame.message.handles.size(), handles.size());
   EXPECT_EQ(frame.message.handles.back().info, 0x100 + MX_CHANNEL_MAX_MSG_HANDLES + 9);
 
   // The same handles in a data frame are too many.
   h.kind = kFrameData;
   ASSERT_EQ(EncodeFrame(h, nullptr, 0, handles, &bytes, &fds, &overflow), MX_OK);
-  EXPECT_EQ(DecodeFrame(bytes.data(), bytes.size(), {}, &frame), MX_ERR_IO);
+  EXPECT_EQ(DecodeFrame(bytes.data(), bytes.size(), DupAll(fds), &frame), MX_ERR_IO);
 }
 
 // ---- Frames: the overflow socket -----------------------------------------------------------
@@ -393,7 +453,7 @@ TEST(WireTest, FrameWith300FdsTravelsThroughTheOverflowSocket) {
         ASSERT_TRUE(fds.back().is_valid());
         want.push_back(IdOf(fds.back().get()));
       }
-      handles.push_back(MakeRawHandle(i, std::move(fds), {static_cast<uint8_t>(i)}));
+      handles.push_back(ShapedHandle(i, std::move(fds)));
     }
     FrameHeader h = {};
     h.kind = kFrameData;
@@ -454,7 +514,7 @@ TEST(WireTest, FrameWith2000FdsUsesSeveralOverflowChunks) {
       for (int f = 0; f < 500; ++f) {
         fds.push_back(Dup(files[static_cast<size_t>(hi * 500 + f) % 7].get()));
       }
-      handles.push_back(MakeRawHandle(static_cast<uint32_t>(hi), std::move(fds), {}));
+      handles.push_back(ShapedHandle(static_cast<uint32_t>(hi), std::move(fds)));
     }
     std::vector<uint8_t> bytes;
     std::vector<int> fds;
@@ -485,7 +545,7 @@ TEST(WireTest, FrameWithExactly253FdsNeedsNoOverflowSocket) {
   std::vector<UniqueFd> fds;
   for (size_t i = 0; i < kMaxFdsPerDatagram; ++i) fds.push_back(Dup(pipe.write.get()));
   std::vector<RawHandle> handles;
-  handles.push_back(MakeRawHandle(1, std::move(fds), {}));
+  handles.push_back(ShapedHandle(1, std::move(fds)));
   std::vector<uint8_t> bytes;
   std::vector<int> out_fds;
   UniqueFd overflow;
@@ -518,16 +578,16 @@ void ExpectRejected(const std::vector<uint8_t>& bytes, size_t num_attached, size
   EXPECT_EQ(CountOpenFds(), fds_before);
 }
 
-// A well-formed frame with one handle carrying one fd and 4 extra bytes; tests break one field.
+// A well-formed frame with one fd handle (one fd, no extra); tests break one field.
 struct GoodFrame {
   FrameHeader header = DataHeader();
   std::vector<uint8_t> payload = {1, 2, 3, 4, 5};
-  WireHandle handle = MakeWireHandle(1, 4);
+  WireHandle handle = MakeWireHandle(1, 0);
   std::vector<uint8_t> Bytes() const {
     FrameHeader h = header;
     h.num_handles = 1;
     h.num_fds = 1;
-    return RawFrame(h, payload, Section({{handle, 4}}));
+    return RawFrame(h, payload, Section({{handle, 0}}));
   }
 };
 
@@ -540,7 +600,7 @@ TEST(WireTest, GoodFrameUsedByRejectionTestsIsAccepted) {
   Frame frame;
   ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), std::move(fds), &frame), MX_OK);
   ASSERT_EQ(frame.message.handles.size(), 1u);
-  EXPECT_EQ(frame.message.handles[0].extra.size(), 4u);
+  EXPECT_EQ(frame.message.handles[0].type, static_cast<uint32_t>(MX_OBJ_TYPE_FD));
 }
 
 TEST(WireTest, RejectsTruncatedHeader) {
@@ -872,13 +932,138 @@ TEST(WireTest, AcceptsHandBuiltOverflowFrame) {
   h.flags = kFlagFdOverflow;
   h.num_handles = 1;
   h.num_fds = 300;
-  std::vector<uint8_t> bytes = RawFrame(h, {}, Section({{MakeWireHandle(300, 0), 0}}));
+  std::vector<uint8_t> bytes = RawFrame(h, {}, EndpointSection(300));
   Frame frame;
   ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), std::move(fds), &frame), MX_OK);
   ASSERT_EQ(frame.message.handles.size(), 1u);
   ASSERT_EQ(frame.message.handles[0].fds.size(), 300u);
   EXPECT_EQ(IdOf(frame.message.handles[0].fds[251].get()), IdOf(outer.write.get()));
   EXPECT_EQ(IdOf(frame.message.handles[0].fds[252].get()), IdOf(inner.write.get()));
+}
+
+// ---- Frames: each handle type's shape ------------------------------------------------------
+
+// A frame with one handle of |type| carrying |num_fds| fds and |extra| (tracer pipe copies).
+std::vector<uint8_t> OneHandleFrame(uint32_t type, uint32_t num_fds,
+                                    const std::vector<uint8_t>& extra) {
+  WireHandle w = {};
+  w.type = type;
+  w.num_fds = num_fds;
+  w.extra_bytes = static_cast<uint32_t>(extra.size());
+  std::vector<uint8_t> section;
+  Append(&section, &w, sizeof(w));
+  Append(&section, extra.data(), extra.size());
+  FrameHeader h = DataHeader();
+  h.num_handles = 1;
+  h.num_fds = num_fds;
+  return RawFrame(h, {'s'}, section);
+}
+
+mx_status_t DecodeWithFds(const std::vector<uint8_t>& bytes, uint32_t num_fds, Frame* frame) {
+  Pipe pipe = MakePipe();
+  std::vector<UniqueFd> fds;
+  for (uint32_t i = 0; i < num_fds; ++i) fds.push_back(Dup(pipe.write.get()));
+  return DecodeFrame(bytes.data(), bytes.size(), std::move(fds), frame);
+}
+
+TEST(WireTest, AcceptsEachTypeWithItsExactShapeOnly) {
+  struct Shape {
+    uint32_t type;
+    uint32_t fds;
+  };
+  const Shape shapes[] = {{MX_OBJ_TYPE_EVENT, kEventWireFds},
+                          {MX_OBJ_TYPE_EVENT_PAIR, kEventPairWireFds},
+                          {MX_OBJ_TYPE_VMO, kVmoWireFds},
+                          {MX_OBJ_TYPE_SOCKET, kSocketWireFds},
+                          {MX_OBJ_TYPE_FD, kFdWireFds}};
+  for (const Shape& shape : shapes) {
+    SCOPED_TRACE(shape.type);
+    Frame frame;
+    ASSERT_EQ(DecodeWithFds(OneHandleFrame(shape.type, shape.fds, {}), shape.fds, &frame), MX_OK);
+    ASSERT_EQ(frame.message.handles.size(), 1u);
+    ExpectRejected(OneHandleFrame(shape.type, shape.fds + 1, {}), shape.fds + 1);
+    ExpectRejected(OneHandleFrame(shape.type, shape.fds - 1, {}), shape.fds - 1);
+    // Extra bytes that cost the sender nothing and describe nothing.
+    ExpectRejected(OneHandleFrame(shape.type, shape.fds, std::vector<uint8_t>(1300, 1)),
+                   shape.fds);
+    ExpectRejected(OneHandleFrame(shape.type, shape.fds, {0}), shape.fds);
+  }
+  // Endpoints: the state decides the count.
+  Frame frame;
+  ASSERT_EQ(DecodeWithFds(OneHandleFrame(MX_OBJ_TYPE_CHANNEL, 7, EndpointExtra(7)), 7, &frame),
+            MX_OK);
+  ExpectRejected(OneHandleFrame(MX_OBJ_TYPE_CHANNEL, 6, EndpointExtra(7)), 6);
+  ExpectRejected(OneHandleFrame(MX_OBJ_TYPE_CHANNEL, 1, std::vector<uint8_t>(48, 0)), 1);
+  std::vector<uint8_t> bad_flags = EndpointExtra(1);
+  bad_flags[offsetof(EndpointState, flags)] = 0x80;
+  ExpectRejected(OneHandleFrame(MX_OBJ_TYPE_CHANNEL, 1, bad_flags), 1);
+  // Types that never travel.
+  ExpectRejected(OneHandleFrame(MX_OBJ_TYPE_PROCESS, 1, {}), 1);
+  ExpectRejected(OneHandleFrame(0x7e5701u, 1, {}), 1);
+  ExpectRejected(OneHandleFrame(0, 0, {}), 0);
+}
+
+TEST(WireTest, DropsAnEndpointOverTheQueueLimitsAndKeepsTheMessage) {
+  const int fds_before = CountOpenFds();
+  {
+    Pipe kept = MakePipe();
+    Pipe dropped = MakePipe();
+    // fd handle, an endpoint claiming a 1 GiB queue, fd handle.
+    EndpointState s = {};
+    s.flags = kEndpointHasQueue;
+    s.queue_count = 1;
+    s.queue_bytes = uint64_t{1} << 30;
+    s.queue_fds = 1;
+    std::vector<uint8_t> section;
+    WireHandle fd_handle = MakeWireHandle(1, 0);
+    WireHandle ep = {};
+    ep.type = MX_OBJ_TYPE_CHANNEL;
+    ep.num_fds = 3;
+    ep.extra_bytes = sizeof(s);
+    Append(&section, &fd_handle, sizeof(fd_handle));
+    Append(&section, &ep, sizeof(ep));
+    Append(&section, &s, sizeof(s));
+    Append(&section, &fd_handle, sizeof(fd_handle));
+    FrameHeader h = DataHeader();
+    h.num_handles = 3;
+    h.num_fds = 5;
+    std::vector<uint8_t> bytes = RawFrame(h, {'m'}, section);
+    std::vector<UniqueFd> fds;
+    fds.push_back(Dup(kept.write.get()));
+    for (int i = 0; i < 3; ++i) fds.push_back(Dup(dropped.write.get()));
+    fds.push_back(Dup(kept.write.get()));
+    dropped.write.reset();
+    Frame frame;
+    ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), std::move(fds), &frame), MX_OK);
+    EXPECT_EQ(frame.message.bytes, std::vector<uint8_t>{'m'});
+    ASSERT_EQ(frame.message.handles.size(), 2u);
+    EXPECT_EQ(frame.message.handles[0].type, static_cast<uint32_t>(MX_OBJ_TYPE_FD));
+    EXPECT_EQ(frame.message.handles[1].type, static_cast<uint32_t>(MX_OBJ_TYPE_FD));
+    EXPECT_TRUE(WriteEndsClosed(dropped.read.get())) << "the dropped endpoint's fds stay open";
+  }
+  EXPECT_EQ(CountOpenFds(), fds_before);
+}
+
+TEST(WireTest, RejectsFramesClaimingMoreFdsThanAFrameMayCarry) {
+  FrameHeader h = DataHeader();
+  h.flags = kFlagFdOverflow;
+  h.num_handles = 1;
+  h.num_fds = kMaxFrameFds + 1;
+  ExpectRejected(RawFrame(h, {}, EndpointSection(kMaxFrameFds + 1)), kMaxFdsPerDatagram);
+}
+
+TEST(WireTest, NoWriteFrameCarriesNothing) {
+  FrameHeader h = {};
+  h.magic = kFrameMagic;
+  h.kind = kFrameNoWrite;
+  h.seq = 12;
+  std::vector<uint8_t> bytes = RawFrame(h, {}, {});
+  Frame frame;
+  ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), {}, &frame), MX_OK);
+  EXPECT_EQ(frame.header.seq, 12u);
+  ExpectRejected(RawFrame(h, {1}, {}), 0);
+  h.num_fds = 1;
+  ExpectRejected(RawFrame(h, {}, {}), 1);
 }
 
 // ---- Queue blobs ---------------------------------------------------------------------------
@@ -896,13 +1081,13 @@ TEST(WireTest, QueueBlobRoundTrips) {
       std::vector<UniqueFd> fds;
       fds.push_back(Dup(pipe.write.get()));
       fds.push_back(Dup(memfd.get()));
-      messages[2].handles.push_back(MakeRawHandle(1, std::move(fds), {7, 7}));
-      messages[2].handles.push_back(MakeRawHandle(2, {}, {}));
+      messages[2].handles.push_back(ShapedHandle(1, std::move(fds)));
+      messages[2].handles.push_back(ShapedHandle(2, OneFd(memfd.get()), /*as_channel=*/true));
     }
     {
       std::vector<UniqueFd> fds;
       fds.push_back(Dup(pipe.read.get()));
-      messages[3].handles.push_back(MakeRawHandle(3, std::move(fds), {}));
+      messages[3].handles.push_back(ShapedHandle(3, std::move(fds)));
     }
     std::vector<const Message*> ptrs;
     for (const Message& m : messages) ptrs.push_back(&m);
@@ -910,7 +1095,7 @@ TEST(WireTest, QueueBlobRoundTrips) {
     std::vector<int> fds = {-5};
     EncodeQueue(ptrs, &blob, &fds);
     ASSERT_EQ(blob[0], 0xee);
-    ASSERT_EQ(fds.size(), 4u);
+    ASSERT_EQ(fds.size(), 5u);
     EXPECT_EQ(fds[0], -5);
 
     std::vector<UniqueFd> owned = DupAll(std::vector<int>(fds.begin() + 1, fds.end()));
@@ -918,7 +1103,7 @@ TEST(WireTest, QueueBlobRoundTrips) {
     std::vector<Message> decoded;
     ASSERT_EQ(DecodeQueue(blob.data() + 1, blob.size() - 1, 4, &owned, &fd_index, &decoded),
               MX_OK);
-    EXPECT_EQ(fd_index, 3u);
+    EXPECT_EQ(fd_index, 4u);
     ASSERT_EQ(decoded.size(), 4u);
     for (size_t i = 0; i < 4; ++i) {
       EXPECT_EQ(decoded[i].bytes, messages[i].bytes);
@@ -937,7 +1122,7 @@ TEST(WireTest, QueueBlobDecodingConsumesFdsFromTheGivenIndex) {
   Message m;
   std::vector<UniqueFd> hfds;
   hfds.push_back(Dup(pipe.write.get()));
-  m.handles.push_back(MakeRawHandle(1, std::move(hfds), {}));
+  m.handles.push_back(ShapedHandle(1, std::move(hfds)));
   std::vector<uint8_t> blob;
   std::vector<int> fds;
   EncodeQueue({&m}, &blob, &fds);
@@ -973,7 +1158,6 @@ void ExpectQueueRejected(const std::vector<uint8_t>& blob, uint32_t count, size_
 TEST(WireTest, RejectsMalformedQueueBlobs) {
   Message m;
   m.bytes = {1, 2, 3, 4};
-  m.handles.push_back(MakeRawHandle(1, {}, {5, 6}));
   std::vector<uint8_t> blob;
   std::vector<int> fds;
   EncodeQueue({&m, &m}, &blob, &fds);
@@ -1003,7 +1187,7 @@ TEST(WireTest, RejectsMalformedQueueBlobs) {
     Pipe p = MakePipe();
     std::vector<UniqueFd> hfds;
     hfds.push_back(Dup(p.write.get()));
-    with_fd.handles.push_back(MakeRawHandle(1, std::move(hfds), {}));
+    with_fd.handles.push_back(ShapedHandle(1, std::move(hfds)));
     std::vector<uint8_t> b;
     std::vector<int> f;
     EncodeQueue({&with_fd}, &b, &f);
@@ -1061,21 +1245,21 @@ TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
   write("data_payload", 0, {}, encode(h, {'h', 'e', 'l', 'l', 'o'}, {}));
   {
     std::vector<RawHandle> hs;
-    hs.push_back(MakeRawHandle(3, fds_of(1), {1, 2, 3, 4}));
+    hs.push_back(ShapedHandle(3, fds_of(1)));
     write("data_one_handle", 0, {2}, encode(h, {'x'}, hs));
   }
   {
     std::vector<RawHandle> hs;
-    hs.push_back(MakeRawHandle(4, fds_of(2), std::vector<uint8_t>(24, 1)));
-    hs.push_back(MakeRawHandle(2, {}, {}));
-    hs.push_back(MakeRawHandle(1, fds_of(1), {9}));
-    write("data_three_handles", 0, {0, 1, 3}, encode(h, std::vector<uint8_t>(40, 'p'), hs));
+    hs.push_back(ShapedHandle(4, fds_of(2)));
+    hs.push_back(ShapedHandle(2, fds_of(1), /*as_channel=*/true));
+    hs.push_back(ShapedHandle(1, fds_of(1)));
+    write("data_three_handles", 0, {0, 1, 4, 3}, encode(h, std::vector<uint8_t>(40, 'p'), hs));
   }
   {
     FrameHeader r = h;
     r.flags = kFlagPayloadInRing;
     std::vector<RawHandle> hs;
-    hs.push_back(MakeRawHandle(3, fds_of(1), {}));
+    hs.push_back(ShapedHandle(3, fds_of(1)));
     write("data_payload_in_ring", 0, {4}, encode(r, {}, hs));
   }
   {
@@ -1094,7 +1278,7 @@ TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
     FrameHeader st = {};
     st.kind = kFrameStartup;
     std::vector<RawHandle> hs;
-    hs.push_back(MakeRawHandle(5, fds_of(1), {}));
+    hs.push_back(ShapedHandle(5, fds_of(1)));
     hs.back().info = 0x10;
     write("startup", 0, {5}, encode(st, {}, hs));
   }
@@ -1113,9 +1297,8 @@ TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
     one("install_vmo", MX_OBJ_TYPE_VMO, {3}, {});
     one("install_socket", MX_OBJ_TYPE_SOCKET, {5}, {});
     one("install_event_shape", MX_OBJ_TYPE_EVENT, {6, 2}, {});  // fails at the event's magic
-    // An endpoint without rings or queue: 48 zero bytes of EndpointState, its size when this was
-    // written (if it changes, this seed is merely rejected).
-    one("install_channel", MX_OBJ_TYPE_CHANNEL, {4}, std::vector<uint8_t>(48, 0));
+    // An endpoint without rings or queue.
+    one("install_channel", MX_OBJ_TYPE_CHANNEL, {4}, EndpointExtra(1));
   }
   // Invalid frames.
   {
@@ -1142,7 +1325,7 @@ TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
     Chunk chunk = {kOverflowMagicForTest, 48};
     std::memcpy(data.data(), &chunk, sizeof(chunk));
     data[8] = 48;
-    std::vector<uint8_t> frame = RawFrame(o, {}, Section({{MakeWireHandle(300, 0), 0}}));
+    std::vector<uint8_t> frame = RawFrame(o, {}, EndpointSection(300));
     data.insert(data.end(), frame.begin(), frame.end());
     // Byte 1: no plain fds, overflow mode (bit 3), one chunk (bits 4-6).
     std::vector<uint8_t> out = {0, 0x18};
@@ -1156,13 +1339,13 @@ TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
     Message a;
     a.bytes = {1, 2, 3};
     Message b;
-    b.handles.push_back(MakeRawHandle(2, fds_of(1), {4, 4}));
-    b.handles.push_back(MakeRawHandle(3, {}, {}));
+    b.handles.push_back(ShapedHandle(2, fds_of(1)));
+    b.handles.push_back(ShapedHandle(3, fds_of(1), /*as_channel=*/true));
     std::vector<uint8_t> blob;
     std::vector<int> fds;
     EncodeQueue({&a, &b}, &blob, &fds);
-    write("queue_two", 2 << 1 | 1, {3}, blob);
-    write("queue_bad_count", 3 << 1 | 1, {3}, blob);
+    write("queue_two", 2 << 1 | 1, {0, 4}, blob);
+    write("queue_bad_count", 3 << 1 | 1, {0, 4}, blob);
   }
 }
 

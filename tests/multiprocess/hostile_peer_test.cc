@@ -6,8 +6,9 @@
 // order, malformed handle descriptors, floods, and it dies between frames. The test process is
 // the victim. For every scenario it must
 //   - read the well-formed messages the peer sent before the bad part, in order, then get
-//     MX_ERR_PEER_CLOSED (a frame it cannot trust breaks the channel: the peer sees it hang up) —
-//     or, for a malformed handle inside a well-formed frame, skip that one message and go on;
+//     MX_ERR_PEER_CLOSED (a frame it cannot trust breaks the channel: the peer sees it hang up;
+//     so does a handle descriptor without its type's shape) — or, for a handle whose fds or
+//     state turn out to be bad when it is installed, skip that one message and go on;
 //   - close every fd the peer sent: the peer attaches duplicates of a pipe's write end (the
 //     "tracer") wherever it can, and once the victim has closed the channel and the peer has
 //     exited, the victim's read end of that pipe must see end-of-file; the victim's own count of
@@ -679,9 +680,19 @@ void BadHandle(Hostile& h, uint32_t type, const void* extra, uint32_t extra_byte
 
 EndpointState PlainEndpoint() { return EndpointState{}; }
 
+// -- A handle descriptor that does not have its type's shape (fd count, extra size, a state no
+// libmx writes): frame decoding rejects the frame, so the channel breaks.
+
+// Sends "before", then a message with one handle described by (type, extra, fds).
+void BadShape(Hostile& h, uint32_t type, const void* extra, uint32_t extra_bytes,
+              std::vector<int> fds) {
+    h.SendValid("before");
+    h.SendOneHandle("bad", type, extra, extra_bytes, fds);
+}
+
 void EndpointExtraShort(Hostile& h) {
     EndpointState s = PlainEndpoint();
-    BadHandle(h, MX_OBJ_TYPE_CHANNEL, &s, 7, {LoneSocket(SOCK_SEQPACKET)});
+    BadShape(h, MX_OBJ_TYPE_CHANNEL, &s, 7, {LoneSocket(SOCK_SEQPACKET)});
 }
 
 void EndpointNotASocket(Hostile& h) {
@@ -697,13 +708,13 @@ void EndpointStreamSocket(Hostile& h) {
 void EndpointUnknownFlags(Hostile& h) {
     EndpointState s = PlainEndpoint();
     s.flags = 0x80;
-    BadHandle(h, MX_OBJ_TYPE_CHANNEL, &s, sizeof(s), {LoneSocket(SOCK_SEQPACKET)});
+    BadShape(h, MX_OBJ_TYPE_CHANNEL, &s, sizeof(s), {LoneSocket(SOCK_SEQPACKET)});
 }
 
 void EndpointNonUserSignals(Hostile& h) {
     EndpointState s = PlainEndpoint();
     s.user_signals = 0xffffffffu;
-    BadHandle(h, MX_OBJ_TYPE_CHANNEL, &s, sizeof(s), {LoneSocket(SOCK_SEQPACKET)});
+    BadShape(h, MX_OBJ_TYPE_CHANNEL, &s, sizeof(s), {LoneSocket(SOCK_SEQPACKET)});
 }
 
 void EndpointFdCountLies(Hostile& h) {
@@ -712,7 +723,7 @@ void EndpointFdCountLies(Hostile& h) {
     s.queue_count = 1;
     s.queue_fds = 5;  // 2 + 5 fds announced, 4 sent
     s.queue_bytes = 4096;
-    BadHandle(h, MX_OBJ_TYPE_CHANNEL, &s, sizeof(s),
+    BadShape(h, MX_OBJ_TYPE_CHANNEL, &s, sizeof(s),
               {LoneSocket(SOCK_SEQPACKET), MakeMemfd(4096, 0), h.Tracer(), h.Tracer()});
 }
 
@@ -734,8 +745,8 @@ void EndpointQueueSizeLies(Hostile& h) {
               {LoneSocket(SOCK_SEQPACKET), MakeMemfd(4096, 0)});
 }
 
-// A 64 MiB queue blob (sparse: it costs the sender nothing) that decodes to one empty message
-// followed by 64 MiB of zeros: the victim reads it all, then rejects it.
+// A 64 MiB queue blob (sparse: it costs the sender nothing), four times what the victim accepts
+// from an endpoint: that handle is dropped before anything is read, and "bad" arrives without it.
 void EndpointHugeQueueBlob(Hostile& h) {
     EndpointState s = PlainEndpoint();
     s.flags = kHasQueue;
@@ -765,11 +776,11 @@ void SocketWrongType(Hostile& h) {
     BadHandle(h, MX_OBJ_TYPE_SOCKET, nullptr, 0, {LoneSocket(SOCK_SEQPACKET)});
 }
 
-void FdHandleWithTwoFds(Hostile& h) { BadHandle(h, MX_OBJ_TYPE_FD, nullptr, 0, h.Tracers(2)); }
+void FdHandleWithTwoFds(Hostile& h) { BadShape(h, MX_OBJ_TYPE_FD, nullptr, 0, h.Tracers(2)); }
 
-void UnknownHandleType(Hostile& h) { BadHandle(h, 0x7e5701u, nullptr, 0, {h.Tracer()}); }
+void UnknownHandleType(Hostile& h) { BadShape(h, 0x7e5701u, nullptr, 0, {h.Tracer()}); }
 
-void ProcessHandle(Hostile& h) { BadHandle(h, MX_OBJ_TYPE_PROCESS, nullptr, 0, {h.Tracer()}); }
+void ProcessHandle(Hostile& h) { BadShape(h, MX_OBJ_TYPE_PROCESS, nullptr, 0, {h.Tracer()}); }
 
 void MalformedHandleReplyToCall(Hostile& h) {
     const uint32_t txid = AwaitRequest(h);
@@ -804,8 +815,12 @@ void OverflowValidNestedQueue(Hostile& h) {
         AppendBytes(&blob, "..", 2);
         AppendBytes(&blob, desc.data(), desc.size());
     }
-    int memfd = MakeMemfd(blob.size(), 0);
+    // As libmx writes a queue blob: every byte written, then sealed against any change.
+    int memfd = memfd_create("hostile-queue", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    CHILD_CHECK(memfd >= 0);
     CHILD_CHECK(pwrite(memfd, blob.data(), blob.size(), 0) == static_cast<ssize_t>(blob.size()));
+    CHILD_CHECK(fcntl(memfd, F_ADD_SEALS,
+                      F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0);
     int nested[2];
     CHILD_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nested) == 0);
     EndpointState s = PlainEndpoint();
@@ -1033,24 +1048,24 @@ const std::vector<Scenario>& Scenarios() {
         {"GarbageReplyToCall", "garbage as the reply to a pending call", O::kBreaks, {},
          GarbageReplyToCall, true, MX_ERR_CALL_FAILED, MX_ERR_PEER_CLOSED},
 
-        {"EndpointExtraShort", "endpoint descriptor of 7 bytes", O::kContinues,
-         {"before", "after"}, EndpointExtraShort},
+        {"EndpointExtraShort", "endpoint descriptor of 7 bytes", O::kBreaks,
+         {"before"}, EndpointExtraShort},
         {"EndpointNotASocket", "endpoint whose socket is a pipe", O::kContinues,
          {"before", "after"}, EndpointNotASocket},
         {"EndpointStreamSocket", "endpoint whose socket is SOCK_STREAM", O::kContinues,
          {"before", "after"}, EndpointStreamSocket},
-        {"EndpointUnknownFlags", "endpoint with unknown flags", O::kContinues, {"before", "after"},
+        {"EndpointUnknownFlags", "endpoint with unknown flags", O::kBreaks, {"before"},
          EndpointUnknownFlags},
-        {"EndpointNonUserSignals", "endpoint carrying non-user signal bits", O::kContinues,
-         {"before", "after"}, EndpointNonUserSignals},
-        {"EndpointFdCountLies", "endpoint announcing 7 fds, carrying 4", O::kContinues,
-         {"before", "after"}, EndpointFdCountLies},
+        {"EndpointNonUserSignals", "endpoint carrying non-user signal bits", O::kBreaks,
+         {"before"}, EndpointNonUserSignals},
+        {"EndpointFdCountLies", "endpoint announcing 7 fds, carrying 4", O::kBreaks,
+         {"before"}, EndpointFdCountLies},
         {"EndpointQueueGarbage", "endpoint whose queue blob is garbage", O::kContinues,
          {"before", "after"}, EndpointQueueGarbage},
         {"EndpointQueueSizeLies", "endpoint whose queue blob is shorter than announced",
          O::kContinues, {"before", "after"}, EndpointQueueSizeLies},
         {"EndpointHugeQueueBlob", "endpoint with a 64 MiB (sparse) queue blob", O::kContinues,
-         {"before", "after"}, EndpointHugeQueueBlob},
+         {"before", "bad", "after"}, EndpointHugeQueueBlob},
         {"EndpointRingNotAMemfd", "endpoint whose ring is a pipe", O::kContinues,
          {"before", "after"}, EndpointRingNotAMemfd},
         {"EventBogus", "event made of two pipe ends", O::kContinues, {"before", "after"},
@@ -1062,12 +1077,12 @@ const std::vector<Scenario>& Scenarios() {
         {"VmoNotAMemfd", "vmo that is a pipe", O::kContinues, {"before", "after"}, VmoNotAMemfd},
         {"SocketWrongType", "socket handle that is SOCK_SEQPACKET", O::kContinues,
          {"before", "after"}, SocketWrongType},
-        {"FdHandleWithTwoFds", "fd handle with two fds", O::kContinues, {"before", "after"},
+        {"FdHandleWithTwoFds", "fd handle with two fds", O::kBreaks, {"before"},
          FdHandleWithTwoFds},
-        {"UnknownHandleType", "handle of an unknown type", O::kContinues, {"before", "after"},
+        {"UnknownHandleType", "handle of an unknown type", O::kBreaks, {"before"},
          UnknownHandleType},
-        {"ProcessHandle", "a process handle (not transferable)", O::kContinues,
-         {"before", "after"}, ProcessHandle},
+        {"ProcessHandle", "a process handle (not transferable)", O::kBreaks,
+         {"before"}, ProcessHandle},
         {"MalformedHandleReplyToCall", "call reply carrying a malformed endpoint", O::kContinues,
          {"after"}, MalformedHandleReplyToCall, true, MX_ERR_CALL_FAILED, MX_ERR_PEER_CLOSED},
 

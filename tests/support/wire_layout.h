@@ -29,6 +29,7 @@ enum : uint8_t {
     kFrameRing = 3,
     kFrameKick = 4,
     kFrameStartup = 5,
+    kFrameNoWrite = 6,  // the sender's end leaves without WRITE: no data from |seq| on
 };
 constexpr uint8_t kFlagFdOverflow = 1;
 constexpr uint8_t kFlagPayloadInRing = 2;
@@ -59,9 +60,12 @@ struct WireHandle {
 static_assert(sizeof(WireHandle) == 40);
 
 // A channel endpoint's |extra| (docs/design.md, "The local queue and moving endpoints"; the
-// count of socket frames seen came with the shared-memory ring as the data path).
+// count of socket frames seen came with the shared-memory ring as the data path, the peer's
+// write limit with endpoints that travel without WRITE).
 constexpr uint32_t kHasSendRing = 1;
+constexpr uint32_t kHasRecvRing = 2;
 constexpr uint32_t kHasQueue = 4;
+constexpr uint32_t kPeerNoWrite = 8;
 struct EndpointState {
     uint64_t send_seq;
     uint64_t recv_seq;
@@ -71,8 +75,9 @@ struct EndpointState {
     uint32_t queue_fds;
     uint64_t queue_bytes;
     uint64_t socket_frames_seen;
+    uint64_t peer_write_limit;
 };
-static_assert(sizeof(EndpointState) == 48);
+static_assert(sizeof(EndpointState) == 56);
 
 struct QueueRecord {
     uint32_t num_bytes;
