@@ -75,11 +75,7 @@ mx_status_t CheckVmoMemfd(int fd, mx_rights_t* rights) {
   }
 }
 
-}  // namespace mx::internal
-
 // ---- Events and eventpairs ---------------------------------------------------------------------
-
-namespace mx::internal {
 
 MemfdRule SignalWordMemfdRule(uint64_t bytes) {
   MemfdRule rule;
@@ -95,6 +91,7 @@ bool IsDoorbell(int fd) {
   if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
   return IntSockOpt(fd, SO_DOMAIN) == AF_UNIX && IntSockOpt(fd, SO_TYPE) == SOCK_DGRAM &&
          IntSockOpt(fd, SO_LOCK_FILTER) == 1;
+}
 
 // ---- Channel endpoints: ring and queue-blob memfds -------------------------------------------
 

@@ -46,11 +46,7 @@ int AccessMode(int fd);
 // any time, and mx_vmar_map asks the kernel for the seals when the caller needs them.
 mx_status_t CheckVmoMemfd(int fd, mx_rights_t* rights);
 
-}  // namespace mx::internal
-
 // ---- Events and eventpairs ---------------------------------------------------------------------
-
-namespace mx::internal {
 
 // What an event's or an eventpair side's signal-word memfd must look like: exactly |bytes|
 // long, sealed against shrinking, growing and further sealing, and not sealed against writes
