@@ -191,7 +191,7 @@ RawHandle MakeRawHandle(uint32_t type, std::vector<UniqueFd> fds, std::vector<ui
 }
 
 // A handle whose shape frame decoding accepts for its fd count: 1 fd an fd handle (or a plain
-// endpoint with |as_channel|), 2 an event, 6 an eventpair side, any other count an endpoint with
+// endpoint with |as_channel|), 3 an event, 6 an eventpair side, any other count an endpoint with
 // a queue. Frame decoding looks at shapes, not at what the fds are.
 RawHandle ShapedHandle(uint64_t tag, std::vector<UniqueFd> fds, bool as_channel = false) {
   const uint32_t n = static_cast<uint32_t>(fds.size());
@@ -247,11 +247,12 @@ TEST(WireTest, DataFrameWithPayloadHandlesExtraAndFdsRoundTrips) {
       std::vector<UniqueFd> fds;
       fds.push_back(Dup(pipe.read.get()));
       fds.push_back(Dup(pipe.write.get()));
-      handles.push_back(ShapedHandle(1, std::move(fds)));  // two fds: an event's shape
+      handles.push_back(ShapedHandle(1, std::move(fds)));  // two fds: an endpoint with a queue
     }
     handles.push_back(ShapedHandle(2, OneFd(memfd.get()), /*as_channel=*/true));  // 56 extra
     {
       std::vector<UniqueFd> fds;
+      fds.push_back(Dup(memfd.get()));
       fds.push_back(Dup(memfd.get()));
       fds.push_back(Dup(eventfd.get()));
       handles.push_back(ShapedHandle(3, std::move(fds)));
@@ -268,13 +269,14 @@ TEST(WireTest, DataFrameWithPayloadHandlesExtraAndFdsRoundTrips) {
     ASSERT_EQ(EncodeFrame(h, payload.data(), payload.size(), handles, &bytes, &fds, &overflow),
               MX_OK);
     EXPECT_FALSE(overflow.is_valid());
-    ASSERT_EQ(fds.size(), 5u);
+    ASSERT_EQ(fds.size(), 6u);
     // Borrowed, in handle order.
     EXPECT_EQ(fds[0], handles[0].fds[0].get());
     EXPECT_EQ(fds[1], handles[0].fds[1].get());
     EXPECT_EQ(fds[2], handles[1].fds[0].get());
     EXPECT_EQ(fds[3], handles[2].fds[0].get());
     EXPECT_EQ(fds[4], handles[2].fds[1].get());
+    EXPECT_EQ(fds[5], handles[2].fds[2].get());
     EXPECT_EQ(bytes.size(), sizeof(FrameHeader) + payload.size() + 3 * sizeof(WireHandle) +
                                 kChannelWireExtra);
 

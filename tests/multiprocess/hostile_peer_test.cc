@@ -762,10 +762,10 @@ void EndpointRingNotAMemfd(Hostile& h) {
     BadHandle(h, MX_OBJ_TYPE_CHANNEL, &s, sizeof(s), {LoneSocket(SOCK_SEQPACKET), h.Tracer()});
 }
 
-void EventBogus(Hostile& h) { BadHandle(h, MX_OBJ_TYPE_EVENT, nullptr, 0, h.Tracers(2)); }
+void EventBogus(Hostile& h) { BadHandle(h, MX_OBJ_TYPE_EVENT, nullptr, 0, h.Tracers(3)); }
 
 void EventUnsealedMemfd(Hostile& h) {
-    BadHandle(h, MX_OBJ_TYPE_EVENT, nullptr, 0, {MakeMemfd(4096, 0), h.Tracer()});
+    BadHandle(h, MX_OBJ_TYPE_EVENT, nullptr, 0, {MakeMemfd(4096, 0), MakeMemfd(4096, 0), h.Tracer()});
 }
 
 void EventPairBogus(Hostile& h) { BadHandle(h, MX_OBJ_TYPE_EVENT_PAIR, nullptr, 0, h.Tracers(6)); }
@@ -1068,7 +1068,7 @@ const std::vector<Scenario>& Scenarios() {
          {"before", "bad", "after"}, EndpointHugeQueueBlob},
         {"EndpointRingNotAMemfd", "endpoint whose ring is a pipe", O::kContinues,
          {"before", "after"}, EndpointRingNotAMemfd},
-        {"EventBogus", "event made of two pipe ends", O::kContinues, {"before", "after"},
+        {"EventBogus", "event made of three pipe ends", O::kContinues, {"before", "after"},
          EventBogus},
         {"EventUnsealedMemfd", "event with an unsealed memfd", O::kContinues, {"before", "after"},
          EventUnsealedMemfd},
