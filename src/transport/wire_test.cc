@@ -249,7 +249,7 @@ TEST(WireTest, DataFrameWithPayloadHandlesExtraAndFdsRoundTrips) {
       fds.push_back(Dup(pipe.write.get()));
       handles.push_back(ShapedHandle(1, std::move(fds)));  // two fds: an endpoint with a queue
     }
-    handles.push_back(ShapedHandle(2, OneFd(memfd.get()), /*as_channel=*/true));  // 56 extra
+    handles.push_back(ShapedHandle(2, OneFd(memfd.get()), /*as_channel=*/true));  // 56 extra too
     {
       std::vector<UniqueFd> fds;
       fds.push_back(Dup(memfd.get()));
@@ -278,7 +278,7 @@ TEST(WireTest, DataFrameWithPayloadHandlesExtraAndFdsRoundTrips) {
     EXPECT_EQ(fds[4], handles[2].fds[1].get());
     EXPECT_EQ(fds[5], handles[2].fds[2].get());
     EXPECT_EQ(bytes.size(), sizeof(FrameHeader) + payload.size() + 3 * sizeof(WireHandle) +
-                                kChannelWireExtra);
+                                2 * kChannelWireExtra);
 
     Frame frame;
     ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), DupAll(fds), &frame), MX_OK);
@@ -288,14 +288,14 @@ TEST(WireTest, DataFrameWithPayloadHandlesExtraAndFdsRoundTrips) {
     EXPECT_EQ(frame.header.seq, h.seq);
     EXPECT_EQ(frame.header.num_bytes, payload.size());
     EXPECT_EQ(frame.header.num_handles, 3u);
-    EXPECT_EQ(frame.header.num_fds, 5u);
+    EXPECT_EQ(frame.header.num_fds, 6u);
     EXPECT_EQ(frame.message.bytes, payload);
     ASSERT_EQ(frame.message.handles.size(), handles.size());
     for (size_t i = 0; i < handles.size(); ++i) ExpectSameHandle(handles[i], frame.message.handles[i]);
 
     // The decoded fds are live: the eventfd and the pipe work through them.
     uint64_t one = 1;
-    ASSERT_EQ(::write(frame.message.handles[2].fds[1].get(), &one, sizeof(one)), 8);
+    ASSERT_EQ(::write(frame.message.handles[2].fds[2].get(), &one, sizeof(one)), 8);
     uint64_t got = 0;
     ASSERT_EQ(::read(eventfd.get(), &got, sizeof(got)), 8);
     EXPECT_EQ(got, 1u);
