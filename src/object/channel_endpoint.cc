@@ -51,8 +51,8 @@ constexpr size_t kMaxQueueBlobBytes = size_t{1} << 31;
 constexpr size_t kRefreshPumpBytes = 128 * 1024;
 
 // What one pass of pumping (a signal query, a read, one round of a waiting call) may spend, as
-// charged by FrameCharge: about 900 control frames, a few milliseconds of system calls.
-constexpr size_t kPassBudget = 256 * 1024;
+// charged by FrameCharge: about 220 control frames, a few milliseconds of system calls.
+constexpr size_t kPassBudget = 64 * 1024;
 // Every socket frame costs at least this much (its system calls, the kernel's buffer), whatever
 // its size; a frame's fds cost kFdCharge each (a table slot, an open file, the kernel's memory).
 constexpr size_t kFrameCharge = 256;
