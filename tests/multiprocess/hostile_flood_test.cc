@@ -18,6 +18,9 @@
 //     by more than a bounded amount.
 //   - WaitingServerWithSixteenHostileClientsIsBounded: a server that only waits on 16 channels
 //     flooded with such frames stays within a bounded peak RSS.
+//   - AllocationFailureWhileReceivingBreaksOnlyThatChannel: the allocation of a received
+//     frame's payload fails (an injected std::bad_alloc, see below); that channel reads as
+//     closed, the process lives on and its other channels work.
 // Outside sanitizers the victims of the last two cap their address space, so that unbounded
 // growth ends in an allocation failure quickly instead of exhausting the machine.
 #include <errno.h>
@@ -36,6 +39,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -44,19 +49,41 @@
 #include "support/multiprocess.h"
 #include "support/wire_layout.h"
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MX_FLOOD_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MX_FLOOD_TEST_SANITIZED 1
+#endif
+#endif
+
+// Allocation failure on demand: while g_fail_allocation_size is non-zero, every operator new of
+// exactly that many bytes throws std::bad_alloc, in the process that armed it (a victim child).
+// The sanitizers bring their own operator new; there the test that needs this is skipped.
+std::atomic<size_t> g_fail_allocation_size{0};
+std::atomic<int> g_failed_allocations{0};
+
+#ifndef MX_FLOOD_TEST_SANITIZED
+void* operator new(size_t size) {
+    if (size != 0 && size == g_fail_allocation_size.load(std::memory_order_relaxed)) {
+        g_failed_allocations.fetch_add(1, std::memory_order_relaxed);
+        throw std::bad_alloc();
+    }
+    void* p = malloc(size == 0 ? 1 : size);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+}
+void operator delete(void* p) noexcept { free(p); }
+void operator delete(void* p, size_t) noexcept { free(p); }
+#endif
+
 namespace {
 
 using namespace mx_test::wire;
 using mx_test::Message;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#ifdef MX_FLOOD_TEST_SANITIZED
 constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
 #else
 constexpr bool kSanitized = false;
 #endif
@@ -276,12 +303,19 @@ std::vector<uint8_t> HeavyFrame(uint64_t seq) {
 }
 
 // Heavy frames on every socket, round robin, until each victim endpoint hung up or time is up.
-void FloodHeavy(const std::vector<int>& socks, AttackerReport* report) {
+// A well-formed message of kOddPayload bytes: a size nothing else in the victim allocates.
+constexpr size_t kOddPayload = 65001;
+std::vector<uint8_t> OddFrame(uint64_t seq) {
+    return FrameSpec(kFrameData, seq, std::string(kOddPayload, 'o')).Encode();
+}
+
+void FloodFrames(const std::vector<int>& socks, std::vector<uint8_t> (*make)(uint64_t),
+                 AttackerReport* report) {
     std::vector<uint64_t> seqs(socks.size(), 0);
     std::vector<bool> alive(socks.size(), true);
     size_t live = socks.size();
     for (int sock : socks) GrowSendBuffer(sock);
-    std::vector<uint8_t> frame = HeavyFrame(0);
+    std::vector<uint8_t> frame = make(0);
     Refiller refiller;
     const mx_time_t start = mx_time_get(MX_CLOCK_MONOTONIC);
     const mx_time_t end = start + kFloodFor;
@@ -328,9 +362,11 @@ MX_CHILD(flood_attacker) {
         FloodControl(socks[0], &report);
     } else if (mode == "fds") {
         FloodFds(socks[0], &report);
+    } else if (mode == "odd") {
+        FloodFrames(socks, OddFrame, &report);
     } else {
         CHILD_CHECK(mode == "heavy");
-        FloodHeavy(socks, &report);
+        FloodFrames(socks, HeavyFrame, &report);
     }
     for (int sock : socks) close(sock);
     CHILD_CHECK_OK(mx_test::WritePod(ctl, report));
@@ -386,6 +422,15 @@ struct FdReport {
     mx_status_t freed_read;     // the same read once fds were freed
     uint32_t freed_handles;
     char freed_text[8];
+};
+
+struct OomReport {
+    int failed_allocations;     // injected failures
+    mx_status_t wait_status;    // waiting for PEER_CLOSED on the attacked channel
+    mx_signals_t signals;
+    mx_status_t read_status;    // reading it afterwards
+    mx_status_t other_channel;  // a write and read on another channel
+    mx_status_t event_status;   // mx_event_create
 };
 
 struct MemoryReport {
@@ -506,6 +551,34 @@ MX_CHILD(flood_victim) {
         r.status = mx_channel_call(ch, 0, t + MX_SEC(3), &call, &nb, &nh, &r.read_status);
         r.ms = MsSince(t);
         r.rss_after_kib = MaxRssKib();
+        mx_handle_close(ch);
+        CHILD_CHECK_OK(mx_test::WritePod(ctl, r));
+    } else if (mode == "oom") {
+        mx_handle_t ch = AcceptOne(listener);
+        OomReport r = {};
+        g_fail_allocation_size.store(kOddPayload, std::memory_order_relaxed);
+        r.wait_status = mx_object_wait_one(ch, MX_CHANNEL_PEER_CLOSED, mx_test::DefaultDeadline(),
+                                           &r.signals);
+        g_fail_allocation_size.store(0, std::memory_order_relaxed);
+        r.failed_allocations = g_failed_allocations.load(std::memory_order_relaxed);
+        std::vector<uint8_t> buf(kOddPayload);
+        uint32_t nb = 0, nh = 0;
+        r.read_status = mx_channel_read(ch, 0, buf.data(), nullptr,
+                                        static_cast<uint32_t>(buf.size()), 0, &nb, &nh);
+        mx_handle_t a, b;
+        r.other_channel = mx_channel_create(0, &a, &b);
+        if (r.other_channel == MX_OK) {
+            r.other_channel = mx_channel_write(a, 0, "ok", 2, nullptr, 0);
+            char two[2];
+            if (r.other_channel == MX_OK) {
+                r.other_channel = mx_channel_read(b, 0, two, nullptr, 2, 0, &nb, &nh);
+            }
+            mx_handle_close(a);
+            mx_handle_close(b);
+        }
+        mx_handle_t event;
+        r.event_status = mx_event_create(0, &event);
+        if (r.event_status == MX_OK) mx_handle_close(event);
         mx_handle_close(ch);
         CHILD_CHECK_OK(mx_test::WritePod(ctl, r));
     } else {
@@ -683,6 +756,28 @@ TEST_F(HostileFloodTest, WaitingServerWithSixteenHostileClientsIsBounded) {
            kSanitized ? " (sanitizer build: no address-space cap)" : "");
     EXPECT_EQ(r.status, MX_ERR_TIMED_OUT);
     EXPECT_LT(r.rss_after_kib - r.rss_before_kib, 128 * 1024);
+}
+
+TEST_F(HostileFloodTest, AllocationFailureWhileReceivingBreaksOnlyThatChannel) {
+    if (kSanitized) GTEST_SKIP() << "the sanitizers' operator new cannot be replaced to fail";
+    ASSERT_NO_FATAL_FAILURE(StartVictim("oom"));
+    ASSERT_NO_FATAL_FAILURE(StartAttacker("odd", 1));
+    OomReport r = {};
+    ASSERT_NO_FATAL_FAILURE(VictimReport(&r));
+    EXPECT_EQ(victim_.Join(), 0);
+    AttackerReport a = FinishAttacker();
+    printf("[attack] allocation failure while receiving: %llu frames of 65 KB sent, %d allocations "
+           "failed; victim: wait for PEER_CLOSED %s (signals 0x%x), read %s, another channel %s, "
+           "mx_event_create %s\n",
+           static_cast<unsigned long long>(a.frames), r.failed_allocations,
+           mx_test::StatusName(r.wait_status), r.signals, mx_test::StatusName(r.read_status),
+           mx_test::StatusName(r.other_channel), mx_test::StatusName(r.event_status));
+    EXPECT_GE(r.failed_allocations, 1);
+    EXPECT_EQ(r.wait_status, MX_OK);
+    EXPECT_TRUE(r.signals & MX_CHANNEL_PEER_CLOSED);
+    EXPECT_EQ(r.read_status, MX_ERR_PEER_CLOSED);
+    EXPECT_EQ(r.other_channel, MX_OK);
+    EXPECT_EQ(r.event_status, MX_OK);
 }
 
 }  // namespace
