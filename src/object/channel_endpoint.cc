@@ -214,8 +214,11 @@ void ChannelEndpoint::MarkPeerClosedLocked() {
 }
 
 void ChannelEndpoint::EndOfStreamLocked() {
-  // Nothing more will arrive: calls still waiting for a reply fail.
+  // Nothing more will arrive: calls still waiting for a reply fail. A frame left at the head of
+  // the socket is not read any more either.
   eof_ = true;
+  fds_ahead_ = false;
+  fd_starved_ = false;
   MarkPeerClosedLocked();
   CancelCallersLocked(MX_ERR_PEER_CLOSED);
 }
