@@ -92,6 +92,14 @@ size_t MessageBytes(const Message& m) {
   return n;
 }
 
+// True if the |size| bytes at |data| start with a data frame's header (a message).
+bool IsDataFrame(const void* data, size_t size) {
+  FrameHeader h;
+  if (size < sizeof(h)) return false;
+  std::memcpy(&h, data, sizeof(h));
+  return h.magic == kFrameMagic && h.kind == kFrameData;
+}
+
 // The charge of one socket frame of |bytes| bytes with |fds| fds.
 size_t FrameCharge(size_t bytes, size_t fds) { return kFrameCharge + bytes + fds * kFdCharge; }
 
@@ -340,73 +348,91 @@ bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
       recv_ring_.SocketFrames() == sock_seen_ && !recv_ring_.PeerClosed(false)) {
     return false;
   }
-  // A frame with fds that an earlier pass left at the head of the socket is still there.
-  if (fds_ahead_ && !budget->install_fds && fds_ahead_data_) return false;
-  // 1. Look at the header without taking the frame or installing anything: it tells whether
-  //    fds are attached and how many the frame claims.
-  FrameHeader head = {};
-  PeekedDatagram peek;
-  mx_status_t st = PeekDatagram(sock_.get(), &head, sizeof(head), &peek);
+  std::vector<uint8_t>& buffer = ReceiveBuffer();
+  ReceivedDatagram got;
+  mx_status_t st;
+  if (budget->install_fds) {
+    // A reader or a call asked for what comes next.
+    // 1. Install the frame's fds, as duplicates, while the kernel keeps the frame (and its own
+    //    references) queued: if the table fills up part-way, the kernel says so and the frame
+    //    stays there, whole.
+    st = PeekDatagramFds(sock_.get(), buffer.data(), buffer.size(), &got);
+    if (st == MX_ERR_NO_RESOURCES) {
+      HoldFrameLocked(IsDataFrame(buffer.data(), got.size), /*starved=*/true);
+      return false;
+    }
+    if (st == MX_OK && !got.fds.empty()) {
+      // 2. Keep kFdReserve slots free for the process's own work, after these fds and after the
+      //    ones an overflow socket (the frame's last fd) still brings.
+      FrameHeader head = {};
+      if (got.size >= sizeof(head)) std::memcpy(&head, buffer.data(), sizeof(head));
+      size_t more = 0;
+      if ((head.flags & kFlagFdOverflow) && head.num_fds > got.fds.size() &&
+          head.num_fds <= MX_CHANNEL_MAX_MSG_HANDLES * kMaxHandleFds) {
+        more = head.num_fds - got.fds.size() + 1;
+      }
+      int highest = -1;
+      for (const UniqueFd& fd : got.fds) highest = std::max(highest, fd.get());
+      if (!KeepsFdHeadroom(got.fds.size(), highest, more)) {
+        got.fds.clear();  // our duplicates; the frame keeps its own
+        HoldFrameLocked(IsDataFrame(buffer.data(), got.size), /*starved=*/true);
+        return false;
+      }
+    }
+    if (st == MX_OK) {
+      // 3. Take the frame without its control data: the kernel drops its own references.
+      ReceivedDatagram taken;
+      st = ReceiveDatagramWithoutFds(sock_.get(), nullptr, 0, &taken);
+    }
+  } else {
+    // A wait or a signal query: it installs no fds for messages.
+    // A frame with fds that an earlier pass left at the head of the socket is still there.
+    if (fds_ahead_ && fds_ahead_data_) return false;
+    // 1. Look at the header without taking the frame or installing anything: it tells whether
+    //    fds are attached and how many the frame claims.
+    FrameHeader head = {};
+    PeekedDatagram peek;
+    st = PeekDatagram(sock_.get(), &head, sizeof(head), &peek);
+    if (st == MX_OK && peek.has_control) {
+      // 2. A message with fds stays there: it is READABLE, and the reader that takes it
+      //    installs its fds. Other frames with fds (the ring announcement: one fd, once per
+      //    channel; or a malformed frame, which breaks the channel) are taken, with headroom.
+      const bool whole_header = peek.size >= sizeof(head);
+      if (IsDataFrame(&head, peek.size)) {
+        HoldFrameLocked(/*data=*/true, /*starved=*/false);
+        return false;
+      }
+      size_t want = whole_header && head.num_fds < kMaxFdsPerDatagram ? head.num_fds
+                                                                       : kMaxFdsPerDatagram;
+      if (!HaveFdHeadroom(want)) {
+        HoldFrameLocked(/*data=*/false, /*starved=*/true);
+        return false;
+      }
+      st = PeekDatagramFds(sock_.get(), buffer.data(), buffer.size(), &got);
+      if (st == MX_ERR_NO_RESOURCES) {
+        HoldFrameLocked(/*data=*/false, /*starved=*/true);
+        return false;
+      }
+      if (st == MX_OK) {
+        ReceivedDatagram taken;
+        st = ReceiveDatagramWithoutFds(sock_.get(), nullptr, 0, &taken);
+      }
+    } else if (st == MX_OK) {
+      st = ReceiveDatagramWithoutFds(sock_.get(), buffer.data(), buffer.size(), &got);
+    }
+  }
   drained_ = st == MX_ERR_SHOULD_WAIT;
   if (drained_) {
     force_socket_ = false;
     fds_ahead_ = false;
     return false;
   }
-  if (st != MX_OK) {
-    fds_ahead_ = false;
-    EndOfStreamLocked();
-    // Records the peer put in the ring before it went away are still to be read.
-    return recv_ring_.valid();
-  }
-  std::vector<uint8_t>& buffer = ReceiveBuffer();
-  ReceivedDatagram got;
-  if (peek.has_control) {
-    // 2. A frame with fds. A pass that did not ask for them (a wait, a signal query) leaves a
-    //    message there: it is READABLE, and the reader that takes it installs its fds. Other
-    //    frames with fds (the ring announcement: one fd, once per channel; or a malformed frame,
-    //    which breaks the channel) are taken by every pass.
-    const bool whole_header = peek.size >= sizeof(head);
-    const bool data = whole_header && head.magic == kFrameMagic && head.kind == kFrameData;
-    if (!budget->install_fds && data) {
-      HoldFrameLocked(data, /*starved=*/false);
-      return false;
-    }
-    // 3. Install its fds only with headroom: the frame then leaves kFdReserve slots for the
-    //    process's own work. A frame cannot carry more than SCM_MAX_FD fds, whatever it claims;
-    //    the ones past that come from an overflow socket and are counted here too.
-    size_t want = kMaxFdsPerDatagram;
-    if (whole_header && (head.flags & kFlagFdOverflow) &&
-        head.num_fds <= MX_CHANNEL_MAX_MSG_HANDLES * kMaxHandleFds) {
-      want = head.num_fds;
-    } else if (whole_header && head.num_fds < kMaxFdsPerDatagram) {
-      want = head.num_fds;
-    }
-    if (!HaveFdHeadroom(want)) {
-      HoldFrameLocked(data, /*starved=*/true);
-      return false;
-    }
-    // 4. Install duplicates while the frame stays queued: if the table fills up meanwhile, the
-    //    kernel keeps the frame and its fds, and nothing is lost.
-    st = PeekDatagramFds(sock_.get(), buffer.data(), buffer.size(), &got);
-    if (st == MX_ERR_NO_RESOURCES) {
-      HoldFrameLocked(data, /*starved=*/true);
-      return false;
-    }
-    if (st == MX_OK) {
-      // 5. Take the frame without its control data: the kernel drops its own copies.
-      ReceivedDatagram taken;
-      st = ReceiveDatagramWithoutFds(sock_.get(), nullptr, 0, &taken);
-    }
-  } else {
-    st = ReceiveDatagramWithoutFds(sock_.get(), buffer.data(), buffer.size(), &got);
-  }
   fds_ahead_ = false;
   fd_starved_ = false;
   if (st == MX_OK && recv_ring_.valid()) ++sock_seen_;
   if (st != MX_OK) {
-    if (st == MX_ERR_SHOULD_WAIT) return false;
     EndOfStreamLocked();
+    // Records the peer put in the ring before it went away are still to be read.
     return recv_ring_.valid();
   }
   Charge(FrameCharge(got.size, got.fds.size()), &budget->cost);

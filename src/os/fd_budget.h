@@ -23,4 +23,15 @@ size_t FreeFdSlots();
 // True if |count| more fds can be installed with kFdReserve slots to spare.
 bool HaveFdHeadroom(size_t count);
 
+// After |installed| fds were just installed, the highest of them numbered |highest|: true if
+// kFdReserve slots are still free after |more| fds besides.
+//
+// Counting costs two system calls, so a recent count (at most 20 ms old, less every fd counted
+// against it since) stands in for a fresh one while it leaves kFdCountMargin slots more than
+// needed and |highest| is as far from the limit. The kernel gives out the lowest free number, so
+// a table that fills up shows in the numbers it gives out; only fds placed at chosen high numbers
+// (dup2) escape that, and even then no frame is lost (see os/socket.h).
+bool KeepsFdHeadroom(size_t installed, int highest, size_t more);
+constexpr size_t kFdCountMargin = 256;
+
 }  // namespace mx::internal
