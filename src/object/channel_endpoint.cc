@@ -10,12 +10,15 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "object/wait.h"
 #include "os/clock.h"
 #include "os/fd_check.h"
+#include "os/fd_budget.h"
 #include "os/koid.h"
 #include "os/log.h"
 #include "os/socket.h"
@@ -26,8 +29,19 @@
 namespace mx::internal {
 namespace {
 
-// How many bytes of messages a refresh (a wait, a signal query) pulls off the socket.
+// How many bytes of messages (as MessageBytes charges them) a refresh (a wait, a signal query)
+// pulls into the local queue.
 constexpr size_t kRefreshPumpBytes = 128 * 1024;
+
+// What one pass of pumping (a signal query, a read, one round of a waiting call) may spend, as
+// charged by FrameCharge: about 220 control frames, a few milliseconds of system calls.
+constexpr size_t kPassBudget = 64 * 1024;
+// Every socket frame costs at least this much (its system calls, the kernel's buffer), whatever
+// its size; a frame's fds cost kFdCharge each (a table slot, an open file, the kernel's memory).
+constexpr size_t kFrameCharge = 256;
+constexpr size_t kFdCharge = 4096;
+// How often a waiting call looks again at a frame it could not take for lack of fds.
+constexpr mx_time_t kFdRetryInterval = 10'000'000;  // 10 ms
 
 // A direction gets its shared-memory ring once this many messages went the socket way: setting
 // a ring up costs about ten system calls and two fds, which a channel used for one request and
@@ -42,7 +56,32 @@ std::vector<uint8_t>& ReceiveBuffer() {
 
 UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
 
-size_t MessageBytes(const Message& m) { return m.bytes.size() + 64; }
+// What a queued message costs in memory: its payload, each handle's descriptor and extra bytes,
+// each fd (see kFdCharge), and the Message, its vectors and its deque slot. Computed from sizes
+// only, so that the same message is charged the same when it is queued and when it leaves.
+constexpr size_t kAllocationOverhead = 32;  // malloc's header and rounding, per allocation
+
+size_t MessageBytes(const Message& m) {
+  size_t n = sizeof(Message) + 2 * kAllocationOverhead + m.bytes.size();
+  for (const RawHandle& h : m.handles) {
+    n += sizeof(RawHandle) + 2 * kAllocationOverhead + h.extra.size() +
+         h.fds.size() * (sizeof(UniqueFd) + kFdCharge);
+  }
+  return n;
+}
+
+// True if the |size| bytes at |data| start with a data frame's header (a message).
+bool IsDataFrame(const void* data, size_t size) {
+  FrameHeader h;
+  if (size < sizeof(h)) return false;
+  std::memcpy(&h, data, sizeof(h));
+  return h.magic == kFrameMagic && h.kind == kFrameData;
+}
+
+// The charge of one socket frame of |bytes| bytes with |fds| fds.
+size_t FrameCharge(size_t bytes, size_t fds) { return kFrameCharge + bytes + fds * kFdCharge; }
+
+void Charge(size_t cost, size_t* budget) { *budget = cost >= *budget ? 0 : *budget - cost; }
 
 }  // namespace
 
@@ -132,8 +171,11 @@ void ChannelEndpoint::MarkPeerClosedLocked() {
 }
 
 void ChannelEndpoint::EndOfStreamLocked() {
-  // Nothing more will arrive: calls still waiting for a reply fail.
+  // Nothing more will arrive: calls still waiting for a reply fail. A frame left at the head of
+  // the socket is not read any more either.
   eof_ = true;
+  fds_ahead_ = false;
+  fd_starved_ = false;
   MarkPeerClosedLocked();
   CancelCallersLocked(MX_ERR_PEER_CLOSED);
 }
@@ -215,9 +257,12 @@ bool ChannelEndpoint::ResolveStashLocked() {
 
 // Reads what is available next, in sequence order. Returns false when nothing more can be
 // read right now (socket empty, end of stream, waiting for the writer, or broken).
-bool ChannelEndpoint::PumpOneFrameLocked() {
+bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
   if (gone_ || frozen_) return false;
-  if (stash_) return ResolveStashLocked();
+  if (stash_) {
+    Charge(kFrameCharge, &budget->cost);
+    return ResolveStashLocked();
+  }
   bool ring_needs_socket = false;
   if (recv_ring_.valid() && recv_seq_ >= peer_write_limit_) RetirePeerRingLocked();
   if (recv_ring_.valid()) {
@@ -229,6 +274,7 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
         recv_ring_.Pop(&m.bytes);
         WakeWriterLocked();
         ++recv_seq_;
+        Charge(MessageBytes(m), &budget->cost);
         DeliverLocked(std::move(m));
         return true;
       }
@@ -258,18 +304,92 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
   }
   std::vector<uint8_t>& buffer = ReceiveBuffer();
   ReceivedDatagram got;
-  mx_status_t st = ReceiveDatagram(sock_.get(), buffer.data(), buffer.size(), &got);
+  mx_status_t st;
+  if (budget->install_fds) {
+    // A reader or a call asked for what comes next.
+    // 1. Install the frame's fds, as duplicates, while the kernel keeps the frame (and its own
+    //    references) queued: if the table fills up part-way, the kernel says so and the frame
+    //    stays there, whole.
+    st = PeekDatagramFds(sock_.get(), buffer.data(), buffer.size(), &got);
+    if (st == MX_ERR_NO_RESOURCES) {
+      HoldFrameLocked(IsDataFrame(buffer.data(), got.size), /*starved=*/true);
+      return false;
+    }
+    if (st == MX_OK && !got.fds.empty()) {
+      // 2. Keep kFdReserve slots free for the process's own work, after these fds and after the
+      //    ones an overflow socket (the frame's last fd) still brings.
+      FrameHeader head = {};
+      if (got.size >= sizeof(head)) std::memcpy(&head, buffer.data(), sizeof(head));
+      size_t more = 0;
+      if ((head.flags & kFlagFdOverflow) && head.num_fds > got.fds.size() &&
+          head.num_fds <= MX_CHANNEL_MAX_MSG_HANDLES * kMaxHandleFds) {
+        more = head.num_fds - got.fds.size() + 1;
+      }
+      int highest = -1;
+      for (const UniqueFd& fd : got.fds) highest = std::max(highest, fd.get());
+      if (!KeepsFdHeadroom(got.fds.size(), highest, more)) {
+        got.fds.clear();  // our duplicates; the frame keeps its own
+        HoldFrameLocked(IsDataFrame(buffer.data(), got.size), /*starved=*/true);
+        return false;
+      }
+    }
+    if (st == MX_OK) {
+      // 3. Take the frame without its control data: the kernel drops its own references.
+      ReceivedDatagram taken;
+      st = ReceiveDatagramWithoutFds(sock_.get(), nullptr, 0, &taken);
+    }
+  } else {
+    // A wait or a signal query: it installs no fds for messages.
+    // A frame with fds that an earlier pass left at the head of the socket is still there.
+    if (fds_ahead_ && fds_ahead_data_) return false;
+    // 1. Look at the header without taking the frame or installing anything: it tells whether
+    //    fds are attached and how many the frame claims.
+    FrameHeader head = {};
+    PeekedDatagram peek;
+    st = PeekDatagram(sock_.get(), &head, sizeof(head), &peek);
+    if (st == MX_OK && peek.has_control) {
+      // 2. A message with fds stays there: it is READABLE, and the reader that takes it
+      //    installs its fds. Other frames with fds (the ring announcement: one fd, once per
+      //    channel; or a malformed frame, which breaks the channel) are taken, with headroom.
+      const bool whole_header = peek.size >= sizeof(head);
+      if (IsDataFrame(&head, peek.size)) {
+        HoldFrameLocked(/*data=*/true, /*starved=*/false);
+        return false;
+      }
+      size_t want = whole_header && head.num_fds < kMaxFdsPerDatagram ? head.num_fds
+                                                                       : kMaxFdsPerDatagram;
+      if (!HaveFdHeadroom(want)) {
+        HoldFrameLocked(/*data=*/false, /*starved=*/true);
+        return false;
+      }
+      st = PeekDatagramFds(sock_.get(), buffer.data(), buffer.size(), &got);
+      if (st == MX_ERR_NO_RESOURCES) {
+        HoldFrameLocked(/*data=*/false, /*starved=*/true);
+        return false;
+      }
+      if (st == MX_OK) {
+        ReceivedDatagram taken;
+        st = ReceiveDatagramWithoutFds(sock_.get(), nullptr, 0, &taken);
+      }
+    } else if (st == MX_OK) {
+      st = ReceiveDatagramWithoutFds(sock_.get(), buffer.data(), buffer.size(), &got);
+    }
+  }
   drained_ = st == MX_ERR_SHOULD_WAIT;
   if (drained_) {
     force_socket_ = false;
+    fds_ahead_ = false;
     return false;
   }
+  fds_ahead_ = false;
+  fd_starved_ = false;
   if (st == MX_OK && recv_ring_.valid()) ++sock_seen_;
   if (st != MX_OK) {
     EndOfStreamLocked();
     // Records the peer put in the ring before it went away are still to be read.
     return recv_ring_.valid();
   }
+  Charge(FrameCharge(got.size, got.fds.size()), &budget->cost);
   if (got.truncated || got.bad_control) {
     BreakLocked("truncated datagram or foreign control data");
     return false;
@@ -350,12 +470,34 @@ bool ChannelEndpoint::PumpOneFrameLocked() {
 // peer's control frames, so the socket alone is watched from now on.
 void ChannelEndpoint::RetirePeerRingLocked() { recv_ring_ = SpillRing(); }
 
-void ChannelEndpoint::PumpLocked(bool all, size_t queue_limit) {
+void ChannelEndpoint::HoldFrameLocked(bool data, bool starved) {
+  const bool was_held = HeldMessageLocked();
+  fds_ahead_ = true;
+  fds_ahead_data_ = data;
+  fd_starved_ = starved;
+  if (!was_held && HeldMessageLocked()) NotifySignalsSet(MX_CHANNEL_READABLE);
+}
+
+bool ChannelEndpoint::PumpOneFrameCaughtLocked(PumpBudget* budget) {
+  // Out of memory while a frame is received or queued: the frame's fds are closed as the stack
+  // unwinds (UniqueFd), and only this channel breaks; the process goes on.
+  try {
+    return PumpOneFrameLocked(budget);
+  } catch (const std::bad_alloc&) {
+    BreakLocked("out of memory while receiving");
+    return false;
+  }
+}
+
+bool ChannelEndpoint::PumpLocked(bool all, size_t queue_limit, PumpBudget* budget) {
   size_t start = queue_.size();
   while (queue_bytes_ < queue_limit) {
-    if (!PumpOneFrameLocked()) break;
+    if (budget->cost == 0) return true;
+    if (budget->deadline != MX_TIME_INFINITE && MonotonicNow() >= budget->deadline) return true;
+    if (!PumpOneFrameCaughtLocked(budget)) break;
     if (!all && queue_.size() > start) break;
   }
+  return false;
 }
 
 // ---- Signals and waiting -----------------------------------------------------------------
@@ -388,8 +530,9 @@ void ChannelEndpoint::WakeWriterLocked() {
 void ChannelEndpoint::RefreshLocked(bool ask_kernel) {
   drained_ = false;
   if (ask_kernel) force_socket_ = true;
-  while (!gone_ && !frozen_ && queue_bytes_ < kRefreshPumpBytes) {
-    if (!PumpOneFrameLocked()) break;
+  if (!gone_ && !frozen_) {
+    PumpBudget budget = {kPassBudget, /*install_fds=*/false};
+    PumpLocked(/*all=*/true, kRefreshPumpBytes, &budget);
   }
   // An empty socket whose peer is gone reads as end of stream (the pump saw it); only when
   // frames were left unread can the peer be gone without the pump knowing.
@@ -400,7 +543,7 @@ void ChannelEndpoint::RefreshLocked(bool ask_kernel) {
 
 mx_signals_t ChannelEndpoint::SignalsLocked() {
   mx_signals_t s = user_signals_;
-  if (!queue_.empty()) s |= MX_CHANNEL_READABLE;
+  if (!queue_.empty() || HeldMessageLocked()) s |= MX_CHANNEL_READABLE;
   if (peer_closed_) s |= MX_CHANNEL_PEER_CLOSED;
   if (WritableLocked()) s |= MX_CHANNEL_WRITABLE;
   return s;
@@ -467,7 +610,9 @@ void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSourc
   // Below the pump limit the socket was read until empty, so watching it is exact. At the
   // limit, frames stay on the socket (it stays readable; watching would spin) until the reader
   // takes messages, which wakes waiters in this process.
-  if (!eof_ && queue_bytes_ < kRefreshPumpBytes) events |= EPOLLIN;
+  // A message with fds left at the head of the socket keeps it readable too; the reader that
+  // takes it wakes waiters in this process.
+  if (!eof_ && queue_bytes_ < kRefreshPumpBytes && !HeldMessageLocked()) events |= EPOLLIN;
   // Blocked on a full ring, the reader's kick (a frame on our socket) wakes us; the socket
   // itself becomes writable long before the ring has room, so watching POLLOUT would spin.
   if (write_blocked_ && !blocked_on_ring_ && (waitfor & MX_CHANNEL_WRITABLE)) events |= EPOLLOUT;
@@ -718,13 +863,20 @@ mx_status_t ChannelEndpoint::Write(const Message& message) {
 
 mx_status_t ChannelEndpoint::FrontLocked(Message** front) {
   if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
-  if (queue_.empty()) PumpLocked(false, SIZE_MAX);
+  // The reader asked for the next message: this pass installs its fds (with headroom).
+  PumpBudget budget = {kPassBudget, /*install_fds=*/true};
+  if (queue_.empty()) PumpLocked(false, SIZE_MAX, &budget);
   if (queue_.empty() && !peer_closed_) {
     // Nothing in shared memory: ask the kernel too (a frame we were not told of, a dead peer).
     force_socket_ = true;
-    PumpLocked(false, SIZE_MAX);
+    PumpLocked(false, SIZE_MAX, &budget);
   }
-  if (queue_.empty()) return peer_closed_ ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+  if (queue_.empty()) {
+    // The next frame carries more fds than the process can take now: it stays in the kernel,
+    // whole, until fds are freed.
+    if (fds_ahead_ && fd_starved_) return MX_ERR_NO_RESOURCES;
+    return peer_closed_ ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+  }
   *front = &queue_.front();
   return MX_OK;
 }
@@ -734,7 +886,7 @@ Message ChannelEndpoint::PopFrontLocked() {
   queue_.pop_front();
   queue_bytes_ -= MessageBytes(m);
   // Waiting threads re-evaluate what to watch (the head of the stream changed).
-  NotifySignalsChanged(0, queue_.empty() ? MX_CHANNEL_READABLE : 0);
+  NotifySignalsChanged(0, queue_.empty() && !HeldMessageLocked() ? MX_CHANNEL_READABLE : 0);
   return m;
 }
 
@@ -749,8 +901,11 @@ mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waite
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
-    // 1. Everything that arrived before the request is sent belongs to the general queue.
-    PumpLocked(true, CallPumpLimit());
+    // 1. Everything that arrived before the request is sent belongs to the general queue. The
+    //    pass is bounded like every other (a peer that keeps the socket full would hold us
+    //    here); what an honest peer can have queued in the kernel (its send buffer) is far less.
+    PumpBudget budget = {CallPumpLimit(), /*install_fds=*/true};
+    PumpLocked(true, CallPumpLimit(), &budget);
     if (peer_closed_) return MX_ERR_PEER_CLOSED;
     // 2. Register before sending, so the reply cannot slip past us.
     callers_.push_back(waiter);
@@ -782,9 +937,16 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
   for (;;) {
     std::vector<WaitSource> sources;
     bool block = false;
+    bool more = false;
+    mx_time_t wake_at = deadline;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!waiter->done && !gone_ && !frozen_) PumpLocked(true, CallPumpLimit());
+      // Each round pumps one bounded pass (and stops at the deadline): a peer that floods
+      // frames delays the answer by at most one frame past the deadline.
+      if (!waiter->done && !gone_ && !frozen_) {
+        PumpBudget budget = {kPassBudget, /*install_fds=*/true, deadline};
+        more = PumpLocked(true, CallPumpLimit(), &budget);
+      }
       if (!waiter->done && (gone_ || eof_)) {
         callers_.remove(waiter);
         waiter->done = true;
@@ -797,16 +959,23 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
         result = MX_ERR_TIMED_OUT;
         break;
       }
-      if (spun && armed) {
+      if (spun && armed && !more) {
         block = true;
         force_socket_ = true;  // the next look asks the kernel (a hang-up is counted nowhere)
         if (sock_) {
           uint32_t events = EPOLLRDHUP;
-          if (queue_bytes_ < CallPumpLimit()) events |= EPOLLIN;
+          // A frame left in the kernel for lack of fd headroom keeps the socket readable; look
+          // again now and then, as fds are freed without telling us.
+          if (fd_starved_) {
+            wake_at = std::min(deadline, MonotonicNow() + kFdRetryInterval);
+          } else if (queue_bytes_ < CallPumpLimit()) {
+            events |= EPOLLIN;
+          }
           sources.push_back({sock_.get(), events, false});
         }
       }
     }
+    if (more) continue;
     if (!spun) {
       spun = true;
       if (SpinForReply(waiter, deadline)) waiter->waker->DrainIfKicked();
@@ -819,7 +988,7 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
     }
     if (block) {
       set.Update(sources);
-      set.Wait(deadline);
+      set.Wait(wake_at);
       waiter->waker->Drain();
     }
   }

@@ -117,9 +117,29 @@ class ChannelEndpoint final : public Object {
   mx_status_t FinishCall(CallWaiter* waiter, mx_time_t deadline, mx_status_t* read_status);
 
  private:
-  // Pumping (all with mu_ held).
-  void PumpLocked(bool all, size_t queue_limit);
-  bool PumpOneFrameLocked();  // false: nothing more to read now
+  // Pumping (all with mu_ held). One pass of pumping is bounded by a budget: every frame is
+  // charged by what it costs (its bytes, its fds, a minimum per frame, control frames included),
+  // so a peer that keeps the socket full cannot hold a caller (and mu_) for long. Only a pass
+  // that asked for it installs the fds a frame carries, and only with fd headroom
+  // (os/fd_budget.h); otherwise the frame stays in the kernel.
+  struct PumpBudget {
+    size_t cost;                           // charge left for this pass
+    bool install_fds;                      // may take data frames that carry fds
+    mx_time_t deadline = MX_TIME_INFINITE;  // the pass stops here too
+  };
+  // Pumps until nothing more can be read now, |queue_limit| bytes are queued, or (unless |all|)
+  // one message was queued. True if it stopped because |budget| or its deadline ran out while
+  // more may be waiting.
+  bool PumpLocked(bool all, size_t queue_limit, PumpBudget* budget);
+  bool PumpOneFrameLocked(PumpBudget* budget);  // false: nothing more to read now
+  // PumpOneFrameLocked with allocation failure contained: it breaks this channel only.
+  bool PumpOneFrameCaughtLocked(PumpBudget* budget);
+  // A frame with fds left at the head of the socket that a read must deal with: a message, or
+  // any frame the process lacked the fds for (the read then returns NO_RESOURCES). It makes the
+  // endpoint READABLE, and the socket is not watched while it is there (it stays readable).
+  bool HeldMessageLocked() const { return fds_ahead_ && (fds_ahead_data_ || fd_starved_); }
+  // Records such a frame; READABLE is announced when it appears.
+  void HoldFrameLocked(bool data, bool starved);
   void DeliverLocked(Message message);
   void BreakLocked(const char* why);         // protocol violation: behave as if the peer closed
   void MarkPeerClosedLocked();   // PEER_CLOSED asserted (the peer is gone)
@@ -164,6 +184,12 @@ class ChannelEndpoint final : public Object {
   bool blocked_on_ring_ = false;
   bool ring_failed_ = false;   // creating the send ring failed: the socket carries everything
   bool force_socket_ = true;   // the next pump reads the socket even if no frame was counted
+  // The socket's next frame carries fds and was left in the kernel (by a pass that may not
+  // install fds, or for lack of fd headroom); only this endpoint consumes from its socket, so
+  // the flag stays true until a pass takes that frame.
+  bool fds_ahead_ = false;
+  bool fds_ahead_data_ = false;  // ...and it is a data frame (a message)
+  bool fd_starved_ = false;      // the last pass that wanted to take it lacked fd headroom
   int waiters_ = 0;            // BeginWait minus EndWait: threads/ports that may block
   uint64_t sock_seen_ = 0;     // frames received since the peer announced its ring
   mx_signals_t user_signals_ = 0;

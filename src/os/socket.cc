@@ -47,18 +47,25 @@ mx_status_t SendDatagram(int sock, const struct iovec* iov, size_t iov_count, co
   }
 }
 
-mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDatagram* out) {
+namespace {
+
+// One recvmsg with the end-of-stream rules of ReceiveDatagram. |flags| adds MSG_PEEK; without
+// |with_control| no control buffer is passed, so no fd is installed.
+mx_status_t Receive(int sock, void* buffer, size_t capacity, int flags, bool with_control,
+                    ReceivedDatagram* out) {
   struct iovec iov = {buffer, capacity};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerDatagram) + 64];
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
+  if (with_control) {
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof(control);
+  }
   ssize_t n;
   bool reset_seen = false;
   for (;;) {
-    n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+    n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC | flags);
     if (n >= 0) break;
     if (errno == EINTR) continue;
     if (errno == EAGAIN) return MX_ERR_SHOULD_WAIT;
@@ -75,16 +82,18 @@ mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDat
   }
   out->fds.clear();
   out->bad_control = (msg.msg_flags & MSG_CTRUNC) != 0;
-  for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-        out->fds.emplace_back(fd);
+  if (with_control) {
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+          int fd;
+          std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+          out->fds.emplace_back(fd);
+        }
+      } else {
+        out->bad_control = true;
       }
-    } else {
-      out->bad_control = true;
     }
   }
   if (n == 0 && out->fds.empty() && !out->bad_control && PeerHungUp(sock)) {
@@ -98,6 +107,54 @@ mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDat
   out->truncated = (msg.msg_flags & MSG_TRUNC) != 0 || static_cast<size_t>(n) > capacity;
   out->size = out->truncated ? capacity : static_cast<size_t>(n);
   return MX_OK;
+}
+
+}  // namespace
+
+mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDatagram* out) {
+  return Receive(sock, buffer, capacity, 0, true, out);
+}
+
+mx_status_t PeekDatagram(int sock, void* buffer, size_t capacity, PeekedDatagram* out) {
+  // With MSG_PEEK and no control buffer the kernel duplicates the fds' references and drops the
+  // duplicates at once (MSG_CTRUNC): nothing is installed and the datagram keeps its own.
+  struct iovec iov = {buffer, capacity};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  ssize_t n;
+  bool reset_seen = false;
+  for (;;) {
+    n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
+    if (n >= 0) break;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return MX_ERR_SHOULD_WAIT;
+    if (errno == ECONNRESET && !reset_seen) {  // see Receive
+      reset_seen = true;
+      continue;
+    }
+    return StatusFromErrno(errno);
+  }
+  out->has_control = (msg.msg_flags & MSG_CTRUNC) != 0;
+  out->size = static_cast<size_t>(n);
+  if (n == 0 && !out->has_control && PeerHungUp(sock)) return MX_ERR_PEER_CLOSED;
+  return MX_OK;
+}
+
+mx_status_t PeekDatagramFds(int sock, void* buffer, size_t capacity, ReceivedDatagram* out) {
+  mx_status_t st = Receive(sock, buffer, capacity, MSG_PEEK, true, out);
+  if (st == MX_OK && out->bad_control) {
+    // The buffer holds SCM_MAX_FD fds and we ask for no other control data: a cut-short control
+    // part means the table was full (EMFILE) part-way. The kernel kept the datagram.
+    out->fds.clear();
+    return MX_ERR_NO_RESOURCES;
+  }
+  return st;
+}
+
+mx_status_t ReceiveDatagramWithoutFds(int sock, void* buffer, size_t capacity,
+                                      ReceivedDatagram* out) {
+  return Receive(sock, buffer, capacity, 0, false, out);
 }
 
 int SocketType(int fd) {

@@ -37,6 +37,33 @@ struct ReceivedDatagram {
 // datagram from a peer that is still there is MX_OK with size 0 (never end of stream).
 mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDatagram* out);
 
+// Receiving without installing fds. A datagram's fds are installed in this process by the
+// recvmsg that passes a control buffer; a peer chooses how many. These calls let the caller
+// decide first (see os/fd_budget.h) and never lose a datagram's fds when the table is full:
+//   1. PeekDatagram: look at the bytes, learn whether fds are attached; nothing is installed.
+//   2. PeekDatagramFds: install duplicates of the fds (MSG_PEEK with a control buffer); when the
+//      kernel cannot install all of them the datagram stays queued, untouched.
+//   3. ReceiveDatagramWithoutFds: take the datagram; the kernel drops its own copies of the fds.
+
+struct PeekedDatagram {
+  size_t size = 0;           // the datagram's length (may exceed the bytes copied)
+  bool has_control = false;  // fds (or other control data) are attached
+};
+
+// Copies up to |capacity| bytes of the next datagram, leaving it queued. MX_OK, SHOULD_WAIT,
+// PEER_CLOSED as ReceiveDatagram.
+mx_status_t PeekDatagram(int sock, void* buffer, size_t capacity, PeekedDatagram* out);
+
+// As ReceiveDatagram, but the datagram stays queued and |out->fds| are duplicates.
+// MX_ERR_NO_RESOURCES if not every fd could be installed (the process's table is full): the ones
+// that were are closed, and the datagram stays queued with all of its fds.
+mx_status_t PeekDatagramFds(int sock, void* buffer, size_t capacity, ReceivedDatagram* out);
+
+// As ReceiveDatagram, but without a control buffer: attached fds are closed by the kernel and
+// reported as |bad_control|; |out->fds| is empty.
+mx_status_t ReceiveDatagramWithoutFds(int sock, void* buffer, size_t capacity,
+                                      ReceivedDatagram* out);
+
 // The socket type of |fd| (SO_TYPE: SOCK_SEQPACKET, SOCK_STREAM, ...), or -1 if |fd| is not a
 // socket.
 int SocketType(int fd);

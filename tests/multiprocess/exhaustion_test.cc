@@ -415,8 +415,15 @@ MX_CHILD(exhaust_write) {
         }
         CHILD_CHECK_OK(mx_test::WriteMessage(q_peer, "batch", 5, batch));
     }
-    // Pull them into q's local queue (a read would take one; a wait pulls up to 128 KiB).
-    CHILD_CHECK_OK(mx_object_wait_one(q, MX_CHANNEL_READABLE, mx_test::DefaultDeadline(), nullptr));
+    // Pull them into q's local queue: a call takes in everything already sent, with its fds,
+    // before it sends its request (a wait installs no fds; a read would take one message).
+    {
+        uint32_t request = 0xfeed, reply = 0, nb = 0, nh = 0;
+        mx_channel_call_args_t call = {&request, nullptr, &reply, nullptr, sizeof(request), 0,
+                                       sizeof(reply), 0};
+        mx_status_t rs = MX_OK;
+        CHILD_CHECK_EQ(mx_channel_call(q, 0, 0, &call, &nb, &nh, &rs), MX_ERR_TIMED_OUT);
+    }
     const Kept kept_q = Keep(q);
     const size_t needed = SweepFds(
         squeeze, "mx_channel_write of an endpoint carrying 300 fds (overflow socket)", 400,
@@ -830,7 +837,13 @@ MX_CHILD(exhaust_table) {
     const mx_koid_t k1 = mx_test::KoidOf(e1), k2 = mx_test::KoidOf(e2);
     mx_handle_t pair[2] = {e1, e2};
     CHILD_CHECK_OK(mx_channel_write(a, 0, "two", 3, pair, 2));
-    CHILD_CHECK_OK(mx_object_wait_one(b, MX_CHANNEL_READABLE, mx_test::DefaultDeadline(), nullptr));
+    // A read with no room takes the message, with its fds, into the local queue and leaves it
+    // first (a wait installs no fds).
+    {
+        uint32_t nb = 0, nh = 0;
+        CHILD_CHECK_EQ(mx_channel_read(b, 0, nullptr, nullptr, 0, 0, &nb, &nh),
+                       MX_ERR_BUFFER_TOO_SMALL);
+    }
     const Kept kept_event = Keep(event), kept_spawn_b = Keep(spawn_b);
 
     // Fill the table with duplicates of the vmo handle (they need no fd).

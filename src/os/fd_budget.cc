@@ -1,0 +1,79 @@
+#include "os/fd_budget.h"
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "os/clock.h"
+
+namespace mx::internal {
+namespace {
+
+// Open fds of this process. Since Linux 6.2 stat() of /proc/self/fd reports the count as its
+// size (one system call, no fd needed); older kernels report 0 and the directory is listed.
+// SIZE_MAX if neither works.
+size_t OpenFdCount() {
+  struct stat st;
+  if (::stat("/proc/self/fd", &st) == 0 && st.st_size > 0) return static_cast<size_t>(st.st_size);
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return SIZE_MAX;
+  size_t n = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(dir);
+  return n > 0 ? n - 1 : 0;  // the listing's own fd
+}
+
+size_t SoftLimit() {
+  struct rlimit lim;
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+  return static_cast<size_t>(lim.rlim_cur);
+}
+
+constexpr mx_time_t kFdCountReuse = 20'000'000;  // 20 ms
+
+// The last count: when, the soft limit then, and the slots left free, less every fd counted
+// against it since (fds closed since are not added back).
+std::atomic<mx_time_t> g_counted_at{0};
+std::atomic<int64_t> g_limit{0};
+std::atomic<int64_t> g_free_estimate{0};
+
+// Counts afresh and remembers the count. SIZE_MAX if it cannot be told.
+size_t CountFreeSlots() {
+  const size_t limit = SoftLimit();
+  if (limit == SIZE_MAX) return SIZE_MAX;
+  const size_t open = OpenFdCount();
+  if (open == SIZE_MAX) return SIZE_MAX;
+  const size_t free_slots = open >= limit ? 0 : limit - open;
+  g_limit.store(static_cast<int64_t>(limit), std::memory_order_relaxed);
+  g_free_estimate.store(static_cast<int64_t>(free_slots), std::memory_order_relaxed);
+  g_counted_at.store(MonotonicNow(), std::memory_order_relaxed);
+  return free_slots;
+}
+
+}  // namespace
+
+size_t FreeFdSlots() { return CountFreeSlots(); }
+
+bool HaveFdHeadroom(size_t count) {
+  size_t free_slots = CountFreeSlots();
+  return free_slots == SIZE_MAX || free_slots >= count + kFdReserve;
+}
+
+bool KeepsFdHeadroom(size_t installed, int highest, size_t more) {
+  const int64_t need = static_cast<int64_t>(more + kFdReserve + kFdCountMargin);
+  if (MonotonicNow() - g_counted_at.load(std::memory_order_relaxed) < kFdCountReuse &&
+      highest + need < g_limit.load(std::memory_order_relaxed) &&
+      g_free_estimate.fetch_sub(static_cast<int64_t>(installed), std::memory_order_relaxed) -
+              static_cast<int64_t>(installed) >=
+          need) {
+    return true;
+  }
+  return HaveFdHeadroom(more);
+}
+
+}  // namespace mx::internal

@@ -1,0 +1,37 @@
+// The process's fd headroom: how many more descriptors it can open before RLIMIT_NOFILE.
+//
+// Receiving a datagram with SCM_RIGHTS installs its fds in this process's table. A peer decides how
+// many fds it attaches, so before libmx installs a frame's fds it checks that they fit and that
+// kFdReserve slots stay free afterwards for the process's own work (creating objects, accepting,
+// installing the handles of a message it reads). A frame that does not fit stays in the kernel.
+//
+// Thread-safety: stateless; the answer is a snapshot (other threads open and close fds).
+#pragma once
+
+#include <cstddef>
+
+namespace mx::internal {
+
+// Fd slots that a received frame must leave free.
+constexpr size_t kFdReserve = 64;
+
+// The number of fd slots still free below the soft RLIMIT_NOFILE (an estimate that never
+// overstates: fds numbered above a lowered limit count as taken). SIZE_MAX if it cannot be told
+// (no /proc), so that libmx then behaves as if the table were empty.
+size_t FreeFdSlots();
+
+// True if |count| more fds can be installed with kFdReserve slots to spare.
+bool HaveFdHeadroom(size_t count);
+
+// After |installed| fds were just installed, the highest of them numbered |highest|: true if
+// kFdReserve slots are still free after |more| fds besides.
+//
+// Counting costs two system calls, so a recent count (at most 20 ms old, less every fd counted
+// against it since) stands in for a fresh one while it leaves kFdCountMargin slots more than
+// needed and |highest| is as far from the limit. The kernel gives out the lowest free number, so
+// a table that fills up shows in the numbers it gives out; only fds placed at chosen high numbers
+// (dup2) escape that, and even then no frame is lost (see os/socket.h).
+bool KeepsFdHeadroom(size_t installed, int highest, size_t more);
+constexpr size_t kFdCountMargin = 256;
+
+}  // namespace mx::internal
