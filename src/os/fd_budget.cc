@@ -12,22 +12,6 @@
 namespace mx::internal {
 namespace {
 
-// Open fds of this process. Since Linux 6.2 stat() of /proc/self/fd reports the count as its
-// size (one system call, no fd needed); older kernels report 0 and the directory is listed.
-// SIZE_MAX if neither works.
-size_t OpenFdCount() {
-  struct stat st;
-  if (::stat("/proc/self/fd", &st) == 0 && st.st_size > 0) return static_cast<size_t>(st.st_size);
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return SIZE_MAX;
-  size_t n = 0;
-  while (struct dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(dir);
-  return n > 0 ? n - 1 : 0;  // the listing's own fd
-}
-
 size_t SoftLimit() {
   struct rlimit lim;
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
@@ -56,6 +40,22 @@ size_t CountFreeSlots() {
 }
 
 }  // namespace
+
+// Since Linux 6.2 stat() of /proc/self/fd reports the count as its
+// size (one system call, no fd needed); older kernels report 0 and the directory is listed.
+// SIZE_MAX if neither works.
+size_t OpenFdCount() {
+  struct stat st;
+  if (::stat("/proc/self/fd", &st) == 0 && st.st_size > 0) return static_cast<size_t>(st.st_size);
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) return SIZE_MAX;
+  size_t n = 0;
+  while (struct dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  ::closedir(dir);
+  return n > 0 ? n - 1 : 0;  // the listing's own fd
+}
 
 size_t FreeFdSlots() { return CountFreeSlots(); }
 

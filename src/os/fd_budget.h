@@ -12,6 +12,9 @@
 
 namespace mx::internal {
 
+// The number of open fds of this process; SIZE_MAX if it cannot be told (no /proc).
+size_t OpenFdCount();
+
 // Fd slots that a received frame must leave free.
 constexpr size_t kFdReserve = 64;
 

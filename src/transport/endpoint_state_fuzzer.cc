@@ -19,7 +19,6 @@
 //   rest       the queue blob
 // The limits are those of the smallest buffer limit (256 KiB) with at most 64 queued fds, so
 // inputs reach them.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -30,6 +29,7 @@
 #include <cstring>
 #include <vector>
 
+#include "os/fd_budget.h"
 #include "transport/endpoint_state.h"
 #include "transport/wire.h"
 
@@ -60,16 +60,7 @@ void PrintStats() {
                g_stats.messages, g_stats.blobs_rejected, g_stats.loads);
 }
 
-int CountOpenFds() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(dir);
-  return n - 1;
-}
+int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 const QueueLimits& FuzzLimits() {
   static const QueueLimits limits = [] {

@@ -16,7 +16,6 @@
 //            socketpair end, 2 pipe read end, 3 memfd, 4 a listening SOCK_SEQPACKET socket,
 //            5 an unconnected SOCK_SEQPACKET socket
 //   rest     the datagram
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -30,6 +29,7 @@
 #include <cstring>
 #include <vector>
 
+#include "os/fd_budget.h"
 #include "os/fd_check.h"
 #include "transport/hello.h"
 
@@ -58,16 +58,7 @@ void PrintStats() {
                g_stats.refused[3], g_stats.refused[4], g_stats.refused[5], g_stats.refused[6]);
 }
 
-int CountOpenFds() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(dir);
-  return n - 1;
-}
+int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 UniqueFd MakeFd(uint8_t kind) {
   int p[2];

@@ -5,7 +5,6 @@
 // (run this file under ASan/UBSan too).
 #include "transport/spill_ring.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/eventfd.h>
@@ -20,6 +19,7 @@
 #include <random>
 #include <vector>
 
+#include "os/fd_budget.h"
 #include "os/socket.h"
 #include "support/ring_layout.h"
 
@@ -43,16 +43,7 @@ constexpr size_t kMinCapacity = 2 * (MX_CHANNEL_MAX_MSG_BYTES + 16);
 constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 constexpr uint64_t RecordBytes(uint32_t len) { return 16 + Align8(len); }
 
-int CountOpenFds() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(dir);
-  return n - 1;
-}
+int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
 

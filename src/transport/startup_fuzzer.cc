@@ -17,7 +17,6 @@
 //            3 memfd, 4 SOCK_SEQPACKET socketpair end, 5 SOCK_STREAM socketpair end, 6 a sealed
 //            4 KiB memfd (an event's shape)
 //   rest     the datagram
-#include <dirent.h>
 #include <fcntl.h>
 #include <magenta/syscalls.h>
 #include <sys/eventfd.h>
@@ -32,6 +31,7 @@
 #include <vector>
 
 #include "api/materialize.h"
+#include "os/fd_budget.h"
 #include "transport/startup.h"
 #include "transport/wire.h"
 
@@ -62,16 +62,7 @@ void PrintStats() {
                g_stats.handles_installed, g_stats.installs_rejected);
 }
 
-int CountOpenFds() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(dir);
-  return n - 1;
-}
+int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 UniqueFd MakeFd(uint8_t kind) {
   int p[2];

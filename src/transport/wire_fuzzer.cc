@@ -23,7 +23,6 @@
 //            7 a memfd holding the datagram (or blob) itself (modulo 8)
 //   c * 9    overflow mode only: each chunk is 8 header bytes then a byte of fd count (% 64)
 //   rest     the datagram or the queue blob
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -40,6 +39,7 @@
 #include <vector>
 
 #include "api/materialize.h"
+#include "os/fd_budget.h"
 #include "os/socket.h"
 #include "transport/wire.h"
 
@@ -73,16 +73,7 @@ void PrintStats() {
                g_stats.handles_installed, g_stats.installs_rejected, g_stats.messages_read);
 }
 
-int CountOpenFds() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(dir);
-  return n - 1;
-}
+int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 struct FileId {
   dev_t dev = 0;

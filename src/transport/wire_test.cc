@@ -7,7 +7,6 @@
 // (non-blocking) read end reports EOF instead of EAGAIN.
 #include "transport/wire.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -26,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "os/fd_budget.h"
 #include "os/socket.h"
 
 namespace mx::internal {
@@ -34,16 +34,7 @@ namespace {
 // ---- Helpers -------------------------------------------------------------------------------
 
 // Open fds of this process, not counting the directory fd used to count them.
-int CountOpenFds() {
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  ::closedir(dir);
-  return n - 1;
-}
+int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 struct FileId {
   dev_t dev = 0;

@@ -140,33 +140,6 @@ class Hostile {
         return err;
     }
 
-    // Sends one datagram on |sock| (blocking until there is room, 30 s at most). 0 or errno.
-    static int SendOn(int sock, const void* data, size_t size, const int* fds, size_t num_fds) {
-        struct iovec iov = {const_cast<void*>(data), size};
-        struct msghdr msg = {};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        std::vector<char> control;
-        if (num_fds > 0) {
-            control.resize(CMSG_SPACE(sizeof(int) * num_fds));
-            msg.msg_control = control.data();
-            msg.msg_controllen = control.size();
-            struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int) * num_fds);
-            memcpy(CMSG_DATA(c), fds, sizeof(int) * num_fds);
-        }
-        const mx_time_t deadline = mx_deadline_after(MX_SEC(30));
-        for (;;) {
-            if (sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) return 0;
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN || mx_time_get(MX_CLOCK_MONOTONIC) >= deadline) return errno;
-            struct pollfd p = {sock, POLLOUT, 0};
-            poll(&p, 1, 100);
-        }
-    }
-
     // Sends raw bytes with |fds| on the channel socket, counting what the kernel accepted.
     int Send(const std::vector<uint8_t>& bytes, const std::vector<int>& fds = {}) {
         int err = SendOn(sock_, bytes.data(), bytes.size(), fds.data(), fds.size());
@@ -470,7 +443,7 @@ void MaxFdsPerDatagram(Hostile& h) {
     FrameSpec f(kFrameData, h.next_seq(), "253");
     const std::vector<uint8_t> bytes = f.Encode();
     h.report().refused_errno =
-        Hostile::SendOn(h.sock(), bytes.data(), bytes.size(), fds.data(), fds.size());
+        SendOn(h.sock(), bytes.data(), bytes.size(), fds.data(), fds.size());
     CHILD_CHECK(h.report().refused_errno != 0);
     fds.pop_back();
     CHILD_CHECK_EQ(h.Send(bytes, fds), 0);
@@ -521,7 +494,7 @@ void OverflowShortOfFds(Hostile& h) {
     for (int chunk = 0; chunk < 2; ++chunk) {
         std::vector<int> fds = h.Tracers(kMaxFdsPerDatagram);
         OverflowChunk c = {kOverflowMagic, static_cast<uint32_t>(fds.size())};
-        CHILD_CHECK_EQ(Hostile::SendOn(pair[0], &c, sizeof(c), fds.data(), fds.size()), 0);
+        CHILD_CHECK_EQ(SendOn(pair[0], &c, sizeof(c), fds.data(), fds.size()), 0);
         h.report().fds_sent += static_cast<uint32_t>(fds.size());
         Hostile::CloseFds(fds);
     }
@@ -542,7 +515,7 @@ void OverflowBadChunk(Hostile& h) {
     CHILD_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
     std::vector<int> chunk_fds = h.Tracers(10);
     OverflowChunk c = {0xdeadbeefu, 10};
-    CHILD_CHECK_EQ(Hostile::SendOn(pair[0], &c, sizeof(c), chunk_fds.data(), chunk_fds.size()), 0);
+    CHILD_CHECK_EQ(SendOn(pair[0], &c, sizeof(c), chunk_fds.data(), chunk_fds.size()), 0);
     h.report().fds_sent += 10;
     Hostile::CloseFds(chunk_fds);
     std::vector<uint8_t> desc;
@@ -580,7 +553,7 @@ void HugeDatagram(Hostile& h) {
         header.num_bytes = static_cast<uint32_t>(size - sizeof(header));
         memcpy(bytes.data(), &header, sizeof(header));
         std::vector<int> fds = h.Tracers(2);
-        int err = Hostile::SendOn(h.sock(), bytes.data(), size, fds.data(), fds.size());
+        int err = SendOn(h.sock(), bytes.data(), size, fds.data(), fds.size());
         Hostile::CloseFds(fds);
         if (err == 0) {
             h.report().frames_sent += 1;
@@ -837,7 +810,7 @@ void OverflowValidNestedQueue(Hostile& h) {
     CHILD_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
     std::vector<int> rest(fds.begin() + (kMaxFdsPerDatagram - 1), fds.end());
     OverflowChunk c = {kOverflowMagic, static_cast<uint32_t>(rest.size())};
-    CHILD_CHECK_EQ(Hostile::SendOn(pair[0], &c, sizeof(c), rest.data(), rest.size()), 0);
+    CHILD_CHECK_EQ(SendOn(pair[0], &c, sizeof(c), rest.data(), rest.size()), 0);
     close(pair[0]);
     std::vector<uint8_t> desc;
     AppendHandle(&desc, MX_OBJ_TYPE_CHANNEL, total, &s, sizeof(s));
@@ -928,7 +901,7 @@ void KillMidOverflow(Hostile& h) {
     CHILD_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
     std::vector<int> chunk = h.Tracers(kMaxFdsPerDatagram);
     OverflowChunk c = {kOverflowMagic, kMaxFdsPerDatagram};
-    CHILD_CHECK_EQ(Hostile::SendOn(pair[0], &c, sizeof(c), chunk.data(), chunk.size()), 0);
+    CHILD_CHECK_EQ(SendOn(pair[0], &c, sizeof(c), chunk.data(), chunk.size()), 0);
     Hostile::CloseFds(chunk);
     std::vector<uint8_t> desc;
     AppendHandle(&desc, MX_OBJ_TYPE_FD, 600);
