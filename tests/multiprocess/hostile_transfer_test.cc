@@ -350,6 +350,26 @@ class HostileTransferTest : public mx_test::MultiprocessTest {
         return MX_OK;
     }
 
+    // One read, measured: how long it took and how much the peak RSS grew (-1 if the peak could
+    // not be reset, so growth cannot be told).
+    struct MeasuredRead {
+        mx_status_t status;
+        std::string text;
+        size_t handles = 99;
+        double took;
+        long grew;
+    };
+    MeasuredRead ReadMeasured() {
+        MeasuredRead r;
+        const bool reset = ResetPeakRss();
+        const long hwm_before = StatusKb("VmHWM");
+        const mx_time_t start = mx_time_get(MX_CLOCK_MONOTONIC);
+        r.status = ReadText(&r.text, &r.handles);
+        r.took = Seconds(start);
+        r.grew = reset ? StatusKb("VmHWM") - hwm_before : -1;
+        return r;
+    }
+
     std::string service_;
     mx_handle_t listener_ = MX_HANDLE_INVALID;
     mx_handle_t ctl_ = MX_HANDLE_INVALID;
@@ -366,23 +386,18 @@ TEST_F(HostileTransferTest, QueueBlobBombIsDroppedBeforeAnythingIsSpent) {
     std::string text;
     ASSERT_EQ(ReadText(&text), MX_OK);
     EXPECT_EQ(text, "before");
-    const bool reset = ResetPeakRss();
-    const long hwm_before = StatusKb("VmHWM");
-    const mx_time_t start = mx_time_get(MX_CLOCK_MONOTONIC);
-    size_t handles = 99;
-    ASSERT_EQ(ReadText(&text, &handles), MX_OK);
-    const double took = Seconds(start);
-    const long grew = StatusKb("VmHWM") - hwm_before;
-    EXPECT_EQ(text, "bomb");
-    EXPECT_EQ(handles, 0u) << "the oversized endpoint must be dropped, the message kept";
-    if (reset) {
-        EXPECT_LT(grew, 16 * 1024) << "KiB of peak RSS spent on a sparse queue blob";
+    const MeasuredRead read = ReadMeasured();
+    ASSERT_EQ(read.status, MX_OK);
+    EXPECT_EQ(read.text, "bomb");
+    EXPECT_EQ(read.handles, 0u) << "the oversized endpoint must be dropped, the message kept";
+    if (read.grew >= 0) {
+        EXPECT_LT(read.grew, 16 * 1024) << "KiB of peak RSS spent on a sparse queue blob";
     }
     ASSERT_EQ(ReadText(&text), MX_OK);
     EXPECT_EQ(text, "after");
     printf("[attack] queue blob bomb (64 MiB sparse blob, 4M messages claimed): read took %.3f s, "
            "peak RSS +%ld KiB (ru_maxrss %ld KiB), message delivered with %zu handles\n",
-           took, reset ? grew : -1, MaxRssKb(), handles);
+           read.took, read.grew, MaxRssKb(), read.handles);
 }
 
 // Within the limits, but sparse: 250,000 empty messages in a 4 MB memfd that was never written.
@@ -393,20 +408,15 @@ TEST_F(HostileTransferTest, SparseQueueBlobIsRefused) {
     std::string text;
     ASSERT_EQ(ReadText(&text), MX_OK);
     EXPECT_EQ(text, "before");
-    const bool reset = ResetPeakRss();
-    const long hwm_before = StatusKb("VmHWM");
-    const mx_time_t start = mx_time_get(MX_CLOCK_MONOTONIC);
-    size_t handles = 99;
-    ASSERT_EQ(ReadText(&text, &handles), MX_OK);
-    const double took = Seconds(start);
-    const long grew = StatusKb("VmHWM") - hwm_before;
-    EXPECT_EQ(text, "after") << "the message carrying the sparse blob must be skipped";
-    if (reset) {
-        EXPECT_LT(grew, 8 * 1024) << "KiB of peak RSS spent on a sparse queue blob";
+    const MeasuredRead read = ReadMeasured();
+    ASSERT_EQ(read.status, MX_OK);
+    EXPECT_EQ(read.text, "after") << "the message carrying the sparse blob must be skipped";
+    if (read.grew >= 0) {
+        EXPECT_LT(read.grew, 8 * 1024) << "KiB of peak RSS spent on a sparse queue blob";
     }
     printf("[attack] sparse queue blob (250,000 messages in 4 MB never written): read took %.3f s, "
            "peak RSS +%ld KiB, next message read: \"%s\"\n",
-           took, reset ? grew : -1, text.c_str());
+           read.took, read.grew, read.text.c_str());
 }
 
 // One blob the attacker paid for once (1 MiB, written), named by 16 endpoints of one message.
@@ -416,20 +426,15 @@ TEST_F(HostileTransferTest, QueueBlobSharedByTwoEndpointsIsRefused) {
     std::string text;
     ASSERT_EQ(ReadText(&text), MX_OK);
     EXPECT_EQ(text, "before");
-    const bool reset = ResetPeakRss();
-    const long hwm_before = StatusKb("VmHWM");
-    const mx_time_t start = mx_time_get(MX_CLOCK_MONOTONIC);
-    size_t handles = 99;
-    ASSERT_EQ(ReadText(&text, &handles), MX_OK);
-    const double took = Seconds(start);
-    const long grew = StatusKb("VmHWM") - hwm_before;
-    EXPECT_EQ(text, "after") << "the message whose endpoints share a blob must be skipped";
-    if (reset) {
-        EXPECT_LT(grew, 8 * 1024) << "KiB of peak RSS spent decoding one blob many times";
+    const MeasuredRead read = ReadMeasured();
+    ASSERT_EQ(read.status, MX_OK);
+    EXPECT_EQ(read.text, "after") << "the message whose endpoints share a blob must be skipped";
+    if (read.grew >= 0) {
+        EXPECT_LT(read.grew, 8 * 1024) << "KiB of peak RSS spent decoding one blob many times";
     }
     printf("[attack] one 1 MiB queue blob behind 16 endpoints: read took %.3f s, peak RSS +%ld KiB, "
            "read \"%s\" with %zu handles\n",
-           took, reset ? grew : -1, text.c_str(), handles);
+           read.took, read.grew, read.text.c_str(), read.handles);
 }
 
 // Frames of 64 descriptors x 1,000 extra bytes, no fds. Before: each was accepted by the decoder
