@@ -199,8 +199,11 @@ bool Port::FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
   if (outcome.ended) {
     RemoveLocked(reg, detach);
   } else if (reg->again) {
+    // Another thread collected a change while we looked. It may be asleep now, and this thread
+    // may be WaitAsync, about to return: wake whoever waits.
     reg->again = false;
     ScheduleLocked(reg);
+    Wake();
   }
   return outcome.fire;
 }

@@ -229,25 +229,38 @@ TEST_F(PortUnitTest, ChangeDuringAnEvaluationIsNotLost) {
     collected = port_->pending_count() == 0;
   });
   object->Poke();
-  mx_port_packet_t pa = {}, pb = {};
-  std::thread a(
-      [&] { EXPECT_EQ(mx_port_wait(port_handle_, mx_deadline_after(MX_SEC(10)), &pa, 0), MX_OK); });
+  std::vector<mx_port_packet_t> got;
+  auto waiter = [&] {
+    mx_port_packet_t p = {};
+    EXPECT_EQ(mx_port_wait(port_handle_, mx_deadline_after(MX_SEC(10)), &p, 0), MX_OK);
+    std::lock_guard<std::mutex> lock(mu);
+    got.push_back(p);
+    cv.notify_all();
+  };
+  std::thread a(waiter);
   {
     std::unique_lock<std::mutex> lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return in_hook; }));
   }
-  std::thread b(
-      [&] { EXPECT_EQ(mx_port_wait(port_handle_, mx_deadline_after(MX_SEC(10)), &pb, 0), MX_OK); });
-  a.join();
-  EXPECT_TRUE(collected) << "thread B never collected the kick";
-  EXPECT_EQ(pa.key, 1u);
-  EXPECT_EQ(pa.type, MX_PKT_TYPE_SIGNAL_REP);
-  EXPECT_TRUE(pa.signal.observed & MX_USER_SIGNAL_0);
+  std::thread b(waiter);
+  // Whichever thread takes the signal packet, the other one is released by a user packet.
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return !got.empty(); }));
+  }
   mx_port_packet_t release = {};
   release.key = 77;
   ASSERT_EQ(mx_port_queue(port_handle_, &release, 0), MX_OK);
+  a.join();
   b.join();
-  EXPECT_EQ(pb.key, 77u);
+  EXPECT_TRUE(collected) << "thread B never collected the kick";
+  ASSERT_EQ(got.size(), 2u);
+  const mx_port_packet_t& signal = got[0].key == 1 ? got[0] : got[1];
+  const mx_port_packet_t& user = got[0].key == 1 ? got[1] : got[0];
+  EXPECT_EQ(signal.key, 1u);
+  EXPECT_EQ(signal.type, MX_PKT_TYPE_SIGNAL_REP);
+  EXPECT_TRUE(signal.signal.observed & MX_USER_SIGNAL_0);
+  EXPECT_EQ(user.key, 77u);
   object->set_on_signals(nullptr);
 }
 
