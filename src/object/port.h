@@ -24,10 +24,12 @@
 // readable when a packet may be available or registrations wait to be evaluated (spurious
 // readiness is possible; mx_port_wait with deadline 0 then returns MX_ERR_TIMED_OUT).
 //
-// Thread-safety: all methods are thread-safe. Locks, in order: mu_ (packets, registrations, the
-// ready FIFO) → an object's own locks (registering and unregistering observers and waiters) →
-// dirty_mu_ (a leaf: Kick() runs while objects hold their locks and must not take mu_). No
-// object method that may do I/O (Signals) is called with mu_ held; one evaluation of a
+// Thread-safety: all methods are thread-safe. mu_ guards the packets, the registrations and the
+// ready FIFO; dirty_mu_ guards the dirty list and is a leaf (Kick() runs while objects hold
+// their own locks). Nothing that takes an object's lock runs under mu_: evaluating, hooking and
+// unhooking (observers, waiters, BeginWait/EndWait) happen with mu_ released. Only the last
+// reference to an ended registration may be dropped under mu_, which at most destroys an object
+// whose handles are all gone (its destructor closes fds and unmaps memory). One evaluation of a
 // registration at a time, claimed under mu_ (Registration::evaluating).
 #pragma once
 
