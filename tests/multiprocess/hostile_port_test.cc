@@ -410,7 +410,8 @@ TEST_F(HostilePortTest, ReadingAnArmedChannelDirectlyKeepsPortWorkBounded) {
            "in %.2f s, resident set grew %ld kB, the next mx_port_wait took %.2f ms\n",
            static_cast<unsigned long long>(read), static_cast<unsigned long long>(flood.frames),
            static_cast<double>(t1 - t0) / 1e9, rss_after - rss_before, Ms(t2 - t1));
-    // 16 bytes per message before: 8 MB for 500,000 messages. Allow 4 MB for everything else.
+    // An entry per change would cost 16 bytes per message: 8 MB for 500,000 messages. Allow
+    // 4 MB for everything else.
     EXPECT_LT(rss_after - rss_before, 4 * 1024) << "the port's pending work grew with the reads";
     mx_handle_close(port);
 }
