@@ -357,6 +357,20 @@ TEST_F(HostilePortTest, SignalFloodDelaysNeitherDeadlinesNorOtherChannels) {
     mx_handle_close(port);
 }
 
+// Sanitizer allocators keep freed memory (quarantine, shadow pages): the resident set then grows
+// with every message allocated and freed, whatever the port keeps.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kResidentSetTellsHeldMemory = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kResidentSetTellsHeldMemory = false;
+#else
+constexpr bool kResidentSetTellsHeldMemory = true;
+#endif
+#else
+constexpr bool kResidentSetTellsHeldMemory = true;
+#endif
+
 // This process's resident set, from /proc/self/status (kB).
 long ResidentKb() {
     std::ifstream status("/proc/self/status");
@@ -412,7 +426,12 @@ TEST_F(HostilePortTest, ReadingAnArmedChannelDirectlyKeepsPortWorkBounded) {
            static_cast<double>(t1 - t0) / 1e9, rss_after - rss_before, Ms(t2 - t1));
     // An entry per change would cost 16 bytes per message: 4.8 MB for 300,000 messages. Allow
     // 2 MB for everything else.
-    EXPECT_LT(rss_after - rss_before, 2 * 1024) << "the port's pending work grew with the reads";
+    if (kResidentSetTellsHeldMemory) {
+        EXPECT_LT(rss_after - rss_before, 2 * 1024) << "the port's pending work grew with the reads";
+    } else {
+        printf("[attack] (resident set not checked: a sanitizer's allocator holds freed memory; "
+               "PortUnitTest.DirtyListHoldsEachRegistrationOnce counts the entries)\n");
+    }
     mx_handle_close(port);
 }
 
