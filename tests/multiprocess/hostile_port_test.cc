@@ -74,11 +74,14 @@ int SendToggles(int sock, std::vector<uint8_t> (&toggles)[2]) {
 // peer and waits for "go", answers "on", then
 //   - "signals": sends signal frames toggling MX_USER_SIGNAL_0 until the victim says "stop" (or
 //     kFloodCeiling passes);
-//   - "data": sends |count| data frames of 8 bytes (the frame's number), then waits for "stop".
+//   - "data": sends |count| data frames of 8 bytes (the frame's number), then waits for "stop";
+//   - "backlog": sends |count| signal frames that change nothing, then one data frame, answers
+//     "sent" and waits for "stop".
 // Reports a FloodReport and exits.
 MX_CHILD(port_flooder) {
     CHILD_CHECK(args.size() >= 2);
     const bool signals = args[0] == "signals";
+    const bool backlog = args[0] == "backlog";
     const uint64_t count = signals ? 0 : std::stoull(args.at(2));
     mx_handle_t ctl = mx_test::TakeStartupHandle(PA_HND(PA_USER0, 0));
     int sock = -1;
@@ -111,6 +114,33 @@ MX_CHILD(port_flooder) {
                 if (Now() >= ceiling) break;
                 if (mx_object_wait_one(ctl, MX_CHANNEL_READABLE, 0, nullptr) == MX_OK) break;
             }
+        } else if (backlog) {
+            // Whole batches of no-op frames (the socket's deep buffer holds them all).
+            std::vector<uint8_t> noops[2];
+            const uint32_t nothing[2] = {0, 0};
+            noops[0] = noops[1] =
+                FrameSpec(kFrameSignal, 0,
+                          std::string(reinterpret_cast<const char*>(nothing), sizeof(nothing)))
+                    .Encode();
+            while (sent < count) {
+                const int n = SendToggles(sock, noops);
+                if (n < 0) break;
+                sent += static_cast<uint64_t>(n);
+            }
+            if (sent < count) {
+                // The kernel would not queue that many (net.core.wmem_max is small here).
+                CHILD_CHECK_OK(mx_test::WriteMessage(ctl, "full", 4));
+                break;
+            }
+            const uint64_t zero = 0;
+            const std::vector<uint8_t> frame =
+                FrameSpec(kFrameData, 0,
+                          std::string(reinterpret_cast<const char*>(&zero), sizeof(zero)))
+                    .Encode();
+            CHILD_CHECK_EQ(SendOn(sock, frame.data(), frame.size(), nullptr, 0), 0);
+            ++sent;
+            CHILD_CHECK_OK(mx_test::WriteMessage(ctl, "sent", 4));
+            break;
         } else {
             if (sent == count) break;
             const std::vector<uint8_t> frame =
@@ -354,6 +384,42 @@ TEST_F(HostilePortTest, SignalFloodDelaysNeitherDeadlinesNorOtherChannels) {
     EXPECT_EQ(ping_latency.size(), static_cast<size_t>(kPings));
     EXPECT_LT(worst, kBound) << "the benign channel waited behind the flooded one";
     EXPECT_LT(worst_late, kBound) << "mx_port_wait overran its deadline";
+    mx_handle_close(port);
+}
+
+// A message queued behind a backlog of control frames that change nothing (more than one
+// evaluation pumps) still produces its packet: a registration whose object has frames left to
+// pump must be looked at again although no new edge comes from the socket.
+TEST_F(HostilePortTest, MessageBehindAControlFrameBacklogStillFires) {
+    constexpr int kNoops = 4096;
+    ASSERT_NO_FATAL_FAILURE(StartFlooder({"backlog", std::to_string(kNoops)}));
+    ASSERT_NO_FATAL_FAILURE(StartFlood());
+    mx_test::Message sent;
+    ASSERT_EQ(mx_test::ReadMessage(flood_ctl_, &sent), MX_OK);
+    if (std::string(sent.bytes.begin(), sent.bytes.end()) == "full") {
+        const FloodReport flood = StopFlood();
+        GTEST_SKIP() << "the kernel queues only " << flood.frames << " frames on a socket here, "
+                     << "fewer than the " << kNoops << " this test needs (net.core.wmem_max)";
+    }
+    mx_handle_t port;
+    ASSERT_EQ(mx_port_create(0, &port), MX_OK);
+    const mx_time_t t0 = Now();
+    ASSERT_EQ(mx_object_wait_async(hostile_, port, 1, MX_CHANNEL_READABLE, MX_WAIT_ASYNC_ONCE),
+              MX_OK);
+    mx_port_packet_t p = {};
+    const mx_status_t st = mx_port_wait(port, mx_deadline_after(MX_SEC(10)), &p, 0);
+    const mx_time_t t1 = Now();
+    const FloodReport flood = StopFlood();
+    printf("[attack] %llu no-op control frames ahead of a message: port wait %s after %.1f ms\n",
+           static_cast<unsigned long long>(flood.frames - 1), mx_test::StatusName(st),
+           Ms(t1 - t0));
+    ASSERT_EQ(st, MX_OK) << "the message never produced its packet";
+    EXPECT_EQ(p.key, 1u);
+    EXPECT_TRUE(p.signal.observed & MX_CHANNEL_READABLE);
+    uint64_t v = 1;
+    uint32_t nb = 0;
+    EXPECT_EQ(mx_channel_read(hostile_, 0, &v, nullptr, sizeof(v), 0, &nb, nullptr), MX_OK);
+    EXPECT_EQ(v, 0u);
     mx_handle_close(port);
 }
 
