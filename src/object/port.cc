@@ -328,12 +328,18 @@ Port::RegistrationRef Port::PopReadyLocked() {
 
 mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
   std::unique_lock<std::mutex> lock(mu_);
+  // Collect on entry and after each sleep; a pass that ends without a packet sleeps in ppoll,
+  // which returns at once if anything arrived meanwhile (no extra system call per wake-up).
+  bool collect = true;
   for (;;) {
     if (closed_) return MX_ERR_BAD_HANDLE;
     if (TakePacketLocked(packet)) return MX_OK;
     // One pass over what was ready, then collect again: a registration that keeps becoming
     // ready is evaluated once per pass, after every other one that was ready with it.
-    if (ready_.empty()) CollectLocked();
+    if (ready_.empty() && collect) {
+      CollectLocked();
+      collect = false;
+    }
     if (RegistrationRef reg = PopReadyLocked()) {
       // One evaluation, then the deadline: however long a busy object keeps one evaluation
       // going, the wait overruns its deadline by that one evaluation at most.
@@ -358,6 +364,7 @@ mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
     }
     ::ppoll(&p, 1, timeout, nullptr);
     lock.lock();
+    collect = true;
   }
 }
 
