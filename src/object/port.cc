@@ -13,17 +13,33 @@
 
 namespace mx::internal {
 
-struct Port::Registration {
+// A registration is shared by the port's map, the dirty list and the ready FIFO, and by the
+// thread evaluating it; an ended one (|removed|) lingers in those until they are next looked at,
+// and never queues a packet.
+struct Port::Registration : std::enable_shared_from_this<Registration> {
+  // Fixed at creation.
   uint64_t id = 0;
   std::shared_ptr<Handle> handle;
   uint64_t key = 0;
   mx_signals_t trigger = 0;
   bool repeating = false;
-  bool evaluated = false;
-  mx_signals_t last = 0;
-  std::vector<int> fds;
   Observer observer;
   RegistrationKick kick;
+  std::vector<int> fds;  // in the port's epoll set for this registration (under mu_)
+
+  // Under mu_.
+  bool removed = false;     // ended: unhooked from the port's maps, or about to be
+  bool queued = false;      // in ready_
+  bool evaluating = false;  // a thread evaluates it now, without mu_
+  bool again = false;       // became ready during that evaluation: evaluate it once more
+
+  // Only the thread that claimed the evaluation touches these.
+  bool evaluated = false;
+  mx_signals_t last = 0;
+
+  // Set by Kick() when it puts the registration on the dirty list, cleared when the list is
+  // collected: the list holds each registration at most once.
+  std::atomic<bool> dirty{false};
 };
 
 Port::Port(UniqueFd epoll, UniqueFd event)
@@ -43,20 +59,9 @@ mx_status_t Port::Create(std::shared_ptr<Port>* out) {
   return MX_OK;
 }
 
-void Port::WakeLocked() {
-  uint64_t one = 1;
-  ssize_t r;
-  do {
-    r = ::write(event_.get(), &one, sizeof(one));
-  } while (r < 0 && errno == EINTR);
-}
-
-void Port::MarkDirty(uint64_t id) {
-  {
-    std::lock_guard<std::mutex> lock(dirty_mu_);
-    dirty_.push_back(id);
-  }
-  // One wake-up is enough until the port has looked at the dirty list.
+void Port::Wake() {
+  // One write is enough until a waiter drains the eventfd (CollectLocked resets the flag after
+  // draining, so a wake-up racing with the drain is never lost).
   if (kick_pending_.exchange(true, std::memory_order_acq_rel)) return;
   uint64_t one = 1;
   ssize_t r;
@@ -65,41 +70,74 @@ void Port::MarkDirty(uint64_t id) {
   } while (r < 0 && errno == EINTR);
 }
 
+void Port::RegistrationKick::Kick() { port->MarkDirty(reg); }
+
+void Port::MarkDirty(Registration* reg) {
+  // Already listed: the port will look at the registration, and the look reads the state as it
+  // is then, this change included. So a storm of changes costs one atomic exchange each.
+  if (reg->dirty.exchange(true, std::memory_order_acq_rel)) return;
+  // The registration is alive: Kick() runs only while it is hooked to its object and handle.
+  RegistrationRef ref = reg->shared_from_this();
+  {
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    dirty_.push_back(std::move(ref));
+  }
+  Wake();
+}
+
+bool Port::TakePacketLocked(mx_port_packet_t* packet) {
+  if (packets_.empty()) return false;
+  *packet = packets_.front();
+  packets_.pop_front();
+  // Let another waiting thread (or the event loop watching the fd) take what is left.
+  if (!packets_.empty() || !ready_.empty()) Wake();
+  return true;
+}
+
 mx_status_t Port::Queue(const mx_port_packet_t& packet) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return MX_ERR_BAD_HANDLE;
   mx_port_packet_t p = packet;
   p.type = MX_PKT_TYPE_USER;
   packets_.push_back(p);
-  WakeLocked();
+  Wake();
   return MX_OK;
 }
 
 mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_signals_t signals,
                             bool repeating) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (closed_) return MX_ERR_BAD_HANDLE;
-  auto reg = std::make_unique<Registration>();
-  reg->id = next_id_++;
+  auto reg = std::make_shared<Registration>();
   reg->handle = std::move(handle);
   reg->key = key;
   reg->trigger = signals;
   reg->repeating = repeating;
   reg->kick.port = this;
-  reg->kick.id = reg->id;
+  reg->kick.reg = reg.get();
   reg->observer.waker = &reg->kick;
-  Registration* r = reg.get();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return MX_ERR_BAD_HANDLE;
+    reg->id = next_id_++;
+  }
+  // Hooked outside mu_: the object's locks may be held for a while by a thread pumping it.
   // In-process changes and the handle leaving the table mark the registration dirty; changes
-  // from other processes arrive as edges on the object's fds.
-  r->handle->object()->AddObserver(&r->observer);
-  r->handle->AddWaiter(&r->kick);
-  // The registration may sleep in epoll_wait on the object's fds for as long as it lives.
-  r->handle->object()->BeginWait();
+  // from other processes arrive as edges on the object's fds. The registration may sleep in
+  // epoll_wait on those fds for as long as it lives (BeginWait).
+  Object* object = reg->handle->object().get();
+  object->AddObserver(&reg->observer);
+  reg->handle->AddWaiter(&reg->kick);
+  object->BeginWait();
   std::vector<WaitSource> sources;
-  r->handle->object()->AddWaitSources(signals, &sources);
+  object->AddWaitSources(signals, &sources);
+
+  std::unique_lock<std::mutex> lock(mu_);
+  if (closed_) {
+    lock.unlock();
+    Detach({reg});
+    return MX_ERR_BAD_HANDLE;
+  }
   for (const WaitSource& s : sources) {
-    if (s.fd < 0 || std::find(r->fds.begin(), r->fds.end(), s.fd) != r->fds.end()) continue;
-    r->fds.push_back(s.fd);
+    if (s.fd < 0 || std::find(reg->fds.begin(), reg->fds.end(), s.fd) != reg->fds.end()) continue;
     auto& ids = fd_regs_[s.fd];
     if (ids.empty()) {
       struct epoll_event e = {};
@@ -107,20 +145,24 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
       e.data.u64 = static_cast<uint64_t>(s.fd);
       if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, s.fd, &e) != 0 && errno != EEXIST) {
         fd_regs_.erase(s.fd);
-        r->fds.pop_back();
         continue;
       }
     }
-    ids.push_back(r->id);
+    reg->fds.push_back(s.fd);
+    ids.push_back(reg->id);
   }
-  regs_.emplace(r->id, std::move(reg));
+  regs_.emplace(reg->id, reg);
   // The first evaluation happens now: a signal already asserted fires at once.
-  if (!EvaluateLocked(r)) RemoveLocked(r->id);
+  if (EvaluateUnlocked(lock, reg)) Wake();
   return MX_OK;
 }
 
-bool Port::EvaluateLocked(Registration* reg) {
-  if (reg->handle->gone()) return false;
+Port::Outcome Port::Evaluate(Registration* reg) {
+  Outcome out;
+  if (reg->handle->gone()) {
+    out.ended = true;
+    return out;
+  }
   mx_signals_t now = reg->handle->Signals();
   mx_signals_t seen = reg->observer.seen.exchange(0, std::memory_order_acq_rel);
   mx_signals_t cleared = reg->observer.cleared.exchange(0, std::memory_order_acq_rel);
@@ -131,89 +173,187 @@ bool Port::EvaluateLocked(Registration* reg) {
   reg->evaluated = true;
   reg->last = now;
   mx_signals_t hit = (now | seen) & reg->trigger;
-  if (hit == 0 || !changed) return true;
-  mx_port_packet_t p = {};
-  p.key = reg->key;
-  p.type = reg->repeating ? MX_PKT_TYPE_SIGNAL_REP : MX_PKT_TYPE_SIGNAL_ONE;
-  p.status = MX_OK;
-  p.signal.trigger = reg->trigger;
-  p.signal.observed = now | seen;
-  p.signal.count = reg->handle->object()->SignalCount();
-  packets_.push_back(p);
-  return reg->repeating;
+  if (hit == 0 || !changed) return out;
+  out.fire = true;
+  out.ended = !reg->repeating;
+  out.packet.key = reg->key;
+  out.packet.type = reg->repeating ? MX_PKT_TYPE_SIGNAL_REP : MX_PKT_TYPE_SIGNAL_ONE;
+  out.packet.status = MX_OK;
+  out.packet.signal.trigger = reg->trigger;
+  out.packet.signal.observed = now | seen;
+  out.packet.signal.count = reg->handle->object()->SignalCount();
+  return out;
 }
 
-void Port::RemoveLocked(uint64_t id) {
-  auto it = regs_.find(id);
-  if (it == regs_.end()) return;
-  Registration* r = it->second.get();
-  r->handle->object()->EndWait();
-  r->handle->object()->RemoveObserver(&r->observer);
-  r->handle->RemoveWaiter(&r->kick);
-  for (int fd : r->fds) {
+bool Port::FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
+                        std::vector<RegistrationRef>* detach) {
+  reg->evaluating = false;
+  // Ended while we looked (port closed): no packet.
+  if (reg->removed) return false;
+  // The handle left the table while we looked: the wait ends silently.
+  if (reg->handle->gone()) {
+    RemoveLocked(reg, detach);
+    return false;
+  }
+  if (outcome.fire) packets_.push_back(outcome.packet);
+  if (outcome.ended) {
+    RemoveLocked(reg, detach);
+  } else if (reg->again) {
+    // Another thread collected a change while we looked. It may be asleep now, and this thread
+    // may be WaitAsync, about to return: wake whoever waits.
+    reg->again = false;
+    ScheduleLocked(reg);
+    Wake();
+  }
+  return outcome.fire;
+}
+
+bool Port::EvaluateUnlocked(std::unique_lock<std::mutex>& lock, const RegistrationRef& reg) {
+  reg->evaluating = true;
+  lock.unlock();
+  const Outcome outcome = Evaluate(reg.get());
+  std::vector<RegistrationRef> detach;
+  lock.lock();
+  const bool queued = FinishLocked(reg, outcome, &detach);
+  if (!detach.empty()) {
+    lock.unlock();
+    Detach(detach);
+    lock.lock();
+  }
+  return queued;
+}
+
+void Port::ScheduleLocked(const RegistrationRef& reg) {
+  if (reg->removed || reg->queued) return;
+  if (reg->evaluating) {
+    reg->again = true;
+    return;
+  }
+  reg->queued = true;
+  ready_.push_back(reg);
+}
+
+void Port::RemoveLocked(const RegistrationRef& reg, std::vector<RegistrationRef>* detach) {
+  if (reg->removed) return;
+  reg->removed = true;
+  for (int fd : reg->fds) {
     auto f = fd_regs_.find(fd);
     if (f == fd_regs_.end()) continue;
     auto& ids = f->second;
-    ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+    ids.erase(std::remove(ids.begin(), ids.end(), reg->id), ids.end());
     if (ids.empty()) {
       // If the handle is gone the object may have closed this fd, and the number may now name
       // another file: leave the epoll entry (the kernel drops it with the file; a stale event
       // only causes a spurious evaluation).
-      if (!r->handle->gone()) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+      if (!reg->handle->gone()) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
       fd_regs_.erase(f);
     }
   }
-  regs_.erase(it);
+  regs_.erase(reg->id);
+  detach->push_back(reg);
 }
 
-void Port::PollLocked() {
-  std::vector<uint64_t> ids;
+void Port::Detach(const std::vector<RegistrationRef>& regs) {
+  for (const RegistrationRef& reg : regs) {
+    Object* object = reg->handle->object().get();
+    object->EndWait();
+    object->RemoveObserver(&reg->observer);
+    reg->handle->RemoveWaiter(&reg->kick);
+  }
+}
+
+void Port::CollectLocked() {
   struct epoll_event events[64];
   for (;;) {
     int n = ::epoll_wait(epoll_.get(), events, 64, 0);
     if (n <= 0) break;
     for (int i = 0; i < n; ++i) {
       if (events[i].data.u64 == static_cast<uint64_t>(-1)) {
-        kick_pending_.store(false, std::memory_order_release);
+        // Drain, then re-arm Wake(): a wake-up after this point writes the eventfd again.
         uint64_t v;
-        while (::read(event_.get(), &v, sizeof(v)) > 0) {
-        }
+        ssize_t r;
+        do {
+          r = ::read(event_.get(), &v, sizeof(v));
+        } while (r < 0 && errno == EINTR);
+        kick_pending_.store(false, std::memory_order_release);
         continue;
       }
       auto f = fd_regs_.find(static_cast<int>(events[i].data.u64));
-      if (f != fd_regs_.end()) ids.insert(ids.end(), f->second.begin(), f->second.end());
+      if (f == fd_regs_.end()) continue;
+      for (uint64_t id : f->second) {
+        auto it = regs_.find(id);
+        if (it != regs_.end()) batch_.push_back(it->second);
+      }
     }
     if (n < 64) break;
   }
   {
     std::lock_guard<std::mutex> lock(dirty_mu_);
-    ids.insert(ids.end(), dirty_.begin(), dirty_.end());
-    dirty_.clear();
+    taken_.swap(dirty_);
   }
-  if (ids.empty()) return;
-  // Newest registration first when several fire together (as Magenta queued them).
-  std::sort(ids.begin(), ids.end(), std::greater<uint64_t>());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  for (uint64_t id : ids) {
-    auto it = regs_.find(id);
-    if (it == regs_.end()) continue;
-    if (!EvaluateLocked(it->second.get())) RemoveLocked(id);
+  for (RegistrationRef& reg : taken_) {
+    // From here a change kicks the registration onto the list again; one that happened before
+    // is seen by the evaluation that follows.
+    reg->dirty.store(false, std::memory_order_release);
+    batch_.push_back(std::move(reg));
   }
+  taken_.clear();
+  if (batch_.empty()) return;
+  // Newest registration first when several become ready together (as Magenta queued them);
+  // behind whatever was ready before, so a registration that keeps becoming ready waits its
+  // turn.
+  if (batch_.size() > 1) {
+    std::sort(batch_.begin(), batch_.end(),
+              [](const RegistrationRef& a, const RegistrationRef& b) { return a->id > b->id; });
+  }
+  for (const RegistrationRef& reg : batch_) ScheduleLocked(reg);
+  batch_.clear();
+}
+
+Port::RegistrationRef Port::PopReadyLocked() {
+  while (!ready_.empty()) {
+    RegistrationRef reg = std::move(ready_.front());
+    ready_.pop_front();
+    reg->queued = false;
+    if (reg->removed) continue;
+    // Queued before its first evaluation (in WaitAsync) started: that one looks again after.
+    if (reg->evaluating) {
+      reg->again = true;
+      continue;
+    }
+    return reg;
+  }
+  return nullptr;
 }
 
 mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // Collect on entry and after each sleep; a pass that ends without a packet sleeps in ppoll,
+  // which returns at once if anything arrived meanwhile (no extra system call per wake-up).
+  bool collect = true;
   for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (closed_) return MX_ERR_BAD_HANDLE;
-      if (packets_.empty()) PollLocked();
-      if (!packets_.empty()) {
-        *packet = packets_.front();
-        packets_.pop_front();
-        if (!packets_.empty()) WakeLocked();  // let another waiting thread take the next one
-        return MX_OK;
-      }
+    if (closed_) return MX_ERR_BAD_HANDLE;
+    if (TakePacketLocked(packet)) return MX_OK;
+    // One pass over what was ready, then collect again: a registration that keeps becoming
+    // ready is evaluated once per pass, after every other one that was ready with it.
+    if (ready_.empty() && collect) {
+      CollectLocked();
+      collect = false;
     }
+    if (RegistrationRef reg = PopReadyLocked()) {
+      // One evaluation, then the deadline: however long a busy object keeps one evaluation
+      // going, the wait overruns its deadline by that one evaluation at most.
+      EvaluateUnlocked(lock, reg);
+      if (closed_) return MX_ERR_BAD_HANDLE;
+      if (TakePacketLocked(packet)) return MX_OK;
+      if (MonotonicNow() >= deadline) {
+        // The fd must keep showing the registrations still to be evaluated.
+        if (!ready_.empty()) Wake();
+        return MX_ERR_TIMED_OUT;
+      }
+      continue;
+    }
+    lock.unlock();
     if (MonotonicNow() >= deadline) return MX_ERR_TIMED_OUT;
     struct pollfd p = {epoll_.get(), POLLIN, 0};
     struct timespec ts;
@@ -223,21 +363,41 @@ mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
       timeout = &ts;
     }
     ::ppoll(&p, 1, timeout, nullptr);
+    lock.lock();
+    collect = true;
   }
 }
 
 void Port::OnLastHandleClosed() {
-  std::lock_guard<std::mutex> lock(mu_);
-  closed_ = true;
-  std::vector<uint64_t> ids;
-  for (auto& [id, reg] : regs_) ids.push_back(id);
-  for (uint64_t id : ids) RemoveLocked(id);
-  packets_.clear();
+  std::vector<RegistrationRef> detach;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    std::vector<RegistrationRef> all;
+    all.reserve(regs_.size());
+    for (auto& [id, reg] : regs_) all.push_back(reg);
+    for (const RegistrationRef& reg : all) RemoveLocked(reg, &detach);
+    packets_.clear();
+    ready_.clear();
+  }
+  Detach(detach);
+  // No kick can arrive any more. Registrations are released outside dirty_mu_.
+  std::vector<RegistrationRef> dirty;
+  {
+    std::lock_guard<std::mutex> lock(dirty_mu_);
+    dirty.swap(dirty_);
+  }
 }
 
 size_t Port::registration_count() {
   std::lock_guard<std::mutex> lock(mu_);
   return regs_.size();
+}
+
+size_t Port::pending_count() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> dirty_lock(dirty_mu_);
+  return dirty_.size() + ready_.size();
 }
 
 }  // namespace mx::internal

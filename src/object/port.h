@@ -2,22 +2,35 @@
 //
 // An async wait (mx_object_wait_async) registers the object's fds in the port's epoll set,
 // edge-triggered, and an Observer on the object (in-process changes) plus a waiter on the handle
-// (the handle leaving the table). Any of them marks the registration "dirty"; the next
-// mx_port_wait evaluates only the dirty registrations and the ones epoll reports, so the cost
-// of a wake-up does not grow with the number of idle registrations.
+// (the handle leaving the table). Any of them marks the registration "dirty"; mx_port_wait
+// evaluates only the dirty registrations and the ones epoll reports, so the cost of a wake-up
+// does not grow with the number of idle registrations.
 //
 // ONCE: one packet when a trigger signal is (or becomes) asserted, then the registration ends.
 // REPEATING: a packet each time the signals change and a trigger signal is asserted (the
 // first evaluation counts as a change). A registration ends silently when its handle leaves
 // the table or the port's last handle closes.
 //
-// The port's epoll fd is exposed (mx_port_get_fd) so a port plugs into any event loop: it is
-// readable when a packet may be available (spurious readiness is possible; mx_port_wait with
-// deadline 0 then returns MX_ERR_TIMED_OUT).
+// Evaluating a registration asks the object for its signals, which may do I/O a peer controls
+// (a channel pumps its socket). So an evaluation never runs under the port's lock, and a waiter
+// evaluates one registration at a time: ready registrations wait in one FIFO (each at most
+// once), a registration that becomes dirty again goes to its back, and mx_port_wait checks its
+// deadline after every evaluation. One busy object therefore delays another object's packet by
+// at most one evaluation per registration ahead of it, and a deadline by at most one evaluation.
+// Pending work is bounded by the number of registrations: a registration is dirty or not (one
+// flag), however many changes happened since the port last looked.
 //
-// Thread-safety: mu_ guards the packet queue and registrations and is held while evaluating
-// objects (Port → Object lock order); dirty_mu_ is a leaf lock taken from Kick(), which objects
-// call while holding their own locks.
+// The port's epoll fd is exposed (mx_port_get_fd) so a port plugs into any event loop: it is
+// readable when a packet may be available or registrations wait to be evaluated (spurious
+// readiness is possible; mx_port_wait with deadline 0 then returns MX_ERR_TIMED_OUT).
+//
+// Thread-safety: all methods are thread-safe. mu_ guards the packets, the registrations and the
+// ready FIFO; dirty_mu_ guards the dirty list and is a leaf (Kick() runs while objects hold
+// their own locks). Nothing that takes an object's lock runs under mu_: evaluating, hooking and
+// unhooking (observers, waiters, BeginWait/EndWait) happen with mu_ released. Only the last
+// reference to an ended registration may be dropped under mu_, which at most destroys an object
+// whose handles are all gone (its destructor closes fds and unmaps memory). One evaluation of a
+// registration at a time, claimed under mu_ (Registration::evaluating).
 #pragma once
 
 #include <magenta/syscalls/port.h>
@@ -46,42 +59,76 @@ class Port final : public Object {
   void OnLastHandleClosed() override;
 
   mx_status_t Queue(const mx_port_packet_t& packet);
+  // Returns the next packet; evaluates ready registrations one at a time (no lock held) until
+  // one produces a packet or |deadline| passes (checked after each evaluation).
   mx_status_t Wait(mx_time_t deadline, mx_port_packet_t* packet);
+  // Registers the wait and evaluates it once (a signal already asserted fires at once).
   mx_status_t WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_signals_t signals,
                         bool repeating);
   int fd() const { return epoll_.get(); }
 
   // Registered async waits (for tests and diagnostics).
   size_t registration_count();
+  // Entries of the dirty list and the ready FIFO (for tests and diagnostics). At most one of
+  // each per registration, plus ended registrations not looked at since they ended.
+  size_t pending_count();
 
  private:
   struct Registration;
+  using RegistrationRef = std::shared_ptr<Registration>;
   struct RegistrationKick final : Kickable {
     Port* port = nullptr;
-    uint64_t id = 0;
-    void Kick() override { port->MarkDirty(id); }
+    Registration* reg = nullptr;
+    void Kick() override;
+  };
+  // What one evaluation found.
+  struct Outcome {
+    bool fire = false;   // |packet| is to be queued
+    bool ended = false;  // the registration ends (ONCE fired, or its handle left the table)
+    mx_port_packet_t packet = {};
   };
 
   Port(UniqueFd epoll, UniqueFd event);
-  void MarkDirty(uint64_t id);
-  void WakeLocked();
-  // Collects ready and dirty registrations and turns them into packets. mu_ held.
-  void PollLocked();
-  // Evaluates one registration; returns false if it ended.
-  bool EvaluateLocked(Registration* reg);
-  void RemoveLocked(uint64_t id);
+  // Kick(): puts |reg| on the dirty list unless it is there already, and wakes the port.
+  void MarkDirty(Registration* reg);
+  // Makes the port's fd readable (once until a waiter drains it).
+  void Wake();
+  // Moves what epoll reports and the dirty list into the ready FIFO. mu_ held.
+  void CollectLocked();
+  // Appends |reg| to the ready FIFO (or marks it for another look after the evaluation that
+  // runs now). mu_ held.
+  void ScheduleLocked(const RegistrationRef& reg);
+  // The first registration of the ready FIFO that is to be evaluated now. mu_ held.
+  RegistrationRef PopReadyLocked();
+  // Pops the first queued packet. mu_ held.
+  bool TakePacketLocked(mx_port_packet_t* packet);
+  // Looks at |reg|'s object. No lock held; the caller claimed the evaluation.
+  static Outcome Evaluate(Registration* reg);
+  // Applies |outcome| and releases the claim; true if a packet was queued. Registrations that
+  // end go to |detach|. mu_ held.
+  bool FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
+                    std::vector<RegistrationRef>* detach);
+  // Claims |reg|, evaluates it without mu_ and finishes it; returns with mu_ held again, true
+  // if a packet was queued.
+  bool EvaluateUnlocked(std::unique_lock<std::mutex>& lock, const RegistrationRef& reg);
+  void RemoveLocked(const RegistrationRef& reg, std::vector<RegistrationRef>* detach);
+  // Unhooks ended registrations from their objects and handles. No lock held.
+  static void Detach(const std::vector<RegistrationRef>& regs);
 
   UniqueFd epoll_;
   UniqueFd event_;  // eventfd in the epoll set: queued packets and in-process changes
   std::mutex mu_;
   std::deque<mx_port_packet_t> packets_;
   uint64_t next_id_ = 1;
-  std::unordered_map<uint64_t, std::unique_ptr<Registration>> regs_;
+  std::unordered_map<uint64_t, RegistrationRef> regs_;
   std::unordered_map<int, std::vector<uint64_t>> fd_regs_;
+  std::deque<RegistrationRef> ready_;   // registrations to evaluate, oldest first
+  std::vector<RegistrationRef> batch_;  // CollectLocked's scratch (keeps its capacity)
   bool closed_ = false;
 
   std::mutex dirty_mu_;
-  std::vector<uint64_t> dirty_;
+  std::vector<RegistrationRef> dirty_;     // one entry per registration whose |dirty| is set
+  std::vector<RegistrationRef> taken_;     // CollectLocked's scratch for dirty_ (under mu_)
   std::atomic<bool> kick_pending_{false};  // event_ was written and not yet drained
 };
 
