@@ -532,7 +532,9 @@ void ChannelEndpoint::RefreshLocked(bool ask_kernel) {
   if (ask_kernel) force_socket_ = true;
   if (!gone_ && !frozen_) {
     PumpBudget budget = {kPassBudget, /*install_fds=*/false};
-    PumpLocked(/*all=*/true, kRefreshPumpBytes, &budget);
+    // Frames left behind by a spent budget bring no new edge on the socket: tell the observers
+    // (a port re-queues the registration behind the others) so they come back for the rest.
+    if (PumpLocked(/*all=*/true, kRefreshPumpBytes, &budget)) NotifySignalsSet(0);
   }
   // An empty socket whose peer is gone reads as end of stream (the pump saw it); only when
   // frames were left unread can the peer be gone without the pump knowing.
