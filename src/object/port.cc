@@ -28,12 +28,16 @@ struct Port::Registration : std::enable_shared_from_this<Registration> {
   std::vector<int> fds;  // in the port's epoll set for this registration (under mu_)
 
   // Under mu_.
-  bool removed = false;     // ended: unhooked from the port's maps, or about to be
-  bool queued = false;      // in ready_
-  bool evaluating = false;  // a thread evaluates it now, without mu_
-  bool again = false;       // became ready during that evaluation: evaluate it once more
+  bool removed = false;  // ended: unhooked from the port's maps, or about to be
+  bool queued = false;   // in ready_
+  // The claim: one thread owns the registration's evaluation and runs it without mu_. Taken
+  // (1a) by WaitAsync when it creates the registration, before anything can kick it, and held
+  // through the hooking until the first evaluation ends; (1b) by PopReadyLocked. Released by
+  // FinishLocked. (2) A thread that finds it claimed sets |again| instead of evaluating.
+  bool evaluating = false;
+  bool again = false;  // became ready while claimed: (3) evaluate it once more afterwards
 
-  // Only the thread that claimed the evaluation touches these.
+  // Only the thread holding the claim touches these.
   bool evaluated = false;
   mx_signals_t last = 0;
 
@@ -118,6 +122,10 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return MX_ERR_BAD_HANDLE;
     reg->id = next_id_++;
+    // (1a) Claimed before it is hooked: a kick from here on lets a concurrent Wait collect it,
+    // and that Wait must only note the change (2), not evaluate it alongside our first
+    // evaluation nor end it before it is in regs_.
+    reg->evaluating = true;
   }
   // Hooked outside mu_: the object's locks may be held for a while by a thread pumping it.
   // In-process changes and the handle leaving the table mark the registration dirty; changes
@@ -131,9 +139,14 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   object->AddWaitSources(signals, &sources);
 
   std::unique_lock<std::mutex> lock(mu_);
-  if (closed_) {
+  // Not in regs_ yet and claimed by us, so only the port closing can have ended it; whoever set
+  // |removed| has unhooked it, and it must not reach fd_regs_ or regs_.
+  if (closed_ || reg->removed) {
+    const bool hooked = !reg->removed;
+    reg->removed = true;
+    reg->evaluating = false;
     lock.unlock();
-    Detach({reg});
+    if (hooked) Detach({reg});
     return MX_ERR_BAD_HANDLE;
   }
   for (const WaitSource& s : sources) {
@@ -187,6 +200,8 @@ Port::Outcome Port::Evaluate(Registration* reg) {
 
 bool Port::FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
                         std::vector<RegistrationRef>* detach) {
+  // (3) The claim ends here, with mu_ held: a change collected meanwhile (|again|) is scheduled
+  // below, one collected after this is scheduled by its collector.
   reg->evaluating = false;
   // Ended while we looked (port closed): no packet.
   if (reg->removed) return false;
@@ -209,7 +224,6 @@ bool Port::FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
 }
 
 bool Port::EvaluateUnlocked(std::unique_lock<std::mutex>& lock, const RegistrationRef& reg) {
-  reg->evaluating = true;
   lock.unlock();
   const Outcome outcome = Evaluate(reg.get());
   std::vector<RegistrationRef> detach;
@@ -225,6 +239,7 @@ bool Port::EvaluateUnlocked(std::unique_lock<std::mutex>& lock, const Registrati
 
 void Port::ScheduleLocked(const RegistrationRef& reg) {
   if (reg->removed || reg->queued) return;
+  // (2) Claimed (evaluated now, or being armed): its claimant looks again when it is done.
   if (reg->evaluating) {
     reg->again = true;
     return;
@@ -316,11 +331,14 @@ Port::RegistrationRef Port::PopReadyLocked() {
     ready_.pop_front();
     reg->queued = false;
     if (reg->removed) continue;
-    // Queued before its first evaluation (in WaitAsync) started: that one looks again after.
+    // ScheduleLocked never queues a claimed registration, and claims are taken only here and
+    // at creation; should one be claimed anyway, its claimant looks again (never two at once).
     if (reg->evaluating) {
       reg->again = true;
       continue;
     }
+    // (1b) Claimed under the same lock that found it unclaimed.
+    reg->evaluating = true;
     return reg;
   }
   return nullptr;

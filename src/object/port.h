@@ -30,7 +30,9 @@
 // unhooking (observers, waiters, BeginWait/EndWait) happen with mu_ released. Only the last
 // reference to an ended registration may be dropped under mu_, which at most destroys an object
 // whose handles are all gone (its destructor closes fds and unmaps memory). One evaluation of a
-// registration at a time, claimed under mu_ (Registration::evaluating).
+// registration at a time, claimed under mu_ (Registration::evaluating); a new registration is
+// claimed from its creation, through its hooking, until its first evaluation ends, so a
+// concurrent mx_port_wait never evaluates or ends a registration WaitAsync is still arming.
 #pragma once
 
 #include <magenta/syscalls/port.h>
@@ -98,7 +100,8 @@ class Port final : public Object {
   // Appends |reg| to the ready FIFO (or marks it for another look after the evaluation that
   // runs now). mu_ held.
   void ScheduleLocked(const RegistrationRef& reg);
-  // The first registration of the ready FIFO that is to be evaluated now. mu_ held.
+  // The first registration of the ready FIFO that is to be evaluated now, claimed for the
+  // caller. mu_ held.
   RegistrationRef PopReadyLocked();
   // Pops the first queued packet. mu_ held.
   bool TakePacketLocked(mx_port_packet_t* packet);
@@ -108,8 +111,9 @@ class Port final : public Object {
   // end go to |detach|. mu_ held.
   bool FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
                     std::vector<RegistrationRef>* detach);
-  // Claims |reg|, evaluates it without mu_ and finishes it; returns with mu_ held again, true
-  // if a packet was queued.
+  // Evaluates |reg|, which the caller claimed under mu_ (Registration::evaluating), without mu_,
+  // and finishes it (which releases the claim); returns with mu_ held again, true if a packet
+  // was queued.
   bool EvaluateUnlocked(std::unique_lock<std::mutex>& lock, const RegistrationRef& reg);
   void RemoveLocked(const RegistrationRef& reg, std::vector<RegistrationRef>* detach);
   // Unhooks ended registrations from their objects and handles. No lock held.

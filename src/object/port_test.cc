@@ -5,12 +5,14 @@
 //   - no evaluation runs under the port's lock (other threads queue packets meanwhile);
 //   - mx_port_wait checks its deadline between evaluations;
 //   - a registration that keeps becoming ready waits its turn behind the others;
-//   - the dirty list holds each registration once, however many changes happen.
+//   - the dirty list holds each registration once, however many changes happen;
+//   - a wait being armed is evaluated by its arming thread only, however soon it changes.
 #include "object/port.h"
 
 #include <gtest/gtest.h>
 #include <magenta/syscalls.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -29,6 +31,9 @@ constexpr uint32_t kFakeType = 0x7e570101;
 
 // An object whose Signals() reports |signals_| as loaded before it runs |on_signals| (when set):
 // the cost or the blocking of pumping a peer's frames, or a change made while it is looked at.
+// |on_wait_sources| runs when a port asks for the fds to watch, which it does while it hooks a
+// new registration to the object without the port's lock: a change made there, or a thread
+// parked there, lands in the middle of mx_object_wait_async.
 class FakeObject final : public Object {
  public:
   FakeObject() : Object(/*koid=*/1) {}
@@ -44,12 +49,23 @@ class FakeObject final : public Object {
     evaluations_.fetch_add(1);
     return now;
   }
-  void AddWaitSources(mx_signals_t, std::vector<WaitSource>*) override {}
+  void AddWaitSources(mx_signals_t, std::vector<WaitSource>*) override {
+    std::function<void()> hook;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      hook = on_wait_sources_;
+    }
+    if (hook) hook();
+  }
   mx_status_t PrepareTransfer(const Handle&, RawHandle*) override { return MX_ERR_NOT_SUPPORTED; }
 
   void set_on_signals(std::function<void()> hook) {
     std::lock_guard<std::mutex> lock(mu_);
     on_signals_ = std::move(hook);
+  }
+  void set_on_wait_sources(std::function<void()> hook) {
+    std::lock_guard<std::mutex> lock(mu_);
+    on_wait_sources_ = std::move(hook);
   }
   // Sets the signals and tells observers (ports) that they changed.
   void Assert(mx_signals_t s) {
@@ -65,6 +81,7 @@ class FakeObject final : public Object {
  private:
   std::mutex mu_;
   std::function<void()> on_signals_;
+  std::function<void()> on_wait_sources_;
   std::atomic<mx_signals_t> signals_{0};
   std::atomic<int> evaluations_{0};
 };
@@ -276,6 +293,101 @@ TEST_F(PortUnitTest, RegistrationEndedDuringItsEvaluationQueuesNothing) {
   EXPECT_EQ(mx_port_wait(port_handle_, mx_deadline_after(MX_MSEC(50)), &p, 0), MX_ERR_TIMED_OUT);
   EXPECT_EQ(port_->registration_count(), 0u);
   object->set_on_signals(nullptr);
+}
+
+TEST_F(PortUnitTest, WaitWhileAOnceWaitIsArmedLeavesItToTheArmingThread) {
+  // The object changes while mx_object_wait_async hooks the registration (the port's lock is
+  // released then), and another thread runs mx_port_wait at that very point. That wait must not
+  // evaluate the registration: if it did, it would take the ONCE packet, end the registration
+  // and unhook it before the arming thread put it into the port's maps, where it would then
+  // stay, unhooked, until the port closes.
+  auto object = std::make_shared<FakeObject>();
+  auto handle = std::make_shared<Handle>(object, MX_RIGHT_READ);
+  handles_.push_back(handle);
+  FakeObject* raw = object.get();
+  mx_status_t during = MX_OK;
+  object->set_on_wait_sources([&, raw] {
+    raw->Assert(MX_USER_SIGNAL_0);
+    std::thread other([&] {
+      mx_port_packet_t p;
+      during = mx_port_wait(port_handle_, 0, &p, 0);
+    });
+    other.join();
+  });
+  ASSERT_EQ(port_->WaitAsync(handle, 5, MX_USER_SIGNAL_0, /*repeating=*/false), MX_OK);
+  object->set_on_wait_sources(nullptr);
+  EXPECT_EQ(during, MX_ERR_TIMED_OUT) << "a wait evaluated a registration still being armed";
+  // The arming thread's own evaluation fires it, once, and ends it.
+  int packets = during == MX_OK ? 1 : 0;
+  mx_port_packet_t p = {};
+  while (mx_port_wait(port_handle_, 0, &p, 0) == MX_OK) {
+    EXPECT_EQ(p.key, 5u);
+    EXPECT_EQ(p.type, MX_PKT_TYPE_SIGNAL_ONE);
+    ++packets;
+  }
+  EXPECT_EQ(packets, 1);
+  EXPECT_EQ(port_->registration_count(), 0u) << "an ended registration stayed in the port";
+}
+
+TEST_F(PortUnitTest, WaitWhileARepeatingWaitIsArmedNeverEvaluatesItTwiceAtOnce) {
+  // As above, with the arming thread parked until the other thread either evaluates the
+  // registration (and is then held inside Signals() until the arming thread's own evaluation
+  // arrives there too: two evaluations at once) or returns from mx_port_wait. Nothing here
+  // waits for a timeout unless the port is broken.
+  auto object = std::make_shared<FakeObject>();
+  auto handle = std::make_shared<Handle>(object, MX_RIGHT_READ);
+  handles_.push_back(handle);
+  FakeObject* raw = object.get();
+  const std::thread::id arming = std::this_thread::get_id();
+  std::mutex mu;
+  std::condition_variable cv;
+  int inside = 0, most_inside = 0;
+  bool other_evaluating = false, other_done = false;
+  mx_status_t during = MX_OK;
+  object->set_on_signals([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    most_inside = std::max(most_inside, ++inside);
+    if (std::this_thread::get_id() != arming) other_evaluating = true;
+    cv.notify_all();
+    if (std::this_thread::get_id() != arming) {
+      cv.wait_for(lock, std::chrono::seconds(5), [&] { return most_inside >= 2; });
+    }
+    --inside;
+  });
+  std::thread other;
+  object->set_on_wait_sources([&, raw] {
+    raw->Assert(MX_USER_SIGNAL_0);
+    other = std::thread([&] {
+      mx_port_packet_t p;
+      const mx_status_t st = mx_port_wait(port_handle_, 0, &p, 0);
+      std::lock_guard<std::mutex> lock(mu);
+      during = st;
+      other_done = true;
+      cv.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(10),
+                            [&] { return other_evaluating || other_done; }));
+  });
+  ASSERT_EQ(port_->WaitAsync(handle, 6, MX_USER_SIGNAL_0, /*repeating=*/true), MX_OK);
+  other.join();
+  object->set_on_wait_sources(nullptr);
+  object->set_on_signals(nullptr);
+  EXPECT_EQ(most_inside, 1) << "two threads evaluated one registration at once";
+  EXPECT_EQ(during, MX_ERR_TIMED_OUT) << "a wait evaluated a registration still being armed";
+  // One packet for the one change; the change the other thread collected gets one more look,
+  // which finds nothing new.
+  int packets = during == MX_OK ? 1 : 0;
+  for (;;) {
+    mx_port_packet_t p = {};
+    if (mx_port_wait(port_handle_, 0, &p, 0) == MX_OK) {
+      packets += p.key == 6 ? 1 : 0;
+    } else if (port_->pending_count() == 0) {
+      break;
+    }
+  }
+  EXPECT_EQ(packets, 1);
+  EXPECT_EQ(port_->registration_count(), 1u);
 }
 
 }  // namespace
