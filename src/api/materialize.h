@@ -76,12 +76,12 @@ class IncomingHandles {
  private:
   void RefuseRepeatedQueueBlobs(const std::vector<RawHandle>& raws);
   void Release();
-  std::vector<FileId> claimed_;                  // blobs recorded by this Prepare
-  std::vector<bool> refused_;                    // per handle: not installed (step 0)
-  size_t kept_ = 0;                              // handles not refused
-  std::vector<uint32_t> slots_;                  // reserved table slots, one per kept handle
-  std::vector<std::unique_ptr<Handle>> built_;   // per handle: built in Prepare (or Commit)
-  std::vector<bool> prepared_;                   // per handle: built in Prepare, on duplicates
+  std::vector<FileId> claimed_;                 // blobs recorded by this Prepare
+  std::vector<bool> refused_;                   // per handle: not installed (step 0)
+  size_t kept_ = 0;                             // handles not refused
+  std::vector<uint32_t> slots_;                 // reserved table slots, one per kept handle
+  std::vector<std::unique_ptr<Handle>> built_;  // per handle: built in Prepare (or Commit)
+  std::vector<bool> prepared_;                  // per handle: built in Prepare, on duplicates
 };
 
 // Prepare + Commit for a message that is not kept anywhere (a call's reply, startup handles):

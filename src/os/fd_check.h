@@ -79,7 +79,9 @@ struct FileId {
   uint64_t dev = 0;
   uint64_t ino = 0;
 };
-inline bool operator==(const FileId& a, const FileId& b) { return a.dev == b.dev && a.ino == b.ino; }
+inline bool operator==(const FileId& a, const FileId& b) {
+  return a.dev == b.dev && a.ino == b.ino;
+}
 
 // MX_OK and the identity of |fd|'s file in |*id|, or MX_ERR_IO.
 mx_status_t GetFileId(int fd, FileId* id);
