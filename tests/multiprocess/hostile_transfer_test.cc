@@ -474,7 +474,8 @@ TEST_F(HostileTransferTest, QueueBlobSharedByTwoEndpointsIsRefused) {
     EXPECT_EQ(read.text, "reused");
     EXPECT_EQ(read.handles, 1u) << "only the first endpoint naming the blob may arrive";
     if (read.grew >= 0) {
-        EXPECT_LT(read.grew, 32 * 1024) << "KiB of peak RSS spent decoding one blob many times";
+        // One decoded queue: about 6 MiB (35 MiB under tsan); sixteen of them are 100+ MiB.
+        EXPECT_LT(read.grew, 64 * 1024) << "KiB of peak RSS spent decoding one blob many times";
     }
     ASSERT_EQ(ReadText(&text), MX_OK);
     EXPECT_EQ(text, "after");
