@@ -144,6 +144,9 @@ __MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, vo
         continue;
       }
       if (st != MX_OK) return st;
+      // Endpoints whose queue blob was refused are not installed.
+      count = static_cast<uint32_t>(incoming.kept());
+      if (actual_handles != nullptr) *actual_handles = count;
     }
     Message m = ep->PopFrontLocked();
     lock.unlock();
@@ -194,7 +197,7 @@ __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx
     return MX_ERR_CALL_FAILED;
   }
   if (count > 0) {
-    st = InstallHandles(&reply.handles, args->rd_handles);
+    st = InstallHandles(&reply.handles, args->rd_handles, &count);
     if (st != MX_OK) {
       if (read_status != nullptr) *read_status = st == MX_ERR_IO ? MX_ERR_PEER_CLOSED : st;
       return MX_ERR_CALL_FAILED;

@@ -14,6 +14,7 @@
 #include "object/socket_object.h"
 #include "object/vmo.h"
 #include "os/fd_check.h"
+#include "os/log.h"
 #include "os/socket.h"
 #include "transport/endpoint_state.h"
 
@@ -120,21 +121,20 @@ bool NeedsNewResources(const RawHandle& raw) {
   }
 }
 
-// The queue blobs of the endpoints among |raws|: a blob may stand behind one endpoint only.
-bool SharesAQueueBlob(const std::vector<RawHandle>& raws) {
-  std::vector<int> blobs;
-  for (const RawHandle& raw : raws) {
-    if (raw.type != MX_OBJ_TYPE_CHANNEL) continue;
-    EndpointState state;
-    uint32_t num_fds = 0;
-    if (ParseEndpointState(raw.extra.data(), raw.extra.size(), DefaultQueueLimits(), &state,
-                           &num_fds) != StateCheck::kOk ||
-        num_fds != raw.fds.size() || !(state.flags & kEndpointHasQueue)) {
-      continue;  // FromRaw refuses it on its own
-    }
-    blobs.push_back(raw.fds[QueueBlobFdIndex(state)].get());
+// The identity of the queue blob of |raw|, if it is an endpoint whose (well-formed) state says it
+// carries one. False otherwise: a malformed endpoint is refused by FromRaw on its own.
+bool QueueBlobOf(const RawHandle& raw, bool* has_blob, FileId* id) {
+  *has_blob = false;
+  if (raw.type != MX_OBJ_TYPE_CHANNEL) return true;
+  EndpointState state;
+  uint32_t num_fds = 0;
+  if (ParseEndpointState(raw.extra.data(), raw.extra.size(), DefaultQueueLimits(), &state,
+                         &num_fds) != StateCheck::kOk ||
+      num_fds != raw.fds.size() || !(state.flags & kEndpointHasQueue)) {
+    return true;
   }
-  return blobs.size() > 1 && AnySameFile(blobs);
+  *has_blob = true;
+  return GetFileId(raw.fds[QueueBlobFdIndex(state)].get(), id) == MX_OK;
 }
 
 // A copy of |raw| whose fds are duplicates.
@@ -158,7 +158,27 @@ mx_status_t DuplicateRaw(const RawHandle& raw, RawHandle* out) {
 
 IncomingHandles::~IncomingHandles() { Release(); }
 
+void IncomingHandles::RefuseRepeatedQueueBlobs(const std::vector<RawHandle>& raws) {
+  DecodedBlobs& record = DecodedBlobs::Get();
+  refused_.assign(raws.size(), false);
+  for (size_t i = 0; i < raws.size(); ++i) {
+    bool has_blob = false;
+    FileId id;
+    const bool known = QueueBlobOf(raws[i], &has_blob, &id);
+    if (!has_blob) continue;
+    if (known && record.Claim(id)) {
+      claimed_.push_back(id);
+    } else {
+      DebugLog("dropped an endpoint whose queue blob was decoded already");
+      refused_[i] = true;
+    }
+  }
+}
+
 void IncomingHandles::Release() {
+  // The blobs of a message that stays queued will be claimed again when it is read again.
+  for (const FileId& id : claimed_) DecodedBlobs::Get().Forget(id);
+  claimed_.clear();
   // Objects built in Prepare stand on duplicates of fds the message still holds: they leave as
   // a transferred handle does, without the last-handle logic that would tell their peers they
   // closed (the object lives on in the message). Objects built in Commit from the message's own
@@ -168,6 +188,8 @@ void IncomingHandles::Release() {
   }
   built_.clear();
   prepared_.clear();
+  refused_.clear();
+  kept_ = 0;
   if (!slots_.empty()) HandleTable::Get().Unreserve(slots_);
   slots_.clear();
 }
@@ -177,12 +199,17 @@ mx_status_t IncomingHandles::Prepare(const std::vector<RawHandle>& raws) {
   if (raws.empty()) return MX_OK;
   mx_status_t st = MX_OK;
   try {
-    if (SharesAQueueBlob(raws)) return MX_ERR_IO;
-    if (!HandleTable::Get().Reserve(raws.size(), &slots_)) return MX_ERR_NO_RESOURCES;
+    RefuseRepeatedQueueBlobs(raws);
+    kept_ = 0;
+    for (bool refused : refused_) kept_ += refused ? 0 : 1;
+    if (kept_ > 0 && !HandleTable::Get().Reserve(kept_, &slots_)) {
+      Release();
+      return MX_ERR_NO_RESOURCES;
+    }
     built_.resize(raws.size());
     prepared_.assign(raws.size(), false);
     for (size_t i = 0; i < raws.size() && st == MX_OK; ++i) {
-      if (!NeedsNewResources(raws[i])) continue;
+      if (refused_[i] || !NeedsNewResources(raws[i])) continue;
       RawHandle copy;
       st = DuplicateRaw(raws[i], &copy);
       if (st == MX_OK) st = HandleFromRaw(std::move(copy), &built_[i]);
@@ -198,8 +225,10 @@ mx_status_t IncomingHandles::Prepare(const std::vector<RawHandle>& raws) {
 }
 
 mx_status_t IncomingHandles::Commit(std::vector<RawHandle>* raws, mx_handle_t* out) {
+  // The message is taken: its blobs were decoded for good, whatever happens to it now.
+  claimed_.clear();
   for (size_t i = 0; i < raws->size(); ++i) {
-    if (built_[i] != nullptr) continue;
+    if (refused_[i] || built_[i] != nullptr) continue;
     // Fd, vmo, socket, plain endpoint: validation only, no new resources.
     mx_status_t st = HandleFromRaw(std::move((*raws)[i]), &built_[i]);
     if (st != MX_OK) {
@@ -208,20 +237,27 @@ mx_status_t IncomingHandles::Commit(std::vector<RawHandle>* raws, mx_handle_t* o
     }
   }
   HandleTable& table = HandleTable::Get();
+  size_t next = 0;
   for (size_t i = 0; i < built_.size(); ++i) {
-    out[i] = table.Fill(slots_[i], std::shared_ptr<Handle>(std::move(built_[i])));
+    if (refused_[i]) continue;
+    out[next] = table.Fill(slots_[next], std::shared_ptr<Handle>(std::move(built_[i])));
+    ++next;
   }
   slots_.clear();
   built_.clear();
   prepared_.clear();
-  raws->clear();  // what is left are the originals of the duplicated fds
+  refused_.clear();
+  kept_ = 0;
+  raws->clear();  // what is left are the originals of the duplicated fds and the refused handles
   return MX_OK;
 }
 
-mx_status_t InstallHandles(std::vector<RawHandle>* raws, mx_handle_t* out) {
+mx_status_t InstallHandles(std::vector<RawHandle>* raws, mx_handle_t* out, uint32_t* installed) {
   IncomingHandles incoming;
   mx_status_t st = incoming.Prepare(*raws);
   if (st != MX_OK) return st;
+  if (incoming.kept() != raws->size() && installed == nullptr) return MX_ERR_IO;
+  if (installed != nullptr) *installed = static_cast<uint32_t>(incoming.kept());
   return incoming.Commit(raws, out);
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "object/handle_table.h"
+#include "os/fd_check.h"
 #include "transport/message.h"
 
 namespace mx::internal {
@@ -40,6 +41,11 @@ mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out);
 // All or nothing in two phases, so that a read that runs out of fds, memory or table slots
 // leaves its message — and every fd in it — where it was (SPEC B.5):
 //
+//   0. Prepare first refuses every endpoint whose queue blob this process has decoded already
+//      (transport/endpoint_state.h, DecodedBlobs), or that an endpoint before it names: such a
+//      handle is not installed (its fds close with the message), and the message goes on
+//      without it; kept() says how many handles are. The other blobs are recorded; a Prepare
+//      that fails forgets them again (the message is read again later).
 //   1. Prepare(raws), with the message still queued: reserves a table slot per handle and
 //      rebuilds every object whose rebuild needs new resources (an event opens a file
 //      description and maps its page, an eventpair maps two pages, an endpoint that carries
@@ -48,7 +54,7 @@ mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out);
 //      endpoint) are left for step 2. Returns MX_OK; NO_RESOURCES / NO_MEMORY (nothing
 //      changed, |raws| intact); or IO (a malformed handle: the message is to be discarded).
 //   2. Commit(raws, out), after the message was taken: builds the rest from |raws| (consuming
-//      them) and fills the reserved slots, writing the values to |out|. Needs no resources;
+//      them) and fills the reserved slots, writing the kept() values to |out|. Needs no resources;
 //      fails only with IO for a malformed handle, and then nothing was added.
 //
 // Destroying an IncomingHandles that was not committed gives everything back: the reserved slots,
@@ -64,16 +70,25 @@ class IncomingHandles {
 
   mx_status_t Prepare(const std::vector<RawHandle>& raws);
   mx_status_t Commit(std::vector<RawHandle>* raws, mx_handle_t* out);
+  // After a successful Prepare: how many handles Commit installs.
+  size_t kept() const { return kept_; }
 
  private:
+  void RefuseRepeatedQueueBlobs(const std::vector<RawHandle>& raws);
   void Release();
-  std::vector<uint32_t> slots_;                  // reserved table slots, one per handle
-  std::vector<std::unique_ptr<Handle>> built_;   // per handle: built in Prepare (or Commit)
-  std::vector<bool> prepared_;                   // per handle: built in Prepare, on duplicates
+  std::vector<FileId> claimed_;                 // blobs recorded by this Prepare
+  std::vector<bool> refused_;                   // per handle: not installed (step 0)
+  size_t kept_ = 0;                             // handles not refused
+  std::vector<uint32_t> slots_;                 // reserved table slots, one per kept handle
+  std::vector<std::unique_ptr<Handle>> built_;  // per handle: built in Prepare (or Commit)
+  std::vector<bool> prepared_;                  // per handle: built in Prepare, on duplicates
 };
 
 // Prepare + Commit for a message that is not kept anywhere (a call's reply, startup handles):
-// on failure nothing was added, and |raws| may have been consumed.
-mx_status_t InstallHandles(std::vector<RawHandle>* raws, mx_handle_t* out);
+// on failure nothing was added, and |raws| may have been consumed. With |installed|, endpoints
+// dropped in step 0 leave the message and |*installed| says how many handles were written to
+// |out|; without it, such a drop makes the whole message malformed (MX_ERR_IO).
+mx_status_t InstallHandles(std::vector<RawHandle>* raws, mx_handle_t* out,
+                           uint32_t* installed = nullptr);
 
 }  // namespace mx::internal

@@ -109,8 +109,14 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   }
   std::shared_ptr<Event> ev(
       new Event(raw.koid, std::move(raw.fds[1]), std::move(raw.fds[2]), shared, writable));
+  // The handle's token is a description of our own, locked before the arriving one closes (so
+  // the count never drops): the sender may have kept a dup of what it sent, or sent one
+  // description as both token and word, and ClearLocks on the word must never reach our token.
+  UniqueFd token;
+  mx_status_t st = ev->NewToken(&token);
+  if (st != MX_OK) return st;
   *handle = std::make_unique<Handle>(ev, raw.rights);
-  (*handle)->token() = std::move(raw.fds[0]);
+  (*handle)->token() = std::move(token);
   return MX_OK;
 }
 
@@ -137,6 +143,10 @@ mx_status_t Event::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
 }
 
 bool Event::IsLastHandle(const Handle& handle) const {
+  // Only tokens hold handle locks. The word's description may be shared with holders in other
+  // processes (a writable one cannot be reopened, so it is passed on as is); a lock a holder
+  // placed through it would outlive that holder while this object keeps the description.
+  ClearLocks(memfd_.get());
   return handle.token() && IsSoleLockHolder(handle.token().get());
 }
 

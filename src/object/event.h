@@ -9,7 +9,9 @@
 // through it. The lock lives as long as the description does — in a process, or inside a message
 // in flight — and the kernel drops it when the last fd of that description closes, even when a
 // process is killed. "Am I the last handle" is then F_OFD_GETLK for a write lock: no conflicting
-// lock, no other handle.
+// lock, no other handle. Only tokens count: a received token is replaced by one of this
+// process's own, and locks anyone placed through the word descriptions the object keeps (which
+// may be shared with other holders) are released before every count.
 //
 // MX_RIGHT_SIGNAL is enforced by the kernel against holders of other users: the creator makes the
 // memfd unwritable through reopening (os/handle_lock.h), and a handle without SIGNAL travels with

@@ -211,9 +211,13 @@ mx_status_t EventPairSide::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handl
   fds.peer_writable = peer_writable;
   std::shared_ptr<EventPairSide> side(
       new EventPairSide(raw.koid, raw.related_koid, std::move(fds), o, p));
-  // The arriving locked description is this handle's token: the sender's lock moved with it.
+  // The handle's token is a description of our own, locked before the arriving one closes (as
+  // for events: ClearLocks on the words must never reach our token).
+  UniqueFd token;
+  mx_status_t st = OpenLockedDescription(side->fds_.memfd.get(), &token);
+  if (st != MX_OK) return st;
   *handle = std::make_unique<Handle>(std::move(side), raw.rights);
-  (*handle)->token() = std::move(raw.fds[0]);
+  (*handle)->token() = std::move(token);
   return MX_OK;
 }
 
@@ -256,6 +260,10 @@ mx_status_t EventPairSide::UserSignalPeer(uint32_t clear_mask, uint32_t set_mask
 }
 
 bool EventPairSide::IsLastHandle(const Handle& handle) const {
+  // Only tokens hold handle locks; locks a holder placed through a shared word description are
+  // released (see Event::IsLastHandle). The peer's word counts the peer's handles.
+  ClearLocks(fds_.memfd.get());
+  ClearLocks(fds_.peer_memfd.get());
   return handle.token() && IsSoleLockHolder(handle.token().get());
 }
 

@@ -13,7 +13,9 @@
 // mx_object_signal_peer can change B's word and wake B's waiters in every process) and end A.
 //
 // MX_SIGNAL_LAST_HANDLE is kernel-counted as for events: each handle owns its own read-only open
-// file description of its side's memfd with an OFD read lock on byte 0 (Handle::token()).
+// file description of its side's memfd with an OFD read lock on byte 0 (Handle::token()). Tokens
+// are private to their process, and locks placed through the word descriptions are released
+// before every count (see event.h).
 //
 // Rights and descriptions, as for events: both memfds are unwritable through reopening; a handle
 // travels with its own side's memfd writable only if it has MX_RIGHT_SIGNAL and with the peer's

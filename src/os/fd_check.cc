@@ -5,8 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <utility>
-
 namespace mx::internal {
 namespace {
 
@@ -120,18 +118,14 @@ mx_status_t CheckQueueBlob(int fd, uint64_t bytes) {
   return MX_OK;
 }
 
-bool AnySameFile(const std::vector<int>& fds) {
-  std::vector<std::pair<dev_t, ino_t>> ids;
-  ids.reserve(fds.size());
-  for (int fd : fds) {
-    struct stat st;
-    if (::fstat(fd, &st) != 0) return true;  // not checkable: refuse rather than decode twice
-    for (const auto& id : ids) {
-      if (id.first == st.st_dev && id.second == st.st_ino) return true;
-    }
-    ids.emplace_back(st.st_dev, st.st_ino);
-  }
-  return false;
+// ---- Queue blobs: identity -----------------------------------------------------------------
+
+mx_status_t GetFileId(int fd, FileId* id) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return MX_ERR_IO;
+  id->dev = static_cast<uint64_t>(st.st_dev);
+  id->ino = static_cast<uint64_t>(st.st_ino);
+  return MX_OK;
 }
 
 }  // namespace mx::internal

@@ -72,9 +72,18 @@ mx_status_t CheckRingMemfd(int fd, uint64_t min_bytes, uint64_t max_bytes, uint6
 // byte (a sparse file would cost it nothing). MX_OK or MX_ERR_IO.
 mx_status_t CheckQueueBlob(int fd, uint64_t bytes);
 
-// True if two of |fds| are the same file (one memfd sent twice). An honest sender makes a new
-// queue blob for every endpoint it sends; a blob that appears twice in one message would be
-// decoded twice for the price of one.
-bool AnySameFile(const std::vector<int>& fds);
+// ---- Queue blobs: identity -----------------------------------------------------------------
+
+// A file's identity: the device and inode numbers fstat gives.
+struct FileId {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+};
+inline bool operator==(const FileId& a, const FileId& b) {
+  return a.dev == b.dev && a.ino == b.ino;
+}
+
+// MX_OK and the identity of |fd|'s file in |*id|, or MX_ERR_IO.
+mx_status_t GetFileId(int fd, FileId* id);
 
 }  // namespace mx::internal

@@ -41,6 +41,12 @@ bool IsSoleLockHolder(int fd) {
   return lk.l_type == F_UNLCK;
 }
 
+void ClearLocks(int fd) {
+  struct flock lk = ByteZero(F_UNLCK);
+  lk.l_len = 0;  // the whole file
+  ::fcntl(fd, F_OFD_SETLK, &lk);
+}
+
 mx_status_t DenyWriteReopen(int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return MX_ERR_NO_RESOURCES;

@@ -25,6 +25,11 @@ UniqueFd ReopenReadOnly(int fd);
 mx_status_t OpenLockedDescription(int fd, UniqueFd* out);
 // True if no other description holds the handle lock (|fd| must hold it itself).
 bool IsSoleLockHolder(int fd);
+// Releases every OFD lock held through |fd|'s description, whoever placed it. For descriptions
+// that never hold a handle lock themselves but may be shared with another process (a signal word
+// sent writable): a lock placed through one by a hostile holder would otherwise last as long as
+// anyone keeps the description open, and count as a handle for ever.
+void ClearLocks(int fd);
 
 // Clears every write permission bit of |fd|'s inode, so that no other user can open the file
 // for writing (the creator keeps the writable descriptions it already has). NO_RESOURCES.

@@ -110,6 +110,33 @@ mx_status_t LoadEndpointQueue(int blob_fd, const EndpointState& state,
   return st;
 }
 
+DecodedBlobs& DecodedBlobs::Get() {
+  static DecodedBlobs* const record = new DecodedBlobs();
+  return *record;
+}
+
+bool DecodedBlobs::Claim(const FileId& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // A linear scan: a few microseconds at most, next to mapping and decoding the blob.
+  for (const FileId& known : ids_) {
+    if (known == id) return false;
+  }
+  if (ids_.size() < kCapacity) {
+    ids_.push_back(id);
+  } else {
+    ids_[next_] = id;
+    next_ = (next_ + 1) % kCapacity;
+  }
+  return true;
+}
+
+void DecodedBlobs::Forget(const FileId& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (FileId& known : ids_) {
+    if (known == id) known = FileId{};  // no file has device and inode 0
+  }
+}
+
 mx_status_t CreateQueueBlob(const std::vector<uint8_t>& bytes, UniqueFd* out) {
   UniqueFd memfd(::memfd_create("mx-channel-queue", MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (!memfd) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;

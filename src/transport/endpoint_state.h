@@ -20,8 +20,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
+#include "os/fd_check.h"
 #include "transport/message.h"
 
 namespace mx::internal {
@@ -103,6 +105,36 @@ mx_status_t DecodeEndpointQueue(const uint8_t* blob, size_t size, const Endpoint
 // MX_ERR_NO_MEMORY (could not map or allocate; fds closed).
 mx_status_t LoadEndpointQueue(int blob_fd, const EndpointState& state,
                               std::vector<UniqueFd> nested, std::vector<Message>* out);
+
+// The queue blobs this process decoded lately, by file identity: process-wide, bounded and
+// thread-safe. An honest sender makes a new sealed memfd for every endpoint it sends, and a
+// decoded blob is closed at once (the queue lives on in memory), so the same blob never comes
+// back; a hostile one could name one blob it paid for once from endpoints in any number of
+// messages, each decoded into a fresh queue. A blob whose identity is in the record is refused.
+//
+// The record keeps the last kCapacity identities. Forgetting the oldest is what bounds it, and
+// it costs an attacker kCapacity other decoded blobs, each a hole-free memfd of its own, between
+// two decodes of the same one: at most max_bytes / kCapacity decoded bytes per received endpoint
+// (4 KiB with the default 4 MiB buffer limit: one page, what the smallest honest blob costs its
+// sender). Identities are not reused soon: memfd inode numbers count up through 2^32 before
+// they wrap, so an identity recorded here is not a new file's within any realistic window.
+class DecodedBlobs {
+ public:
+  static constexpr size_t kCapacity = 4096;
+
+  // The process's record (never destroyed).
+  static DecodedBlobs& Get();
+
+  // Records |id| and returns true, or returns false if it is recorded already.
+  bool Claim(const FileId& id);
+  // Forgets |id|: its decode did not complete and its message stays to be read again.
+  void Forget(const FileId& id);
+
+ private:
+  std::mutex mu_;
+  std::vector<FileId> ids_;  // a ring of up to kCapacity, oldest at next_ once full
+  size_t next_ = 0;
+};
 
 // Creates a queue blob holding |bytes|, sealed against every change. MX_OK, NO_MEMORY or
 // NO_RESOURCES.

@@ -449,6 +449,7 @@ struct WordReport {
     int32_t reopen_rw_errno;
     int32_t signal_status;
     int32_t signal_peer_status;
+    uint32_t locks_placed;     // "lock": OFD read locks on byte 0 the attacker placed
 };
 
 // Sets |bits| in the signal word at |offset| through a writable mapping.
@@ -508,11 +509,23 @@ void AttackWord(int fd, off_t offset, WordReport* r) {
     }
 }
 
-// args: [user, "attack" | "signal"]. The test's channel is kControlInfo.
+// Places an OFD read lock on byte 0 through |fd| (what a handle's token holds), then leaves it.
+void LockByteZero(int fd, WordReport* r) {
+    struct flock lk = {};
+    lk.l_type = F_RDLCK;
+    lk.l_whence = SEEK_SET;
+    lk.l_start = 0;
+    lk.l_len = 1;
+    if (fcntl(fd, F_OFD_SETLK, &lk) == 0) ++r->locks_placed;
+}
+
+// args: [user, "attack" | "signal" | "lock"]. The test's channel is kControlInfo. "lock" locks
+// byte 0 through every file it got, reports and exits without closing anything by hand.
 MX_CHILD(word_attacker) {
     mx_handle_t control = mx_test::TakeStartupHandle(kControlInfo);
     MaybeBecomeNobody(args);
     const bool attack = args.at(1) == "attack";
+    const bool lock = args.at(1) == "lock";
     TouchWaker(control);
     auto before = mx_test::ListOpenFds();
     std::vector<mx_handle_t> handles;
@@ -531,6 +544,17 @@ MX_CHILD(word_attacker) {
             ++r.files;
             AttackWord(e.fd, offset, &r);
         }
+    }
+    if (lock) {
+        for (const mx_test::FdEntry& e : NewFds(before, mx_test::ListOpenFds())) {
+            struct stat st;
+            if (fstat(e.fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+            ++r.files;
+            if ((fcntl(e.fd, F_GETFL) & O_ACCMODE) != O_RDONLY) ++r.writable_fds;
+            LockByteZero(e.fd, &r);
+        }
+        CHILD_CHECK_OK(mx_test::WritePod(control, r));
+        return 0;  // exiting closes every fd, the handle's token included
     }
     // A duplicate opens a new token by reopening the memfd read-only, as this (other) user.
     mx_handle_t dup = MX_HANDLE_INVALID;
@@ -643,6 +667,44 @@ TEST_P(HostileEventRightsTest, WithSignalAnotherUserCanSignal) {
         EXPECT_EQ(r.signal_peer_status, MX_ERR_ACCESS_DENIED);  // events have no peer
     }
     mx_handle_close(kept);
+}
+
+// A holder of another user that got the handle with SIGNAL locks byte 0 through every
+// description it received, then exits. Before: the writable word it got was the victim's own
+// description, which the victim keeps open, so the lock outlived the attacker and the victim's
+// handle never saw LAST_HANDLE again (its wait ran to the deadline). After: only tokens count, and
+// every token is private to its process.
+TEST_P(HostileEventRightsTest, LockThroughSentDescriptionsDoesNotOutliveTheAttacker) {
+    const bool pair = GetParam();
+    mx_handle_t kept, other, sent;
+    ASSERT_NO_FATAL_FAILURE(Create(&kept, &other, &sent, 0));
+    mx_handle_t control, control_child, process;
+    ASSERT_EQ(mx_channel_create(0, &control, &control_child), MX_OK);
+    ASSERT_EQ(mx_test::SpawnChild("word_attacker", {{kControlInfo, control_child}},
+                                  {"nobody", "lock"}, &process),
+              MX_OK);
+    mx_test::ScopedProcess child(process);
+    ASSERT_EQ(mx_test::WritePod(control, uint8_t{1}, {sent}), MX_OK);
+    WordReport r = {};
+    ASSERT_EQ(mx_test::ReadPod(control, &r), MX_OK);
+    ASSERT_EQ(child.Join(), 0);
+    mx_handle_close(control);
+    // The attacker is gone; its handle went with it. Loose deadline: the old code never got there.
+    const uint64_t start = NowNs();
+    mx_signals_t observed = 0;
+    const mx_status_t st =
+        mx_object_wait_one(kept, MX_SIGNAL_LAST_HANDLE, mx_deadline_after(MX_SEC(5)), &observed);
+    const double took = static_cast<double>(NowNs() - start) / 1e9;
+    printf("[attack] OFD lock through sent descriptions, %s, attacker as nobody: %u files "
+           "(%u writable), %u locks placed; after the attacker exited the victim's wait for "
+           "LAST_HANDLE returned %s after %.3f s\n",
+           pair ? "eventpair" : "event", r.files, r.writable_fds, r.locks_placed,
+           mx_test::StatusName(st), took);
+    EXPECT_GT(r.locks_placed, 0u);
+    EXPECT_EQ(st, MX_OK) << "a lock placed through a shared description outlived its placer";
+    EXPECT_TRUE(observed & MX_SIGNAL_LAST_HANDLE);
+    mx_handle_close(kept);
+    if (other != MX_HANDLE_INVALID) mx_handle_close(other);
 }
 
 INSTANTIATE_TEST_SUITE_P(Objects, HostileEventRightsTest, ::testing::Values(false, true),
