@@ -391,7 +391,9 @@ bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
           HoldFrameLocked(/*data=*/true, /*starved=*/false);
           return false;
         }
-        if (InstallableFds(attached + more) < attached + more) {
+        // A fresh count: a recent one may predate fds opened since, and nothing here can tell
+        // (the read path checks the numbers the kernel gave out, after installing).
+        if (!HaveFdHeadroom(attached + more)) {
           HoldFrameLocked(data, /*starved=*/true);
           return false;
         }
