@@ -312,12 +312,19 @@ bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
   FrameHeader head = {};
   if (budget->install_fds) {
     // A reader or a call asked for what comes next.
+    // With room for the largest frame, overflow included, by a count at most 20 ms old, the
+    // frame is taken in one recvmsg with its fds (most frames carry none: a kick, a control
+    // frame, a message without handles that found the ring full or came before it). Otherwise:
     // 1. Install the frame's fds, as duplicates, while the kernel keeps the frame (and its own
     //    references) queued. The control buffer holds only as many fds as the table can take
     //    with kFdReserve to spare: a frame carrying more (or a table that fills up part-way)
     //    is reported, and stays there, whole.
-    const size_t room = InstallableFds(kMaxFdsPerDatagram);
-    if (room == 0) {
+    const size_t room = InstallableFds(kMaxFdsPerDatagram);  // refreshes a stale count
+    const bool single = RecentlyPlentiful(kMaxFrameFds);
+    if (single) {
+      st = ReceiveDatagram(sock_.get(), buffer.data(), buffer.size(), &got);
+      if (st == MX_OK) CountInstalled(got.fds.size());
+    } else if (room == 0) {
       PeekedDatagram peek;
       st = PeekDatagram(sock_.get(), buffer.data(), sizeof(head), &peek);
       if (st == MX_OK && peek.has_control) {
@@ -332,7 +339,7 @@ bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
         return false;
       }
     }
-    if (st == MX_OK && !got.fds.empty()) {
+    if (!single && st == MX_OK && !got.fds.empty()) {
       // 2. Keep kFdReserve slots free after the fds an overflow socket (the frame's last fd)
       //    still brings. A header claiming more than any frame may carry is taken as it is and
       //    refused by the decoder (the channel breaks), never held for fds it cannot need.
@@ -350,7 +357,7 @@ bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
         return false;
       }
     }
-    if (st == MX_OK) {
+    if (!single && st == MX_OK) {
       // 3. Take the frame without its control data: the kernel drops its own references.
       ReceivedDatagram taken;
       st = room == 0 ? ReceiveDatagramWithoutFds(sock_.get(), buffer.data(), buffer.size(), &got)

@@ -76,6 +76,16 @@ size_t InstallableFds(size_t cap) {
   return free_slots > kFdReserve ? std::min(cap, free_slots - kFdReserve) : 0;
 }
 
+bool RecentlyPlentiful(size_t count) {
+  return MonotonicNow() - g_counted_at.load(std::memory_order_relaxed) < kFdCountReuse &&
+         g_free_estimate.load(std::memory_order_relaxed) >=
+             static_cast<int64_t>(count + kFdReserve + kFdCountMargin);
+}
+
+void CountInstalled(size_t installed) {
+  g_free_estimate.fetch_sub(static_cast<int64_t>(installed), std::memory_order_relaxed);
+}
+
 bool KeepsFdHeadroom(size_t installed, int highest, size_t more) {
   const int64_t need = static_cast<int64_t>(more + kFdReserve + kFdCountMargin);
   if (MonotonicNow() - g_counted_at.load(std::memory_order_relaxed) < kFdCountReuse &&
