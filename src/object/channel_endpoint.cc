@@ -658,6 +658,11 @@ uint64_t ChannelEndpoint::SignalCount() {
 void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   if (gone_ || !sock_) return;
+  // A socket whose peer hung up polls as ready for good (POLLHUP is reported whatever is
+  // asked): watched, it would make a wait that does not want PEER_CLOSED spin until its
+  // deadline. Once the hang-up is seen nothing more can arrive; what is queued is read by
+  // the refresh before the wait blocks, or by the reader, which wakes waiters in this process.
+  if (peer_closed_) return;
   // Whatever wakes the poll, the next look asks the kernel (a hang-up is not counted anywhere).
   force_socket_ = true;
   uint32_t events = EPOLLRDHUP;
