@@ -113,7 +113,11 @@ __MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, vo
       return st;
     }
   }
-  for (;;) {
+  // A peer can send malformed messages without end: one read skips at most this many, then
+  // returns SHOULD_WAIT (READABLE stays asserted while more is queued), so it always returns.
+  constexpr int kMaxSkippedPerRead = 64;
+  for (int skipped = 0;; ++skipped) {
+    if (skipped == kMaxSkippedPerRead) return MX_ERR_SHOULD_WAIT;
     auto lock = ep->Lock();
     Message* front = nullptr;
     st = ep->FrontLocked(&front);

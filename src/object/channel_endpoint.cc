@@ -43,6 +43,10 @@ constexpr size_t kFdCharge = 4096;
 // How often a waiting call looks again at a frame it could not take for lack of fds.
 constexpr mx_time_t kFdRetryInterval = 10'000'000;  // 10 ms
 
+// How often a wait looks at a socket it cannot watch (its head frame is held, or the local queue
+// is at the refresh limit) when what it waits for may be behind that frame.
+constexpr mx_time_t kUnwatchedRecheckInterval = 10'000'000;  // 10 ms
+
 // A direction gets its shared-memory ring once this many messages went the socket way: setting
 // a ring up costs about ten system calls and two fds, which a channel used for one request and
 // its reply would never win back.
@@ -305,24 +309,44 @@ bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
   std::vector<uint8_t>& buffer = ReceiveBuffer();
   ReceivedDatagram got;
   mx_status_t st;
+  FrameHeader head = {};
   if (budget->install_fds) {
     // A reader or a call asked for what comes next.
+    // With room for the largest frame, overflow included, by a count at most 20 ms old, the
+    // frame is taken in one recvmsg with its fds (most frames carry none: a kick, a control
+    // frame, a message without handles that found the ring full or came before it). Otherwise:
     // 1. Install the frame's fds, as duplicates, while the kernel keeps the frame (and its own
-    //    references) queued: if the table fills up part-way, the kernel says so and the frame
-    //    stays there, whole.
-    st = PeekDatagramFds(sock_.get(), buffer.data(), buffer.size(), &got);
-    if (st == MX_ERR_NO_RESOURCES) {
-      HoldFrameLocked(IsDataFrame(buffer.data(), got.size), /*starved=*/true);
-      return false;
+    //    references) queued. The control buffer holds only as many fds as the table can take
+    //    with kFdReserve to spare: a frame carrying more (or a table that fills up part-way)
+    //    is reported, and stays there, whole.
+    const size_t room = InstallableFds(kMaxFdsPerDatagram);  // refreshes a stale count
+    const bool single = RecentlyPlentiful(kMaxFrameFds);
+    if (single) {
+      st = ReceiveDatagram(sock_.get(), buffer.data(), buffer.size(), &got);
+      if (st == MX_OK) CountInstalled(got.fds.size());
+    } else if (room == 0) {
+      PeekedDatagram peek;
+      st = PeekDatagram(sock_.get(), buffer.data(), sizeof(head), &peek);
+      if (st == MX_OK && peek.has_control) {
+        HoldFrameLocked(IsDataFrame(buffer.data(), std::min(peek.size, sizeof(head))),
+                        /*starved=*/true);
+        return false;
+      }
+    } else {
+      st = PeekDatagramFds(sock_.get(), buffer.data(), buffer.size(), room, &got);
+      if (st == MX_ERR_NO_RESOURCES) {
+        HoldFrameLocked(IsDataFrame(buffer.data(), got.size), /*starved=*/true);
+        return false;
+      }
     }
-    if (st == MX_OK && !got.fds.empty()) {
-      // 2. Keep kFdReserve slots free for the process's own work, after these fds and after the
-      //    ones an overflow socket (the frame's last fd) still brings.
-      FrameHeader head = {};
+    if (!single && st == MX_OK && !got.fds.empty()) {
+      // 2. Keep kFdReserve slots free after the fds an overflow socket (the frame's last fd)
+      //    still brings. A header claiming more than any frame may carry is taken as it is and
+      //    refused by the decoder (the channel breaks), never held for fds it cannot need.
       if (got.size >= sizeof(head)) std::memcpy(&head, buffer.data(), sizeof(head));
       size_t more = 0;
       if ((head.flags & kFlagFdOverflow) && head.num_fds > got.fds.size() &&
-          head.num_fds <= MX_CHANNEL_MAX_MSG_HANDLES * kMaxHandleFds) {
+          head.num_fds <= kMaxFrameFds) {
         more = head.num_fds - got.fds.size() + 1;
       }
       int highest = -1;
@@ -333,43 +357,62 @@ bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
         return false;
       }
     }
-    if (st == MX_OK) {
+    if (!single && st == MX_OK) {
       // 3. Take the frame without its control data: the kernel drops its own references.
       ReceivedDatagram taken;
-      st = ReceiveDatagramWithoutFds(sock_.get(), nullptr, 0, &taken);
+      st = room == 0 ? ReceiveDatagramWithoutFds(sock_.get(), buffer.data(), buffer.size(), &got)
+                     : ReceiveDatagramWithoutFds(sock_.get(), nullptr, 0, &taken);
     }
   } else {
-    // A wait or a signal query: it installs no fds for messages.
-    // A frame with fds that an earlier pass left at the head of the socket is still there.
-    if (fds_ahead_ && fds_ahead_data_) return false;
+    // A wait or a signal query. It installs the fds of the message at the head of the socket
+    // when they fit (see docs/channels.md, "fd budget"), so that the frames behind it (wake-ups,
+    // user signals) are seen; otherwise the message stays there, READABLE, for the reader.
     // 1. Look at the header without taking the frame or installing anything: it tells whether
     //    fds are attached and how many the frame claims.
-    FrameHeader head = {};
     PeekedDatagram peek;
     st = PeekDatagram(sock_.get(), &head, sizeof(head), &peek);
     if (st == MX_OK && peek.has_control) {
-      // 2. A message with fds stays there: it is READABLE, and the reader that takes it
-      //    installs its fds. Other frames with fds (the ring announcement: one fd, once per
-      //    channel; or a malformed frame, which breaks the channel) are taken, with headroom.
-      const bool whole_header = peek.size >= sizeof(head);
-      if (IsDataFrame(&head, peek.size)) {
-        HoldFrameLocked(/*data=*/true, /*starved=*/false);
-        return false;
-      }
-      size_t want = whole_header && head.num_fds < kMaxFdsPerDatagram ? head.num_fds
-                                                                       : kMaxFdsPerDatagram;
-      if (!HaveFdHeadroom(want)) {
-        HoldFrameLocked(/*data=*/false, /*starved=*/true);
-        return false;
-      }
-      st = PeekDatagramFds(sock_.get(), buffer.data(), buffer.size(), &got);
-      if (st == MX_ERR_NO_RESOURCES) {
-        HoldFrameLocked(/*data=*/false, /*starved=*/true);
-        return false;
-      }
-      if (st == MX_OK) {
+      const bool data = IsDataFrame(&head, peek.size);
+      const bool ring = peek.size >= sizeof(head) && head.magic == kFrameMagic &&
+                        head.kind == kFrameRing;
+      if ((!data && !(ring && head.num_fds == 1)) || head.num_fds == 0 ||
+          head.num_fds > kMaxFrameFds) {
+        // 2a. Only a message or the ring announcement (one fd, once per channel) carries fds:
+        //     anything else is malformed. Take it without installing anything, and break.
         ReceivedDatagram taken;
         st = ReceiveDatagramWithoutFds(sock_.get(), nullptr, 0, &taken);
+        if (st == MX_OK) {
+          BreakLocked("frame with fds that is neither a message nor the ring");
+          return false;
+        }
+      } else {
+        // 2b. Its fds: those attached, plus the overflow socket's for a larger message.
+        const size_t attached = std::min<size_t>(head.num_fds, kMaxFdsPerDatagram);
+        const size_t more = (head.flags & kFlagFdOverflow) && head.num_fds > kMaxFdsPerDatagram
+                                ? head.num_fds - kMaxFdsPerDatagram + 1
+                                : 0;
+        // A message is queued only if it fits the refresh limit whole, its fds charged as in
+        // the queue, so that waits on a channel nobody reads hold at most kRefreshPumpBytes.
+        const size_t charge = FrameCharge(peek.size, head.num_fds) + sizeof(Message);
+        if (data && queue_bytes_ + charge > kRefreshPumpBytes) {
+          HoldFrameLocked(/*data=*/true, /*starved=*/false);
+          return false;
+        }
+        // A fresh count: a recent one may predate fds opened since, and nothing here can tell
+        // (the read path checks the numbers the kernel gave out, after installing).
+        if (!HaveFdHeadroom(attached + more)) {
+          HoldFrameLocked(data, /*starved=*/true);
+          return false;
+        }
+        st = PeekDatagramFds(sock_.get(), buffer.data(), buffer.size(), attached, &got);
+        if (st == MX_ERR_NO_RESOURCES) {
+          HoldFrameLocked(data, /*starved=*/true);
+          return false;
+        }
+        if (st == MX_OK) {
+          ReceivedDatagram taken;
+          st = ReceiveDatagramWithoutFds(sock_.get(), nullptr, 0, &taken);
+        }
       }
     } else if (st == MX_OK) {
       st = ReceiveDatagramWithoutFds(sock_.get(), buffer.data(), buffer.size(), &got);
@@ -470,6 +513,8 @@ bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
 // peer's control frames, so the socket alone is watched from now on.
 void ChannelEndpoint::RetirePeerRingLocked() { recv_ring_ = SpillRing(); }
 
+bool ChannelEndpoint::PeerGoneLocked() { return sock_ && PeerHungUp(sock_.get()); }
+
 void ChannelEndpoint::HoldFrameLocked(bool data, bool starved) {
   const bool was_held = HeldMessageLocked();
   fds_ahead_ = true;
@@ -534,7 +579,14 @@ void ChannelEndpoint::RefreshLocked(bool ask_kernel) {
     PumpBudget budget = {kPassBudget, /*install_fds=*/false};
     // Frames left behind by a spent budget bring no new edge on the socket: tell the observers
     // (a port re-queues the registration behind the others) so they come back for the rest.
-    if (PumpLocked(/*all=*/true, kRefreshPumpBytes, &budget)) NotifySignalsSet(0);
+    bool more = PumpLocked(/*all=*/true, kRefreshPumpBytes, &budget);
+    // A peer that is gone sent a finite stream: read on past its control frames (bounded
+    // passes), so that PEER_CLOSED never shows without READABLE while a message is unread.
+    while (more && ask_kernel && !eof_ && PeerGoneLocked()) {
+      budget.cost = kPassBudget;
+      more = PumpLocked(/*all=*/true, kRefreshPumpBytes, &budget);
+    }
+    if (more) NotifySignalsSet(0);
   }
   // An empty socket whose peer is gone reads as end of stream (the pump saw it); only when
   // frames were left unread can the peer be gone without the pump knowing.
@@ -606,6 +658,11 @@ uint64_t ChannelEndpoint::SignalCount() {
 void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   if (gone_ || !sock_) return;
+  // A socket whose peer hung up polls as ready for good (POLLHUP is reported whatever is
+  // asked): watched, it would make a wait that does not want PEER_CLOSED spin until its
+  // deadline. Once the hang-up is seen nothing more can arrive; what is queued is read by
+  // the refresh before the wait blocks, or by the reader, which wakes waiters in this process.
+  if (peer_closed_) return;
   // Whatever wakes the poll, the next look asks the kernel (a hang-up is not counted anywhere).
   force_socket_ = true;
   uint32_t events = EPOLLRDHUP;
@@ -614,11 +671,21 @@ void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSourc
   // takes messages, which wakes waiters in this process.
   // A message with fds left at the head of the socket keeps it readable too; the reader that
   // takes it wakes waiters in this process.
-  if (!eof_ && queue_bytes_ < kRefreshPumpBytes && !HeldMessageLocked()) events |= EPOLLIN;
+  const bool watch_frames = !eof_ && queue_bytes_ < kRefreshPumpBytes && !HeldMessageLocked();
+  if (watch_frames) events |= EPOLLIN;
   // Blocked on a full ring, the reader's kick (a frame on our socket) wakes us; the socket
   // itself becomes writable long before the ring has room, so watching POLLOUT would spin.
   if (write_blocked_ && !blocked_on_ring_ && (waitfor & MX_CHANNEL_WRITABLE)) events |= EPOLLOUT;
-  out->push_back({sock_.get(), events, false});
+  // Unwatched, the socket cannot tell of the frames queued behind its head: the peer's user
+  // signals, and the kick that wakes a writer blocked on the ring. A wait for those looks
+  // again now and then (a SEQPACKET socket cannot be read past its head frame).
+  mx_time_t recheck_at = MX_TIME_INFINITE;
+  if (!eof_ && !watch_frames &&
+      ((waitfor & MX_USER_SIGNAL_ALL) ||
+       ((waitfor & MX_CHANNEL_WRITABLE) && write_blocked_ && blocked_on_ring_))) {
+    recheck_at = MonotonicNow() + kUnwatchedRecheckInterval;
+  }
+  out->push_back({sock_.get(), events, false, recheck_at});
 }
 
 mx_status_t ChannelEndpoint::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
@@ -867,17 +934,27 @@ mx_status_t ChannelEndpoint::FrontLocked(Message** front) {
   if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
   // The reader asked for the next message: this pass installs its fds (with headroom).
   PumpBudget budget = {kPassBudget, /*install_fds=*/true};
-  if (queue_.empty()) PumpLocked(false, SIZE_MAX, &budget);
-  if (queue_.empty() && !peer_closed_) {
+  bool more = false;
+  if (queue_.empty()) more = PumpLocked(false, SIZE_MAX, &budget);
+  if (queue_.empty() && !more && !eof_) {
     // Nothing in shared memory: ask the kernel too (a frame we were not told of, a dead peer).
     force_socket_ = true;
-    PumpLocked(false, SIZE_MAX, &budget);
+    more = PumpLocked(false, SIZE_MAX, &budget);
+  }
+  // PEER_CLOSED can be asserted while frames are still queued in the kernel (the peer's
+  // departure is seen with poll). A peer that is gone sent a finite stream: read on, one
+  // bounded pass at a time, to its next message or its end, so that PEER_CLOSED is returned
+  // only once everything it sent was read.
+  while (queue_.empty() && more && peer_closed_ && !eof_ && PeerGoneLocked()) {
+    budget.cost = kPassBudget;
+    more = PumpLocked(false, SIZE_MAX, &budget);
   }
   if (queue_.empty()) {
     // The next frame carries more fds than the process can take now: it stays in the kernel,
     // whole, until fds are freed.
     if (fds_ahead_ && fd_starved_) return MX_ERR_NO_RESOURCES;
-    return peer_closed_ ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+    // Frames left by a spent budget (a peer still there floods control frames): come back.
+    return peer_closed_ && !more ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
   }
   *front = &queue_.front();
   return MX_OK;

@@ -145,6 +145,8 @@ class ChannelEndpoint final : public Object {
   void MarkPeerClosedLocked();   // PEER_CLOSED asserted (the peer is gone)
   void EndOfStreamLocked();      // ...and everything it sent has been read
   void RefreshLocked(bool ask_kernel);
+  // True if the peer's socket hung up (it can send nothing more), frames still queued or not.
+  bool PeerGoneLocked();
   mx_signals_t SignalsLocked();
   bool SpinReadyLocked(mx_signals_t waitfor, bool deep);
   bool SpinForReply(CallWaiter* waiter, mx_time_t deadline);

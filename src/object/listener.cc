@@ -185,7 +185,9 @@ mx_status_t Listener::Connect(const std::string& name, std::shared_ptr<ChannelEn
 bool Listener::TryHelloLocked(int conn, const ChannelEndpoint::PeerCred& cred) {
   HelloWire wire;
   ReceivedDatagram got;
-  mx_status_t st = ReceiveDatagram(conn, &wire, sizeof(wire), &got);
+  // A Hello carries one fd (the client's socket): room for one, so a client attaching more
+  // makes us install no more than that (the kernel closes the rest; the Hello is refused).
+  mx_status_t st = ReceiveDatagramUpTo(conn, &wire, sizeof(wire), 1, &got);
   if (st == MX_ERR_SHOULD_WAIT) return false;  // connected, Hello not sent yet
   if (st != MX_OK) return true;                // hung up without a Hello
   Hello hello;

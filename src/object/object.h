@@ -31,6 +31,9 @@ struct WaitSource {
   int fd;
   uint32_t events;  // EPOLLIN / EPOLLOUT / EPOLLRDHUP ...
   bool edge;        // edge-triggered (a counter-style fd nobody reads)
+  // Look again by then even if |fd| says nothing: a change this fd cannot report (see
+  // ChannelEndpoint::AddWaitSources).
+  mx_time_t recheck_at = MX_TIME_INFINITE;
 };
 
 class Object : public std::enable_shared_from_this<Object> {

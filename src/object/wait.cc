@@ -204,8 +204,10 @@ mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
     // in-process changes kick the waker. Either way no change after the check is missed.
     std::vector<WaitSource> sources;
     for (WaitItem& item : *items) item.handle->object()->AddWaitSources(item.waitfor, &sources);
+    mx_time_t wake_at = deadline;
+    for (const WaitSource& s : sources) wake_at = std::min(wake_at, s.recheck_at);
     set.Update(sources);
-    set.Wait(deadline);
+    set.Wait(wake_at);
     waker->Drain();
   }
   SpinWaitEnded();

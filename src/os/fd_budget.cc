@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -62,6 +63,27 @@ size_t FreeFdSlots() { return CountFreeSlots(); }
 bool HaveFdHeadroom(size_t count) {
   size_t free_slots = CountFreeSlots();
   return free_slots == SIZE_MAX || free_slots >= count + kFdReserve;
+}
+
+size_t InstallableFds(size_t cap) {
+  if (MonotonicNow() - g_counted_at.load(std::memory_order_relaxed) < kFdCountReuse &&
+      g_free_estimate.load(std::memory_order_relaxed) >=
+          static_cast<int64_t>(cap + kFdReserve + kFdCountMargin)) {
+    return cap;
+  }
+  const size_t free_slots = CountFreeSlots();
+  if (free_slots == SIZE_MAX) return cap;
+  return free_slots > kFdReserve ? std::min(cap, free_slots - kFdReserve) : 0;
+}
+
+bool RecentlyPlentiful(size_t count) {
+  return MonotonicNow() - g_counted_at.load(std::memory_order_relaxed) < kFdCountReuse &&
+         g_free_estimate.load(std::memory_order_relaxed) >=
+             static_cast<int64_t>(count + kFdReserve + kFdCountMargin);
+}
+
+void CountInstalled(size_t installed) {
+  g_free_estimate.fetch_sub(static_cast<int64_t>(installed), std::memory_order_relaxed);
 }
 
 bool KeepsFdHeadroom(size_t installed, int highest, size_t more) {

@@ -26,6 +26,18 @@ size_t FreeFdSlots();
 // True if |count| more fds can be installed with kFdReserve slots to spare.
 bool HaveFdHeadroom(size_t count);
 
+// How many fds (at most |cap|) can be installed now with kFdReserve slots to spare. From the
+// recent count (see KeepsFdHeadroom) while it leaves kFdCountMargin slots more than that, else
+// counted afresh; |cap| if it cannot be told.
+size_t InstallableFds(size_t cap);
+
+// True if a count at most 20 ms old left |count| + kFdReserve + kFdCountMargin slots free
+// (less the fds counted against it since). No system call.
+bool RecentlyPlentiful(size_t count);
+
+// Counts |installed| fds, just installed, against the recent count.
+void CountInstalled(size_t installed);
+
 // After |installed| fds were just installed, the highest of them numbered |highest|: true if
 // kFdReserve slots are still free after |more| fds besides.
 //

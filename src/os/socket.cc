@@ -49,10 +49,15 @@ mx_status_t SendDatagram(int sock, const struct iovec* iov, size_t iov_count, co
 
 namespace {
 
-// One recvmsg with the end-of-stream rules of ReceiveDatagram. |flags| adds MSG_PEEK; without
-// |with_control| no control buffer is passed, so no fd is installed.
-mx_status_t Receive(int sock, void* buffer, size_t capacity, int flags, bool with_control,
+// One recvmsg with the end-of-stream rules of ReceiveDatagram. |flags| adds MSG_PEEK. The control
+// buffer holds exactly |max_fds| fds (at most kMaxFdsPerDatagram; 0: no buffer, so no fd is
+// installed): the kernel installs no more than fit, whatever the datagram carries, and reports
+// the rest as MSG_CTRUNC. Its length is CMSG_LEN, not CMSG_SPACE: the kernel fills every int the
+// buffer has room for, and CMSG_SPACE's padding is room for one more when |max_fds| is odd.
+mx_status_t Receive(int sock, void* buffer, size_t capacity, int flags, size_t max_fds,
                     ReceivedDatagram* out) {
+  const bool with_control = max_fds > 0;
+  if (max_fds > kMaxFdsPerDatagram) max_fds = kMaxFdsPerDatagram;
   struct iovec iov = {buffer, capacity};
   struct msghdr msg = {};
   msg.msg_iov = &iov;
@@ -60,7 +65,7 @@ mx_status_t Receive(int sock, void* buffer, size_t capacity, int flags, bool wit
   alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFdsPerDatagram) + 64];
   if (with_control) {
     msg.msg_control = control;
-    msg.msg_controllen = sizeof(control);
+    msg.msg_controllen = CMSG_LEN(sizeof(int) * max_fds);
   }
   ssize_t n;
   bool reset_seen = false;
@@ -112,7 +117,12 @@ mx_status_t Receive(int sock, void* buffer, size_t capacity, int flags, bool wit
 }  // namespace
 
 mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDatagram* out) {
-  return Receive(sock, buffer, capacity, 0, true, out);
+  return Receive(sock, buffer, capacity, 0, kMaxFdsPerDatagram, out);
+}
+
+mx_status_t ReceiveDatagramUpTo(int sock, void* buffer, size_t capacity, size_t max_fds,
+                                ReceivedDatagram* out) {
+  return Receive(sock, buffer, capacity, 0, max_fds, out);
 }
 
 mx_status_t PeekDatagram(int sock, void* buffer, size_t capacity, PeekedDatagram* out) {
@@ -141,11 +151,13 @@ mx_status_t PeekDatagram(int sock, void* buffer, size_t capacity, PeekedDatagram
   return MX_OK;
 }
 
-mx_status_t PeekDatagramFds(int sock, void* buffer, size_t capacity, ReceivedDatagram* out) {
-  mx_status_t st = Receive(sock, buffer, capacity, MSG_PEEK, true, out);
+mx_status_t PeekDatagramFds(int sock, void* buffer, size_t capacity, size_t max_fds,
+                            ReceivedDatagram* out) {
+  mx_status_t st = Receive(sock, buffer, capacity, MSG_PEEK, max_fds, out);
   if (st == MX_OK && out->bad_control) {
-    // The buffer holds SCM_MAX_FD fds and we ask for no other control data: a cut-short control
-    // part means the table was full (EMFILE) part-way. The kernel kept the datagram.
+    // We ask for no other control data: a cut-short control part means the datagram carries
+    // more than |max_fds| fds, or the table was full (EMFILE) part-way. The kernel kept the
+    // datagram, whole.
     out->fds.clear();
     return MX_ERR_NO_RESOURCES;
   }
@@ -154,7 +166,7 @@ mx_status_t PeekDatagramFds(int sock, void* buffer, size_t capacity, ReceivedDat
 
 mx_status_t ReceiveDatagramWithoutFds(int sock, void* buffer, size_t capacity,
                                       ReceivedDatagram* out) {
-  return Receive(sock, buffer, capacity, 0, false, out);
+  return Receive(sock, buffer, capacity, 0, 0, out);
 }
 
 int SocketType(int fd) {

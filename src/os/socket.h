@@ -37,6 +37,11 @@ struct ReceivedDatagram {
 // datagram from a peer that is still there is MX_OK with size 0 (never end of stream).
 mx_status_t ReceiveDatagram(int sock, void* buffer, size_t capacity, ReceivedDatagram* out);
 
+// As ReceiveDatagram, but installs at most |max_fds| fds (0..kMaxFdsPerDatagram): the kernel
+// closes the others and the datagram is reported |bad_control|.
+mx_status_t ReceiveDatagramUpTo(int sock, void* buffer, size_t capacity, size_t max_fds,
+                                ReceivedDatagram* out);
+
 // Receiving without installing fds. A datagram's fds are installed in this process by the
 // recvmsg that passes a control buffer; a peer chooses how many. These calls let the caller
 // decide first (see os/fd_budget.h) and never lose a datagram's fds when the table is full:
@@ -54,10 +59,13 @@ struct PeekedDatagram {
 // PEER_CLOSED as ReceiveDatagram.
 mx_status_t PeekDatagram(int sock, void* buffer, size_t capacity, PeekedDatagram* out);
 
-// As ReceiveDatagram, but the datagram stays queued and |out->fds| are duplicates.
-// MX_ERR_NO_RESOURCES if not every fd could be installed (the process's table is full): the ones
-// that were are closed, and the datagram stays queued with all of its fds.
-mx_status_t PeekDatagramFds(int sock, void* buffer, size_t capacity, ReceivedDatagram* out);
+// As ReceiveDatagram, but the datagram stays queued and |out->fds| are duplicates; at most
+// |max_fds| (1..kMaxFdsPerDatagram) are installed, so the caller checks headroom for that many.
+// MX_ERR_NO_RESOURCES if not every fd could be installed (the datagram carries more than
+// |max_fds|, or the process's table is full): the ones that were are closed, and the datagram
+// stays queued with all of its fds.
+mx_status_t PeekDatagramFds(int sock, void* buffer, size_t capacity, size_t max_fds,
+                            ReceivedDatagram* out);
 
 // As ReceiveDatagram, but without a control buffer: attached fds are closed by the kernel and
 // reported as |bad_control|; |out->fds| is empty.

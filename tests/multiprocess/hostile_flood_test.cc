@@ -10,14 +10,15 @@
 //     socket full for up to 20 s; a wait, a poll, a read and a call with 0.5 s deadlines each
 //     come back within 3 s.
 //   - FdFloodLeavesOtherChannelsAndTheFdTableAlone: under RLIMIT_NOFILE 512, a peer sends 64-byte
-//     messages with one fd each while the victim only waits; the victim's fd table stays as it
-//     was, an innocent client's messages with fds still arrive, mx_event_create still works, and
+//     messages with one fd each while the victim only waits; the victim's fd table grows by at
+//     most the 32 fds a wait may queue (the refresh limit), an innocent client's messages with fds still arrive, mx_event_create still works, and
 //     a read that lacks fd headroom returns NO_RESOURCES and keeps its message.
 //   - DescriptorHeavyRepliesToACallAreBounded: 84 KB frames of 64 handle descriptors (no fds)
 //     with the wrong txid answer a pending mx_channel_call; the victim neither aborts nor grows
 //     by more than a bounded amount.
 //   - WaitingServerWithSixteenHostileClientsIsBounded: a server that only waits on 16 channels
-//     flooded with such frames stays within a bounded peak RSS.
+//     flooded with such frames stays within a bounded peak RSS; the wait does not spin once the
+//     clients hang up.
 //   - AllocationFailureWhileReceivingBreaksOnlyThatChannel: the allocation of a received
 //     frame's payload fails (an injected std::bad_alloc, see below); that channel reads as
 //     closed, the process lives on and its other channels work.
@@ -710,9 +711,12 @@ TEST_F(HostileFloodTest, FdFloodLeavesOtherChannelsAndTheFdTableAlone) {
            mx_test::StatusName(r.freed_read), r.freed_handles, r.freed_text);
     EXPECT_EQ(r.wait_status, MX_ERR_TIMED_OUT);
     EXPECT_TRUE(r.attacker_signals & MX_CHANNEL_READABLE);
-    // Waiting installs none of the flood's fds.
+    // A wait installs the fds of the messages it queues, but only within the refresh limit
+    // (128 KiB, each fd charged 4 KiB: fewer than 32 of the flood's fds), however long it waits;
+    // the reader that takes them frees them. (It must install the head message's fds: else the
+    // frames behind it, user signals and wake-ups, are never seen; see HeldMessageWakeupTest.)
     if (r.fds_before >= 0) {
-        EXPECT_LE(r.fds_after_wait, r.fds_before + 4);
+        EXPECT_LE(r.fds_after_wait, r.fds_before + 4 + 32);
     }
     EXPECT_EQ(r.event_status, MX_OK);
     EXPECT_EQ(r.innocent_read, MX_OK);
@@ -736,8 +740,10 @@ TEST_F(HostileFloodTest, DescriptorHeavyRepliesToACallAreBounded) {
            mx_test::StatusName(r.read_status), r.ms, r.rss_before_kib, r.rss_after_kib,
            kSanitized ? " (sanitizer build: no address-space cap)" : "");
     // The peer breaks the protocol only if frame decoding checks fd counts per handle type;
-    // either way the call ends on its own terms.
-    EXPECT_TRUE(r.status == MX_ERR_TIMED_OUT || r.status == MX_ERR_CALL_FAILED)
+    // either way the call ends on its own terms. Frames that arrived before the call broke the
+    // channel already when the call pumps what came before its request: PEER_CLOSED.
+    EXPECT_TRUE(r.status == MX_ERR_TIMED_OUT || r.status == MX_ERR_CALL_FAILED ||
+                r.status == MX_ERR_PEER_CLOSED)
         << mx_test::StatusName(r.status);
     EXPECT_LT(r.rss_after_kib - r.rss_before_kib, 128 * 1024);
 }
@@ -755,6 +761,13 @@ TEST_F(HostileFloodTest, WaitingServerWithSixteenHostileClientsIsBounded) {
            r.ms, r.rss_before_kib, r.rss_after_kib,
            kSanitized ? " (sanitizer build: no address-space cap)" : "");
     EXPECT_EQ(r.status, MX_ERR_TIMED_OUT);
+    // The designed bound: a wait queues messages on each channel until their charges reach the
+    // refresh limit (128 KiB), the last one whole: here two decoded frames of about 91 KiB each
+    // (64 descriptors of 1,279 extra bytes), so 16 x 182 KiB, about 3 MiB of live memory; the
+    // rest stays in the kernel's socket buffers. The assertion is far looser (the victim's RSS
+    // also holds libmx's per-thread receive buffer and whatever the allocator keeps). It holds
+    // under ASan too, whose quarantine keeps freed memory resident: a wait that allocates on
+    // every round (one that spins) shows there first.
     EXPECT_LT(r.rss_after_kib - r.rss_before_kib, 128 * 1024);
 }
 

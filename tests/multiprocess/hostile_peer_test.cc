@@ -538,6 +538,40 @@ void OverflowFlagWithFewFds(Hostile& h) {
     SendExpectingBreak(h, f, 5);
 }
 
+// An overflow frame whose header claims more fds than any frame may carry (kMaxFrameFds): the
+// victim must break the channel, not hold the frame for fds it could never need.
+void OverflowClaimsTooManyFds(Hostile& h) {
+    h.SendValid("before");
+    int pair[2];
+    CHILD_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
+    std::vector<uint8_t> desc;
+    AppendHandle(&desc, MX_OBJ_TYPE_FD, 100000);
+    FrameSpec f(kFrameData, h.next_seq(), "too many", desc, 1, 100000);
+    f.header.flags = kFlagFdOverflow;
+    std::vector<int> fds = h.Tracers(kMaxFdsPerDatagram - 1);
+    fds.push_back(pair[1]);
+    CHILD_CHECK_EQ(h.Send(f, fds), 0);
+    Hostile::CloseFds(fds);
+    close(pair[0]);
+}
+
+// A frame of a kind that carries no fds (the startup frame) with 253 fds, claiming 4,096 through
+// an overflow socket: a wait must not install them (nor drain the overflow socket); it breaks.
+void StartupFrameWithOverflowFds(Hostile& h) {
+    h.SendValid("before");
+    int pair[2];
+    CHILD_CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0);
+    std::vector<uint8_t> desc;
+    AppendHandle(&desc, MX_OBJ_TYPE_FD, 4096);
+    FrameSpec f(kFrameStartup, 0, "", desc, 1, 4096);  // kMaxFrameFds
+    f.header.flags = kFlagFdOverflow;
+    std::vector<int> fds = h.Tracers(kMaxFdsPerDatagram - 1);
+    fds.push_back(pair[1]);
+    CHILD_CHECK_EQ(h.Send(f, fds), 0);
+    Hostile::CloseFds(fds);
+    close(pair[0]);
+}
+
 // Datagrams as large as the kernel accepts, from 64 MiB down (the send buffer raised as far as
 // this process may: SO_SNDBUFFORCE as root, else SO_SNDBUF up to wmem_max).
 void HugeDatagram(Hostile& h) {
@@ -999,6 +1033,10 @@ const std::vector<Scenario>& Scenarios() {
          OverflowBadChunk},
         {"OverflowFlagWithFewFds", "overflow flag on a 5-fd frame", O::kBreaks, {"before"},
          OverflowFlagWithFewFds},
+        {"OverflowClaimsTooManyFds", "overflow frame claiming 100,000 fds (over kMaxFrameFds)",
+         O::kBreaks, {"before"}, OverflowClaimsTooManyFds},
+        {"StartupFrameWithOverflowFds", "startup frame with 253 fds claiming 4,096",
+         O::kBreaks, {"before"}, StartupFrameWithOverflowFds},
         {"HugeDatagram", "64 MiB datagram, halved until the kernel accepts it", O::kBreaks,
          {"before"}, HugeDatagram},
         {"UnknownKind", "frame kind 9", O::kBreaks, {"before"}, UnknownKind},
