@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -111,7 +112,13 @@ mx_status_t LoadEndpointQueue(int blob_fd, const EndpointState& state,
 }
 
 DecodedBlobs& DecodedBlobs::Get() {
-  static DecodedBlobs* const record = new DecodedBlobs();
+  static DecodedBlobs* const record = [] {
+    auto* r = new DecodedBlobs();
+    // fork() while another thread holds the mutex must not leave it locked in the child.
+    ::pthread_atfork([] { Get().mu_.lock(); }, [] { Get().mu_.unlock(); },
+                     [] { Get().mu_.unlock(); });
+    return r;
+  }();
   return *record;
 }
 
