@@ -16,17 +16,17 @@ int IntSockOpt(int sock, int option) {
 }
 
 bool IsConnectedUnixSocket(int fd, int type) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
-  if (IntSockOpt(fd, SO_DOMAIN) != AF_UNIX || IntSockOpt(fd, SO_TYPE) != type ||
-      IntSockOpt(fd, SO_ACCEPTCONN) != 0) {
-    return false;
-  }
-  // A socket that was never connected has no peer; a connected one keeps its (possibly dead)
-  // peer's name, so an endpoint whose peer has gone is still accepted (it reads PEER_CLOSED).
+  // getpeername answers three questions in one system call: a socket (not ENOTSOCK), connected
+  // (a never-connected or listening socket has no peer: ENOTCONN), and of which family. A
+  // connected socket keeps its (possibly dead) peer's name, so an endpoint whose peer has gone
+  // is still accepted (it reads PEER_CLOSED).
   struct sockaddr_storage addr;
   socklen_t len = sizeof(addr);
-  return ::getpeername(fd, reinterpret_cast<struct sockaddr*>(&addr), &len) == 0;
+  if (::getpeername(fd, reinterpret_cast<struct sockaddr*>(&addr), &len) != 0 ||
+      addr.ss_family != AF_UNIX) {
+    return false;
+  }
+  return IntSockOpt(fd, SO_TYPE) == type;
 }
 
 }  // namespace
