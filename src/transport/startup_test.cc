@@ -19,9 +19,11 @@ namespace mx::internal {
 namespace {
 
 std::vector<uint8_t> Frame(FrameHeader h, const std::vector<uint8_t>& rest) {
-  std::vector<uint8_t> out(sizeof(h));
+  // One allocation and two copies: GCC 12 at -O3 warns (-Warray-bounds) on growing a 32-byte
+  // vector with insert().
+  std::vector<uint8_t> out(sizeof(h) + rest.size());
   std::memcpy(out.data(), &h, sizeof(h));
-  out.insert(out.end(), rest.begin(), rest.end());
+  if (!rest.empty()) std::memcpy(out.data() + sizeof(h), rest.data(), rest.size());
   return out;
 }
 

@@ -1124,11 +1124,15 @@ class Runner {
         break;
     }
     if (st != MX_OK) return;
-    // The change travels in-band. A wait on the peer pulls it in if little is queued before it;
-    // otherwise (or when the peer is in flight) when it applies is not modelled.
+    // The change travels in-band. A wait on the peer pulls it in if little is queued before it
+    // and nothing queued before it carries handles (a wait may leave a message with fds in the
+    // kernel, and the frames behind it with it, until it is read or fds allow); otherwise (or
+    // when the peer is in flight) when it applies is not modelled.
     const int peer_index = PoolIndexOf(peer);
     Object& p = objs_[peer];
-    if (peer_index < 0 || p.inbox_bytes >= kRefreshBytes) {
+    const bool handles_ahead = std::any_of(p.inbox.begin(), p.inbox.end(),
+                                           [](const ModelMessage& m) { return !m.handles.empty(); });
+    if (peer_index < 0 || p.inbox_bytes >= kRefreshBytes || handles_ahead) {
       p.signals_exact = false;
       return;
     }
