@@ -1,4 +1,4 @@
-// <magenta/service.h>: named rendezvous (libmx extension, SPEC B.4).
+// <magenta/service.h>: named rendezvous (a libmx extension).
 //
 // A server listens on a name; any process that may open the name connects and both sides get one
 // end of a fresh channel. Names are Unix socket addresses: a filesystem path, or "@name" for the

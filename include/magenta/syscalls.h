@@ -3,7 +3,7 @@
 // Every function is thread-safe. Handle values are meaningful only in the calling process. Every
 // deadline is an absolute MX_CLOCK_MONOTONIC time in nanoseconds; MX_TIME_INFINITE never expires.
 // Out-parameters are left untouched when a call fails, except where noted. See docs/ for one page
-// per family and ../SPEC.md-derived error tables.
+// per family with its error table.
 #pragma once
 
 #include <magenta/errors.h>

@@ -136,7 +136,7 @@ __MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, vo
       return MX_ERR_BUFFER_TOO_SMALL;
     }
     // Everything that can run out (table slots, fds, memory) is taken while the message is
-    // still first in the queue: on failure it stays there, untouched (SPEC B.5).
+    // still first in the queue: on failure it stays there, untouched.
     IncomingHandles incoming;
     if (count > 0) {
       st = incoming.Prepare(front->handles);

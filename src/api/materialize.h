@@ -39,7 +39,7 @@ mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out);
 
 // Takes the handles of a received message into the table: the API layer's half of a read.
 // All or nothing in two phases, so that a read that runs out of fds, memory or table slots
-// leaves its message — and every fd in it — where it was (SPEC B.5):
+// leaves its message — and every fd in it — where it was:
 //
 //   0. Prepare first refuses every endpoint whose queue blob this process has decoded already
 //      (transport/endpoint_state.h, DecodedBlobs), or that an endpoint before it names: such a

@@ -1,4 +1,4 @@
-// Black-box tests of channel backpressure (SPEC B.5, in-process): at least 4 MiB of payload is
+// Black-box tests of channel backpressure: at least 4 MiB of payload is
 // buffered per direction; past that a write returns SHOULD_WAIT, the writer loses WRITABLE and keeps
 // its handles; after the reader drains, WRITABLE returns and nothing was lost or reordered.
 #include <magenta/syscalls.h>

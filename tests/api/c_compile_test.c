@@ -1,7 +1,7 @@
 // C11 compile-and-run check of the public C ABI.
 //
 // Built as strict C11 (-std=c11 -pedantic -Wall -Wextra -Werror): every <magenta/*.h> header must
-// compile as C, and the ABI facts of SPEC.md A.1/A.2 (type sizes, struct layouts, and the numeric
+// compile as C, and the ABI facts of A.1/A.2 (type sizes, struct layouts, and the numeric
 // value of every status, signal, right, limit, object type, info topic, clock, port constant and
 // PA_HND) are checked at compile time. main() then links against libmx and round-trips one
 // message through a channel: it returns 0 only if every call returned MX_OK.

@@ -1,4 +1,4 @@
-// Black-box tests of mx_channel_call (SPEC A.4): txid matching, concurrent callers, the wait-phase
+// Black-box tests of mx_channel_call: txid matching, concurrent callers, the wait-phase
 // outcomes (timeout, peer closed, cancelled, reply too large) and the write-phase errors.
 #include <magenta/syscalls.h>
 

@@ -1,4 +1,4 @@
-// Black-box tests of mx_channel_create / write / read (SPEC A.4), the channel signals, and the
+// Black-box tests of mx_channel_create / write / read, the channel signals, and the
 // in-process part of B.1 (an endpoint keeps its queued messages while it travels).
 #include <magenta/syscalls.h>
 

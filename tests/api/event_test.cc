@@ -1,5 +1,5 @@
 // Black-box tests of events and of mx_object_signal / mx_object_signal_peer on events and channels
-// (SPEC A.6, in-process).
+//.
 #include <magenta/syscalls.h>
 
 #include <gtest/gtest.h>

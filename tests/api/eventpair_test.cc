@@ -1,6 +1,5 @@
 // Black-box tests of event pairs: mx_eventpair_create, mx_object_signal / mx_object_signal_peer
-// on eventpair sides, MX_EPAIR_PEER_CLOSED and MX_SIGNAL_LAST_HANDLE (SPEC A.6, in-process; the
-// cross-process cases are in tests/multiprocess/eventpair_socket_test.cc).
+// on eventpair sides, MX_EPAIR_PEER_CLOSED and MX_SIGNAL_LAST_HANDLE.
 #include <gtest/gtest.h>
 #include <magenta/syscalls.h>
 #include <mx/event.h>

@@ -1,4 +1,4 @@
-// Black-box tests of <magenta/fd.h>: file descriptors as handles (SPEC B.3, in-process).
+// Black-box tests of <magenta/fd.h>: file descriptors as handles.
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>
 

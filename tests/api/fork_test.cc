@@ -1,4 +1,4 @@
-// Black-box tests of fork() (SPEC B.1): the child starts with an empty handle table and does not
+// Black-box tests of fork(): the child starts with an empty handle table and does not
 // keep the parent's channels alive; the parent keeps its handles.
 #include <magenta/syscalls.h>
 

@@ -1,5 +1,5 @@
 // Black-box tests of handle values, close, duplicate, replace, LAST_HANDLE, the lookup order and
-// the cancellation of waits when a handle leaves the table (SPEC A.3).
+// the cancellation of waits when a handle leaves the table.
 #include <magenta/syscalls.h>
 
 #include <gtest/gtest.h>
@@ -21,7 +21,7 @@ constexpr mx_rights_t kChannelRights = 0x300E;
 
 mx_time_t DeadlineIn10s() { return mx_deadline_after(MX_SEC(10)); }
 
-// The current signals of |h|, read with a zero-signal poll (SPEC A.5).
+// The current signals of |h|, read with a zero-signal poll.
 mx_signals_t SignalsOf(mx_handle_t h) {
   mx_signals_t s = 0;
   EXPECT_EQ(mx_object_wait_one(h, 0, 0, &s), MX_ERR_TIMED_OUT);

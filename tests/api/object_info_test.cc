@@ -1,4 +1,4 @@
-// Black-box tests of mx_object_get_info (SPEC A.3) and the runtime side of the A.2 constants
+// Black-box tests of mx_object_get_info and the runtime side of the A.2 constants
 // (default rights, object types, properties).
 #include <magenta/syscalls.h>
 

@@ -1,4 +1,4 @@
-// Black-box tests of <magenta/service.h>: named rendezvous in one process (SPEC B.4). The
+// Black-box tests of <magenta/service.h>: named rendezvous in one process. The
 // cross-process cases (credentials of another process, permissions as another user) are in
 // tests/multiprocess/vmo_service_test.cc.
 #include <magenta/service.h>

@@ -1,6 +1,5 @@
 // Black-box tests of sockets: mx_socket_create / write / read, READABLE / WRITABLE / PEER_CLOSED,
-// short writes, SHOULD_WAIT, and Magenta's argument checks (SPEC A.6, in-process; the
-// cross-process cases are in tests/multiprocess/eventpair_socket_test.cc).
+// short writes, SHOULD_WAIT, and Magenta's argument checks.
 #include <gtest/gtest.h>
 #include <magenta/syscalls.h>
 #include <mx/socket.h>
@@ -155,7 +154,7 @@ TEST(SocketTest, ReadWithoutReadRightReturnsAccessDenied) {
   size_t actual = 0;
   EXPECT_EQ(mx_socket_read(s.b, 0, buf, 4, &actual), MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(mx_socket_read(s.b, 0, nullptr, 0, &actual), MX_ERR_ACCESS_DENIED);
-  // Without READ a wait is denied too (SPEC A.5).
+  // Without READ a wait is denied too.
   EXPECT_EQ(mx_object_wait_one(s.b, MX_SOCKET_READABLE, 0, nullptr), MX_ERR_ACCESS_DENIED);
 }
 

@@ -1,4 +1,4 @@
-// Black-box tests of mx_time_get, mx_deadline_after and mx_nanosleep (SPEC A.5).
+// Black-box tests of mx_time_get, mx_deadline_after and mx_nanosleep.
 #include <magenta/syscalls.h>
 
 #include <gtest/gtest.h>

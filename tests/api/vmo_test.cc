@@ -1,4 +1,4 @@
-// Black-box tests of VMOs and the root VMAR (SPEC A.6), in one process: create / read / write /
+// Black-box tests of VMOs and the root VMAR, in one process: create / read / write /
 // size round trips, every error path in Magenta's order, mappings, transfer through a channel,
 // and the C++ wrappers.
 #include <magenta/process.h>

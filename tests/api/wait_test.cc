@@ -1,4 +1,4 @@
-// Black-box tests of mx_object_wait_one and mx_object_wait_many (SPEC A.5).
+// Black-box tests of mx_object_wait_one and mx_object_wait_many.
 #include <magenta/syscalls.h>
 
 #include <gtest/gtest.h>

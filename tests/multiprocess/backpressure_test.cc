@@ -1,4 +1,4 @@
-// Backpressure across processes (SPEC B.5): a writer whose reader does not read gets SHOULD_WAIT
+// Backpressure across processes: a writer whose reader does not read gets SHOULD_WAIT
 // after at least 4 MiB, keeps its handles, loses WRITABLE; once the reader drains, WRITABLE comes
 // back; nothing is ever dropped, reordered or corrupted.
 #include <string.h>
@@ -13,7 +13,7 @@ namespace {
 
 using mx_test::Message;
 
-constexpr size_t kMinBufferedBytes = 4u << 20;   // SPEC B.5: at least 4 MiB per direction
+constexpr size_t kMinBufferedBytes = 4u << 20;   // at least 4 MiB per direction (docs/channels.md)
 constexpr size_t kGiveUpBytes = 256u << 20;      // no SHOULD_WAIT by then: no backpressure at all
 
 // Message |seq|: its size varies between 1 KiB and 64 KiB; it starts with seq.

@@ -1,4 +1,4 @@
-// Nothing leaks into other programs (SPEC B.1, DESIGN invariant 6): a child started with mx_spawn
+// Nothing leaks into other programs: a child started with mx_spawn
 // holds only its stdio and what libmx needs for the startup handles it took, however many objects
 // the parent holds; after fork() the child's handle table is empty.
 #include <fcntl.h>

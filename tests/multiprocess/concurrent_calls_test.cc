@@ -1,6 +1,5 @@
 // Many threads call through one channel to a server in another process that answers in reverse
-// order: each caller gets exactly its own reply (SPEC A.4 mx_channel_call: "Many threads may call on
-// one channel at once; replies may come in any order").
+// order: each caller gets exactly its own reply.
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 // A child process echoes messages back; handles cross the process boundary both ways and keep
-// their koid, rights and type (SPEC B.1: "the same rights, the same koid and the same semantics").
+// their koid, rights and type.
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-// Event pairs, events and sockets across real processes (SPEC A.6, B.1): signals set with signal_peer in
+// Event pairs, events and sockets across real processes: signals set with signal_peer in
 // one process are seen by waiters in another; one side duplicated in several processes has one
 // signal state; PEER_CLOSED follows the last handle of a side in any process (handles in flight
 // and SIGKILL included); a socket end sent to a child streams data with backpressure. Every test

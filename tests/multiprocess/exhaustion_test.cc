@@ -1,4 +1,4 @@
-// Resource exhaustion (SPEC B.5 "Resource limits"; issue 6, item 3): when a process runs out of
+// Resource exhaustion: when a process runs out of
 // file descriptors, handle-table slots or address space, every call that needs one fails with
 // MX_ERR_NO_RESOURCES (or NO_MEMORY) and leaves every handle where it was — still valid, same
 // value, same object: a write's handles stay in the caller's table and nothing is sent, a read's

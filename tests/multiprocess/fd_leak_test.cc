@@ -1,4 +1,4 @@
-// Nothing leaks (DESIGN invariant 4): the fds of this process and of a child are the same before
+// Nothing leaks: the fds of this process and of a child are the same before
 // and after thousands of create / transfer / close cycles, and closing an endpoint releases the
 // endpoints and objects queued inside it, transitively, in whichever process it is closed.
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// Hostile peers (SPEC B.5 "A peer is untrusted"; issue 6, item 2).
+// Hostile peers.
 //
 // A real child process holds the raw SOCK_SEQPACKET socket under one end of a channel and writes
 // whatever it likes on it: garbage, truncated frames, frames whose handle and fd counts lie, 253

@@ -1,5 +1,5 @@
 // A peer that writes and then dies (exits or is SIGKILLed): every message it wrote is still
-// readable, in order, and then the reader sees PEER_CLOSED (SPEC A.4, B.1).
+// readable, in order, and then the reader sees PEER_CLOSED.
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 // Process handles and startup handles: exit codes through MX_INFO_PROCESS, MX_PROCESS_TERMINATED,
-// mx_task_kill, and mx_spawn's all-or-nothing handle transfer (SPEC B.2, <magenta/launch.h>).
+// mx_task_kill, and mx_spawn's all-or-nothing handle transfer.
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 // An endpoint travels through processes while messages are queued on it: the ones still in the
 // kernel, the ones an mx_channel_call pulled into the holder's local queue, and the ones written
 // while the endpoint was in flight. All of them must come out at the final owner, in order
-// (SPEC B.1, DESIGN "The endpoint's local queue").
+//.
 #include <stdlib.h>
 #include <string.h>
 

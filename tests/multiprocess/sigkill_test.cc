@@ -1,6 +1,6 @@
 // A process killed with SIGKILL: its handles close, pending calls on its channels fail with
 // CALL_FAILED/PEER_CLOSED, what it wrote before dying stays readable, and endpoints sitting unread in
-// its queues are closed too (SPEC B.1).
+// its queues are closed too.
 #include <signal.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-// VMOs and named rendezvous across real processes (SPEC A.6 VMOs, B.4): a VMO mapped in two
+// VMOs and named rendezvous across real processes: a VMO mapped in two
 // processes shares its pages both ways; a child finds its parent by name (path or abstract),
 // writes before the accept, and the parent learns the child's pid/uid/gid from MX_INFO_PEER_CRED;
 // file permissions on the path decide who may connect.
