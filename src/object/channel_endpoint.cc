@@ -398,21 +398,18 @@ bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
           HoldFrameLocked(/*data=*/true, /*starved=*/false);
           return false;
         }
-        // A fresh count: a recent one may predate fds opened since, and nothing here can tell
-        // (the read path checks the numbers the kernel gave out, after installing).
+        // 3. A fresh count: a recent one may predate fds opened since, and nothing here can
+        //    tell (the read path checks the numbers the kernel gave out, after installing).
         if (!HaveFdHeadroom(attached + more)) {
           HoldFrameLocked(data, /*starved=*/true);
           return false;
         }
-        st = PeekDatagramFds(sock_.get(), buffer.data(), buffer.size(), attached, &got);
-        if (st == MX_ERR_NO_RESOURCES) {
-          HoldFrameLocked(data, /*starved=*/true);
-          return false;
-        }
-        if (st == MX_OK) {
-          ReceivedDatagram taken;
-          st = ReceiveDatagramWithoutFds(sock_.get(), nullptr, 0, &taken);
-        }
+        // 4. Take it with its fds in one recvmsg. The control buffer holds exactly the fds the
+        //    header claims: a frame carrying more arrives cut short (MSG_CTRUNC; the kernel
+        //    closes the rest) and breaks the channel, as its lying header would anyway. Only
+        //    this process's other threads opening kFdReserve fds between the count and the
+        //    recvmsg could make the kernel install fewer; that channel would break, no fd leaks.
+        st = ReceiveDatagramUpTo(sock_.get(), buffer.data(), buffer.size(), attached, &got);
       }
     } else if (st == MX_OK) {
       st = ReceiveDatagramWithoutFds(sock_.get(), buffer.data(), buffer.size(), &got);

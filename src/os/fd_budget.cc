@@ -13,7 +13,7 @@
 namespace mx::internal {
 namespace {
 
-size_t SoftLimit() {
+size_t ReadSoftLimit() {
   struct rlimit lim;
   if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
   return static_cast<size_t>(lim.rlim_cur);
@@ -26,17 +26,37 @@ constexpr mx_time_t kFdCountReuse = 20'000'000;  // 20 ms
 std::atomic<mx_time_t> g_counted_at{0};
 std::atomic<int64_t> g_limit{0};
 std::atomic<int64_t> g_free_estimate{0};
+// When g_limit was last read from the kernel.
+std::atomic<mx_time_t> g_limit_read_at{0};
+
+enum class Limit { kFresh, kRecent };
+
+// The soft limit; with kRecent, the one read at most 20 ms ago if there is one. Processes change
+// their limit rarely, and a raise is seen at once (HaveFdHeadroom and InstallableFds read it
+// afresh before they refuse); only a limit this process lowers goes unseen for up to 20 ms.
+size_t SoftLimit(Limit which, mx_time_t now) {
+  if (which == Limit::kRecent && now - g_limit_read_at.load(std::memory_order_relaxed) < kFdCountReuse) {
+    const int64_t limit = g_limit.load(std::memory_order_relaxed);
+    if (limit > 0) return static_cast<size_t>(limit);
+  }
+  const size_t limit = ReadSoftLimit();
+  if (limit != SIZE_MAX) {
+    g_limit.store(static_cast<int64_t>(limit), std::memory_order_relaxed);
+    g_limit_read_at.store(now, std::memory_order_relaxed);
+  }
+  return limit;
+}
 
 // Counts afresh and remembers the count. SIZE_MAX if it cannot be told.
-size_t CountFreeSlots() {
-  const size_t limit = SoftLimit();
+size_t CountFreeSlots(Limit which) {
+  const mx_time_t now = MonotonicNow();
+  const size_t limit = SoftLimit(which, now);
   if (limit == SIZE_MAX) return SIZE_MAX;
   const size_t open = OpenFdCount();
   if (open == SIZE_MAX) return SIZE_MAX;
   const size_t free_slots = open >= limit ? 0 : limit - open;
-  g_limit.store(static_cast<int64_t>(limit), std::memory_order_relaxed);
   g_free_estimate.store(static_cast<int64_t>(free_slots), std::memory_order_relaxed);
-  g_counted_at.store(MonotonicNow(), std::memory_order_relaxed);
+  g_counted_at.store(now, std::memory_order_relaxed);
   return free_slots;
 }
 
@@ -58,11 +78,13 @@ size_t OpenFdCount() {
   return n > 0 ? n - 1 : 0;  // the listing's own fd
 }
 
-size_t FreeFdSlots() { return CountFreeSlots(); }
+size_t FreeFdSlots() { return CountFreeSlots(Limit::kFresh); }
 
 bool HaveFdHeadroom(size_t count) {
-  size_t free_slots = CountFreeSlots();
-  return free_slots == SIZE_MAX || free_slots >= count + kFdReserve;
+  const auto enough = [count](size_t free_slots) {
+    return free_slots == SIZE_MAX || free_slots >= count + kFdReserve;
+  };
+  return enough(CountFreeSlots(Limit::kRecent)) || enough(CountFreeSlots(Limit::kFresh));
 }
 
 size_t InstallableFds(size_t cap) {
@@ -71,9 +93,12 @@ size_t InstallableFds(size_t cap) {
           static_cast<int64_t>(cap + kFdReserve + kFdCountMargin)) {
     return cap;
   }
-  const size_t free_slots = CountFreeSlots();
-  if (free_slots == SIZE_MAX) return cap;
-  return free_slots > kFdReserve ? std::min(cap, free_slots - kFdReserve) : 0;
+  const auto installable = [cap](size_t free_slots) {
+    if (free_slots == SIZE_MAX) return cap;
+    return free_slots > kFdReserve ? std::min(cap, free_slots - kFdReserve) : 0;
+  };
+  const size_t n = installable(CountFreeSlots(Limit::kRecent));
+  return n == cap ? n : installable(CountFreeSlots(Limit::kFresh));
 }
 
 bool RecentlyPlentiful(size_t count) {

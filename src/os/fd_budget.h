@@ -5,7 +5,13 @@
 // kFdReserve slots stay free afterwards for the process's own work (creating objects, accepting,
 // installing the handles of a message it reads). A frame that does not fit stays in the kernel.
 //
-// Thread-safety: stateless; the answer is a snapshot (other threads open and close fds).
+// Counting costs two system calls (getrlimit, and stat of /proc/self/fd). The count of open fds
+// is taken afresh whenever an answer must be exact (HaveFdHeadroom, FreeFdSlots); the soft limit
+// read at most 20 ms ago is reused, except before refusing, when it is read again, so that a
+// raised limit counts at once and only a limit the process lowers goes unseen for up to 20 ms.
+//
+// Thread-safety: every function may be called from any thread; the answer is a snapshot (other
+// threads open and close fds).
 #pragma once
 
 #include <cstddef>
