@@ -120,6 +120,28 @@ void SendQueueBomb(int sock, const std::string& text, uint32_t count, size_t blo
     CHILD_CHECK_EQ(SendText(sock, &seq, "after"), 0);
 }
 
+// Sends "before", then kMalformedRun messages that each carry an "event" made of three pipe
+// ends (the right shape, so the frames decode; the receiver refuses the handle when the message
+// is read), then "after", and tells the victim on |ctl| that everything was sent.
+constexpr int kMalformedRun = 100;
+void SendMalformedRun(int sock, mx_handle_t ctl) {
+    uint64_t seq = 0;
+    CHILD_CHECK_EQ(SendText(sock, &seq, "before"), 0);
+    int pipe_fds[2];
+    CHILD_CHECK(pipe2(pipe_fds, O_CLOEXEC) == 0);
+    const int fds[3] = {pipe_fds[0], pipe_fds[0], pipe_fds[1]};
+    for (int i = 0; i < kMalformedRun; ++i) {
+        std::vector<uint8_t> desc;
+        AppendHandle(&desc, MX_OBJ_TYPE_EVENT, 3);
+        std::vector<uint8_t> bytes = FrameSpec(kFrameData, seq++, "bad", desc, 1, 3).Encode();
+        CHILD_CHECK_EQ(SendOn(sock, bytes.data(), bytes.size(), fds, 3), 0);
+    }
+    close(pipe_fds[0]);
+    close(pipe_fds[1]);
+    CHILD_CHECK_EQ(SendText(sock, &seq, "after"), 0);
+    CHILD_CHECK_OK(mx_test::WriteMessage(ctl, "sent", 4));
+}
+
 // A dense, sealed memfd of |count| empty messages (every byte written, so within the rules).
 int DenseQueueBlob(uint32_t count) {
     const size_t bytes = size_t{count} * 16;
@@ -297,6 +319,8 @@ MX_CHILD(transfer_attacker) {
         if (SendOn(sock, signal.data(), signal.size(), nullptr, 0) == 0) {
             SendText(sock, &seq, "after");
         }
+    } else if (scenario == "malformed_run") {
+        SendMalformedRun(sock, ctl);
     } else if (scenario == "no_write") {
         ForgeWithoutWrite(sock, ctl);
     } else {
@@ -459,6 +483,35 @@ TEST_F(HostileTransferTest, SparseQueueBlobIsRefused) {
     printf("[attack] sparse queue blob (250,000 messages in 4 MB never written): read took %.3f s, "
            "peak RSS +%ld KiB, next message read: \"%s\"\n",
            read.took, read.grew, read.text.c_str());
+}
+
+// A hundred messages in a row whose handle the receiver refuses. Before: one mx_channel_read
+// skipped them all (a peer sending such messages without end held it forever). After: a read
+// skips at most 64, then returns SHOULD_WAIT with READABLE still asserted; the next read goes on,
+// and every refused handle's fds are closed.
+TEST_F(HostileTransferTest, ARunOfMalformedHandlesReturnsToTheReaderEvery64Messages) {
+    ASSERT_NO_FATAL_FAILURE(StartAttacker("malformed_run"));
+    std::string text;
+    ASSERT_EQ(ReadText(&text), MX_OK);
+    EXPECT_EQ(text, "before");
+    Message sent;
+    ASSERT_EQ(mx_test::ReadMessage(ctl_, &sent), MX_OK);  // all 101 frames are queued now
+    const size_t fds_before = mx_test::CountOpenFds();
+    char buf[16];
+    mx_handle_t handles[4];
+    uint32_t nb = 0, nh = 0;
+    const mx_status_t first = mx_channel_read(victim_, 0, buf, handles, sizeof(buf), 4, &nb, &nh);
+    EXPECT_EQ(first, MX_ERR_SHOULD_WAIT) << "one read may skip at most 64 malformed messages";
+    mx_signals_t pending = 0;
+    EXPECT_EQ(mx_object_wait_one(victim_, MX_CHANNEL_READABLE, 0, &pending), MX_OK);
+    EXPECT_TRUE(pending & MX_CHANNEL_READABLE);
+    size_t got_handles = 99;
+    ASSERT_EQ(ReadText(&text, &got_handles), MX_OK);
+    EXPECT_EQ(text, "after");
+    EXPECT_EQ(got_handles, 0u);
+    EXPECT_LE(mx_test::CountOpenFds(), fds_before) << "a refused handle's fds must be closed";
+    printf("[attack] %d messages with a refused handle: first read %s, then \"%s\"\n",
+           kMalformedRun, mx_test::StatusName(first), text.c_str());
 }
 
 // One blob the attacker paid for once (1 MiB, written), named by 16 endpoints of one message.
