@@ -40,7 +40,7 @@ void Check(bool ok, const char* what, int line) {
 
 #define CHECK(cond) Check((cond), #cond, __LINE__)
 
-// ---- Compile-time: the same API as in C++20 -------------------------------------------------------
+// ---- Compile-time: the same API as in C++20 ----------------------------------------------------
 
 // Detection without concepts: whether a wrapper offers duplicate(), signal(), signal_peer().
 template <typename T, typename = void>
@@ -101,7 +101,7 @@ static_assert(!std::is_constructible_v<mx::event, mx::process&&>);
 static_assert(std::is_same_v<decltype(*std::declval<mx::unowned<mx::event>&>()), const mx::event&>);
 static_assert(mx::msec(2) == MX_MSEC(2));
 
-// ---- Run time -------------------------------------------------------------------------------------
+// ---- Run time ----------------------------------------------------------------------------------
 
 mx_time_t Soon() { return mx::deadline_after(mx::sec(10)); }
 
