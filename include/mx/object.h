@@ -25,19 +25,18 @@
 
 namespace mx {
 
+// The operations a type cannot support (object_traits<T>) are member templates enabled only for
+// the types that support them, so calling one on a channel or a process is a compile error that
+// names the trait, and `requires { x.duplicate(...); }` style checks see it as absent.
 template <typename T>
 class object {
  public:
   constexpr object() = default;
   explicit object(mx_handle_t value) : value_(value) {}
   object(object&& other) noexcept : value_(other.release()) {}
-  // (clang-format 14 mangles requires-clauses.)
-  // clang-format off
   // Any typed object moves into an untyped one (mx::handle), as in Magenta.
-  template <typename U>
-    requires(std::is_void_v<T> && !std::is_void_v<U>)
+  template <typename U, std::enable_if_t<std::is_void_v<T> && !std::is_void_v<U>, int> = 0>
   object(object<U>&& other) noexcept : value_(other.release()) {}
-  // clang-format on
   object(const object&) = delete;
   object& operator=(const object&) = delete;
   ~object() { close(); }
@@ -46,14 +45,11 @@ class object {
     reset(other.release());
     return *this;
   }
-  // clang-format off
-  template <typename U>
-    requires(std::is_void_v<T> && !std::is_void_v<U>)
+  template <typename U, std::enable_if_t<std::is_void_v<T> && !std::is_void_v<U>, int> = 0>
   object& operator=(object<U>&& other) noexcept {
     reset(other.release());
     return *this;
   }
-  // clang-format on
 
   // Closes the current handle (if any) and takes ownership of |value|.
   void reset(mx_handle_t value = MX_HANDLE_INVALID) {
@@ -76,19 +72,18 @@ class object {
   bool is_valid() const noexcept { return value_ != MX_HANDLE_INVALID; }
   explicit operator bool() const noexcept { return is_valid(); }
 
-  // clang-format off
   // A new handle to the same object with |rights| (a subset, or MX_RIGHT_SAME_RIGHTS) in |*result|,
   // whose old handle is closed; on failure |*result| becomes invalid. Not offered where the object
   // type can never be duplicated (channels).
-  mx_status_t duplicate(mx_rights_t rights, object* result) const
-    requires object_traits<T>::supports_duplication
-  {
+  template <
+      typename U = T,
+      std::enable_if_t<object_traits<U>::supports_duplication && std::is_same_v<U, T>, int> = 0>
+  mx_status_t duplicate(mx_rights_t rights, object* result) const {
     mx_handle_t h = MX_HANDLE_INVALID;
     mx_status_t s = mx_handle_duplicate(value_, rights, &h);
     result->reset(h);
     return s;
   }
-  // clang-format on
 
   // Moves this handle into |*result| with |rights|. On success this wrapper becomes invalid (result
   // may be this). On failure this handle stays valid and |*result| becomes invalid (unless it is
@@ -115,14 +110,21 @@ class object {
     return mx_object_wait_async(value_, port.get(), key, signals, options);
   }
 
-  // clang-format off
-  mx_status_t signal(uint32_t clear_mask, uint32_t set_mask) const
-    requires object_traits<T>::supports_user_signal
-  { return mx_object_signal(value_, clear_mask, set_mask); }
-  mx_status_t signal_peer(uint32_t clear_mask, uint32_t set_mask) const
-    requires(object_traits<T>::supports_user_signal && object_traits<T>::has_peer_handle)
-  { return mx_object_signal_peer(value_, clear_mask, set_mask); }
-  // clang-format on
+  // Not offered where the object type has no user signals (sockets, processes, VMOs, ports);
+  // signal_peer() only where it also has a peer (channels, eventpairs, mx::handle).
+  template <
+      typename U = T,
+      std::enable_if_t<object_traits<U>::supports_user_signal && std::is_same_v<U, T>, int> = 0>
+  mx_status_t signal(uint32_t clear_mask, uint32_t set_mask) const {
+    return mx_object_signal(value_, clear_mask, set_mask);
+  }
+  template <typename U = T,
+            std::enable_if_t<object_traits<U>::supports_user_signal &&
+                                 object_traits<U>::has_peer_handle && std::is_same_v<U, T>,
+                             int> = 0>
+  mx_status_t signal_peer(uint32_t clear_mask, uint32_t set_mask) const {
+    return mx_object_signal_peer(value_, clear_mask, set_mask);
+  }
 
   mx_status_t get_info(uint32_t topic, void* buffer, size_t buffer_size, size_t* actual_count,
                        size_t* avail_count) const {
@@ -133,8 +135,13 @@ class object {
     return get_info(MX_INFO_HANDLE_BASIC, info, sizeof(*info), nullptr, nullptr);
   }
 
+  // All six spelled out: C++17 does not derive != and the reversed forms from == as C++20 does.
   friend bool operator==(const object& a, const object& b) { return a.value_ == b.value_; }
+  friend bool operator!=(const object& a, const object& b) { return a.value_ != b.value_; }
   friend bool operator==(const object& a, mx_handle_t b) { return a.value_ == b; }
+  friend bool operator!=(const object& a, mx_handle_t b) { return a.value_ != b; }
+  friend bool operator==(mx_handle_t a, const object& b) { return a == b.value_; }
+  friend bool operator!=(mx_handle_t a, const object& b) { return a != b.value_; }
 
  private:
   void close() {
