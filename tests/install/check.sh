@@ -10,7 +10,7 @@
 #      tests/install/embedded asserts that libmx leaves the parent's options alone); the
 #      FetchContent one is built and its C++17 and C programs run
 #   4. the Debian package: `cpack -G DEB` from the build of step 1, `dpkg -i`, the consumers of
-#      steps 1 and 2 against /usr, `dpkg -r libmx` (needs root; skipped with a message otherwise)
+#      steps 1 and 2 against /usr, `dpkg --purge libmx` (needs root; skipped with a message otherwise)
 # Every program built is also run. Exits non-zero on the first failure. Run from anywhere.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,7 +22,7 @@ deb_installed=0
 cleanup() {
   if [ "$deb_installed" -eq 1 ]; then
     echo "-- install check: removing the libmx package after a failure" >&2
-    dpkg -r libmx >/dev/null || true
+    dpkg --purge libmx >/dev/null || true
   fi
   rm -rf "$work"
 }
@@ -157,10 +157,10 @@ else
     [ "$mx_dir" = /usr/lib/cmake/mx ] || fail "the package consumer found libmx in $mx_dir, not /usr"
     pkg_config_consumers deb
   )
-  step "dpkg -r libmx"
-  dpkg -r libmx >/dev/null
+  step "dpkg --purge libmx"
+  dpkg --purge libmx >/dev/null
   deb_installed=0
-  [ ! -e /usr/lib/libmx.so.0 ] || fail "dpkg -r left /usr/lib/libmx.so.0 behind"
+  [ ! -e /usr/lib/libmx.so.0 ] || fail "dpkg --purge left /usr/lib/libmx.so.0 behind"
 fi
 
 step "ok"
