@@ -1,7 +1,7 @@
 // bench/peers.h: the peer IPC libraries (ZeroMQ, nng), loaded at run time.
 //
-// The top-level build links each bench executable against libmx and Google Benchmark only, so the
-// peers are opened with dlopen() by soname (libzmq.so.5 from libzmq5, libnng.so.1 from libnng1).
+// The build links each bench executable against libmx (and libdl) only, so the peers are opened
+// with dlopen() by soname (libzmq.so.5 from libzmq5, libnng.so.1 from libnng1).
 // Their headers (libzmq3-dev, libnng-dev; tools/bench.sh installs both) give the function types,
 // so every call is type-checked. Without a header the peer is compiled out; without the shared
 // library at run time its rows say "not available" and the rest of the run goes on.

@@ -1,11 +1,17 @@
 # shellcheck shell=bash
-# Sourced by tools/test.sh and tools/demo.sh: installs the Debian 12 packages the build needs.
+# Sourced by the tools/*.sh scripts: installs the Debian 12 packages that tools/test.sh (CI) needs.
 # Nothing happens when every package is present; otherwise one `apt-get update`, one install.
+# A script that needs less replaces MX_DEPS after sourcing (tools/demo.sh: a compiler, cmake, make).
+# The library itself needs only cmake, g++ and make (or ninja).
 
-# libclang-rt-14-dev: libFuzzer for the fuzz preset (only a Recommends of clang).
+# make: the README's plain build and tests/install/check.sh use CMake's default generator.
+# ninja-build: the presets' generator. libgtest-dev libgmock-dev: the tests.
+# clang, libclang-rt-14-dev: libFuzzer for the fuzz preset (the latter only a Recommends of clang).
 # valgrind: memcheck over a subset of the tests (tools/valgrind.sh).
-MX_DEPS=(cmake g++ clang libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev ninja-build
-         pkg-config valgrind)
+# pkg-config: the mx.pc consumers of tests/install/check.sh.
+# dpkg-dev, file: dpkg-shlibdeps, with which `cpack -G DEB` computes the package's Depends.
+MX_DEPS=(cmake g++ make ninja-build libgtest-dev libgmock-dev clang libclang-rt-14-dev valgrind
+         pkg-config dpkg-dev file)
 
 mx_install_deps() {
   local missing=() pkg

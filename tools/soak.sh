@@ -35,7 +35,7 @@ mx_install_deps
 
 build=${MX_SOAK_BUILD_DIR:-build/soak-$preset}
 echo "== configure + build ($preset preset in $build, target mx_soak)" >&2
-# MX_BUILD_BENCH off: the soak needs no benchmark library.
+# MX_BUILD_BENCH off: only mx_soak is built, so the release preset's bench is not configured.
 cmake --preset "$preset" -B "$build" -DMX_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" -j2 --target mx_soak
 

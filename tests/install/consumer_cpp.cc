@@ -1,5 +1,4 @@
-// An external C++20 program using the installed <mx/channel.h> wrappers. Built only when the
-// installed tree has that header (see CMakeLists.txt and check.sh).
+// An external C++17 program using the installed <mx/channel.h> wrappers (tests/install/check.sh).
 #include <mx/channel.h>
 
 #include <cstdio>
