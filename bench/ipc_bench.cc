@@ -925,9 +925,8 @@ int ChildFanIn(const Args& a) {
   int threads = a.Int("threads");
   uint64_t t_end = a.U64("t_end");
   std::vector<std::unique_ptr<Link>> links;
-  void* zctx = nullptr;
 #if MXB_HAVE_ZMQ
-  if (m == Mech::kZmq) zctx = GetZmq().ctx_new();
+  void* zctx = m == Mech::kZmq ? GetZmq().ctx_new() : nullptr;
 #endif
   std::vector<int> fds = m == Mech::kSeq ? a.Ints("fds") : std::vector<int>{};
   for (int i = 0; i < threads; ++i) {

@@ -124,7 +124,7 @@ cmake -S "$here/embedded" -B "$work/add_subdirectory" "${no_tooling[@]}" -DMX_SO
 step "3. FetchContent: the same, then build and run its consumers"
 configure_and_build "$here/embedded" "$work/fetchcontent" -DMX_SOURCE_DIR="$root" -DMX_EMBED=FetchContent
 "$work/fetchcontent/consumer_cpp"
-"$work/fetchcontent/consumer_c"
+"$work/fetchcontent/consumer_cpp_static"
 
 # ---- 4. The Debian package ----------------------------------------------------------------------
 
