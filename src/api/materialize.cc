@@ -1,7 +1,6 @@
 #include "api/materialize.h"
 
 #include <magenta/fd.h>
-#include <sys/socket.h>
 
 #include <new>
 

@@ -1,6 +1,5 @@
 #include "object/event.h"
 
-#include <fcntl.h>
 
 #include <new>
 

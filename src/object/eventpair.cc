@@ -1,6 +1,5 @@
 #include "object/eventpair.h"
 
-#include <fcntl.h>
 #include <sys/epoll.h>
 
 #include <new>
