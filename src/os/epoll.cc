@@ -21,6 +21,13 @@ bool EpollAdd(int epoll, int fd, uint32_t events, uint64_t cookie) {
   return ::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &e) == 0 || errno == EEXIST;
 }
 
+bool EpollModify(int epoll, int fd, uint32_t events, uint64_t cookie) {
+  struct epoll_event e = {};
+  e.events = events;
+  e.data.u64 = cookie;
+  return ::epoll_ctl(epoll, EPOLL_CTL_MOD, fd, &e) == 0;
+}
+
 void EpollRemove(int epoll, int fd) { ::epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nullptr); }
 
 size_t EpollCollect(int epoll, uint64_t* cookies, size_t max) {

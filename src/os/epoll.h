@@ -20,6 +20,10 @@ mx_status_t CreateEpoll(UniqueFd* out);
 // True if it is watched now (an fd already in the set counts, with its old events and cookie).
 bool EpollAdd(int epoll, int fd, uint32_t events, uint64_t cookie);
 
+// Changes the events |fd| (already in the set) is watched for, and its cookie. False if |fd| is
+// not in the set.
+bool EpollModify(int epoll, int fd, uint32_t events, uint64_t cookie);
+
 // Stops watching |fd|. Best effort: an fd that was closed has left the set already.
 void EpollRemove(int epoll, int fd);
 

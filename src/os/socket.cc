@@ -162,6 +162,8 @@ int SocketType(int fd) {
   return type;
 }
 
+void ShutdownSocket(int sock) { ::shutdown(sock, SHUT_RDWR); }
+
 bool PeerHungUp(int sock) {
   return (ReadyEvents(sock, POLLRDHUP) & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
 }
