@@ -1,11 +1,10 @@
 // mx_fd_wrap / mx_fd_unwrap.
-#include <errno.h>
-#include <fcntl.h>
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>
 
 #include "object/fd_object.h"
 #include "object/handle_table.h"
+#include "os/fd.h"
 #include "os/koid.h"
 
 using namespace mx::internal;
@@ -14,9 +13,7 @@ extern "C" {
 
 __MX_EXPORT mx_status_t mx_fd_wrap(int fd, mx_handle_t* out) {
   if (out == nullptr) return MX_ERR_INVALID_ARGS;
-  int flags = ::fcntl(fd, F_GETFD);
-  if (fd < 0 || flags < 0) return MX_ERR_BAD_HANDLE;
-  ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+  if (fd < 0 || !SetCloseOnExec(fd)) return MX_ERR_BAD_HANDLE;
   auto obj = std::make_shared<FdObject>(UniqueFd(fd), AllocateKoid());
   auto h = std::make_shared<Handle>(obj, MX_DEFAULT_FD_RIGHTS);
   mx_handle_t v = HandleTable::Get().Add(h);

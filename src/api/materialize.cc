@@ -1,9 +1,6 @@
 #include "api/materialize.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <magenta/fd.h>
-#include <sys/socket.h>
 
 #include <new>
 
@@ -13,6 +10,7 @@
 #include "object/fd_object.h"
 #include "object/socket_object.h"
 #include "object/vmo.h"
+#include "os/fd.h"
 #include "os/fd_check.h"
 #include "os/log.h"
 #include "os/socket.h"
@@ -147,8 +145,9 @@ mx_status_t DuplicateRaw(const RawHandle& raw, RawHandle* out) {
   out->extra = raw.extra;
   out->fds.reserve(raw.fds.size());
   for (const UniqueFd& fd : raw.fds) {
-    UniqueFd dup(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
-    if (!dup) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
+    UniqueFd dup;
+    mx_status_t st = DupFd(fd.get(), &dup);
+    if (st != MX_OK) return st;
     out->fds.push_back(std::move(dup));
   }
   return MX_OK;

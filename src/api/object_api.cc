@@ -2,8 +2,6 @@
 #include <magenta/service.h>
 #include <magenta/syscalls.h>
 
-#include <unistd.h>
-
 #include <cstring>
 
 #include "object/channel_endpoint.h"
@@ -33,16 +31,8 @@ __MX_EXPORT mx_status_t mx_object_wait_many(mx_wait_item_t* items, uint32_t coun
                                             mx_time_t deadline) {
   if (count == 0) {
     // Magenta: sleep until the deadline, then time out.
-    while (MonotonicNow() < deadline) {
-      struct timespec ts = {};
-      if (deadline != MX_TIME_INFINITE) {
-        ts.tv_sec = static_cast<time_t>(deadline / 1000000000ull);
-        ts.tv_nsec = static_cast<long>(deadline % 1000000000ull);
-        ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
-      } else {
-        ::pause();
-      }
-    }
+    if (deadline == MX_TIME_INFINITE) SleepForever();
+    SleepUntil(deadline);
     return MX_ERR_TIMED_OUT;
   }
   if (items == nullptr || count > MX_WAIT_MANY_MAX_ITEMS) return MX_ERR_INVALID_ARGS;

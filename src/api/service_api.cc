@@ -1,24 +1,25 @@
 // mx_service_listen / accept / connect (<magenta/service.h>): argument checks, then Listener.
 #include <magenta/service.h>
 #include <magenta/syscalls.h>
-#include <sys/un.h>
 
 #include <cstring>
 #include <string>
 
 #include "object/handle_table.h"
 #include "object/listener.h"
+#include "os/unix_listener.h"
 
 using namespace mx::internal;
 
 namespace {
 
 // A usable name: non-empty, "@" followed by at least one byte for an abstract name, and short
-// enough for sockaddr_un (107 bytes plus the NUL, or the abstract NUL plus 107 bytes).
+// enough for a socket address (os/unix_listener.h, SocketNameCapacity).
 bool ValidName(const char* path, std::string* out) {
   if (path == nullptr) return false;
-  size_t n = ::strnlen(path, sizeof(sockaddr_un::sun_path));
-  if (n == 0 || n >= sizeof(sockaddr_un::sun_path)) return false;
+  const size_t capacity = SocketNameCapacity();
+  size_t n = ::strnlen(path, capacity);
+  if (n == 0 || n >= capacity) return false;
   if (path[0] == '@' && n == 1) return false;
   out->assign(path, n);
   return true;

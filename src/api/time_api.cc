@@ -1,9 +1,5 @@
 // mx_time_get / mx_deadline_after / mx_nanosleep.
-#include <errno.h>
 #include <magenta/syscalls.h>
-#include <sched.h>
-#include <unistd.h>
-#include <time.h>
 
 #include "os/clock.h"
 
@@ -19,17 +15,11 @@ __MX_EXPORT mx_time_t mx_deadline_after(mx_duration_t nanoseconds) {
 
 __MX_EXPORT mx_status_t mx_nanosleep(mx_time_t deadline) {
   if (deadline == 0) {
-    ::sched_yield();
+    YieldCpu();
     return MX_OK;
   }
-  if (deadline == MX_TIME_INFINITE) {
-    for (;;) ::pause();
-  }
-  struct timespec ts;
-  ts.tv_sec = static_cast<time_t>(deadline / 1000000000ull);
-  ts.tv_nsec = static_cast<long>(deadline % 1000000000ull);
-  while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
-  }
+  if (deadline == MX_TIME_INFINITE) SleepForever();
+  SleepUntil(deadline);
   return MX_OK;
 }
 

@@ -2,13 +2,13 @@
 // (kernel/lib/syscalls/syscalls_vmo.cpp, syscalls_vmar.cpp), then the Vmo / Vmar objects.
 #include <magenta/process.h>
 #include <magenta/syscalls.h>
-#include <sys/mman.h>
 
 #include <mutex>
 
 #include "object/handle_table.h"
 #include "object/vmar.h"
 #include "object/vmo.h"
+#include "os/address_space.h"
 #include "os/fd_registry.h"
 #include "os/koid.h"
 
@@ -175,12 +175,10 @@ __MX_EXPORT mx_status_t mx_vmar_map(mx_handle_t vmar_handle, size_t vmar_offset,
     }
   }
 
-  int prot = PROT_NONE;
-  if (flags & MX_VM_FLAG_PERM_READ) prot |= PROT_READ;
-  if (flags & MX_VM_FLAG_PERM_WRITE) prot |= PROT_WRITE;
-  if (flags & MX_VM_FLAG_PERM_EXECUTE) prot |= PROT_EXEC;
+  const uint32_t perm_flags =
+      flags & (MX_VM_FLAG_PERM_READ | MX_VM_FLAG_PERM_WRITE | MX_VM_FLAG_PERM_EXECUTE);
   auto* vmar = static_cast<Vmar*>(vmar_h->object().get());
-  return vmar->Map(vmo->fd(), vmo_offset, size, prot, specific, vmar_offset, mapped_addr);
+  return vmar->Map(vmo->fd(), vmo_offset, size, perm_flags, specific, vmar_offset, mapped_addr);
 }
 
 __MX_EXPORT mx_status_t mx_vmar_unmap(mx_handle_t vmar_handle, uintptr_t addr, size_t len) {

@@ -1,15 +1,14 @@
 #include "object/event.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
+
+#include <new>
 
 #include "os/doorbell.h"
+#include "os/fd.h"
 #include "os/fd_check.h"
 #include "os/handle_lock.h"
 #include "os/koid.h"
-#include "os/status.h"
+#include "os/memfd.h"
 
 namespace mx::internal {
 
@@ -26,46 +25,37 @@ constexpr uint32_t kEventMagic = 0x5456454du;  // "MEVT"
 constexpr uint32_t kEventVersion = 2;
 constexpr size_t kEventBytes = 4096;
 
-mx_status_t ResourceError() {
-  return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
-}
-
-UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
-
 }  // namespace
 
-Event::Event(mx_koid_t koid, UniqueFd memfd, UniqueFd doorbell, Shared* shared, bool writable)
+Event::Event(mx_koid_t koid, UniqueFd memfd, UniqueFd doorbell, Mapping map, bool writable)
     : Object(koid),
       memfd_(std::move(memfd)),
       doorbell_(std::move(doorbell)),
-      shared_(shared),
+      map_(std::move(map)),
+      shared_(static_cast<Shared*>(map_.get())),
       writable_(writable) {}
 
-Event::~Event() { ::munmap(shared_, kEventBytes); }
+Event::~Event() = default;
 
 mx_status_t Event::Create(std::shared_ptr<Event>* event, std::unique_ptr<Handle>* handle,
                           mx_rights_t rights) {
-  UniqueFd memfd(::memfd_create("mx-event", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!memfd) return ResourceError();
-  if (::ftruncate(memfd.get(), kEventBytes) != 0) return ResourceError();
-  if (::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    return MX_ERR_INTERNAL;
-  }
+  UniqueFd memfd;
+  Mapping map;
+  mx_status_t st = CreateSealedMapping("mx-event", kEventBytes, &memfd, &map);
+  if (st != MX_OK) return st;
   // This description stays the only writable one this process has; holders of other users only
   // ever get writable descriptions sent to them (with SIGNAL), never by reopening.
-  mx_status_t st = DenyWriteReopen(memfd.get());
+  st = DenyWriteReopen(memfd.get());
   if (st != MX_OK) return st;
   UniqueFd doorbell;
   st = CreateDoorbell(&doorbell);
   if (st != MX_OK) return st;
-  void* map = ::mmap(nullptr, kEventBytes, PROT_READ | PROT_WRITE, MAP_SHARED, memfd.get(), 0);
-  if (map == MAP_FAILED) return MX_ERR_NO_MEMORY;
-  auto* shared = new (map) Shared();
+  auto* shared = new (map.get()) Shared();
   shared->magic = kEventMagic;
   shared->version = kEventVersion;
   shared->koid = AllocateKoid();
   std::shared_ptr<Event> ev(
-      new Event(shared->koid, std::move(memfd), std::move(doorbell), shared, true));
+      new Event(shared->koid, std::move(memfd), std::move(doorbell), std::move(map), true));
   UniqueFd token;
   st = ev->NewToken(&token);
   if (st != MX_OK) return st;
@@ -98,22 +88,21 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   // The arriving token keeps the sender's lock: it becomes this handle's token. The object maps
   // the unlocked description: a mapping holds its description, so mapping the token would keep
   // the lock after this handle closed and a duplicate would never see LAST_HANDLE.
-  const int prot = writable ? PROT_READ | PROT_WRITE : PROT_READ;
-  void* map = ::mmap(nullptr, kEventBytes, prot, MAP_SHARED, raw.fds[1].get(), 0);
-  if (map == MAP_FAILED) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_IO;
-  auto* shared = static_cast<Shared*>(map);
+  Mapping map;
+  mx_status_t st = map.MapReceived(raw.fds[1].get(), kEventBytes, writable);
+  if (st != MX_OK) return st;
+  const auto* shared = static_cast<const Shared*>(map.get());
   if (shared->magic != kEventMagic || shared->version != kEventVersion ||
       shared->koid != raw.koid) {
-    ::munmap(map, kEventBytes);
     return MX_ERR_IO;
   }
   std::shared_ptr<Event> ev(
-      new Event(raw.koid, std::move(raw.fds[1]), std::move(raw.fds[2]), shared, writable));
+      new Event(raw.koid, std::move(raw.fds[1]), std::move(raw.fds[2]), std::move(map), writable));
   // The handle's token is a description of our own, locked before the arriving one closes (so
   // the count never drops): the sender may have kept a dup of what it sent, or sent one
   // description as both token and word, and ClearLocks on the word must never reach our token.
   UniqueFd token;
-  mx_status_t st = ev->NewToken(&token);
+  st = ev->NewToken(&token);
   if (st != MX_OK) return st;
   *handle = std::make_unique<Handle>(ev, raw.rights);
   (*handle)->token() = std::move(token);
@@ -162,10 +151,14 @@ mx_status_t Event::PrepareTransfer(const Handle& handle, RawHandle* out) {
   // The receiver gets a writable description only if this handle may signal (and so this
   // process holds one: rights only shrink from the handle that brought the event here).
   const bool send_writable = writable_ && handle.HasRights(MX_RIGHT_SIGNAL);
-  UniqueFd token = Dup(handle.token().get());
-  UniqueFd word = send_writable || !writable_ ? Dup(memfd_.get()) : ReopenReadOnly(memfd_.get());
-  UniqueFd doorbell = Dup(doorbell_.get());
-  if (!token || !word || !doorbell) return ResourceError();
+  UniqueFd token, word, doorbell;
+  mx_status_t st = DupFd(handle.token().get(), &token);
+  if (st == MX_OK) {
+    st = send_writable || !writable_ ? DupFd(memfd_.get(), &word)
+                                     : NewReadOnlyDescription(memfd_.get(), &word);
+  }
+  if (st == MX_OK) st = DupFd(doorbell_.get(), &doorbell);
+  if (st != MX_OK) return st;
   out->fds.push_back(std::move(token));
   out->fds.push_back(std::move(word));
   out->fds.push_back(std::move(doorbell));

@@ -30,6 +30,7 @@
 #include <atomic>
 
 #include "object/object.h"
+#include "os/memfd.h"
 
 namespace mx::internal {
 
@@ -59,14 +60,15 @@ class Event final : public Object {
 
  private:
   struct Shared;
-  Event(mx_koid_t koid, UniqueFd memfd, UniqueFd doorbell, Shared* shared, bool writable);
+  Event(mx_koid_t koid, UniqueFd memfd, UniqueFd doorbell, Mapping map, bool writable);
   // A new open file description of the memfd, holding the handle lock.
   mx_status_t NewToken(UniqueFd* out) const;
   void Kick();
 
   UniqueFd memfd_;     // an unlocked description, used to open tokens; writable iff writable_
   UniqueFd doorbell_;
-  Shared* shared_;     // mapped read-write iff writable_
+  Mapping map_;     // the word's page: mapped read-write iff writable_
+  Shared* shared_;  // in map_
   const bool writable_;
 };
 

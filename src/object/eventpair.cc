@@ -1,17 +1,16 @@
 #include "object/eventpair.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
+#include <new>
 #include <utility>
 
 #include "os/doorbell.h"
+#include "os/fd.h"
 #include "os/fd_check.h"
 #include "os/handle_lock.h"
 #include "os/koid.h"
+#include "os/memfd.h"
 #include "os/socket.h"
 
 namespace mx::internal {
@@ -33,19 +32,12 @@ constexpr size_t kSideBytes = 4096;
 // not MX_EPAIR_SIGNAL_MASK, which also names PEER_CLOSED).
 constexpr mx_signals_t kUserSettable = MX_EPAIR_SIGNALED | MX_USER_SIGNAL_ALL;
 
-mx_status_t ResourceError() { return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES; }
-
-UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
-
 mx_status_t MakeSideMemory(UniqueFd* memfd, UniqueFd* doorbell) {
-  UniqueFd m(::memfd_create("mx-eventpair", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!m) return ResourceError();
-  if (::ftruncate(m.get(), kSideBytes) != 0) return ResourceError();
-  if (::fcntl(m.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    return MX_ERR_INTERNAL;
-  }
+  UniqueFd m;
+  mx_status_t st = CreateSealedMemfd("mx-eventpair", kSideBytes, &m);
+  if (st != MX_OK) return st;
   // Writable descriptions are only ever sent (with SIGNAL / SIGNAL_PEER), never reopened.
-  mx_status_t st = DenyWriteReopen(m.get());
+  st = DenyWriteReopen(m.get());
   if (st != MX_OK) return st;
   UniqueFd d;
   st = CreateDoorbell(&d);
@@ -58,20 +50,16 @@ mx_status_t MakeSideMemory(UniqueFd* memfd, UniqueFd* doorbell) {
 // Checks that |fd| is a side's memfd whose access mode is |access| and maps it (read-write only
 // if |access| is O_RDWR). IO if it is not one; NO_MEMORY if the mapping failed for lack of
 // memory (a read keeps its message then).
-mx_status_t MapSide(int fd, int access, void** out) {
+mx_status_t MapSide(int fd, int access, Mapping* out) {
   MemfdRule rule = SignalWordMemfdRule(kSideBytes);
   rule.access = access;
   if (CheckMemfd(fd, rule, nullptr) != MX_OK) return MX_ERR_IO;
-  const int prot = access == O_RDWR ? PROT_READ | PROT_WRITE : PROT_READ;
-  void* map = ::mmap(nullptr, kSideBytes, prot, MAP_SHARED, fd, 0);
-  if (map == MAP_FAILED) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_IO;
-  *out = map;
-  return MX_OK;
+  return out->MapReceived(fd, kSideBytes, access == O_RDWR);
 }
 
 // A description of a side's memfd to send: writable only if |writable| (and |fd| is).
-UniqueFd DescriptionToSend(int fd, bool fd_writable, bool writable) {
-  return writable || !fd_writable ? Dup(fd) : ReopenReadOnly(fd);
+mx_status_t DescriptionToSend(int fd, bool fd_writable, bool writable, UniqueFd* out) {
+  return writable || !fd_writable ? DupFd(fd, out) : NewReadOnlyDescription(fd, out);
 }
 
 // Clears, then sets, bits of a shared signal word; returns the old word.
@@ -85,13 +73,17 @@ uint32_t Update(std::atomic<uint32_t>* word, uint32_t clear_mask, uint32_t set_m
 
 }  // namespace
 
-EventPairSide::EventPairSide(mx_koid_t koid, mx_koid_t peer_koid, Fds fds, Shared* own,
-                             Shared* peer)
-    : Object(koid), peer_koid_(peer_koid), fds_(std::move(fds)), own_(own), peer_(peer) {}
+EventPairSide::EventPairSide(mx_koid_t koid, mx_koid_t peer_koid, Fds fds, Mapping own,
+                             Mapping peer)
+    : Object(koid),
+      peer_koid_(peer_koid),
+      fds_(std::move(fds)),
+      own_map_(std::move(own)),
+      peer_map_(std::move(peer)),
+      own_(static_cast<Shared*>(own_map_.get())),
+      peer_(static_cast<Shared*>(peer_map_.get())) {}
 
 EventPairSide::~EventPairSide() {
-  ::munmap(own_, kSideBytes);
-  ::munmap(peer_, kSideBytes);
   // fds_ closes the life line: if this was the side's last holder, the peer sees PEER_CLOSED.
 }
 
@@ -108,46 +100,38 @@ mx_status_t EventPairSide::Create(mx_rights_t rights, std::unique_ptr<Handle>* o
   // them.
   Fds fds[2];
   for (int i = 0; i < 2; ++i) {
-    fds[i].memfd = Dup(mem[i].get());
-    fds[i].doorbell = Dup(bell[i].get());
-    fds[i].peer_memfd = Dup(mem[1 - i].get());
-    fds[i].peer_doorbell = Dup(bell[1 - i].get());
+    for (auto [from, to] :
+         {std::pair{mem[i].get(), &fds[i].memfd}, std::pair{bell[i].get(), &fds[i].doorbell},
+          std::pair{mem[1 - i].get(), &fds[i].peer_memfd},
+          std::pair{bell[1 - i].get(), &fds[i].peer_doorbell}}) {
+      st = DupFd(from, to);
+      if (st != MX_OK) return st;
+    }
     fds[i].life = std::move(life[i]);
     fds[i].own_writable = true;
     fds[i].peer_writable = true;
-    if (!fds[i].memfd || !fds[i].doorbell || !fds[i].peer_memfd || !fds[i].peer_doorbell) {
-      return ResourceError();
-    }
   }
   // Each object maps both pages itself; a mapping is owned by the object that made it.
-  struct Mapping {
-    void* addr = nullptr;
-    ~Mapping() {
-      if (addr != nullptr) ::munmap(addr, kSideBytes);
-    }
-    Shared* release() { return static_cast<Shared*>(std::exchange(addr, nullptr)); }
-  };
   Mapping own[2], peer[2];
   for (int i = 0; i < 2; ++i) {
     for (Mapping* m : {&own[i], &peer[1 - i]}) {
-      void* map = ::mmap(nullptr, kSideBytes, PROT_READ | PROT_WRITE, MAP_SHARED, mem[i].get(), 0);
-      if (map == MAP_FAILED) return MX_ERR_NO_MEMORY;
-      m->addr = map;
+      st = m->Map(mem[i].get(), kSideBytes, /*writable=*/true);
+      if (st != MX_OK) return st;
     }
-    auto* shared = new (own[i].addr) Shared();
+    auto* shared = new (own[i].get()) Shared();
     shared->magic = kSideMagic;
     shared->version = kSideVersion;
     shared->koid = AllocateKoid();
   }
-  auto* s0 = static_cast<Shared*>(own[0].addr);
-  auto* s1 = static_cast<Shared*>(own[1].addr);
+  auto* s0 = static_cast<Shared*>(own[0].get());
+  auto* s1 = static_cast<Shared*>(own[1].get());
   s0->peer_koid = s1->koid;
   s1->peer_koid = s0->koid;
   const mx_koid_t k0 = s0->koid, k1 = s1->koid;
   std::shared_ptr<EventPairSide> side0(
-      new EventPairSide(k0, k1, std::move(fds[0]), own[0].release(), peer[0].release()));
+      new EventPairSide(k0, k1, std::move(fds[0]), std::move(own[0]), std::move(peer[0])));
   std::shared_ptr<EventPairSide> side1(
-      new EventPairSide(k1, k0, std::move(fds[1]), own[1].release(), peer[1].release()));
+      new EventPairSide(k1, k0, std::move(fds[1]), std::move(own[1]), std::move(peer[1])));
   UniqueFd token0, token1;
   st = OpenLockedDescription(side0->fds_.memfd.get(), &token0);
   if (st != MX_OK) return st;
@@ -183,22 +167,16 @@ mx_status_t EventPairSide::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handl
   // descriptions disagree with the rights it claims is malformed.
   const bool own_writable = (raw.rights & MX_RIGHT_SIGNAL) != 0;
   const bool peer_writable = (raw.rights & MX_RIGHT_SIGNAL_PEER) != 0;
-  void* own = nullptr;
-  void* peer = nullptr;
-  mx_status_t mapped = MapSide(raw.fds[1].get(), own_writable ? O_RDWR : O_RDONLY, &own);
-  if (mapped != MX_OK) return mapped;
-  mapped = MapSide(raw.fds[3].get(), peer_writable ? O_RDWR : O_RDONLY, &peer);
-  if (mapped != MX_OK) {
-    ::munmap(own, kSideBytes);
-    return mapped;
-  }
-  auto* o = static_cast<Shared*>(own);
-  auto* p = static_cast<Shared*>(peer);
+  Mapping own, peer;
+  mx_status_t st = MapSide(raw.fds[1].get(), own_writable ? O_RDWR : O_RDONLY, &own);
+  if (st != MX_OK) return st;
+  st = MapSide(raw.fds[3].get(), peer_writable ? O_RDWR : O_RDONLY, &peer);
+  if (st != MX_OK) return st;
+  const auto* o = static_cast<const Shared*>(own.get());
+  const auto* p = static_cast<const Shared*>(peer.get());
   if (o->magic != kSideMagic || p->magic != kSideMagic || o->version != kSideVersion ||
       p->version != kSideVersion || o->koid != raw.koid || p->koid != raw.related_koid ||
       o->peer_koid != p->koid || p->peer_koid != o->koid || raw.koid == raw.related_koid) {
-    ::munmap(own, kSideBytes);
-    ::munmap(peer, kSideBytes);
     return MX_ERR_IO;
   }
   Fds fds;
@@ -209,12 +187,12 @@ mx_status_t EventPairSide::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handl
   fds.life = std::move(raw.fds[5]);
   fds.own_writable = own_writable;
   fds.peer_writable = peer_writable;
-  std::shared_ptr<EventPairSide> side(
-      new EventPairSide(raw.koid, raw.related_koid, std::move(fds), o, p));
+  std::shared_ptr<EventPairSide> side(new EventPairSide(raw.koid, raw.related_koid, std::move(fds),
+                                                        std::move(own), std::move(peer)));
   // The handle's token is a description of our own, locked before the arriving one closes (as
   // for events: ClearLocks on the words must never reach our token).
   UniqueFd token;
-  mx_status_t st = OpenLockedDescription(side->fds_.memfd.get(), &token);
+  st = OpenLockedDescription(side->fds_.memfd.get(), &token);
   if (st != MX_OK) return st;
   *handle = std::make_unique<Handle>(std::move(side), raw.rights);
   (*handle)->token() = std::move(token);
@@ -278,21 +256,20 @@ mx_status_t EventPairSide::PrepareTransfer(const Handle& handle, RawHandle* out)
   out->koid = koid();
   out->related_koid = peer_koid_;
   // The receiver gets a writable word only where this handle has the right to change it.
-  UniqueFd fds[kWireFds] = {
-      Dup(handle.token().get()),
-      DescriptionToSend(fds_.memfd.get(), fds_.own_writable, handle.HasRights(MX_RIGHT_SIGNAL)),
-      Dup(fds_.doorbell.get()),
-      DescriptionToSend(fds_.peer_memfd.get(), fds_.peer_writable,
-                        handle.HasRights(MX_RIGHT_SIGNAL_PEER)),
-      Dup(fds_.peer_doorbell.get()),
-      Dup(fds_.life.get()),
-  };
-  for (UniqueFd& fd : fds) {
-    if (!fd) {
-      out->fds.clear();
-      return ResourceError();
-    }
+  UniqueFd fds[kWireFds];
+  mx_status_t st = DupFd(handle.token().get(), &fds[0]);
+  if (st == MX_OK) {
+    st = DescriptionToSend(fds_.memfd.get(), fds_.own_writable, handle.HasRights(MX_RIGHT_SIGNAL),
+                           &fds[1]);
   }
+  if (st == MX_OK) st = DupFd(fds_.doorbell.get(), &fds[2]);
+  if (st == MX_OK) {
+    st = DescriptionToSend(fds_.peer_memfd.get(), fds_.peer_writable,
+                           handle.HasRights(MX_RIGHT_SIGNAL_PEER), &fds[3]);
+  }
+  if (st == MX_OK) st = DupFd(fds_.peer_doorbell.get(), &fds[4]);
+  if (st == MX_OK) st = DupFd(fds_.life.get(), &fds[5]);
+  if (st != MX_OK) return st;
   for (UniqueFd& fd : fds) out->fds.push_back(std::move(fd));
   return MX_OK;
 }

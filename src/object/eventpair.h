@@ -36,6 +36,7 @@
 #include <atomic>
 
 #include "object/object.h"
+#include "os/memfd.h"
 
 namespace mx::internal {
 
@@ -79,13 +80,15 @@ class EventPairSide final : public Object {
     bool own_writable = false;
     bool peer_writable = false;
   };
-  EventPairSide(mx_koid_t koid, mx_koid_t peer_koid, Fds fds, Shared* own, Shared* peer);
+  EventPairSide(mx_koid_t koid, mx_koid_t peer_koid, Fds fds, Mapping own, Mapping peer);
   bool PeerGone();
 
   const mx_koid_t peer_koid_;
   Fds fds_;
-  Shared* own_;
-  Shared* peer_;
+  Mapping own_map_;
+  Mapping peer_map_;
+  Shared* own_;   // in own_map_
+  Shared* peer_;  // in peer_map_
   // Sticky: once the peer is gone it never comes back.
   std::atomic<bool> peer_gone_{false};
 };

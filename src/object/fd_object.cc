@@ -1,8 +1,8 @@
 #include "object/fd_object.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <magenta/fd.h>
+
+#include "os/fd.h"
 
 namespace mx::internal {
 
@@ -17,8 +17,9 @@ mx_status_t FdObject::FromRaw(RawHandle raw, std::shared_ptr<FdObject>* out) {
 mx_status_t FdObject::PrepareTransfer(const Handle& handle, RawHandle* out) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!fd_) return MX_ERR_BAD_HANDLE;
-  UniqueFd dup(::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
-  if (!dup) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
+  UniqueFd dup;
+  mx_status_t st = DupFd(fd_.get(), &dup);
+  if (st != MX_OK) return st;
   out->type = MX_OBJ_TYPE_FD;
   out->rights = handle.rights();
   out->koid = koid();
@@ -33,9 +34,11 @@ mx_status_t FdObject::TakeFd(bool sole, int* out) {
     *out = fd_.release();
     return MX_OK;
   }
-  int dup = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
-  *out = dup;
+  UniqueFd dup;
+  mx_status_t st = DupFd(fd_.get(), &dup);
+  if (st != MX_OK) return st;
+  // The caller owns it from now on: libmx no longer tracks it.
+  *out = dup.release();
   return MX_OK;
 }
 

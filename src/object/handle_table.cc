@@ -1,12 +1,10 @@
 #include "object/handle_table.h"
 
 #include <pthread.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "os/fd_registry.h"
 #include "os/koid.h"
+#include "os/random.h"
 
 namespace mx::internal {
 namespace {
@@ -15,12 +13,7 @@ HandleTable* g_table = nullptr;
 std::once_flag g_table_once;
 
 uint32_t RandomMixer() {
-  uint32_t r = 0;
-  if (::getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
-    struct timespec ts;
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    r = static_cast<uint32_t>(ts.tv_nsec) ^ static_cast<uint32_t>(::getpid() << 16);
-  }
+  const uint32_t r = WeakRandomU32();
   // Low two bits and bit 31 clear: values stay odd and positive.
   return r & 0x7ffffffcu;
 }

@@ -39,6 +39,7 @@
 
 #include "object/channel_endpoint.h"
 #include "object/object.h"
+#include "os/fd_check.h"
 
 namespace mx::internal {
 
@@ -51,7 +52,7 @@ class Listener final : public Object {
   // NO_RESOURCES, NO_MEMORY.
   static mx_status_t Connect(const std::string& name, std::shared_ptr<ChannelEndpoint>* out);
 
-  Listener(mx_koid_t koid, UniqueFd sock, std::string path, dev_t dev, ino_t ino);
+  Listener(mx_koid_t koid, UniqueFd sock, std::string path, FileId file);
   ~Listener() override;
 
   uint32_t type() const override;
@@ -82,8 +83,7 @@ class Listener final : public Object {
 
   const UniqueFd sock_;
   const std::string path_;  // filesystem path to unlink when closed; empty for abstract names
-  const dev_t dev_;
-  const ino_t ino_;
+  const FileId file_;       // the socket file made at path_
   const pid_t owner_pid_;
   std::mutex mu_;
   std::deque<Silent> silent_;  // oldest first

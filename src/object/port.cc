@@ -1,17 +1,19 @@
 #include "object/port.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 
 #include "os/clock.h"
+#include "os/epoll.h"
+#include "os/eventfd.h"
+#include "os/fd.h"
 #include "os/koid.h"
 
 namespace mx::internal {
+
+// The epoll cookie of the port's own eventfd; every other cookie is a watched fd's number.
+constexpr uint64_t kWakeCookie = static_cast<uint64_t>(-1);
 
 // A registration is shared by the port's map, the dirty list and the ready FIFO, and by the
 // thread evaluating it; an ended one (|removed|) lingers in those until they are next looked at,
@@ -52,13 +54,11 @@ Port::Port(UniqueFd epoll, UniqueFd event)
 Port::~Port() = default;
 
 mx_status_t Port::Create(std::shared_ptr<Port>* out) {
-  UniqueFd ep(::epoll_create1(EPOLL_CLOEXEC));
-  UniqueFd ev(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!ep || !ev) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
-  struct epoll_event e = {};
-  e.events = EPOLLIN;
-  e.data.u64 = static_cast<uint64_t>(-1);
-  if (::epoll_ctl(ep.get(), EPOLL_CTL_ADD, ev.get(), &e) != 0) return MX_ERR_NO_RESOURCES;
+  UniqueFd ep, ev;
+  mx_status_t st = CreateEpoll(&ep);
+  if (st == MX_OK) st = CreateEventFd(&ev);
+  if (st != MX_OK) return st;
+  if (!EpollAdd(ep.get(), ev.get(), EPOLLIN, kWakeCookie)) return MX_ERR_NO_RESOURCES;
   out->reset(new Port(std::move(ep), std::move(ev)));
   return MX_OK;
 }
@@ -67,11 +67,7 @@ void Port::Wake() {
   // One write is enough until a waiter drains the eventfd (CollectLocked resets the flag after
   // draining, so a wake-up racing with the drain is never lost).
   if (kick_pending_.exchange(true, std::memory_order_acq_rel)) return;
-  uint64_t one = 1;
-  ssize_t r;
-  do {
-    r = ::write(event_.get(), &one, sizeof(one));
-  } while (r < 0 && errno == EINTR);
+  SignalEventFd(event_.get());
 }
 
 void Port::RegistrationKick::Kick() { port->MarkDirty(reg); }
@@ -152,14 +148,10 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   for (const WaitSource& s : sources) {
     if (s.fd < 0 || std::find(reg->fds.begin(), reg->fds.end(), s.fd) != reg->fds.end()) continue;
     auto& ids = fd_regs_[s.fd];
-    if (ids.empty()) {
-      struct epoll_event e = {};
-      e.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-      e.data.u64 = static_cast<uint64_t>(s.fd);
-      if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, s.fd, &e) != 0 && errno != EEXIST) {
-        fd_regs_.erase(s.fd);
-        continue;
-      }
+    if (ids.empty() && !EpollAdd(epoll_.get(), s.fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+                                 static_cast<uint64_t>(s.fd))) {
+      fd_regs_.erase(s.fd);
+      continue;
     }
     reg->fds.push_back(s.fd);
     ids.push_back(reg->id);
@@ -260,7 +252,7 @@ void Port::RemoveLocked(const RegistrationRef& reg, std::vector<RegistrationRef>
       // If the handle is gone the object may have closed this fd, and the number may now name
       // another file: leave the epoll entry (the kernel drops it with the file; a stale event
       // only causes a spurious evaluation).
-      if (!reg->handle->gone()) ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+      if (!reg->handle->gone()) EpollRemove(epoll_.get(), fd);
       fd_regs_.erase(f);
     }
   }
@@ -278,22 +270,18 @@ void Port::Detach(const std::vector<RegistrationRef>& regs) {
 }
 
 void Port::CollectLocked() {
-  struct epoll_event events[64];
+  uint64_t cookies[64];
   for (;;) {
-    int n = ::epoll_wait(epoll_.get(), events, 64, 0);
-    if (n <= 0) break;
-    for (int i = 0; i < n; ++i) {
-      if (events[i].data.u64 == static_cast<uint64_t>(-1)) {
+    const size_t n = EpollCollect(epoll_.get(), cookies, 64);
+    if (n == 0) break;
+    for (size_t i = 0; i < n; ++i) {
+      if (cookies[i] == kWakeCookie) {
         // Drain, then re-arm Wake(): a wake-up after this point writes the eventfd again.
-        uint64_t v;
-        ssize_t r;
-        do {
-          r = ::read(event_.get(), &v, sizeof(v));
-        } while (r < 0 && errno == EINTR);
+        DrainEventFd(event_.get());
         kick_pending_.store(false, std::memory_order_release);
         continue;
       }
-      auto f = fd_regs_.find(static_cast<int>(events[i].data.u64));
+      auto f = fd_regs_.find(static_cast<int>(cookies[i]));
       if (f == fd_regs_.end()) continue;
       for (uint64_t id : f->second) {
         auto it = regs_.find(id);
@@ -373,14 +361,7 @@ mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
     }
     lock.unlock();
     if (MonotonicNow() >= deadline) return MX_ERR_TIMED_OUT;
-    struct pollfd p = {epoll_.get(), POLLIN, 0};
-    struct timespec ts;
-    struct timespec* timeout = nullptr;
-    if (deadline != MX_TIME_INFINITE) {
-      ts = TimeoutUntil(deadline);
-      timeout = &ts;
-    }
-    ::ppoll(&p, 1, timeout, nullptr);
+    WaitReadable(epoll_.get(), deadline);
     lock.lock();
     collect = true;
   }

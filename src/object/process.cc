@@ -1,18 +1,12 @@
 #include "object/process.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/epoll.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <string>
 
 #include "os/koid.h"
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
+#include "os/pidfd.h"
+#include "os/socket.h"
+#include "os/spawn.h"
+#include "transport/startup.h"
 
 namespace mx::internal {
 namespace {
@@ -26,32 +20,52 @@ std::vector<UniqueFd>& Orphans() {
   return *orphans;
 }
 
-// Collects the exit status if the child has exited. Returns true when it has.
-bool TryReap(int pidfd, int* return_code) {
-  siginfo_t info = {};
-  int r;
-  do {
-    r = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info,
-                 WEXITED | WNOHANG);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) {
-    if (errno == ECHILD) {
-      // Someone else (a SIGCHLD handler, waitpid(-1)) collected the status first.
-      *return_code = -1;
-      return true;
-    }
-    return false;
+}  // namespace
+
+mx_status_t ProcessObject::Spawn(const char* path, const char* const* argv, const char* const* envp,
+                                 const std::vector<RawHandle>& handles,
+                                 std::shared_ptr<ProcessObject>* process) {
+  UniqueFd parent_end, child_end;
+  mx_status_t st = CreateSeqpacketPair(&parent_end, &child_end);
+  if (st != MX_OK) return st;
+  {
+    std::vector<uint8_t> bytes;
+    std::vector<int> fds;
+    UniqueFd overflow;
+    st = EncodeStartupFrame(handles, &bytes, &fds, &overflow);
+    if (st != MX_OK) return st;
+    struct iovec iov = {bytes.data(), bytes.size()};
+    st = SendDatagram(parent_end.get(), &iov, 1, fds.data(), fds.size());
+    if (st == MX_ERR_SHOULD_WAIT) return MX_ERR_NO_RESOURCES;
+    if (st != MX_OK) return st;
   }
-  if (info.si_pid == 0) return false;
-  if (info.si_code == CLD_EXITED) {
-    *return_code = info.si_status;
+  SpawnRequest request;
+  request.path = path;
+  request.argv = argv;
+  request.envp = envp;
+  request.env_overrides.push_back(std::string(kStartupFdVariable) + "=" +
+                                  std::to_string(child_end.get()));
+  request.fds.push_back({child_end.get(), child_end.get()});
+  pid_t pid = -1;
+  st = SpawnProcess(request, &pid);
+  if (st != MX_OK) return st;
+  // Closing the two ends frees the fds the pidfd needs (unless another thread takes them).
+  child_end.reset();
+  parent_end.reset();
+  UniqueFd pidfd;
+  if (OpenPidfd(pid, &pidfd)) {
+    *process = std::make_shared<ProcessObject>(std::move(pidfd), pid, false);
   } else {
-    *return_code = -info.si_status;  // killed or dumped: minus the signal number
+    process->reset();
   }
-  return true;
+  return MX_OK;
 }
 
-}  // namespace
+std::shared_ptr<ProcessObject> ProcessObject::Self() {
+  UniqueFd pidfd;
+  if (!OpenPidfd(CurrentPid(), &pidfd)) return nullptr;
+  return std::make_shared<ProcessObject>(std::move(pidfd), CurrentPid(), true);
+}
 
 ProcessObject::ProcessObject(UniqueFd pidfd, pid_t pid, bool is_self)
     : Object(AllocateKoid()), pidfd_(std::move(pidfd)), pid_(pid), is_self_(is_self) {}
@@ -60,10 +74,9 @@ ProcessObject::~ProcessObject() = default;
 
 void ProcessObject::RefreshLocked() {
   if (exited_ || is_self_ || !pidfd_) return;
-  struct pollfd p = {pidfd_.get(), POLLIN, 0};
-  if (::poll(&p, 1, 0) <= 0) return;
+  if (!PidfdExited(pidfd_.get())) return;
   int code = 0;
-  if (TryReap(pidfd_.get(), &code)) {
+  if (TryReapPidfd(pidfd_.get(), &code)) {
     exited_ = true;
     return_code_ = code;
     NotifySignalsSet(MX_PROCESS_TERMINATED);
@@ -78,7 +91,7 @@ mx_signals_t ProcessObject::Signals() {
 
 void ProcessObject::AddWaitSources(mx_signals_t, std::vector<WaitSource>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!exited_ && !is_self_ && pidfd_) out->push_back({pidfd_.get(), EPOLLIN, false});
+  if (!exited_ && !is_self_ && pidfd_) out->push_back({pidfd_.get(), PidfdWaitEvents(), false});
 }
 
 mx_status_t ProcessObject::PrepareTransfer(const Handle&, RawHandle*) {
@@ -89,11 +102,7 @@ mx_status_t ProcessObject::Kill() {
   std::lock_guard<std::mutex> lock(mu_);
   RefreshLocked();
   if (exited_) return MX_OK;
-  if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0) != 0) {
-    if (errno == ESRCH) return MX_OK;  // already gone
-    return errno == EPERM ? MX_ERR_ACCESS_DENIED : MX_ERR_INTERNAL;
-  }
-  return MX_OK;
+  return KillPidfd(pidfd_.get());
 }
 
 mx_info_process_t ProcessObject::Info() {
@@ -126,7 +135,7 @@ void ProcessObject::ReapOrphans() {
   auto& list = Orphans();
   for (size_t i = 0; i < list.size();) {
     int code;
-    if (TryReap(list[i].get(), &code)) {
+    if (TryReapPidfd(list[i].get(), &code)) {
       list.erase(list.begin() + static_cast<ptrdiff_t>(i));
     } else {
       ++i;

@@ -1,5 +1,11 @@
 // ProcessObject: a process started by mx_spawn (or the calling process itself), via a pidfd.
 //
+// Spawn starts the child with its startup handles already in the kernel: the parent makes a
+// socket pair, sends one startup frame (transport/startup.h) with every handle on one end, and
+// passes the other end to the child as its only inherited fd, named by MX_STARTUP_FD. The
+// child's libmx reads the frame at load time. Until then the handles are held by the kernel in
+// that socket; if the child never runs or exits first, the kernel closes them.
+//
 // MX_PROCESS_TERMINATED is asserted once the pidfd is readable; the exit status is collected
 // with waitid(P_PIDFD) the first time anyone looks, and kept. A child whose handle is closed
 // before it exits is reaped later (on the next spawn or close), so it does not stay a zombie.
@@ -15,6 +21,18 @@ namespace mx::internal {
 
 class ProcessObject final : public Object {
  public:
+  // Starts |path| (argv, envp as for execve; a null |envp| passes ours on) in a new process that
+  // finds |handles| on its startup socket. MX_OK once the child runs and its startup socket holds
+  // the handles (the caller's transfer is then done); |*process| is the child's object, or null
+  // if no pidfd could be had for it. Otherwise the child did not start and the handles were not
+  // sent: the error of encoding or sending the startup frame (NO_RESOURCES for a full socket,
+  // NO_MEMORY) or of SpawnProcess (os/spawn.h).
+  static mx_status_t Spawn(const char* path, const char* const* argv, const char* const* envp,
+                           const std::vector<RawHandle>& handles,
+                           std::shared_ptr<ProcessObject>* process);
+  // The calling process, or null if no pidfd could be had for it.
+  static std::shared_ptr<ProcessObject> Self();
+
   ProcessObject(UniqueFd pidfd, pid_t pid, bool is_self);
   ~ProcessObject() override;
 

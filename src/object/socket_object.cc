@@ -1,16 +1,12 @@
 #include "object/socket_object.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 
+#include "os/fd.h"
 #include "os/fd_check.h"
 #include "os/koid.h"
-#include "os/status.h"
+#include "os/socket.h"
+#include "os/stream_socket.h"
 
 namespace mx::internal {
 
@@ -19,11 +15,9 @@ SocketObject::SocketObject(UniqueFd fd, mx_koid_t koid, mx_koid_t peer_koid)
 
 mx_status_t SocketObject::Create(std::shared_ptr<SocketObject>* end0,
                                  std::shared_ptr<SocketObject>* end1) {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) != 0) {
-    return errno == ENOMEM || errno == ENOBUFS ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
-  }
-  UniqueFd a(sv[0]), b(sv[1]);
+  UniqueFd a, b;
+  mx_status_t st = CreateStreamPair(&a, &b);
+  if (st != MX_OK) return st;
   mx_koid_t ka = AllocateKoid();
   mx_koid_t kb = AllocateKoid();
   *end0 = std::make_shared<SocketObject>(std::move(a), ka, kb);
@@ -44,23 +38,12 @@ mx_status_t SocketObject::FromRaw(RawHandle raw, std::shared_ptr<SocketObject>* 
 
 bool SocketObject::PeerGone() {
   if (peer_gone_.load(std::memory_order_acquire)) return true;
-  struct pollfd p = {fd_.get(), POLLRDHUP, 0};
-  int r;
-  do {
-    r = ::poll(&p, 1, 0);
-  } while (r < 0 && errno == EINTR);
-  if (r > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0) {
-    peer_gone_.store(true, std::memory_order_release);
-    return true;
-  }
-  return false;
+  if (!PeerHungUp(fd_.get())) return false;
+  peer_gone_.store(true, std::memory_order_release);
+  return true;
 }
 
-size_t SocketObject::BytesQueued() {
-  int n = 0;
-  if (::ioctl(fd_.get(), FIONREAD, &n) != 0 || n < 0) return 0;
-  return static_cast<size_t>(n);
-}
+size_t SocketObject::BytesQueued() { return StreamBytesQueued(fd_.get()); }
 
 mx_signals_t SocketObject::Signals() {
   // Peer state first: data the peer wrote before closing is then seen with PEER_CLOSED.
@@ -69,13 +52,8 @@ mx_signals_t SocketObject::Signals() {
   if (BytesQueued() > 0) s |= MX_SOCKET_READABLE;
   if (gone) {
     s |= MX_SOCKET_PEER_CLOSED;
-  } else {
-    struct pollfd p = {fd_.get(), POLLOUT, 0};
-    int r;
-    do {
-      r = ::poll(&p, 1, 0);
-    } while (r < 0 && errno == EINTR);
-    if (r > 0 && (p.revents & POLLOUT) != 0) s |= MX_SOCKET_WRITABLE;
+  } else if (CanSend(fd_.get())) {
+    s |= MX_SOCKET_WRITABLE;
   }
   return s;
 }
@@ -90,8 +68,9 @@ void SocketObject::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>*
 }
 
 mx_status_t SocketObject::PrepareTransfer(const Handle& handle, RawHandle* out) {
-  UniqueFd dup(::fcntl(fd_.get(), F_DUPFD_CLOEXEC, 0));
-  if (!dup) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
+  UniqueFd dup;
+  mx_status_t st = DupFd(fd_.get(), &dup);
+  if (st != MX_OK) return st;
   out->type = MX_OBJ_TYPE_SOCKET;
   out->rights = handle.rights();
   out->koid = koid();
@@ -106,28 +85,10 @@ mx_status_t SocketObject::Write(const void* buffer, size_t size, size_t* actual)
     *actual = 0;
     return MX_OK;
   }
-  ssize_t n;
-  do {
-    n = ::send(fd_.get(), buffer, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n >= 0) {
-    *actual = static_cast<size_t>(n);
-    return MX_OK;
-  }
-  switch (errno) {
-    case EAGAIN:
-      return MX_ERR_SHOULD_WAIT;
-    case EPIPE:
-    case ECONNRESET:
-    case ENOTCONN:
-      peer_gone_.store(true, std::memory_order_release);
-      return MX_ERR_PEER_CLOSED;
-    case ENOMEM:
-    case ENOBUFS:
-      return MX_ERR_NO_MEMORY;
-    default:
-      return StatusFromErrno(errno);
-  }
+  bool gone = false;
+  mx_status_t st = StreamSend(fd_.get(), buffer, size, actual, &gone);
+  if (gone) peer_gone_.store(true, std::memory_order_release);
+  return st;
 }
 
 mx_status_t SocketObject::Read(void* buffer, size_t size, size_t* actual) {
@@ -143,29 +104,10 @@ mx_status_t SocketObject::Read(void* buffer, size_t size, size_t* actual) {
     }
     return PeerGone() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
   }
-  ssize_t n;
-  do {
-    n = ::recv(fd_.get(), buffer, size, MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  if (n > 0) {
-    *actual = static_cast<size_t>(n);
-    return MX_OK;
-  }
-  if (n == 0) {
-    // End of stream: every byte the peer wrote has been read and the peer is gone.
-    peer_gone_.store(true, std::memory_order_release);
-    return MX_ERR_PEER_CLOSED;
-  }
-  switch (errno) {
-    case EAGAIN:
-      return MX_ERR_SHOULD_WAIT;
-    case ECONNRESET:
-    case EPIPE:
-      peer_gone_.store(true, std::memory_order_release);
-      return MX_ERR_PEER_CLOSED;
-    default:
-      return StatusFromErrno(errno);
-  }
+  bool gone = false;
+  mx_status_t st = StreamReceive(fd_.get(), buffer, size, actual, &gone);
+  if (gone) peer_gone_.store(true, std::memory_order_release);
+  return st;
 }
 
 }  // namespace mx::internal

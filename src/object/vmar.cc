@@ -1,13 +1,12 @@
 #include "object/vmar.h"
 
-#include <errno.h>
 #include <pthread.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <map>
 #include <mutex>
+
+#include "os/address_space.h"
 
 namespace mx::internal {
 namespace {
@@ -29,47 +28,15 @@ MappingRecord& Record() {
   return *record;
 }
 
-mx_status_t MmapError(int err) {
-  switch (err) {
-    case EACCES:
-    case EPERM:
-      return MX_ERR_ACCESS_DENIED;
-    case EEXIST:
-    case ENOMEM:
-      return MX_ERR_NO_MEMORY;
-    case EINVAL:
-    case EOVERFLOW:
-      return MX_ERR_INVALID_ARGS;
-    case EMFILE:
-    case ENFILE:
-      return MX_ERR_NO_RESOURCES;
-    default:
-      return MX_ERR_INTERNAL;
-  }
-}
-
 }  // namespace
 
-size_t PageSize() {
-  static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  return page;
-}
-
-mx_status_t Vmar::Map(int fd, uint64_t fd_offset, size_t len, int prot, bool specific,
+mx_status_t Vmar::Map(int fd, uint64_t fd_offset, size_t len, uint32_t perm_flags, bool specific,
                       uintptr_t addr, uintptr_t* mapped) {
   MappingRecord& rec = Record();
   std::lock_guard<std::mutex> lock(rec.mu);
-  int flags = MAP_SHARED;
-  if (specific) flags |= MAP_FIXED_NOREPLACE;
-  void* p = ::mmap(reinterpret_cast<void*>(addr), len, prot, flags, fd,
-                   static_cast<off_t>(fd_offset));
-  if (p == MAP_FAILED) return MmapError(errno);
-  auto base = reinterpret_cast<uintptr_t>(p);
-  if (specific && base != addr) {
-    // A kernel without MAP_FIXED_NOREPLACE treats it as a hint.
-    ::munmap(p, len);
-    return MX_ERR_NO_MEMORY;
-  }
+  uintptr_t base = 0;
+  mx_status_t st = MapFile(fd, fd_offset, len, perm_flags, specific, addr, &base);
+  if (st != MX_OK) return st;
   rec.ranges[base] = len;
   *mapped = base;
   return MX_OK;
@@ -91,9 +58,8 @@ mx_status_t Vmar::Unmap(uintptr_t addr, size_t len) {
       ++it;
       continue;
     }
-    if (::munmap(reinterpret_cast<void*>(cut_base), cut_end - cut_base) != 0) {
-      return MmapError(errno);
-    }
+    mx_status_t st = UnmapRange(cut_base, cut_end - cut_base);
+    if (st != MX_OK) return st;
     it = rec.ranges.erase(it);
     if (r_base < cut_base) rec.ranges[r_base] = cut_base - r_base;
     if (cut_end < r_end) it = rec.ranges.emplace(cut_end, r_end - cut_end).first;

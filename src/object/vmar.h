@@ -28,15 +28,13 @@ class Vmar final : public Object {
   // Never reached: the handle has no TRANSFER right.
   mx_status_t PrepareTransfer(const Handle&, RawHandle*) override { return MX_ERR_ACCESS_DENIED; }
 
-  // Maps |len| bytes (rounded up to pages) of the file |fd| from |fd_offset| with |prot|
-  // (PROT_* bits). |specific|: at exactly |addr| (MAP_FIXED_NOREPLACE; NO_MEMORY if taken).
+  // Maps |len| bytes (rounded up to pages) of the file |fd| from |fd_offset| with the access of
+  // |perm_flags| (MX_VM_FLAG_PERM_*). |specific|: at exactly |addr| (NO_MEMORY if taken).
   // Arguments were validated by the caller (page alignment, overflow).
-  mx_status_t Map(int fd, uint64_t fd_offset, size_t len, int prot, bool specific, uintptr_t addr,
-                  uintptr_t* mapped);
+  mx_status_t Map(int fd, uint64_t fd_offset, size_t len, uint32_t perm_flags, bool specific,
+                  uintptr_t addr, uintptr_t* mapped);
   // Unmaps the parts of [addr, addr + len) (len rounded up to pages) that libmx mapped.
   mx_status_t Unmap(uintptr_t addr, size_t len);
 };
-
-size_t PageSize();
 
 }  // namespace mx::internal

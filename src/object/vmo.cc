@@ -1,13 +1,11 @@
 #include "object/vmo.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <limits>
 
+#include "os/fd.h"
 #include "os/fd_check.h"
 #include "os/koid.h"
 #include "os/vmo_memfd.h"
@@ -18,28 +16,7 @@ namespace {
 // Largest size a VMO may have: what off_t can express (Magenta: VmObjectPaged::MAX_SIZE).
 constexpr uint64_t kMaxVmoSize = static_cast<uint64_t>(std::numeric_limits<off_t>::max());
 
-mx_status_t ResourceError() {
-  return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
-}
-
 bool IsWritable(int fd) { return AccessMode(fd) == O_RDWR; }
-
-mx_status_t IoError(int err) {
-  switch (err) {
-    case ENOMEM:
-    case ENOSPC:
-      return MX_ERR_NO_MEMORY;
-    case EPERM:
-    case EACCES:
-    case EBADF:
-      return MX_ERR_ACCESS_DENIED;  // a sealed or read-only file from a peer
-    case EFBIG:
-    case EINVAL:
-      return MX_ERR_OUT_OF_RANGE;
-    default:
-      return MX_ERR_IO;
-  }
-}
 
 // Clamps [offset, offset + len) to |size| the way Magenta's TrimRange did.
 bool TrimRange(uint64_t offset, size_t len, uint64_t size, size_t* trimmed) {
@@ -84,8 +61,8 @@ mx_status_t Vmo::PrepareTransfer(const Handle& handle, RawHandle* out) {
     mx_status_t st = ReopenReadOnly(memfd_.get(), &description);
     if (st != MX_OK) return st;
   } else {
-    description = UniqueFd(::fcntl(memfd_.get(), F_DUPFD_CLOEXEC, 0));
-    if (!description) return ResourceError();
+    mx_status_t st = DupFd(memfd_.get(), &description);
+    if (st != MX_OK) return st;
   }
   out->type = MX_OBJ_TYPE_VMO;
   out->rights = handle.rights();
@@ -101,17 +78,8 @@ mx_status_t Vmo::Read(void* data, uint64_t offset, size_t len, size_t* actual) {
   size_t n;
   if (!TrimRange(offset, len, size, &n)) return MX_ERR_OUT_OF_RANGE;
   size_t done = 0;
-  auto* p = static_cast<uint8_t*>(data);
-  while (done < n) {
-    ssize_t r = ::pread(memfd_.get(), p + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return IoError(errno);
-    if (r == 0) {
-      // Shrunk by another holder since we looked: what is gone reads as nothing.
-      break;
-    }
-    done += static_cast<size_t>(r);
-  }
+  st = ReadMemfd(memfd_.get(), data, offset, n, &done);
+  if (st != MX_OK) return st;
   *actual = done;
   return MX_OK;
 }
@@ -123,35 +91,19 @@ mx_status_t Vmo::Write(const void* data, uint64_t offset, size_t len, size_t* ac
   size_t n;
   if (!TrimRange(offset, len, size, &n)) return MX_ERR_OUT_OF_RANGE;
   size_t done = 0;
-  const auto* p = static_cast<const uint8_t*>(data);
-  while (done < n) {
-    ssize_t r = ::pwrite(memfd_.get(), p + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return IoError(errno);
-    done += static_cast<size_t>(r);
-  }
+  st = WriteMemfd(memfd_.get(), data, offset, n, &done);
+  if (st != MX_OK) return st;
   *actual = done;
   return MX_OK;
 }
 
-mx_status_t Vmo::GetSize(uint64_t* size) {
-  struct stat st;
-  if (::fstat(memfd_.get(), &st) != 0) return MX_ERR_IO;
-  *size = static_cast<uint64_t>(st.st_size);
-  return MX_OK;
-}
+mx_status_t Vmo::GetSize(uint64_t* size) { return MemfdSize(memfd_.get(), size); }
 
 mx_status_t Vmo::SetSize(uint64_t size) {
   if (size > kMaxVmoSize) return MX_ERR_OUT_OF_RANGE;
   // A non-resizable VMO refuses even its own size, as Zircon's did.
   if (!Resizable()) return MX_ERR_UNAVAILABLE;
-  int r;
-  do {
-    r = ::ftruncate(memfd_.get(), static_cast<off_t>(size));
-  } while (r != 0 && errno == EINTR);
-  if (r == 0) return MX_OK;
-  // Only seals make ftruncate of a shmem file EPERM: one of them was added.
-  return errno == EPERM ? MX_ERR_UNAVAILABLE : IoError(errno);
+  return ResizeMemfd(memfd_.get(), size);
 }
 
 bool Vmo::Resizable() const { return !IsSizeSealed(memfd_.get()); }

@@ -1,11 +1,8 @@
 #include "object/waker.h"
 
-#include <errno.h>
-#include <stdint.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <memory>
+
+#include "os/eventfd.h"
 
 namespace mx::internal {
 
@@ -36,17 +33,16 @@ ThreadWaker* ThreadWaker::Current() {
   return waker.get();
 }
 
-ThreadWaker::ThreadWaker() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+ThreadWaker::ThreadWaker() {
+  // An fd that could not be had stays invalid: Current() then gives up.
+  CreateEventFd(&fd_);
+}
 
 ThreadWaker::~ThreadWaker() = default;
 
 void ThreadWaker::Kick() {
   kicked_.store(true, std::memory_order_seq_cst);
-  uint64_t one = 1;
-  ssize_t r;
-  do {
-    r = ::write(fd_.get(), &one, sizeof(one));
-  } while (r < 0 && errno == EINTR);
+  SignalEventFd(fd_.get());
 }
 
 void ThreadWaker::DrainIfKicked() {
@@ -55,11 +51,7 @@ void ThreadWaker::DrainIfKicked() {
 
 void ThreadWaker::Drain() {
   kicked_.store(false, std::memory_order_seq_cst);
-  uint64_t v;
-  ssize_t r;
-  do {
-    r = ::read(fd_.get(), &v, sizeof(v));
-  } while (r < 0 && errno == EINTR);
+  DrainEventFd(fd_.get());
 }
 
 }  // namespace mx::internal

@@ -1,5 +1,11 @@
 #include "os/clock.h"
 
+#include <errno.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include "os/eintr.h"
+
 namespace mx::internal {
 namespace {
 
@@ -34,5 +40,24 @@ struct timespec TimeoutUntil(mx_time_t deadline) {
   ts.tv_nsec = static_cast<long>(left % 1000000000ull);
   return ts;
 }
+
+void SleepUntil(mx_time_t deadline) {
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(deadline / 1000000000ull);
+  ts.tv_nsec = static_cast<long>(deadline % 1000000000ull);
+  // clock_nanosleep returns its error instead of setting errno.
+  RetryOnEintr([&] {
+    const int err = ::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+    if (err == 0) return 0;
+    errno = err;
+    return -1;
+  });
+}
+
+void SleepForever() {
+  for (;;) ::pause();
+}
+
+void YieldCpu() { ::sched_yield(); }
 
 }  // namespace mx::internal

@@ -12,4 +12,11 @@ mx_time_t ClockNow(uint32_t clock_id);
 // Relative timeout from now until |deadline|, clamped at 0; nullptr-like infinite handled by caller.
 struct timespec TimeoutUntil(mx_time_t deadline);
 
+// Sleeps until |deadline| (MX_CLOCK_MONOTONIC) has passed, through any signals.
+void SleepUntil(mx_time_t deadline);
+// Blocks the calling thread for good (signal handlers still run).
+[[noreturn]] void SleepForever();
+// Gives the CPU to another runnable thread, if any.
+void YieldCpu();
+
 }  // namespace mx::internal

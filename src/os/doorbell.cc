@@ -6,11 +6,13 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "os/status.h"
+
 namespace mx::internal {
 
 mx_status_t CreateDoorbell(UniqueFd* out) {
   UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!sock) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
+  if (!sock) return AllocationStatus(errno);
   // Binding with only the family autobinds an abstract name; connecting to it makes the socket
   // accept datagrams only from itself.
   struct sockaddr_un addr = {};
@@ -28,7 +30,7 @@ mx_status_t CreateDoorbell(UniqueFd* out) {
   const int one = 1;
   if (::setsockopt(sock.get(), SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program)) != 0 ||
       ::setsockopt(sock.get(), SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)) != 0) {
-    return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
+    return AllocationStatus(errno);
   }
   *out = std::move(sock);
   return MX_OK;

@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "os/memfd.h"
+
 namespace mx::internal {
 namespace {
 
@@ -27,6 +29,18 @@ bool IsConnectedUnixSocket(int fd, int type) {
     return false;
   }
   return IntSockOpt(fd, SO_TYPE) == type;
+}
+
+// What CreateSealedMemfd makes (os/memfd.h), between |min_bytes| and |max_bytes| long: sealed
+// against size changes and further seals, and not against writes (a write-sealed file cannot be
+// mapped shared and writable).
+MemfdRule SealedMemfdRule(uint64_t min_bytes, uint64_t max_bytes) {
+  MemfdRule rule;
+  rule.min_bytes = min_bytes;
+  rule.max_bytes = max_bytes;
+  rule.required_seals = kSizeSeals;
+  rule.forbidden_seals = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+  return rule;
 }
 
 }  // namespace
@@ -75,14 +89,7 @@ mx_status_t CheckVmoMemfd(int fd, mx_rights_t* rights) {
 
 // ---- Events and eventpairs ---------------------------------------------------------------------
 
-MemfdRule SignalWordMemfdRule(uint64_t bytes) {
-  MemfdRule rule;
-  rule.min_bytes = bytes;
-  rule.max_bytes = bytes;
-  rule.required_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
-  rule.forbidden_seals = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
-  return rule;
-}
+MemfdRule SignalWordMemfdRule(uint64_t bytes) { return SealedMemfdRule(bytes, bytes); }
 
 bool IsDoorbell(int fd) {
   struct stat st;
@@ -94,11 +101,7 @@ bool IsDoorbell(int fd) {
 // ---- Channel endpoints: ring and queue-blob memfds -------------------------------------------
 
 mx_status_t CheckRingMemfd(int fd, uint64_t min_bytes, uint64_t max_bytes, uint64_t* size) {
-  MemfdRule rule;
-  rule.min_bytes = min_bytes;
-  rule.max_bytes = max_bytes;
-  rule.required_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
-  rule.forbidden_seals = F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+  MemfdRule rule = SealedMemfdRule(min_bytes, max_bytes);
   rule.access = O_RDWR;
   return CheckMemfd(fd, rule, size);
 }
@@ -107,7 +110,7 @@ mx_status_t CheckQueueBlob(int fd, uint64_t bytes) {
   MemfdRule rule;
   rule.min_bytes = bytes;
   rule.max_bytes = bytes;
-  rule.required_seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+  rule.required_seals = kFrozenSeals;
   mx_status_t st = CheckMemfd(fd, rule, nullptr);
   if (st != MX_OK) return st;
   // The seals keep holes from being punched or filled from now on; the first hole, if any, must

@@ -6,6 +6,7 @@
 // can change later except where the caller is told so (a resizable VMO's size).
 #pragma once
 
+#include <fcntl.h>  // O_RDONLY, O_RDWR: MemfdRule::access, AccessMode
 #include <magenta/types.h>
 
 #include <cstdint>

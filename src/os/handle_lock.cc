@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "os/status.h"
+
 namespace mx::internal {
 namespace {
 
@@ -25,11 +27,18 @@ UniqueFd ReopenReadOnly(int fd) {
   return UniqueFd(::open(path, O_RDONLY | O_CLOEXEC));
 }
 
+mx_status_t NewReadOnlyDescription(int fd, UniqueFd* out) {
+  UniqueFd description = ReopenReadOnly(fd);
+  if (!description) return AllocationStatus(errno);
+  *out = std::move(description);
+  return MX_OK;
+}
+
 mx_status_t OpenLockedDescription(int fd, UniqueFd* out) {
   UniqueFd token = ReopenReadOnly(fd);
   struct flock lk = ByteZero(F_RDLCK);
   if (!token || ::fcntl(token.get(), F_OFD_SETLK, &lk) != 0) {
-    return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
+    return AllocationStatus(errno);
   }
   *out = std::move(token);
   return MX_OK;

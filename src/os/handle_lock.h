@@ -20,6 +20,8 @@ namespace mx::internal {
 
 // A new read-only open file description of the file behind |fd| (via /proc/self/fd), unlocked.
 UniqueFd ReopenReadOnly(int fd);
+// As ReopenReadOnly, with the failure as a status: NO_MEMORY or NO_RESOURCES.
+mx_status_t NewReadOnlyDescription(int fd, UniqueFd* out);
 // A new read-only description of |fd|'s file holding the shared handle lock.
 // NO_RESOURCES / NO_MEMORY.
 mx_status_t OpenLockedDescription(int fd, UniqueFd* out);

@@ -6,6 +6,8 @@
 
 #include <cstring>
 
+#include "os/eintr.h"
+#include "os/fd.h"
 #include "os/status.h"
 
 namespace mx::internal {
@@ -39,15 +41,25 @@ mx_status_t SendDatagram(int sock, const struct iovec* iov, size_t iov_count, co
     cmsg->cmsg_len = CMSG_LEN(sizeof(int) * num_fds);
     std::memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * num_fds);
   }
-  for (;;) {
-    ssize_t n = ::sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n >= 0) return MX_OK;
-    if (errno == EINTR) continue;
-    return StatusFromErrno(errno);
+  if (RetryOnEintr([&] { return ::sendmsg(sock, &msg, MSG_DONTWAIT | MSG_NOSIGNAL); }) >= 0) {
+    return MX_OK;
   }
+  return StatusFromErrno(errno);
 }
 
 namespace {
+
+// recvmsg, made again after EINTR and after the first ECONNRESET. The peer closed with
+// datagrams of ours still unread in its queue: Linux then reports ECONNRESET once, *before* the
+// datagrams the peer sent us that are still queued here; the error is cleared by reporting it.
+// Those datagrams were sent before the close and must still be read (Magenta: a closed peer's
+// messages stay readable), so read on: the queue comes next, then the end of the stream.
+ssize_t RecvmsgPastReset(int sock, struct msghdr* msg, int flags) {
+  auto receive = [&] { return RetryOnEintr([&] { return ::recvmsg(sock, msg, flags); }); };
+  ssize_t n = receive();
+  if (n < 0 && errno == ECONNRESET) n = receive();
+  return n;
+}
 
 // One recvmsg with the end-of-stream rules of ReceiveDatagram. |flags| adds MSG_PEEK. The control
 // buffer holds exactly |max_fds| fds (at most kMaxFdsPerDatagram; 0: no buffer, so no fd is
@@ -67,24 +79,9 @@ mx_status_t Receive(int sock, void* buffer, size_t capacity, int flags, size_t m
     msg.msg_control = control;
     msg.msg_controllen = CMSG_LEN(sizeof(int) * max_fds);
   }
-  ssize_t n;
-  bool reset_seen = false;
-  for (;;) {
-    n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC | flags);
-    if (n >= 0) break;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) return MX_ERR_SHOULD_WAIT;
-    if (errno == ECONNRESET && !reset_seen) {
-      // The peer closed with datagrams of ours still unread in its queue. Linux then reports
-      // ECONNRESET once, *before* the datagrams the peer sent us that are still queued here; the
-      // error is cleared by reporting it. Those datagrams were sent before the close and must
-      // still be read (Magenta: a closed peer's messages stay readable), so read on: the queue
-      // comes next, then the end of the stream.
-      reset_seen = true;
-      continue;
-    }
-    return StatusFromErrno(errno);
-  }
+  const ssize_t n =
+      RecvmsgPastReset(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC | flags);
+  if (n < 0) return StatusFromErrno(errno);
   out->fds.clear();
   out->bad_control = (msg.msg_flags & MSG_CTRUNC) != 0;
   if (with_control) {
@@ -132,19 +129,8 @@ mx_status_t PeekDatagram(int sock, void* buffer, size_t capacity, PeekedDatagram
   struct msghdr msg = {};
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  ssize_t n;
-  bool reset_seen = false;
-  for (;;) {
-    n = ::recvmsg(sock, &msg, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
-    if (n >= 0) break;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) return MX_ERR_SHOULD_WAIT;
-    if (errno == ECONNRESET && !reset_seen) {  // see Receive
-      reset_seen = true;
-      continue;
-    }
-    return StatusFromErrno(errno);
-  }
+  const ssize_t n = RecvmsgPastReset(sock, &msg, MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC);
+  if (n < 0) return StatusFromErrno(errno);
   out->has_control = (msg.msg_flags & MSG_CTRUNC) != 0;
   out->size = static_cast<size_t>(n);
   if (n == 0 && !out->has_control && PeerHungUp(sock)) return MX_ERR_PEER_CLOSED;
@@ -176,23 +162,13 @@ int SocketType(int fd) {
   return type;
 }
 
+void ShutdownSocket(int sock) { ::shutdown(sock, SHUT_RDWR); }
+
 bool PeerHungUp(int sock) {
-  struct pollfd p = {sock, POLLRDHUP, 0};
-  int r;
-  do {
-    r = ::poll(&p, 1, 0);
-  } while (r < 0 && errno == EINTR);
-  return r > 0 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
+  return (ReadyEvents(sock, POLLRDHUP) & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
 }
 
-bool CanSend(int sock) {
-  struct pollfd p = {sock, POLLOUT, 0};
-  int r;
-  do {
-    r = ::poll(&p, 1, 0);
-  } while (r < 0 && errno == EINTR);
-  return r > 0 && (p.revents & POLLOUT) != 0;
-}
+bool CanSend(int sock) { return (ReadyEvents(sock, POLLOUT) & POLLOUT) != 0; }
 
 void SetSendBuffer(int sock, int bytes) {
   ::setsockopt(sock, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));

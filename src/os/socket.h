@@ -76,6 +76,10 @@ mx_status_t ReceiveDatagramWithoutFds(int sock, void* buffer, size_t capacity,
 // socket.
 int SocketType(int fd);
 
+// Shuts both directions of |sock| down: its peer sees the end of the stream at once, even while
+// other descriptions of this end (a duplicate in flight, in another process) stay open.
+void ShutdownSocket(int sock);
+
 // True if the peer of |sock| has gone away (POLLHUP/POLLRDHUP), even with data still queued.
 bool PeerHungUp(int sock);
 // True if a datagram of ordinary size can be sent now (POLLOUT).

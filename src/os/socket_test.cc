@@ -47,6 +47,19 @@ TEST(SocketTest, EmptyDatagramFromAPeerThatIsGoneReadsAsTheEnd) {
   EXPECT_EQ(ReceiveDatagram(b.get(), buffer, sizeof(buffer), &got), MX_ERR_PEER_CLOSED);
 }
 
+TEST(SocketTest, ShutdownEndsTheStreamForThePeerWhileADuplicateIsOpen) {
+  UniqueFd a, b;
+  ASSERT_EQ(CreateSeqpacketPair(&a, &b), MX_OK);
+  UniqueFd duplicate(::fcntl(a.get(), F_DUPFD_CLOEXEC, 0));
+  ASSERT_TRUE(duplicate);
+  EXPECT_FALSE(PeerHungUp(b.get()));
+  ShutdownSocket(a.get());
+  EXPECT_TRUE(PeerHungUp(b.get()));
+  char buffer[16];
+  ReceivedDatagram got;
+  EXPECT_EQ(ReceiveDatagram(b.get(), buffer, sizeof(buffer), &got), MX_ERR_PEER_CLOSED);
+}
+
 TEST(SocketTest, SocketTypeNamesTheKindOfSocket) {
   UniqueFd a, b;
   ASSERT_EQ(CreateSeqpacketPair(&a, &b), MX_OK);

@@ -19,6 +19,7 @@
 
 #include <magenta/types.h>
 
+#include <cstddef>
 #include <cstdint>
 
 #include "os/unique_fd.h"
@@ -38,5 +39,18 @@ mx_status_t ReopenReadOnly(int fd, UniqueFd* out);
 // True if the kernel refuses every size change of |fd|'s file (F_SEAL_SHRINK and F_SEAL_GROW
 // are both set). A file that does not answer F_GET_SEALS counts as resizable.
 bool IsSizeSealed(int fd);
+
+// Copies up to |len| bytes at |offset| of |fd|'s file into |data|; |*done| is how many. Stops
+// short, with MX_OK, where the file ends (another holder may have shrunk it). The errors of
+// MemfdIoStatus (os/status.h).
+mx_status_t ReadMemfd(int fd, void* data, uint64_t offset, size_t len, size_t* done);
+// Writes |len| bytes from |data| at |offset| of |fd|'s file; |*done| is how many. The errors of
+// MemfdIoStatus.
+mx_status_t WriteMemfd(int fd, const void* data, uint64_t offset, size_t len, size_t* done);
+// The current size of |fd|'s file. IO if it cannot be told.
+mx_status_t MemfdSize(int fd, uint64_t* size);
+// Sets the size of |fd|'s file. UNAVAILABLE if a seal forbids it, else the errors of
+// MemfdIoStatus.
+mx_status_t ResizeMemfd(int fd, uint64_t size);
 
 }  // namespace mx::internal

@@ -1,16 +1,13 @@
 #include "transport/endpoint_state.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
 #include "os/fd_check.h"
+#include "os/memfd.h"
 #include "transport/wire.h"
 
 namespace mx::internal {
@@ -97,17 +94,16 @@ mx_status_t LoadEndpointQueue(int blob_fd, const EndpointState& state,
   if (CheckQueueBlob(blob_fd, state.queue_bytes) != MX_OK) return MX_ERR_IO;
   const size_t size = static_cast<size_t>(state.queue_bytes);
   // Read-only and shared: no copy, and the seals keep the file from changing under the mapping.
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, blob_fd, 0);
-  if (map == MAP_FAILED) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_IO;
-  mx_status_t st;
+  Mapping map;
+  mx_status_t st = map.MapReceived(blob_fd, size, /*writable=*/false);
+  if (st != MX_OK) return st;
   try {
-    st = DecodeEndpointQueue(static_cast<const uint8_t*>(map), size, state, std::move(nested),
+    st = DecodeEndpointQueue(static_cast<const uint8_t*>(map.get()), size, state, std::move(nested),
                              out);
   } catch (const std::bad_alloc&) {
     out->clear();
     st = MX_ERR_NO_MEMORY;
   }
-  ::munmap(map, size);
   return st;
 }
 
@@ -145,21 +141,7 @@ void DecodedBlobs::Forget(const FileId& id) {
 }
 
 mx_status_t CreateQueueBlob(const std::vector<uint8_t>& bytes, UniqueFd* out) {
-  UniqueFd memfd(::memfd_create("mx-channel-queue", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!memfd) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_NO_RESOURCES;
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(memfd.get(), bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return MX_ERR_NO_MEMORY;
-    done += static_cast<size_t>(n);
-  }
-  if (::fcntl(memfd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) !=
-      0) {
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out = std::move(memfd);
-  return MX_OK;
+  return CreateFrozenMemfd("mx-channel-queue", bytes.data(), bytes.size(), out);
 }
 
 }  // namespace mx::internal

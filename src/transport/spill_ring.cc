@@ -1,12 +1,5 @@
 #include "transport/spill_ring.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/falloc.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstring>
 #include <utility>
@@ -14,7 +7,6 @@
 #include "os/clock.h"
 #include "os/fd_check.h"
 #include "os/spin.h"
-#include "os/status.h"
 
 namespace mx::internal {
 
@@ -76,16 +68,14 @@ constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 
 }  // namespace
 
-SpillRing::~SpillRing() { Unmap(); }
+SpillRing::~SpillRing() = default;
 
 SpillRing::SpillRing(SpillRing&& other) noexcept { *this = std::move(other); }
 
 SpillRing& SpillRing::operator=(SpillRing&& other) noexcept {
   if (this != &other) {
-    Unmap();
+    map_ = std::move(other.map_);
     fd_ = std::move(other.fd_);
-    base_ = std::exchange(other.base_, nullptr);
-    map_bytes_ = std::exchange(other.map_bytes_, 0);
     capacity_ = other.capacity_;
     payload_limit_ = other.payload_limit_;
     consumed_hi_ = other.consumed_hi_;
@@ -99,36 +89,25 @@ SpillRing& SpillRing::operator=(SpillRing&& other) noexcept {
   return *this;
 }
 
-void SpillRing::Unmap() {
-  if (base_ != nullptr) ::munmap(base_, map_bytes_);
-  base_ = nullptr;
-  map_bytes_ = 0;
-}
-
 mx_status_t SpillRing::Create(size_t capacity, size_t payload_limit, SpillRing* out) {
   capacity = Align8(capacity);
   if (capacity < 2 * (MX_CHANNEL_MAX_MSG_BYTES + kRecordHeader) || capacity > kMaxCapacity) {
     return MX_ERR_INVALID_ARGS;
   }
-  UniqueFd fd(::memfd_create("mx-channel-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!fd) return StatusFromErrno(errno);
-  size_t total = kHeaderBytes + capacity;
-  if (::ftruncate(fd.get(), static_cast<off_t>(total)) != 0) return StatusFromErrno(errno);
-  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    return StatusFromErrno(errno);
-  }
-  void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (base == MAP_FAILED) return StatusFromErrno(errno);
+  const size_t total = kHeaderBytes + capacity;
+  UniqueFd fd;
+  Mapping map;
+  mx_status_t st = CreateSealedMapping("mx-channel-ring", total, &fd, &map);
+  if (st != MX_OK) return st;
   static_assert(sizeof(Header) <= kHeaderBytes, "the header must fit its page share");
-  auto* h = new (base) Header();
+  auto* h = new (map.get()) Header();
   h->magic = kRingMagic;
   h->version = kRingVersion;
   h->capacity = capacity;
   h->payload_limit = payload_limit;
   SpillRing ring;
   ring.fd_ = std::move(fd);
-  ring.base_ = base;
-  ring.map_bytes_ = total;
+  ring.map_ = std::move(map);
   ring.capacity_ = capacity;
   ring.payload_limit_ = payload_limit;
   *out = std::move(ring);
@@ -143,13 +122,13 @@ mx_status_t SpillRing::Attach(UniqueFd fd, SpillRing* out) {
                      kHeaderBytes + kMaxCapacity, &bytes) != MX_OK) {
     return MX_ERR_IO;
   }
-  size_t total = static_cast<size_t>(bytes);
-  void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
-  if (base == MAP_FAILED) return errno == ENOMEM ? MX_ERR_NO_MEMORY : MX_ERR_IO;
+  const size_t total = static_cast<size_t>(bytes);
+  Mapping map;
+  mx_status_t st = map.MapReceived(fd.get(), total, /*writable=*/true);
+  if (st != MX_OK) return st;
   SpillRing ring;
   ring.fd_ = std::move(fd);
-  ring.base_ = base;
-  ring.map_bytes_ = total;
+  ring.map_ = std::move(map);
   // The capacity is derived from the file size we checked, never trusted from the header.
   ring.capacity_ = (total - kHeaderBytes) & ~size_t{7};
   if (ring.header()->magic != kRingMagic || ring.header()->version != kRingVersion) {
@@ -163,7 +142,7 @@ mx_status_t SpillRing::Attach(UniqueFd fd, SpillRing* out) {
 
 bool SpillRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
                           uint64_t* waste_out) {
-  if (broken_ || base_ == nullptr) return false;
+  if (broken_ || !map_.is_valid()) return false;
   if (len > MX_CHANNEL_MAX_MSG_BYTES) return false;  // the reader would take it for corruption
   Header* h = header();
   const uint64_t head = h->head.load(std::memory_order_relaxed);
@@ -195,7 +174,7 @@ bool SpillRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
 }
 
 bool SpillRing::LockForWriter() {
-  if (base_ == nullptr) return false;
+  if (!map_.is_valid()) return false;
   for (int i = 0; i < 64; ++i) {
     uint32_t expected = kFree;
     if (header()->busy.compare_exchange_weak(expected, kWriterBusy, std::memory_order_acquire,
@@ -253,7 +232,7 @@ bool SpillRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint3
 
 bool SpillRing::LocateLocked(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
                              uint32_t* flags) {
-  if (broken_ || base_ == nullptr) return false;
+  if (broken_ || !map_.is_valid()) return false;
   if (located_) {
     *tail_out = located_->tail;
     *seq = located_->seq;
@@ -372,7 +351,7 @@ void SpillRing::Rewind() {
 }
 
 void SpillRing::ReleaseIfIdle() {
-  if (base_ == nullptr || broken_ || consumed_hi_ <= kReleaseAboveBytes) return;
+  if (!map_.is_valid() || broken_ || consumed_hi_ <= kReleaseAboveBytes) return;
   if (MonotonicNow() - last_release_ < kReleaseEvery) return;
   RewindAndRelease(true);
 }
@@ -395,8 +374,7 @@ void SpillRing::RewindAndRelease(bool release) {
                                     2 * kRecordHeader);
       const uint64_t to = page_up(kHeaderBytes + consumed_hi_);
       if (to > from) {
-        ::fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                    static_cast<off_t>(from), static_cast<off_t>(to - from));
+        PunchHole(fd_.get(), from, to - from);
       }
       consumed_hi_ = 0;
       last_release_ = MonotonicNow();
@@ -417,74 +395,74 @@ void SpillRing::RewindAndRelease(bool release) {
 namespace mx::internal {
 
 bool SpillRing::HasRecord() const {
-  if (base_ == nullptr) return false;
+  if (!map_.is_valid()) return false;
   return header()->head.load(std::memory_order_acquire) !=
          header()->tail.load(std::memory_order_relaxed);
 }
 
 void SpillRing::SetReaderWaiting(bool waiting) {
-  if (base_ == nullptr) return;
+  if (!map_.is_valid()) return;
   // Sequentially consistent, like the writer's store of |head| and our later load of it: either
   // the writer sees the flag, or we see its record (no fences: ThreadSanitizer can't model them).
   header()->reader_waiting.store(waiting ? 1 : 0, std::memory_order_seq_cst);
 }
 
 bool SpillRing::TakeKick() {
-  if (base_ == nullptr) return false;
+  if (!map_.is_valid()) return false;
   Header* h = header();
   if (h->reader_waiting.load(std::memory_order_seq_cst) == 0) return false;
   return h->kick_pending.exchange(1, std::memory_order_seq_cst) == 0;
 }
 
 void SpillRing::ClearKickPending() {
-  if (base_ == nullptr) return;
+  if (!map_.is_valid()) return;
   header()->kick_pending.store(0, std::memory_order_seq_cst);
 }
 
 void SpillRing::CountSocketFrame() {
-  if (base_ == nullptr) return;
+  if (!map_.is_valid()) return;
   header()->socket_frames.fetch_add(1, std::memory_order_release);
 }
 
 uint64_t SpillRing::SocketFrames() const {
-  if (base_ == nullptr) return 0;
+  if (!map_.is_valid()) return 0;
   return header()->socket_frames.load(std::memory_order_acquire);
 }
 
 void SpillRing::MarkClosed(bool as_writer) {
-  if (base_ == nullptr) return;
+  if (!map_.is_valid()) return;
   (as_writer ? header()->writer_closed : header()->reader_closed)
       .store(1, std::memory_order_release);
 }
 
 void SpillRing::MarkAttached() {
-  if (base_ != nullptr) header()->reader_attached.store(1, std::memory_order_release);
+  if (map_.is_valid()) header()->reader_attached.store(1, std::memory_order_release);
 }
 
 bool SpillRing::ReaderAttached() const {
-  return base_ != nullptr && header()->reader_attached.load(std::memory_order_acquire) != 0;
+  return map_.is_valid() && header()->reader_attached.load(std::memory_order_acquire) != 0;
 }
 
 bool SpillRing::PeerClosed(bool as_writer) const {
-  if (base_ == nullptr) return false;
+  if (!map_.is_valid()) return false;
   // The writer asks whether the reader closed, and the other way round.
   return (as_writer ? header()->reader_closed : header()->writer_closed)
              .load(std::memory_order_acquire) != 0;
 }
 
 uint64_t SpillRing::BufferedPayload() const {
-  if (base_ == nullptr) return 0;
+  if (!map_.is_valid()) return 0;
   uint64_t in = header()->payload_in.load(std::memory_order_acquire);
   uint64_t out = header()->payload_out.load(std::memory_order_seq_cst);  // see Consume
   return in >= out ? in - out : 0;
 }
 
 void SpillRing::SetWriterWaiting() {
-  if (base_ != nullptr) header()->writer_waiting.store(1, std::memory_order_seq_cst);
+  if (map_.is_valid()) header()->writer_waiting.store(1, std::memory_order_seq_cst);
 }
 
 bool SpillRing::TakeWriterWake() {
-  if (base_ == nullptr) return false;
+  if (!map_.is_valid()) return false;
   if (header()->writer_waiting.load(std::memory_order_seq_cst) == 0) return false;
   if (BufferedPayload() > payload_limit_ / 2) return false;
   return header()->writer_waiting.exchange(0, std::memory_order_seq_cst) != 0;

@@ -45,6 +45,7 @@
 #include <optional>
 #include <vector>
 
+#include "os/memfd.h"
 #include "os/unique_fd.h"
 
 namespace mx::internal {
@@ -64,7 +65,7 @@ class SpillRing {
   // Maps a ring received from the other end; MX_ERR_IO if it is not a valid ring.
   static mx_status_t Attach(UniqueFd fd, SpillRing* out);
 
-  bool valid() const { return base_ != nullptr; }
+  bool valid() const { return map_.is_valid(); }
   int fd() const { return fd_.get(); }
   bool broken() const { return broken_; }
 
@@ -130,9 +131,8 @@ class SpillRing {
 
  private:
   struct Header;
-  Header* header() const { return reinterpret_cast<Header*>(base_); }
-  uint8_t* data() const { return static_cast<uint8_t*>(base_) + kHeaderBytes; }
-  void Unmap();
+  Header* header() const { return static_cast<Header*>(map_.get()); }
+  uint8_t* data() const { return static_cast<uint8_t*>(map_.get()) + kHeaderBytes; }
   // Reader: validates the record at tail and returns its offset and length (skipping wraps).
   bool LocateLocked(uint64_t* tail, uint64_t* seq, uint32_t* len, uint32_t* flags);
   // Writer: where a record of |len| bytes would go; false if it does not fit.
@@ -145,8 +145,7 @@ class SpillRing {
   // The header shares the first page with the data, so a lightly used ring costs one page.
   static constexpr size_t kHeaderBytes = 512;
   UniqueFd fd_;
-  void* base_ = nullptr;
-  size_t map_bytes_ = 0;
+  Mapping map_;
   size_t capacity_ = 0;
   size_t payload_limit_ = 0;
   uint64_t consumed_hi_ = 0;  // reader: the furthest offset consumed since the last release

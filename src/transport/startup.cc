@@ -6,6 +6,13 @@
 
 namespace mx::internal {
 
+mx_status_t EncodeStartupFrame(const std::vector<RawHandle>& handles, std::vector<uint8_t>* bytes,
+                               std::vector<int>* fds, UniqueFd* overflow) {
+  FrameHeader header = {};
+  header.kind = kFrameStartup;
+  return EncodeFrame(header, nullptr, 0, handles, bytes, fds, overflow);
+}
+
 bool StartupHeaderAcceptable(const uint8_t* head, size_t head_size, size_t datagram_size) {
   if (head_size < sizeof(FrameHeader) || datagram_size < sizeof(FrameHeader)) return false;
   FrameHeader h;

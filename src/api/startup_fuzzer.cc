@@ -1,7 +1,7 @@
 // libFuzzer target for the startup frame decoder (transport/startup.h): the header check a
 // process makes on the peeked datagram, then DecodeStartupFrame on the datagram with real fds
 // attached, then installing the handles as TakeStartupHandles does (api/materialize.h), and
-// closing them.
+// closing them. It lives in api/ because it drives the api layer; transport/ stays below it.
 //
 // Properties checked (a violation aborts):
 //   - no crash, no sanitizer report, whatever the bytes and fds;

@@ -1,8 +1,9 @@
-// libFuzzer target for the wire decoder (transport/wire.h): DecodeFrame on a datagram with real
-// fds attached, and DecodeQueue on a raw blob. The handles of a data or startup frame that
-// decodes are then installed as a receiver would (api/materialize.h, InstallHandles: each object
-// type checks its fds and extra state), read from if they are channel endpoints (a queue that
-// travelled with an endpoint brings handles of its own), and closed.
+// libFuzzer target for the receive path below the API: the wire decoder (transport/wire.h),
+// DecodeFrame on a datagram with real fds attached and DecodeQueue on a raw blob, then the
+// handles of a data or startup frame that decodes installed as mx_channel_read would
+// (api/materialize.h, InstallHandles: each object type checks its fds and extra state), read from
+// if they are channel endpoints (a queue that travelled with an endpoint brings handles of its
+// own), and closed. It lives in api/ because it drives the api layer; transport/ stays below it.
 //
 // Properties checked (a violation aborts):
 //   - no crash, no sanitizer report, whatever the bytes and fds;

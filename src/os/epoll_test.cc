@@ -1,0 +1,56 @@
+// Unit tests for os/epoll.h and os/eventfd.h: cookies come back for ready fds only, modified
+// interest is honoured, and an eventfd is readable between a signal and a drain.
+#include "os/epoll.h"
+
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/epoll.h>
+
+#include "os/eventfd.h"
+#include "os/fd.h"
+
+namespace mx::internal {
+namespace {
+
+TEST(EpollTest, ReportsTheCookiesOfReadyFdsAndFollowsModifyAndRemove) {
+  UniqueFd epoll, a, b;
+  ASSERT_EQ(CreateEpoll(&epoll), MX_OK);
+  ASSERT_EQ(CreateEventFd(&a), MX_OK);
+  ASSERT_EQ(CreateEventFd(&b), MX_OK);
+  ASSERT_TRUE(EpollAdd(epoll.get(), a.get(), EPOLLIN, 11));
+  ASSERT_TRUE(EpollAdd(epoll.get(), b.get(), EPOLLIN, 22));
+  EXPECT_TRUE(EpollAdd(epoll.get(), a.get(), EPOLLIN, 99));  // already watched: kept as it was
+
+  uint64_t cookies[4];
+  EXPECT_EQ(EpollCollect(epoll.get(), cookies, 4), 0u);
+  SignalEventFd(b.get());
+  ASSERT_EQ(EpollCollect(epoll.get(), cookies, 4), 1u);
+  EXPECT_EQ(cookies[0], 22u);
+
+  ASSERT_TRUE(EpollModify(epoll.get(), b.get(), EPOLLIN, 33));
+  ASSERT_EQ(EpollCollect(epoll.get(), cookies, 4), 1u);
+  EXPECT_EQ(cookies[0], 33u);
+
+  EpollRemove(epoll.get(), b.get());
+  EXPECT_EQ(EpollCollect(epoll.get(), cookies, 4), 0u);
+  EXPECT_FALSE(EpollModify(epoll.get(), b.get(), EPOLLIN, 44));
+
+  SignalEventFd(a.get());
+  ASSERT_EQ(EpollCollect(epoll.get(), cookies, 4), 1u);
+  EXPECT_EQ(cookies[0], 11u);
+}
+
+TEST(EventFdTest, ReadableFromSignalToDrain) {
+  UniqueFd fd;
+  ASSERT_EQ(CreateEventFd(&fd), MX_OK);
+  EXPECT_EQ(ReadyEvents(fd.get(), POLLIN), 0);
+  SignalEventFd(fd.get());
+  SignalEventFd(fd.get());
+  EXPECT_NE(ReadyEvents(fd.get(), POLLIN) & POLLIN, 0);
+  DrainEventFd(fd.get());
+  EXPECT_EQ(ReadyEvents(fd.get(), POLLIN), 0);
+  DrainEventFd(fd.get());  // never blocks when empty
+}
+
+}  // namespace
+}  // namespace mx::internal

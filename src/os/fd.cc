@@ -1,0 +1,49 @@
+#include "os/fd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+
+#include "os/clock.h"
+#include "os/eintr.h"
+#include "os/status.h"
+
+namespace mx::internal {
+
+UniqueFd DupFd(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
+
+mx_status_t DupFd(int fd, UniqueFd* out) {
+  UniqueFd dup = DupFd(fd);
+  if (!dup) return AllocationStatus(errno);
+  *out = std::move(dup);
+  return MX_OK;
+}
+
+bool SetCloseOnExec(int fd) {
+  const int flags = ::fcntl(fd, F_GETFD);
+  return flags >= 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0;
+}
+
+bool SetNonBlocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+short ReadyEvents(int fd, short events) {
+  struct pollfd p = {fd, events, 0};
+  const int r = RetryOnEintr([&] { return ::poll(&p, 1, 0); });
+  return r > 0 ? p.revents : 0;
+}
+
+void WaitReadable(int fd, mx_time_t deadline) {
+  struct pollfd p = {fd, POLLIN, 0};
+  struct timespec ts;
+  struct timespec* timeout = nullptr;
+  if (deadline != MX_TIME_INFINITE) {
+    ts = TimeoutUntil(deadline);
+    timeout = &ts;
+  }
+  ::ppoll(&p, 1, timeout, nullptr);
+}
+
+}  // namespace mx::internal
