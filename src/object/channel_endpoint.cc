@@ -41,23 +41,23 @@ void ChannelEndpoint::BreakLocked(const char* why) {
   // A malformed frame: the peer is not speaking our protocol. Stop listening to it, let it
   // see us go away, and report PEER_CLOSED. Already-queued messages stay readable.
   if (sock_) ::shutdown(sock_.get(), SHUT_RDWR);
-  stash_.reset();
+  sequencer_.DropStash();
   EndOfStreamLocked();
 }
 
 void ChannelEndpoint::MarkPeerClosedLocked() {
-  if (peer_closed_) return;
-  peer_closed_ = true;
+  if (PeerClosedLocked()) return;
+  peer_ = PeerState::kClosed;
   NotifySignalsSet(MX_CHANNEL_PEER_CLOSED);
 }
 
 void ChannelEndpoint::EndOfStreamLocked() {
   // Nothing more will arrive: calls still waiting for a reply fail. A frame left at the head of
   // the socket is not read any more either.
-  eof_ = true;
-  fds_ahead_ = false;
-  fd_starved_ = false;
+  held_.present = false;
+  held_.starved = false;
   MarkPeerClosedLocked();
+  peer_ = PeerState::kEndOfStream;
   CancelCallersLocked(MX_ERR_PEER_CLOSED);
 }
 
@@ -76,13 +76,14 @@ void ChannelEndpoint::CancelCallersLocked(mx_status_t status) {
 // of the ring when the ring was full, else until the socket accepts frames again (it reports
 // POLLOUT when at most a quarter full).
 bool ChannelEndpoint::WritableLocked() {
-  if (peer_closed_ || gone_) return false;
-  if (write_blocked_) {
-    bool room = blocked_on_ring_ ? send_ring_.BufferedPayload() <= BufferLimit() / 2
-                                 : (sock_ && CanSend(sock_.get()));
-    if (room) write_blocked_ = false;
+  if (PeerClosedLocked() || GoneLocked()) return false;
+  if (WriteBlockedLocked()) {
+    bool room = write_ == WriteState::kBlockedOnRing
+                    ? send_ring_.BufferedPayload() <= BufferLimit() / 2
+                    : (sock_ && CanSend(sock_.get()));
+    if (room) write_ = WriteState::kOpen;
   }
-  return !write_blocked_;
+  return !WriteBlockedLocked();
 }
 
 // Brings the signals up to date. Frames are pumped into the local queue so that control
@@ -95,14 +96,14 @@ bool ChannelEndpoint::WritableLocked() {
 void ChannelEndpoint::RefreshLocked(bool ask_kernel) {
   drained_ = false;
   if (ask_kernel) force_socket_ = true;
-  if (!gone_ && !frozen_) {
+  if (LiveLocked()) {
     PumpBudget budget = {kPassBudget, /*install_fds=*/false};
     // Frames left behind by a spent budget bring no new edge on the socket: tell the observers
     // (a port re-queues the registration behind the others) so they come back for the rest.
     bool more = PumpLocked(/*all=*/true, kRefreshPumpBytes, &budget);
     // A peer that is gone sent a finite stream: read on past its control frames (bounded
     // passes), so that PEER_CLOSED never shows without READABLE while a message is unread.
-    while (more && ask_kernel && !eof_ && PeerGoneLocked()) {
+    while (more && ask_kernel && !EndOfStreamSeenLocked() && PeerGoneLocked()) {
       budget.cost = kPassBudget;
       more = PumpLocked(/*all=*/true, kRefreshPumpBytes, &budget);
     }
@@ -110,7 +111,8 @@ void ChannelEndpoint::RefreshLocked(bool ask_kernel) {
   }
   // An empty socket whose peer is gone reads as end of stream (the pump saw it); only when
   // frames were left unread can the peer be gone without the pump knowing.
-  if (ask_kernel && !peer_closed_ && !gone_ && !drained_ && sock_ && PeerHungUp(sock_.get())) {
+  if (ask_kernel && !PeerClosedLocked() && !GoneLocked() && !drained_ && sock_ &&
+      PeerHungUp(sock_.get())) {
     MarkPeerClosedLocked();
   }
 }
@@ -118,7 +120,7 @@ void ChannelEndpoint::RefreshLocked(bool ask_kernel) {
 mx_signals_t ChannelEndpoint::SignalsLocked() {
   mx_signals_t s = user_signals_;
   if (!queue_.empty() || HeldMessageLocked()) s |= MX_CHANNEL_READABLE;
-  if (peer_closed_) s |= MX_CHANNEL_PEER_CLOSED;
+  if (PeerClosedLocked()) s |= MX_CHANNEL_PEER_CLOSED;
   if (WritableLocked()) s |= MX_CHANNEL_WRITABLE;
   return s;
 }
@@ -138,8 +140,8 @@ mx_signals_t ChannelEndpoint::FastSignals() {
 bool ChannelEndpoint::CanSpin() { return has_ring_.load(std::memory_order_relaxed); }
 
 bool ChannelEndpoint::SpinReadyLocked(mx_signals_t waitfor, bool deep) {
-  if (gone_ || eof_) return true;
-  if (deep && sock_ && !peer_closed_ && PeerHungUp(sock_.get())) {
+  if (GoneLocked() || EndOfStreamSeenLocked()) return true;
+  if (deep && sock_ && !PeerClosedLocked() && PeerHungUp(sock_.get())) {
     force_socket_ = true;  // the next pump reads the end of the stream
     return true;
   }
@@ -148,7 +150,7 @@ bool ChannelEndpoint::SpinReadyLocked(mx_signals_t waitfor, bool deep) {
                              recv_ring_.PeerClosed(false))) {
     return true;
   }
-  return write_blocked_ && (waitfor & MX_CHANNEL_WRITABLE) && blocked_on_ring_ &&
+  return write_ == WriteState::kBlockedOnRing && (waitfor & MX_CHANNEL_WRITABLE) &&
          send_ring_.BufferedPayload() <= BufferLimit() / 2;
 }
 
@@ -159,7 +161,7 @@ bool ChannelEndpoint::SpinReady(mx_signals_t waitfor, bool deep) {
 
 void ChannelEndpoint::BeginWait() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (waiters_++ == 0 && !gone_ && !frozen_) {
+  if (waiters_++ == 0 && LiveLocked()) {
     recv_ring_.SetReaderWaiting(true);
     recv_ring_.ReleaseIfIdle();  // a channel going quiet gives back what a burst touched
   }
@@ -167,7 +169,7 @@ void ChannelEndpoint::BeginWait() {
 
 void ChannelEndpoint::EndWait() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (--waiters_ == 0 && !gone_ && !frozen_) recv_ring_.SetReaderWaiting(false);
+  if (--waiters_ == 0 && LiveLocked()) recv_ring_.SetReaderWaiting(false);
 }
 
 uint64_t ChannelEndpoint::SignalCount() {
@@ -177,12 +179,12 @@ uint64_t ChannelEndpoint::SignalCount() {
 
 void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (gone_ || !sock_) return;
+  if (GoneLocked() || !sock_) return;
   // A socket whose peer hung up polls as ready for good (POLLHUP is reported whatever is
   // asked): watched, it would make a wait that does not want PEER_CLOSED spin until its
   // deadline. Once the hang-up is seen nothing more can arrive; what is queued is read by
   // the refresh before the wait blocks, or by the reader, which wakes waiters in this process.
-  if (peer_closed_) return;
+  if (PeerClosedLocked()) return;
   // Whatever wakes the poll, the next look asks the kernel (a hang-up is not counted anywhere).
   force_socket_ = true;
   uint32_t events = EPOLLRDHUP;
@@ -191,18 +193,19 @@ void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSourc
   // takes messages, which wakes waiters in this process.
   // A message with fds left at the head of the socket keeps it readable too; the reader that
   // takes it wakes waiters in this process.
-  const bool watch_frames = !eof_ && queue_bytes_ < kRefreshPumpBytes && !HeldMessageLocked();
+  const bool watch_frames =
+      !EndOfStreamSeenLocked() && queue_bytes_ < kRefreshPumpBytes && !HeldMessageLocked();
   if (watch_frames) events |= EPOLLIN;
   // Blocked on a full ring, the reader's kick (a frame on our socket) wakes us; the socket
   // itself becomes writable long before the ring has room, so watching POLLOUT would spin.
-  if (write_blocked_ && !blocked_on_ring_ && (waitfor & MX_CHANNEL_WRITABLE)) events |= EPOLLOUT;
+  if (write_ == WriteState::kBlockedOnSocket && (waitfor & MX_CHANNEL_WRITABLE)) events |= EPOLLOUT;
   // Unwatched, the socket cannot tell of the frames queued behind its head: the peer's user
   // signals, and the kick that wakes a writer blocked on the ring. A wait for those looks
   // again now and then (a SEQPACKET socket cannot be read past its head frame).
   mx_time_t recheck_at = MX_TIME_INFINITE;
-  if (!eof_ && !watch_frames &&
+  if (!EndOfStreamSeenLocked() && !watch_frames &&
       ((waitfor & MX_USER_SIGNAL_ALL) ||
-       ((waitfor & MX_CHANNEL_WRITABLE) && write_blocked_ && blocked_on_ring_))) {
+       ((waitfor & MX_CHANNEL_WRITABLE) && write_ == WriteState::kBlockedOnRing))) {
     recheck_at = MonotonicNow() + kUnwatchedRecheckInterval;
   }
   out->push_back({sock_.get(), events, false, recheck_at});
@@ -211,7 +214,7 @@ void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSourc
 mx_status_t ChannelEndpoint::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
   if (((clear_mask | set_mask) & ~MX_USER_SIGNAL_ALL) != 0) return MX_ERR_INVALID_ARGS;
   std::lock_guard<std::mutex> lock(mu_);
-  if (gone_) return MX_ERR_BAD_HANDLE;
+  if (GoneLocked()) return MX_ERR_BAD_HANDLE;
   user_signals_ = (user_signals_ & ~clear_mask) | set_mask;
   NotifySignalsSet(set_mask);
   return MX_OK;
@@ -220,15 +223,15 @@ mx_status_t ChannelEndpoint::UserSignal(uint32_t clear_mask, uint32_t set_mask) 
 mx_status_t ChannelEndpoint::UserSignalPeer(uint32_t clear_mask, uint32_t set_mask) {
   if (((clear_mask | set_mask) & ~MX_USER_SIGNAL_ALL) != 0) return MX_ERR_INVALID_ARGS;
   std::lock_guard<std::mutex> lock(mu_);
-  if (gone_) return MX_ERR_BAD_HANDLE;
-  if (peer_closed_) return MX_ERR_PEER_CLOSED;
+  if (GoneLocked()) return MX_ERR_BAD_HANDLE;
+  if (PeerClosedLocked()) return MX_ERR_PEER_CLOSED;
   uint32_t masks[2] = {clear_mask, set_mask};
   return SendControlLocked(kFrameSignal, masks, sizeof(masks), -1);
 }
 
 void ChannelEndpoint::OnLastHandleClosed() {
   std::lock_guard<std::mutex> lock(mu_);
-  gone_ = true;
+  life_ = Life::kGone;
   CancelCallersLocked(MX_ERR_CANCELED);
   // The peer learns of an orderly close from the rings without a system call; closing the
   // socket is what tells it in every case (PEER_CLOSED), and dropping the queue closes the
@@ -238,7 +241,7 @@ void ChannelEndpoint::OnLastHandleClosed() {
   sock_.reset();
   queue_.clear();
   queue_bytes_ = 0;
-  stash_.reset();
+  sequencer_.DropStash();
   send_ring_ = SpillRing();
   recv_ring_ = SpillRing();
 }

@@ -132,10 +132,10 @@ mx_status_t ChannelEndpoint::RingWriteLocked(const void* bytes, uint32_t num_byt
 
 mx_status_t ChannelEndpoint::WriteBytes(const void* bytes, uint32_t num_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
-  if (peer_closed_) return MX_ERR_PEER_CLOSED;
+  if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
+  if (PeerClosedLocked()) return MX_ERR_PEER_CLOSED;
   // Blocked (hysteresis) or no ring yet: the full path decides.
-  if (write_blocked_ || !send_ring_.valid()) return MX_ERR_NEXT;
+  if (WriteBlockedLocked() || !send_ring_.valid()) return MX_ERR_NEXT;
   mx_status_t st = RingWriteLocked(bytes, num_bytes);
   return st == MX_ERR_SHOULD_WAIT ? MX_ERR_NEXT : st;
 }
@@ -181,11 +181,12 @@ mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
 
 mx_status_t ChannelEndpoint::Write(const Message& message) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
+  if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
   // Once full, the channel stays unwritable until the reader drained it (hysteresis).
-  if (write_blocked_ && !WritableLocked())
-    return peer_closed_ ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
-  if (peer_closed_) return MX_ERR_PEER_CLOSED;
+  if (WriteBlockedLocked() && !WritableLocked()) {
+    return PeerClosedLocked() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+  }
+  if (PeerClosedLocked()) return MX_ERR_PEER_CLOSED;
   // Handle-free messages go to the shared-memory ring (no system call); messages with handles
   // (their fds must travel through the kernel) and those that find the ring full take the socket.
   if (message.handles.empty()) {
@@ -205,11 +206,11 @@ mx_status_t ChannelEndpoint::Write(const Message& message) {
   if (st == MX_ERR_SHOULD_WAIT) {
     st = SpillLocked(message);
     if (st == MX_ERR_SHOULD_WAIT) {
-      write_blocked_ = true;
-      blocked_on_ring_ =
+      const bool on_ring =
           send_ring_.valid() && !send_ring_.HasRoom(static_cast<uint32_t>(message.bytes.size()));
+      write_ = on_ring ? WriteState::kBlockedOnRing : WriteState::kBlockedOnSocket;
       // The reader kicks us (a frame on our socket) once it has emptied half the ring.
-      if (blocked_on_ring_) send_ring_.SetWriterWaiting();
+      if (on_ring) send_ring_.SetWriterWaiting();
     }
   }
   return st;

@@ -34,10 +34,11 @@ mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpo
   auto ep =
       std::make_shared<ChannelEndpoint>(raw.koid, raw.related_koid, std::move(raw.fds[next++]));
   ep->send_seq_ = state.send_seq;
-  ep->recv_seq_ = state.recv_seq;
+  ep->sequencer_.Restore(state.recv_seq, (state.flags & kEndpointPeerNoWrite)
+                                             ? state.peer_write_limit
+                                             : InboundSequencer::kNoLimit);
   ep->user_signals_ = state.user_signals;
   ep->sock_seen_ = state.socket_frames_seen;
-  if (state.flags & kEndpointPeerNoWrite) ep->peer_write_limit_ = state.peer_write_limit;
   if (state.flags & kEndpointHasSendRing) {
     mx_status_t st = SpillRing::Attach(std::move(raw.fds[next++]), &ep->send_ring_);
     if (st != MX_OK) return st;
@@ -65,51 +66,76 @@ mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpo
   return MX_OK;
 }
 
-// ---- Lifecycle -------------------------------------------------------------------------------
-
+// The steps of PrepareTransfer, all with mu_ held: (1) settle the stash, (2) announce a loss of
+// WRITE, (3) pack the state and the fds. Nothing is changed in this endpoint until (3) succeeded;
+// then it is frozen until CommitTransferOut or AbortTransfer.
 mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* out) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (gone_ || frozen_) return MX_ERR_BAD_HANDLE;
-  // A frame waiting for its payload in the ring cannot travel as it is. The writer publishes the
-  // payload right after sending the frame, so wait for it briefly (ResolveStashLocked breaks
-  // the channel if the writer died in between).
-  for (int spins = 0; stash_ && spins < 100000; ++spins) {
-    if (ResolveStashLocked() || !stash_ || eof_) break;
-    ::sched_yield();
-  }
-  if (stash_) return MX_ERR_SHOULD_WAIT;
-  // Leaving without WRITE: the peer learns, in order on this socket, that nothing this end sends
-  // from now on is data, so that whoever holds the fd next cannot write through a raw frame or
-  // the ring (see docs/channels.md, "Rights across processes").
-  // Once is enough: without WRITE this end never sends data again, so the number cannot change.
-  if (!handle.HasRights(MX_RIGHT_WRITE) && !no_write_announced_ && !eof_ && !peer_closed_) {
-    FrameHeader h = {};
-    h.magic = kFrameMagic;
-    h.kind = kFrameNoWrite;
-    h.seq = send_seq_;
-    mx_status_t st = SendRawLocked(&h, sizeof(h), nullptr, 0, /*raise=*/true);
-    if (st != MX_OK && st != MX_ERR_PEER_CLOSED) return MX_ERR_NO_RESOURCES;
-    no_write_announced_ = true;
-  }
-  EndpointState state = {};
-  state.send_seq = send_seq_;
-  state.recv_seq = recv_seq_;
-  state.user_signals = user_signals_;
-  state.socket_frames_seen = sock_seen_;
-  if (peer_write_limit_ != UINT64_MAX) {
-    state.flags |= kEndpointPeerNoWrite;
-    state.peer_write_limit = peer_write_limit_;
+  if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
+  if (!SettleStashLocked()) return MX_ERR_SHOULD_WAIT;
+  const bool writes = handle.HasRights(MX_RIGHT_WRITE);
+  if (!writes) {
+    mx_status_t st = AnnounceNoWriteLocked();
+    if (st != MX_OK) return st;
   }
   out->type = MX_OBJ_TYPE_CHANNEL;
   out->rights = handle.rights();
   out->koid = koid();
   out->related_koid = peer_koid_;
+  mx_status_t st = PackLocked(writes, out);
+  if (st != MX_OK) return st;
+  life_ = Life::kFrozen;
+  // The next owner sets the flag for its own waiters; ours must not linger (it would only
+  // cost kicks, but clearing it after the endpoint left could erase the new owner's).
+  recv_ring_.SetReaderWaiting(false);
+  return MX_OK;
+}
+
+bool ChannelEndpoint::SettleStashLocked() {
+  // (1) A frame waiting for its payload in the ring cannot travel as it is. The writer
+  // publishes the payload right after sending the frame, so wait for it briefly
+  // (ResolveStashLocked breaks the channel if the writer died in between).
+  for (int spins = 0; sequencer_.has_stash() && spins < 100000; ++spins) {
+    if (ResolveStashLocked() || !sequencer_.has_stash() || EndOfStreamSeenLocked()) break;
+    ::sched_yield();
+  }
+  return !sequencer_.has_stash();
+}
+
+mx_status_t ChannelEndpoint::AnnounceNoWriteLocked() {
+  // (2) Leaving without WRITE: the peer learns, in order on this socket, that nothing this end
+  // sends from now on is data, so that whoever holds the fd next cannot write through a raw
+  // frame or the ring (see docs/channels.md, "Rights across processes"). Once is enough:
+  // without WRITE this end never sends data again, so the number cannot change.
+  if (no_write_announced_ || PeerClosedLocked()) return MX_OK;
+  FrameHeader h = {};
+  h.magic = kFrameMagic;
+  h.kind = kFrameNoWrite;
+  h.seq = send_seq_;
+  mx_status_t st = SendRawLocked(&h, sizeof(h), nullptr, 0, /*raise=*/true);
+  if (st != MX_OK && st != MX_ERR_PEER_CLOSED) return MX_ERR_NO_RESOURCES;
+  no_write_announced_ = true;
+  return MX_OK;
+}
+
+mx_status_t ChannelEndpoint::PackLocked(bool writes, RawHandle* out) {
+  // (3) The descriptor travels in |out->extra|; the fds in the order ParseEndpointState
+  // expects: socket, send ring, receive ring, queue blob, the queue's nested fds.
+  EndpointState state = {};
+  state.send_seq = send_seq_;
+  state.recv_seq = sequencer_.next();
+  state.user_signals = user_signals_;
+  state.socket_frames_seen = sock_seen_;
+  if (sequencer_.has_write_limit()) {
+    state.flags |= kEndpointPeerNoWrite;
+    state.peer_write_limit = sequencer_.write_limit();
+  }
   UniqueFd sock = Dup(sock_.get());
   if (!sock) return MX_ERR_NO_RESOURCES;
   out->fds.push_back(std::move(sock));
   // Without WRITE the next owner has no use for the send ring, and must not get a way to publish
   // records in it.
-  if (send_ring_.valid() && handle.HasRights(MX_RIGHT_WRITE)) {
+  if (send_ring_.valid() && writes) {
     UniqueFd fd = Dup(send_ring_.fd());
     if (!fd) return MX_ERR_NO_RESOURCES;
     out->fds.push_back(std::move(fd));
@@ -122,37 +148,39 @@ mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* ou
     state.flags |= kEndpointHasRecvRing;
   }
   if (!queue_.empty()) {
-    std::vector<const Message*> messages;
-    for (const Message& m : queue_) messages.push_back(&m);
-    std::vector<uint8_t> blob;
-    std::vector<int> nested;
-    EncodeQueue(messages, &blob, &nested);
-    UniqueFd memfd;
-    mx_status_t st = CreateQueueBlob(blob, &memfd);
+    mx_status_t st = PackQueueLocked(&state, out);
     if (st != MX_OK) return st;
-    out->fds.push_back(std::move(memfd));
-    for (int fd : nested) {
-      UniqueFd d = Dup(fd);
-      if (!d) return MX_ERR_NO_RESOURCES;
-      out->fds.push_back(std::move(d));
-    }
-    state.flags |= kEndpointHasQueue;
-    state.queue_count = static_cast<uint32_t>(messages.size());
-    state.queue_fds = static_cast<uint32_t>(nested.size());
-    state.queue_bytes = blob.size();
   }
   out->extra.resize(sizeof(state));
   std::memcpy(out->extra.data(), &state, sizeof(state));
-  frozen_ = true;
-  // The next owner sets the flag for its own waiters; ours must not linger (it would only
-  // cost kicks, but clearing it after the endpoint left could erase the new owner's).
-  recv_ring_.SetReaderWaiting(false);
+  return MX_OK;
+}
+
+mx_status_t ChannelEndpoint::PackQueueLocked(EndpointState* state, RawHandle* out) {
+  std::vector<const Message*> messages;
+  for (const Message& m : queue_) messages.push_back(&m);
+  std::vector<uint8_t> blob;
+  std::vector<int> nested;
+  EncodeQueue(messages, &blob, &nested);
+  UniqueFd memfd;
+  mx_status_t st = CreateQueueBlob(blob, &memfd);
+  if (st != MX_OK) return st;
+  out->fds.push_back(std::move(memfd));
+  for (int fd : nested) {
+    UniqueFd d = Dup(fd);
+    if (!d) return MX_ERR_NO_RESOURCES;
+    out->fds.push_back(std::move(d));
+  }
+  state->flags |= kEndpointHasQueue;
+  state->queue_count = static_cast<uint32_t>(messages.size());
+  state->queue_fds = static_cast<uint32_t>(nested.size());
+  state->queue_bytes = blob.size();
   return MX_OK;
 }
 
 void ChannelEndpoint::AbortTransfer(const Handle&) {
   std::lock_guard<std::mutex> lock(mu_);
-  frozen_ = false;
+  if (life_ == Life::kFrozen) life_ = Life::kLive;
   if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);
 }
 
@@ -160,12 +188,11 @@ void ChannelEndpoint::CommitTransferOut(const Handle&) {
   std::lock_guard<std::mutex> lock(mu_);
   // The endpoint now lives in the message (or the child): drop our copies without telling the
   // peer anything — its socket is still open, in flight.
-  gone_ = true;
-  frozen_ = false;
+  life_ = Life::kGone;
   CancelCallersLocked(MX_ERR_CANCELED);
   queue_.clear();
   queue_bytes_ = 0;
-  stash_.reset();
+  sequencer_.DropStash();
   sock_.reset();
   send_ring_ = SpillRing();
   recv_ring_ = SpillRing();
