@@ -254,7 +254,9 @@ class ChannelEndpoint final : public Object {
   void RetirePeerRingLocked();
   bool WritableLocked();
   // Transfer (PrepareTransfer's steps).
-  bool SettleStashLocked();  // false: a frame still waits for its payload
+  // False: a frame still waits for its payload, or the endpoint left meanwhile. Takes mu_
+  // (held by |lock|) off while it yields.
+  bool SettleStash(std::unique_lock<std::mutex>* lock);
   mx_status_t AnnounceNoWriteLocked();
   mx_status_t PackLocked(bool writes, RawHandle* out);
   mx_status_t PackQueueLocked(EndpointState* state, RawHandle* out);

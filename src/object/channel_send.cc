@@ -18,8 +18,6 @@ constexpr uint64_t kRingAfterMessages = 8;
 
 }  // namespace
 
-// ---- Sending ---------------------------------------------------------------------------------
-
 mx_status_t ChannelEndpoint::SendBytesLocked(const std::vector<uint8_t>& bytes,
                                              const std::vector<int>& fds, bool raise) {
   return SendRawLocked(bytes.data(), bytes.size(), fds.data(), fds.size(), raise);

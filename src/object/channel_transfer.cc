@@ -66,13 +66,14 @@ mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpo
   return MX_OK;
 }
 
-// The steps of PrepareTransfer, all with mu_ held: (1) settle the stash, (2) announce a loss of
-// WRITE, (3) pack the state and the fds. Nothing is changed in this endpoint until (3) succeeded;
-// then it is frozen until CommitTransferOut or AbortTransfer.
+// The steps of PrepareTransfer, with mu_ held: (1) settle the stash, (2) announce a loss of
+// WRITE, (3) pack the state and the fds. Only once (3) succeeded is the endpoint frozen (until
+// CommitTransferOut or AbortTransfer); a failure before leaves it live, its loss of WRITE
+// announced for good.
 mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
-  if (!SettleStashLocked()) return MX_ERR_SHOULD_WAIT;
+  if (!SettleStash(&lock)) return LiveLocked() ? MX_ERR_SHOULD_WAIT : MX_ERR_BAD_HANDLE;
   const bool writes = handle.HasRights(MX_RIGHT_WRITE);
   if (!writes) {
     mx_status_t st = AnnounceNoWriteLocked();
@@ -91,13 +92,17 @@ mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* ou
   return MX_OK;
 }
 
-bool ChannelEndpoint::SettleStashLocked() {
+bool ChannelEndpoint::SettleStash(std::unique_lock<std::mutex>* lock) {
   // (1) A frame waiting for its payload in the ring cannot travel as it is. The writer
   // publishes the payload right after sending the frame, so wait for it briefly
-  // (ResolveStashLocked breaks the channel if the writer died in between).
+  // (ResolveStashLocked breaks the channel if the writer died in between), yielding without
+  // the lock so that other threads are not held up meanwhile.
   for (int spins = 0; sequencer_.has_stash() && spins < 100000; ++spins) {
     if (ResolveStashLocked() || !sequencer_.has_stash() || EndOfStreamSeenLocked()) break;
+    lock->unlock();
     ::sched_yield();
+    lock->lock();
+    if (!LiveLocked()) return false;
   }
   return !sequencer_.has_stash();
 }
