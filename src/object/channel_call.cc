@@ -49,7 +49,8 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
   CallWait(ChannelEndpoint* ep, CallWaiter* waiter, mx_time_t deadline)
       : ep_(ep), waiter_(waiter), deadline_(deadline) {}
 
-  Look LookOnce(bool armed) override {
+  // The same look before and after arming: the pump always asks the socket what it needs.
+  Look LookOnce(bool /*armed*/) override {
     std::lock_guard<std::mutex> lock(ep_->mu_);
     bool more = false;
     // Each look pumps one bounded pass (and stops at the deadline): a peer that floods frames
