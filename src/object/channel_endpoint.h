@@ -21,7 +21,9 @@
 // a malformed one breaks the channel, which then reads as PEER_CLOSED, and its fds are closed.
 //
 // Files: channel_endpoint.cc (creation, signals, waits, closing), channel_send.cc,
-// channel_receive.cc (the pump), channel_read.cc, channel_call.cc, channel_transfer.cc.
+// channel_receive.cc (the pump) with channel_socket_receive.cc (a frame and its fds off the
+// socket), channel_read.cc (the ring fast path, ReadTransaction), channel_call.cc,
+// channel_transfer.cc (leaving and arriving), channel_costs.h (the pump's budgets).
 //
 // Thread-safety: one mutex (mu_) guards all state; it is never held while blocking.
 #pragma once
