@@ -33,9 +33,11 @@ class ScriptedLoop final : public WaitLoop {
   void Disarm() override { calls.push_back("disarm"); }
   void Sources(std::vector<WaitSource>*, mx_time_t* wake_at) override {
     calls.push_back("block");
-    // Come back soon: nothing here will wake the waker.
-    *wake_at = std::min(*wake_at, MonotonicNow() + 1'000'000);
+    // Come back soon (nothing here wakes the waker), unless told to sleep to the deadline.
+    if (!block_to_deadline) *wake_at = std::min(*wake_at, MonotonicNow() + 1'000'000);
   }
+
+  bool block_to_deadline = false;
 
   std::vector<std::string> calls;
 
@@ -88,10 +90,14 @@ TEST(WaitLoopTest, DoneWinsOverAPassedDeadline) {
 
 TEST(WaitLoopTest, TimesOutWhileBlockedAndDisarms) {
   ScriptedLoop loop({Look::kWait});
-  const mx_time_t deadline = MonotonicNow() + 20'000'000;
+  loop.block_to_deadline = true;
+  // Long enough that a loaded machine still arms before it passes.
+  const mx_time_t deadline = MonotonicNow() + 300'000'000;
   EXPECT_EQ(RunWaitLoop(&loop, ThreadWaker::Current(), deadline), MX_ERR_TIMED_OUT);
   EXPECT_GE(MonotonicNow(), deadline);
-  ASSERT_GE(loop.calls.size(), 5u);
+  ASSERT_GE(loop.calls.size(), 6u);
+  EXPECT_EQ(Calls(loop.calls.begin(), loop.calls.begin() + 5),
+            Calls({"look", "spin", "arm", "look(armed)", "block"}));
   EXPECT_EQ(loop.calls.back(), "disarm");
 }
 
