@@ -10,8 +10,8 @@ using namespace mx::internal;
 
 namespace {
 
-mx_status_t LookupEndpoint(mx_handle_t value, mx_rights_t rights,
-                           std::shared_ptr<Handle>* handle, ChannelEndpoint** ep) {
+mx_status_t LookupEndpoint(mx_handle_t value, mx_rights_t rights, std::shared_ptr<Handle>* handle,
+                           ChannelEndpoint** ep) {
   mx_status_t st = HandleTable::Get().Lookup(value, rights, MX_OBJ_TYPE_CHANNEL, handle);
   if (st != MX_OK) return st;
   *ep = static_cast<ChannelEndpoint*>((*handle)->object().get());
@@ -118,33 +118,26 @@ __MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, vo
   constexpr int kMaxSkippedPerRead = 64;
   for (int skipped = 0;; ++skipped) {
     if (skipped == kMaxSkippedPerRead) return MX_ERR_SHOULD_WAIT;
-    auto lock = ep->Lock();
-    Message* front = nullptr;
-    st = ep->FrontLocked(&front);
-    if (st != MX_OK) return st;
-    uint32_t size = static_cast<uint32_t>(front->bytes.size());
-    uint32_t count = static_cast<uint32_t>(front->handles.size());
+    ChannelEndpoint::ReadTransaction read = ep->BeginRead();
+    if (read.status() != MX_OK) return read.status();
+    const Message& front = read.front();
+    uint32_t size = static_cast<uint32_t>(front.bytes.size());
+    uint32_t count = static_cast<uint32_t>(front.handles.size());
     if (actual_bytes != nullptr) *actual_bytes = size;
     if (actual_handles != nullptr) *actual_handles = count;
     if (size > num_bytes || count > num_handles || (size > 0 && bytes == nullptr) ||
         (count > 0 && handles == nullptr)) {
-      if (options & MX_CHANNEL_READ_MAY_DISCARD) {
-        Message dropped = ep->PopFrontLocked();
-        lock.unlock();
-        // |dropped| closes its handles' fds here, outside the lock.
-      }
+      if (options & MX_CHANNEL_READ_MAY_DISCARD) read.Discard();
       return MX_ERR_BUFFER_TOO_SMALL;
     }
     // Everything that can run out (table slots, fds, memory) is taken while the message is
     // still first in the queue: on failure it stays there, untouched.
     IncomingHandles incoming;
     if (count > 0) {
-      st = incoming.Prepare(front->handles);
+      st = incoming.Prepare(front.handles);
       if (st == MX_ERR_IO) {
-        // A malformed handle from a hostile peer: skip the message (its fds close here,
-        // outside the lock) and go on to the next one.
-        Message dropped = ep->PopFrontLocked();
-        lock.unlock();
+        // A malformed handle from a hostile peer: skip the message and go on to the next one.
+        read.Discard();
         continue;
       }
       if (st != MX_OK) return st;
@@ -152,8 +145,7 @@ __MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, vo
       count = static_cast<uint32_t>(incoming.kept());
       if (actual_handles != nullptr) *actual_handles = count;
     }
-    Message m = ep->PopFrontLocked();
-    lock.unlock();
+    Message m = read.Commit();
     if (count > 0 && incoming.Commit(&m.handles, handles) != MX_OK) continue;  // malformed
     if (size > 0) std::memcpy(bytes, m.bytes.data(), size);
     return MX_OK;
@@ -161,9 +153,8 @@ __MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, vo
 }
 
 __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx_time_t deadline,
-                                        const mx_channel_call_args_t* args,
-                                        uint32_t* actual_bytes, uint32_t* actual_handles,
-                                        mx_status_t* read_status) {
+                                        const mx_channel_call_args_t* args, uint32_t* actual_bytes,
+                                        uint32_t* actual_handles, mx_status_t* read_status) {
   if (args == nullptr || options != 0) return MX_ERR_INVALID_ARGS;
   std::shared_ptr<Handle> h;
   ChannelEndpoint* ep;
@@ -173,8 +164,8 @@ __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx
   if (st != MX_OK) return st;
   OutgoingHandles outgoing;
   Message request;
-  st = BuildMessage(ep, args->wr_bytes, args->wr_num_bytes, args->wr_handles,
-                    args->wr_num_handles, &outgoing, &request);
+  st = BuildMessage(ep, args->wr_bytes, args->wr_num_bytes, args->wr_handles, args->wr_num_handles,
+                    &outgoing, &request);
   if (st != MX_OK) return st;
   CallWaiter waiter;
   st = ep->BeginCall(request, &waiter);

@@ -1,12 +1,14 @@
 // ChannelEndpoint: one end of a channel, backed by one end of an AF_UNIX SOCK_SEQPACKET pair.
 //
 // Data path (see docs/design.md):
-//   write  → one datagram per message on the socket (header, payload, handle descriptors, fds);
-//            when the socket is full, handle-free messages go to a shared-memory SpillRing.
-//            Each data message carries a per-direction sequence number.
-//   read   ← messages are "pumped" from the socket and the ring, in sequence order, into a local
-//            queue; reads pop from it. In-band control frames (user signals set by the peer, the
-//            ring announcement, wake-up kicks) are applied as they are pumped.
+//   write  → handle-free messages go to a shared-memory SpillRing once the direction has one
+//            (no system call); messages with handles, and those that find the ring full or come
+//            before it, take the socket as one datagram (header, payload, handle descriptors,
+//            fds). Each data message carries a per-direction sequence number.
+//   read   ← messages are "pumped" from the socket and the ring, in sequence order
+//            (transport/inbound_sequencer.h), into a local queue; reads take them from it
+//            through a ReadTransaction. In-band control frames (user signals set by the peer,
+//            the ring announcement, wake-up kicks) are applied as they are pumped.
 //   call   → registers a call waiter *after* pumping everything already queued, then sends; every
 //            message pumped afterwards is offered to the waiters in registration order.
 //
@@ -18,6 +20,11 @@
 // The peer is another process we do not trust: every frame is validated (transport/wire.h);
 // a malformed one breaks the channel, which then reads as PEER_CLOSED, and its fds are closed.
 //
+// Files: channel_endpoint.cc (creation, signals, waits, closing), channel_send.cc,
+// channel_receive.cc (the pump) with channel_socket_receive.cc (a frame and its fds off the
+// socket), channel_read.cc (the ring fast path, ReadTransaction), channel_call.cc,
+// channel_transfer.cc (leaving and arriving), channel_costs.h (the pump's budgets).
+//
 // Thread-safety: one mutex (mu_) guards all state; it is never held while blocking.
 #pragma once
 
@@ -28,10 +35,13 @@
 #include <optional>
 
 #include "object/object.h"
+#include "transport/inbound_sequencer.h"
 #include "transport/spill_ring.h"
 #include "transport/wire.h"
 
 namespace mx::internal {
+
+struct ReceivedDatagram;
 
 // Per-thread state of one mx_channel_call in progress.
 struct CallWaiter {
@@ -95,18 +105,17 @@ class ChannelEndpoint final : public Object {
 
   // The fast paths of mx_channel_write / _read for messages without handles: straight between
   // the caller's buffer and the shared-memory ring, no Message built. MX_ERR_NEXT when the
-  // message must take the full path (Write / FrontLocked): no ring yet, ring full, the channel
+  // message must take the full path (Write / BeginRead): no ring yet, ring full, the channel
   // blocked, messages already in the local queue or a call waiting for a reply. ReadBytes
   // returns MX_OK or BUFFER_TOO_SMALL (the message stays first unless |may_discard|) with
   // |*actual_bytes| set.
   mx_status_t WriteBytes(const void* bytes, uint32_t num_bytes);
   mx_status_t ReadBytes(void* bytes, uint32_t num_bytes, bool may_discard, uint32_t* actual_bytes);
 
-  // Looks at the front message. MX_OK: |*front| points at it until PopFront/unlock;
-  // SHOULD_WAIT / PEER_CLOSED / BAD_HANDLE otherwise. Caller holds the lock (see ReadLock).
-  std::unique_lock<std::mutex> Lock() { return std::unique_lock<std::mutex>(mu_); }
-  mx_status_t FrontLocked(Message** front);
-  Message PopFrontLocked();
+  // One read of the front message, holding the endpoint's mutex until it ends; see
+  // ReadTransaction below.
+  class ReadTransaction;
+  ReadTransaction BeginRead();
 
   // mx_channel_call, write phase: pumps what already arrived into the general queue,
   // registers |waiter| for the request's txid, then sends. On failure nothing was sent and the
@@ -117,14 +126,50 @@ class ChannelEndpoint final : public Object {
   mx_status_t FinishCall(CallWaiter* waiter, mx_time_t deadline, mx_status_t* read_status);
 
  private:
+  // Where the endpoint is in its life. kLive → kFrozen (PrepareTransfer) → kLive (AbortTransfer)
+  // or kGone (CommitTransferOut); kLive or kFrozen → kGone (OnLastHandleClosed). kGone is final.
+  enum class Life : uint8_t {
+    kLive,
+    kFrozen,  // a transfer is being prepared: no pumping, reads or writes
+    kGone,    // closed or moved away: every operation fails
+  };
+  // What this end knows of its peer; it only ever moves forward.
+  enum class PeerState : uint8_t {
+    kOpen,
+    kClosed,       // PEER_CLOSED asserted: the peer is gone, frames it sent may still be unread
+    kEndOfStream,  // ...and the socket reached its end: nothing more will arrive
+  };
+  // Whether writes are taken. Once a write returned SHOULD_WAIT, WRITABLE stays clear until the
+  // reader made room (hysteresis): half of the ring when the ring was full, else until the
+  // socket accepts frames again (it reports POLLOUT when at most a quarter full).
+  enum class WriteState : uint8_t {
+    kOpen,
+    kBlockedOnSocket,
+    kBlockedOnRing,  // the reader kicks us (a frame on our socket) once it emptied half the ring
+  };
+  // The socket's next frame carries fds and was left in the kernel (by a pass that may not
+  // install fds, or for lack of fd headroom); only this endpoint consumes from its socket, so
+  // |present| stays true until a pass takes that frame.
+  struct HeldFrame {
+    bool present = false;
+    bool data = false;     // ...and it is a data frame (a message)
+    bool starved = false;  // the last pass that wanted to take it lacked fd headroom
+  };
+
+  bool LiveLocked() const { return life_ == Life::kLive; }
+  bool GoneLocked() const { return life_ == Life::kGone; }
+  bool PeerClosedLocked() const { return peer_ != PeerState::kOpen; }
+  bool EndOfStreamSeenLocked() const { return peer_ == PeerState::kEndOfStream; }
+  bool WriteBlockedLocked() const { return write_ != WriteState::kOpen; }
+
   // Pumping (all with mu_ held). One pass of pumping is bounded by a budget: every frame is
   // charged by what it costs (its bytes, its fds, a minimum per frame, control frames included),
   // so a peer that keeps the socket full cannot hold a caller (and mu_) for long. Only a pass
   // that asked for it installs the fds a frame carries, and only with fd headroom
   // (os/fd_budget.h); otherwise the frame stays in the kernel.
   struct PumpBudget {
-    size_t cost;                           // charge left for this pass
-    bool install_fds;                      // may take data frames that carry fds
+    size_t cost;                            // charge left for this pass
+    bool install_fds;                       // may take data frames that carry fds
     mx_time_t deadline = MX_TIME_INFINITE;  // the pass stops here too
   };
   // Pumps until nothing more can be read now, |queue_limit| bytes are queued, or (unless |all|)
@@ -134,32 +179,71 @@ class ChannelEndpoint final : public Object {
   bool PumpOneFrameLocked(PumpBudget* budget);  // false: nothing more to read now
   // PumpOneFrameLocked with allocation failure contained: it breaks this channel only.
   bool PumpOneFrameCaughtLocked(PumpBudget* budget);
+  // What the ring offers the pump.
+  enum class RingStep {
+    kNothing,      // no record for now: read the socket as usual
+    kDelivered,    // the next message came from the ring
+    kSocketFirst,  // the ring is ahead of the socket: read the socket now
+    kStop,         // the channel broke
+  };
+  RingStep PumpRingLocked(PumpBudget* budget);
+  // False when the ring's counters tell that the socket has nothing for us.
+  bool SocketMayHaveFramesLocked(bool ring_needs_socket);
+  // Receive the socket's head frame: for a reader (fds installed with headroom) or for a
+  // refresh (a wait or signal query). False: the pump stops now (the frame was held in the
+  // kernel, or the channel broke); else |*st| is the receive's status and |*got| the frame.
+  bool ReceiveForReaderLocked(std::vector<uint8_t>& buffer, ReceivedDatagram* got, mx_status_t* st);
+  bool ReceiveForRefreshLocked(std::vector<uint8_t>& buffer, ReceivedDatagram* got,
+                               mx_status_t* st);
+  // Validates, decodes and applies one received frame (|st|: the receive's status).
+  bool TakeFrameLocked(mx_status_t st, std::vector<uint8_t>& buffer, ReceivedDatagram got,
+                       PumpBudget* budget);
+  // The protocol switch: what each kind of frame does to this end.
+  bool ApplyFrameLocked(Frame frame);
+  bool ApplyDataFrameLocked(Frame frame);
+  bool ApplySignalFrameLocked(const Frame& frame);
+  bool ApplyRingFrameLocked(Frame frame);
   // A frame with fds left at the head of the socket that a read must deal with: a message, or
   // any frame the process lacked the fds for (the read then returns NO_RESOURCES). It makes the
   // endpoint READABLE, and the socket is not watched while it is there (it stays readable).
-  bool HeldMessageLocked() const { return fds_ahead_ && (fds_ahead_data_ || fd_starved_); }
+  bool HeldMessageLocked() const { return held_.present && (held_.data || held_.starved); }
   // Records such a frame; READABLE is announced when it appears.
   void HoldFrameLocked(bool data, bool starved);
+  // The ring's oldest unread record, if there is a ring and a record.
+  std::optional<InboundSequencer::RingHead> RingHeadLocked();
+  // Delivers the stashed socket frame once every earlier message was delivered (from the ring),
+  // joining it with its payload if that went to the ring. False when it must wait (or broke).
+  bool ResolveStashLocked();
+  // Pops the ring's head record into |message|'s payload and delivers it as the next message.
+  // Returns what it is charged.
+  size_t DeliverRingRecordLocked(Message message);
+  // A ring record was taken: a writer may wait for room, and the next number is expected.
+  void TookRingRecordLocked();
+  // Delivers |message| as the next message in sequence: to the call waiting for it, or to the
+  // local queue.
+  void DeliverNextLocked(Message message);
   void DeliverLocked(Message message);
-  void BreakLocked(const char* why);         // protocol violation: behave as if the peer closed
-  void MarkPeerClosedLocked();   // PEER_CLOSED asserted (the peer is gone)
-  void EndOfStreamLocked();      // ...and everything it sent has been read
+  void BreakLocked(const char* why);  // protocol violation: behave as if the peer closed
+  void MarkPeerClosedLocked();        // PEER_CLOSED asserted (the peer is gone)
+  void EndOfStreamLocked();           // ...and everything it sent has been read
   void RefreshLocked(bool ask_kernel);
   // True if the peer's socket hung up (it can send nothing more), frames still queued or not.
   bool PeerGoneLocked();
   mx_signals_t SignalsLocked();
   bool SpinReadyLocked(mx_signals_t waitfor, bool deep);
-  bool SpinForReply(CallWaiter* waiter, mx_time_t deadline);
   void CancelCallersLocked(mx_status_t status);
+  // Read transactions.
+  mx_status_t FrontLocked(Message** front);
+  Message PopFrontLocked();
+  // Sending.
   mx_status_t SendBytesLocked(const std::vector<uint8_t>& bytes, const std::vector<int>& fds,
                               bool raise);
   // One datagram; with |raise|, a full socket's send buffer is grown for it (small frames that
   // must not wait for the reader).
   mx_status_t SendRawLocked(const void* bytes, size_t len, const int* fds, size_t num_fds,
                             bool raise);
-  mx_status_t SendFrameLocked(const FrameHeader& header, const uint8_t* payload,
-                              size_t num_payload, const std::vector<RawHandle>& handles,
-                              bool raise);
+  mx_status_t SendFrameLocked(const FrameHeader& header, const uint8_t* payload, size_t num_payload,
+                              const std::vector<RawHandle>& handles, bool raise);
   mx_status_t SendControlLocked(uint8_t kind, const void* payload, uint32_t len, int fd);
   // Sends a kick frame (a wake-up for the peer's blocked reader or writer); false if it could
   // not be sent.
@@ -169,47 +253,80 @@ class ChannelEndpoint final : public Object {
   mx_status_t CreateSendRingLocked();
   mx_status_t RingWriteLocked(const void* bytes, uint32_t num_bytes);
   void PublishedLocked();  // a record is in the ring: next sequence number, kick if needed
-  bool ResolveStashLocked();
   void RetirePeerRingLocked();
   bool WritableLocked();
+  // Transfer (PrepareTransfer's steps).
+  // False: a frame still waits for its payload, or the endpoint left meanwhile. Takes mu_
+  // (held by |lock|) off while it yields.
+  bool SettleStash(std::unique_lock<std::mutex>* lock);
+  mx_status_t AnnounceNoWriteLocked();
+  mx_status_t PackLocked(bool writes, RawHandle* out);
+  mx_status_t PackQueueLocked(EndpointState* state, RawHandle* out);
+  // Calls.
+  class CallWait;
+  void AddCallSourcesLocked(std::vector<WaitSource>* sources, mx_time_t deadline,
+                            mx_time_t* wake_at);
 
   const mx_koid_t peer_koid_;
   std::optional<PeerCred> peer_cred_;  // immutable once shared
   std::mutex mu_;
   UniqueFd sock_;
-  bool gone_ = false;         // closed or moved away: every operation fails
-  bool frozen_ = false;       // a transfer is being prepared: no pumping
-  bool eof_ = false;          // the socket reached end of stream
-  bool peer_closed_ = false;  // PEER_CLOSED asserted
-  bool drained_ = false;       // the last receive found the socket empty (peer alive)
-  bool write_blocked_ = false;
-  bool blocked_on_ring_ = false;
-  bool ring_failed_ = false;   // creating the send ring failed: the socket carries everything
-  bool force_socket_ = true;   // the next pump reads the socket even if no frame was counted
-  // The socket's next frame carries fds and was left in the kernel (by a pass that may not
-  // install fds, or for lack of fd headroom); only this endpoint consumes from its socket, so
-  // the flag stays true until a pass takes that frame.
-  bool fds_ahead_ = false;
-  bool fds_ahead_data_ = false;  // ...and it is a data frame (a message)
-  bool fd_starved_ = false;      // the last pass that wanted to take it lacked fd headroom
-  int waiters_ = 0;            // BeginWait minus EndWait: threads/ports that may block
-  uint64_t sock_seen_ = 0;     // frames received since the peer announced its ring
+  Life life_ = Life::kLive;
+  PeerState peer_ = PeerState::kOpen;
+  WriteState write_ = WriteState::kOpen;
+  HeldFrame held_;
+  bool drained_ = false;      // the last receive found the socket empty (peer alive)
+  bool ring_failed_ = false;  // creating the send ring failed: the socket carries everything
+  bool force_socket_ = true;  // the next pump reads the socket even if no frame was counted
+  int waiters_ = 0;           // BeginWait minus EndWait: threads/ports that may block
+  uint64_t sock_seen_ = 0;    // frames received since the peer announced its ring
   mx_signals_t user_signals_ = 0;
   uint64_t send_seq_ = 0;
-  uint64_t recv_seq_ = 0;
-  // The peer's end left without MX_RIGHT_WRITE: data (frames, ring records) with a sequence
-  // number from here on is a protocol violation. UINT64_MAX: no limit.
-  uint64_t peer_write_limit_ = UINT64_MAX;
+  // Orders what arrives (socket frames, ring records), and holds the peer's write limit: its
+  // end left without MX_RIGHT_WRITE, so data numbered from there on is a protocol violation.
+  InboundSequencer sequencer_;
   // This end is leaving (or left once) without WRITE and told the peer so (kFrameNoWrite).
   bool no_write_announced_ = false;
   std::deque<Message> queue_;
   size_t queue_bytes_ = 0;
-  std::optional<Frame> stash_;  // a socket frame that arrived ahead of ring records
   std::list<CallWaiter*> callers_;
   SpillRing send_ring_;
   SpillRing recv_ring_;
   // Set once either ring exists (CanSpin, read without the mutex); never cleared.
   std::atomic<bool> has_ring_{false};
+};
+
+// One read of an endpoint's front message: api/ looks at the message's sizes and prepares its
+// handles while the message is still first, then takes it (Commit) or drops it (Discard). The
+// endpoint's mutex is held from BeginRead until Commit, Discard or destruction, so no other
+// reader can take the message in between; the caller never sees the lock. Destroyed without
+// Commit or Discard, the message stays first, untouched.
+class ChannelEndpoint::ReadTransaction {
+ public:
+  ReadTransaction(ReadTransaction&&) = default;
+  ReadTransaction& operator=(ReadTransaction&&) = delete;
+  ~ReadTransaction() = default;
+
+  // MX_OK: front() is the first message. Otherwise SHOULD_WAIT (nothing yet), PEER_CLOSED,
+  // NO_RESOURCES (the next frame carries more fds than the process can take now), BAD_HANDLE
+  // (the endpoint left this process); the transaction then holds nothing.
+  mx_status_t status() const { return status_; }
+  const Message& front() const { return *front_; }
+
+  // Takes the front message out of the queue, ends the transaction and hands the message over.
+  Message Commit();
+  // Drops the front message and ends the transaction; its handles' fds are closed after the
+  // mutex is released.
+  void Discard();
+
+ private:
+  friend class ChannelEndpoint;
+  explicit ReadTransaction(ChannelEndpoint* ep);
+
+  ChannelEndpoint* ep_;
+  std::unique_lock<std::mutex> lock_;
+  Message* front_ = nullptr;
+  mx_status_t status_;
 };
 
 }  // namespace mx::internal

@@ -41,9 +41,8 @@ void DisableEpollPwait2ForTesting() { g_no_epoll_pwait2.store(true, std::memory_
 
 void WaitSet::Update(const std::vector<WaitSource>& sources) {
   sources_ = sources;
-  bool any_edge = std::any_of(sources.begin(), sources.end(), [](const WaitSource& s) {
-    return s.edge;
-  });
+  bool any_edge =
+      std::any_of(sources.begin(), sources.end(), [](const WaitSource& s) { return s.edge; });
   if (!any_edge && !epoll_) return;
   if (!epoll_) {
     epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
@@ -138,6 +137,103 @@ bool SpinForNews(std::vector<WaitItem>* items, ThreadWaker* waker, mx_time_t dea
 
 }  // namespace
 
+mx_status_t RunWaitLoop(WaitLoop* loop, ThreadWaker* waker, mx_time_t deadline) {
+  WaitSet set(waker);
+  mx_status_t result;
+  bool spun = false;
+  bool armed = false;
+  for (;;) {
+    const WaitLoop::Look look = loop->LookOnce(armed);
+    if (look == WaitLoop::Look::kDone) {
+      result = MX_OK;
+      break;
+    }
+    if (MonotonicNow() >= deadline) {
+      result = MX_ERR_TIMED_OUT;
+      break;
+    }
+    if (look == WaitLoop::Look::kMore) continue;
+    if (!spun) {
+      spun = true;
+      if (loop->Spin(deadline)) {
+        waker->DrainIfKicked();
+        continue;
+      }
+    }
+    if (!armed) {
+      armed = true;
+      loop->Arm();
+      continue;
+    }
+    std::vector<WaitSource> sources;
+    mx_time_t wake_at = deadline;
+    loop->Sources(&sources, &wake_at);
+    set.Update(sources);
+    set.Wait(wake_at);
+    waker->Drain();
+  }
+  SpinWaitEnded();
+  if (armed) loop->Disarm();
+  return result;
+}
+
+namespace {
+
+// mx_object_wait_many's loop: a look reads every item's signals (cheaply, through FastSignals,
+// until the objects are armed, unless the deadline is already due: a poll must see everything).
+class ItemsWait final : public WaitLoop {
+ public:
+  ItemsWait(std::vector<WaitItem>* items, std::vector<Observer>* observers, ThreadWaker* waker,
+            bool fast)
+      : items_(*items), observers_(*observers), waker_(waker), fast_(fast) {}
+
+  mx_status_t result() const { return result_; }
+
+  Look LookOnce(bool armed) override {
+    const bool fast = fast_ && !armed;
+    bool satisfied = false;
+    bool canceled = false;
+    for (size_t i = 0; i < items_.size(); ++i) {
+      WaitItem& item = items_[i];
+      if (item.handle->gone()) {
+        item.observed |= MX_SIGNAL_HANDLE_CLOSED;
+        canceled = true;
+        continue;
+      }
+      item.observed |= item.handle->Signals(fast);
+      item.observed |= observers_[i].seen.exchange(0, std::memory_order_acq_rel);
+      if (item.observed & item.waitfor) satisfied = true;
+    }
+    if (!canceled && !satisfied) return Look::kWait;
+    result_ = canceled ? MX_ERR_CANCELED : MX_OK;
+    return Look::kDone;
+  }
+
+  bool Spin(mx_time_t deadline) override { return SpinForNews(&items_, waker_, deadline); }
+
+  void Arm() override {
+    for (WaitItem& item : items_) item.handle->object()->BeginWait();
+  }
+
+  void Disarm() override {
+    for (WaitItem& item : items_) item.handle->object()->EndWait();
+  }
+
+  void Sources(std::vector<WaitSource>* sources, mx_time_t* wake_at) override {
+    for (WaitItem& item : items_) item.handle->object()->AddWaitSources(item.waitfor, sources);
+    for (const WaitSource& s : *sources) *wake_at = std::min(*wake_at, s.recheck_at);
+  }
+
+ private:
+  std::vector<WaitItem>& items_;
+  std::vector<Observer>& observers_;
+  ThreadWaker* const waker_;
+  const bool fast_;
+  mx_status_t result_ = MX_OK;
+};
+
+}  // namespace
+
 mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
   ThreadWaker* waker = ThreadWaker::Current();
   if (waker == nullptr) return MX_ERR_NO_RESOURCES;
@@ -149,70 +245,10 @@ mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
     (*items)[i].handle->AddWaiter(waker);
     (*items)[i].handle->object()->AddObserver(&observers[i]);
   }
-  WaitSet set(waker);
-  mx_status_t result;
-  // Phases: (1) look cheaply (FastSignals) unless this is a poll (deadline already due), which
-  // must see everything; (2) spin on shared memory for the budget, looking cheaply again when
-  // something moved; (3) arm the objects (BeginWait) and look with Signals(), which asks the
-  // kernel too (a dead peer); (4) block in poll() and look again after every wake-up.
-  bool fast = MonotonicNow() < deadline;
-  bool spun = false;
-  bool armed = false;
-  for (;;) {
-    bool satisfied = false;
-    bool canceled = false;
-    for (size_t i = 0; i < items->size(); ++i) {
-      WaitItem& item = (*items)[i];
-      if (item.handle->gone()) {
-        item.observed |= MX_SIGNAL_HANDLE_CLOSED;
-        canceled = true;
-        continue;
-      }
-      item.observed |= item.handle->Signals(fast);
-      item.observed |= observers[i].seen.exchange(0, std::memory_order_acq_rel);
-      if (item.observed & item.waitfor) satisfied = true;
-    }
-    if (canceled) {
-      result = MX_ERR_CANCELED;
-      break;
-    }
-    if (satisfied) {
-      result = MX_OK;
-      break;
-    }
-    if (MonotonicNow() >= deadline) {
-      result = MX_ERR_TIMED_OUT;
-      break;
-    }
-    if (!spun) {
-      spun = true;
-      if (SpinForNews(items, waker, deadline)) {
-        waker->DrainIfKicked();
-        continue;
-      }
-    }
-    if (!armed) {
-      // From here on a change from another process makes some fd ready; look once more with
-      // everything (the kernel included) before blocking.
-      armed = true;
-      fast = false;
-      for (WaitItem& item : *items) item.handle->object()->BeginWait();
-      continue;
-    }
-    // Watch the fds that tell of changes from now on. Level-triggered fds report a state that
-    // already changed since the check; edge-triggered ones report readiness once when added;
-    // in-process changes kick the waker. Either way no change after the check is missed.
-    std::vector<WaitSource> sources;
-    for (WaitItem& item : *items) item.handle->object()->AddWaitSources(item.waitfor, &sources);
-    mx_time_t wake_at = deadline;
-    for (const WaitSource& s : sources) wake_at = std::min(wake_at, s.recheck_at);
-    set.Update(sources);
-    set.Wait(wake_at);
-    waker->Drain();
-  }
-  SpinWaitEnded();
+  ItemsWait wait(items, &observers, waker, /*fast=*/MonotonicNow() < deadline);
+  mx_status_t result = RunWaitLoop(&wait, waker, deadline);
+  if (result == MX_OK) result = wait.result();
   for (size_t i = 0; i < items->size(); ++i) {
-    if (armed) (*items)[i].handle->object()->EndWait();
     (*items)[i].handle->object()->RemoveObserver(&observers[i]);
     (*items)[i].handle->RemoveWaiter(waker);
   }

@@ -31,6 +31,40 @@ class WaitSet {
   std::vector<std::pair<int, uint32_t>> registered_;
 };
 
+// The one loop every blocking wait runs, for mx_object_wait_* and mx_channel_call alike:
+//   (1) look (LookOnce); stop when it is done, or at the deadline;
+//   (2) once, spin on shared memory for the spin budget (Spin), then look again if something
+//       moved;
+//   (3) arm the objects (Arm: from here on a change from another process makes some fd ready)
+//       and look once more, now asking the kernel too;
+//   (4) block on the sources (Sources) and the waker, and look again after every wake-up.
+// Level-triggered fds report a state that already changed since the look; edge-triggered ones
+// report readiness once when added; in-process changes kick the waker. Either way no change
+// after the look is missed.
+class WaitLoop {
+ public:
+  enum class Look {
+    kDone,  // stop: what the wait waited for happened (or it was cancelled)
+    kMore,  // a spent budget left work behind: look again at once
+    kWait,  // nothing yet
+  };
+  // |armed|: step (3) ran; a look must then ask the kernel too.
+  virtual Look LookOnce(bool armed) = 0;
+  // Spins on shared memory until there may be news (true), or there is nothing to spin on or
+  // the budget or |deadline| ran out (false).
+  virtual bool Spin(mx_time_t deadline) = 0;
+  virtual void Arm() = 0;
+  virtual void Disarm() = 0;  // only after Arm
+  // The sources to block on; |*wake_at| (the deadline on entry) may be brought forward.
+  virtual void Sources(std::vector<WaitSource>* sources, mx_time_t* wake_at) = 0;
+
+  virtual ~WaitLoop() = default;
+};
+
+// Runs |loop| with the calling thread's |waker|: MX_OK once LookOnce said kDone, else
+// MX_ERR_TIMED_OUT at |deadline|.
+mx_status_t RunWaitLoop(WaitLoop* loop, ThreadWaker* waker, mx_time_t deadline);
+
 struct WaitItem {
   std::shared_ptr<Handle> handle;
   mx_signals_t waitfor = 0;

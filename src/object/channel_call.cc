@@ -1,0 +1,146 @@
+// mx_channel_call on an endpoint: register for the reply, send, then wait for it. The steps are
+// numbered (1)-(4) across BeginCall, CallWait and FinishCall.
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "object/channel_costs.h"
+#include "object/channel_endpoint.h"
+#include "object/wait.h"
+#include "os/clock.h"
+#include "os/spin.h"
+
+namespace mx::internal {
+
+mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waiter) {
+  ThreadWaker* waker = ThreadWaker::Current();
+  if (waker == nullptr) return MX_ERR_NO_RESOURCES;
+  waker->DrainIfKicked();
+  waiter->txid = request.txid();
+  waiter->waker = waker;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
+    // 1. Everything that arrived before the request is sent belongs to the general queue. The
+    //    pass is bounded like every other (a peer that keeps the socket full would hold us
+    //    here); what an honest peer can have queued in the kernel (its send buffer) is far less.
+    PumpBudget budget = {CallPumpLimit(), /*install_fds=*/true};
+    PumpLocked(true, CallPumpLimit(), &budget);
+    if (PeerClosedLocked()) return MX_ERR_PEER_CLOSED;
+    // 2. Register before sending, so the reply cannot slip past us.
+    callers_.push_back(waiter);
+  }
+  mx_status_t st = Write(request);
+  if (st != MX_OK) {
+    std::lock_guard<std::mutex> lock(mu_);
+    callers_.remove(waiter);
+    if (waiter->done && waiter->status == MX_OK) DeliverLocked(std::move(waiter->reply));
+    waiter->done = false;
+  }
+  return st;
+}
+
+// 3. Wait: pump whenever the ring, the socket or our waker says something happened, in the
+// loop every wait runs (RunWaitLoop). Messages that are not our reply pile up in the local
+// queue, but only up to CallPumpLimit(): past that the peer sees backpressure, and we wait for
+// readers in this process to make room (they wake us through the observer).
+class ChannelEndpoint::CallWait final : public WaitLoop {
+ public:
+  CallWait(ChannelEndpoint* ep, CallWaiter* waiter, mx_time_t deadline)
+      : ep_(ep), waiter_(waiter), deadline_(deadline) {}
+
+  // The same look before and after arming: the pump always asks the socket what it needs.
+  Look LookOnce(bool /*armed*/) override {
+    std::lock_guard<std::mutex> lock(ep_->mu_);
+    bool more = false;
+    // Each look pumps one bounded pass (and stops at the deadline): a peer that floods frames
+    // delays the answer by at most one frame past the deadline.
+    if (!waiter_->done && ep_->LiveLocked()) {
+      PumpBudget budget = {kPassBudget, /*install_fds=*/true, deadline_};
+      more = ep_->PumpLocked(true, CallPumpLimit(), &budget);
+    }
+    if (!waiter_->done && (ep_->GoneLocked() || ep_->EndOfStreamSeenLocked())) {
+      ep_->callers_.remove(waiter_);
+      waiter_->done = true;
+      waiter_->status = ep_->GoneLocked() ? MX_ERR_CANCELED : MX_ERR_PEER_CLOSED;
+    }
+    if (waiter_->done) return Look::kDone;
+    if (MonotonicNow() >= deadline_) {
+      // 4. Timed out: withdraw, under the lock that saw no reply. A reply that comes later
+      //    lands in the general queue.
+      ep_->callers_.remove(waiter_);
+      timed_out_ = true;
+      return Look::kDone;
+    }
+    return more ? Look::kMore : Look::kWait;
+  }
+
+  bool timed_out() const { return timed_out_; }
+
+  bool Spin(mx_time_t deadline) override {
+    return SpinUntilNews(waiter_->waker, deadline, [this](bool deep) {
+      std::lock_guard<std::mutex> lock(ep_->mu_);
+      if (waiter_->done || ep_->SpinReadyLocked(MX_CHANNEL_READABLE, deep)) return SpinLook::kNews;
+      // Nothing in shared memory to watch.
+      return ep_->recv_ring_.valid() ? SpinLook::kNothing : SpinLook::kGiveUp;
+    });
+  }
+
+  void Arm() override { ep_->BeginWait(); }
+  void Disarm() override { ep_->EndWait(); }
+
+  void Sources(std::vector<WaitSource>* sources, mx_time_t* wake_at) override {
+    std::lock_guard<std::mutex> lock(ep_->mu_);
+    ep_->AddCallSourcesLocked(sources, deadline_, wake_at);
+  }
+
+ private:
+  ChannelEndpoint* const ep_;
+  CallWaiter* const waiter_;
+  const mx_time_t deadline_;
+  bool timed_out_ = false;
+};
+
+void ChannelEndpoint::AddCallSourcesLocked(std::vector<WaitSource>* sources, mx_time_t deadline,
+                                           mx_time_t* wake_at) {
+  force_socket_ = true;  // the next look asks the kernel (a hang-up is counted nowhere)
+  if (!sock_) return;
+  uint32_t events = EPOLLRDHUP;
+  // A frame left in the kernel for lack of fd headroom keeps the socket readable; look again
+  // now and then, as fds are freed without telling us.
+  if (held_.starved) {
+    *wake_at = std::min(deadline, MonotonicNow() + kFdRetryInterval);
+  } else if (queue_bytes_ < CallPumpLimit()) {
+    events |= EPOLLIN;
+  }
+  sources->push_back({sock_.get(), events, false});
+}
+
+mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
+                                        mx_status_t* read_status) {
+  Observer observer;
+  observer.waker = waiter->waker;
+  AddObserver(&observer);
+  CallWait wait(this, waiter, deadline);
+  mx_status_t result = RunWaitLoop(&wait, waiter->waker, deadline);
+  if (result == MX_ERR_TIMED_OUT) {
+    // The deadline passed between a look and the loop's own check: withdraw as in (4), unless
+    // the reply (or the peer's end) came in between.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (waiter->done) {
+      result = MX_OK;
+    } else {
+      callers_.remove(waiter);
+    }
+  }
+  RemoveObserver(&observer);
+  if (wait.timed_out()) return MX_ERR_TIMED_OUT;
+  if (result != MX_OK) return result;
+  if (waiter->status != MX_OK) {
+    *read_status = waiter->status;
+    return MX_ERR_CALL_FAILED;
+  }
+  return MX_OK;
+}
+
+}  // namespace mx::internal

@@ -1,0 +1,89 @@
+// Reading a channel endpoint: the ring fast path for handle-free messages, and the read
+// transaction over the front of the local queue.
+#include "object/channel_costs.h"
+#include "object/channel_endpoint.h"
+
+namespace mx::internal {
+
+mx_status_t ChannelEndpoint::ReadBytes(void* bytes, uint32_t num_bytes, bool may_discard,
+                                       uint32_t* actual_bytes) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!LiveLocked() || !queue_.empty() || !callers_.empty() || sequencer_.has_stash() ||
+      !recv_ring_.valid()) {
+    return MX_ERR_NEXT;
+  }
+  uint64_t seq;
+  uint32_t flags, len;
+  if (!recv_ring_.Peek(&seq, &flags, &len) ||
+      sequencer_.OnRingHead({seq, (flags & SpillRing::kRecordHasHandles) != 0}) !=
+          InboundSequencer::RingAction::kDeliverRecord) {
+    return MX_ERR_NEXT;
+  }
+  *actual_bytes = len;
+  const bool too_small = len > num_bytes || (len > 0 && bytes == nullptr);
+  if (too_small && !may_discard) return MX_ERR_BUFFER_TOO_SMALL;
+  recv_ring_.PopInto(too_small ? nullptr : bytes, too_small ? 0 : len);
+  TookRingRecordLocked();
+  return too_small ? MX_ERR_BUFFER_TOO_SMALL : MX_OK;
+}
+
+ChannelEndpoint::ReadTransaction ChannelEndpoint::BeginRead() { return ReadTransaction(this); }
+
+ChannelEndpoint::ReadTransaction::ReadTransaction(ChannelEndpoint* ep) : ep_(ep), lock_(ep->mu_) {
+  status_ = ep_->FrontLocked(&front_);
+  if (status_ != MX_OK) lock_.unlock();
+}
+
+Message ChannelEndpoint::ReadTransaction::Commit() {
+  Message m = ep_->PopFrontLocked();
+  front_ = nullptr;
+  lock_.unlock();
+  return m;
+}
+
+void ChannelEndpoint::ReadTransaction::Discard() {
+  // |dropped| closes its handles' fds as it goes, after the unlock.
+  Message dropped = Commit();
+}
+
+mx_status_t ChannelEndpoint::FrontLocked(Message** front) {
+  if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
+  // The reader asked for the next message: this pass installs its fds (with headroom).
+  PumpBudget budget = {kPassBudget, /*install_fds=*/true};
+  bool more = false;
+  if (queue_.empty()) more = PumpLocked(false, SIZE_MAX, &budget);
+  if (queue_.empty() && !more && !EndOfStreamSeenLocked()) {
+    // Nothing in shared memory: ask the kernel too (a frame we were not told of, a dead peer).
+    force_socket_ = true;
+    more = PumpLocked(false, SIZE_MAX, &budget);
+  }
+  // PEER_CLOSED can be asserted while frames are still queued in the kernel (the peer's
+  // departure is seen with poll). A peer that is gone sent a finite stream: read on, one
+  // bounded pass at a time, to its next message or its end, so that PEER_CLOSED is returned
+  // only once everything it sent was read.
+  while (queue_.empty() && more && PeerClosedLocked() && !EndOfStreamSeenLocked() &&
+         PeerGoneLocked()) {
+    budget.cost = kPassBudget;
+    more = PumpLocked(false, SIZE_MAX, &budget);
+  }
+  if (queue_.empty()) {
+    // The next frame carries more fds than the process can take now: it stays in the kernel,
+    // whole, until fds are freed.
+    if (held_.present && held_.starved) return MX_ERR_NO_RESOURCES;
+    // Frames left by a spent budget (a peer still there floods control frames): come back.
+    return PeerClosedLocked() && !more ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
+  }
+  *front = &queue_.front();
+  return MX_OK;
+}
+
+Message ChannelEndpoint::PopFrontLocked() {
+  Message m = std::move(queue_.front());
+  queue_.pop_front();
+  queue_bytes_ -= MessageBytes(m);
+  // Waiting threads re-evaluate what to watch (the head of the stream changed).
+  NotifySignalsChanged(0, queue_.empty() && !HeldMessageLocked() ? MX_CHANNEL_READABLE : 0);
+  return m;
+}
+
+}  // namespace mx::internal
