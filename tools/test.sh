@@ -29,7 +29,11 @@ for arg in "$@"; do
 done
 
 source tools/deps.sh
-mx_install_deps
+if ! mx_install_deps; then
+  echo "!! FAILED: installing the build's packages (tools/deps.sh)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
 passed=0
 failed=0

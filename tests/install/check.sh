@@ -4,11 +4,11 @@
 #   1. the README's plain build: `cmake -S . -B build`, `cmake --build`, `cmake --install --prefix P`
 #      in build/install-check with no other option; then, against P,
 #      find_package(mx) from a C project and a C++17 project (mx::mx and mx::mx_static) and
-#      examples/hello (C++17)
+#      examples/hello configured as C++14 (mx::mx must raise it to C++17, or <mx/*.h> fail)
 #   2. pkg-config against P: a C11 and a C++17 program
 #   3. add_subdirectory and FetchContent of this source tree inside a C++17 project (configuring
 #      tests/install/embedded asserts that libmx leaves the parent's options alone); the
-#      FetchContent one is built and its C++17 and C programs run
+#      FetchContent one is built, its programs run, and its install holds nothing of libmx
 #   4. the Debian package: `cpack -G DEB` from the build of step 1, `dpkg -i`, the consumers of
 #      steps 1 and 2 against /usr, `dpkg --purge libmx` (needs root; skipped with a message otherwise)
 # Every program built is also run. Exits non-zero on the first failure. Run from anywhere.
@@ -56,9 +56,9 @@ consumers() {
     "$work/$label-$lang/consumer"
     "$work/$label-$lang/consumer_static"
   done
-  step "$label: examples/hello (C++17)"
+  step "$label: examples/hello, its project asking for C++14 (mx::mx raises it to C++17)"
   [ -f "$root/examples/hello/CMakeLists.txt" ] || fail "examples/hello/CMakeLists.txt is missing"
-  configure_and_build "$root/examples/hello" "$work/$label-hello" -DCMAKE_CXX_STANDARD=17 "$@"
+  configure_and_build "$root/examples/hello" "$work/$label-hello" -DCMAKE_CXX_STANDARD=14 "$@"
   local programs
   mapfile -t programs < <(find "$work/$label-hello" -maxdepth 1 -type f -perm -u+x)
   [ ${#programs[@]} -eq 1 ] || fail "examples/hello should build one program, found: ${programs[*]}"
@@ -93,12 +93,17 @@ step "install to $prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
 
 libdir="$prefix/lib"
-for f in lib/libmx.a lib/libmx.so "lib/libmx.so.0" "lib/libmx.so.$version" lib/cmake/mx/mxConfig.cmake \
-         lib/cmake/mx/mxConfigVersion.cmake lib/cmake/mx/mxTargets.cmake lib/pkgconfig/mx.pc \
-         include/magenta/syscalls.h include/magenta/version.h include/mx/channel.h \
-         share/doc/libmx/LICENSE; do
+# While the major version is 0 the soname names major.minor (a minor release may break the ABI).
+soversion=${version%.*}
+installed_files=(lib/libmx.a lib/libmx.so "lib/libmx.so.$soversion" "lib/libmx.so.$version"
+  lib/cmake/mx/mxConfig.cmake lib/cmake/mx/mxConfigVersion.cmake lib/cmake/mx/mxTargets.cmake
+  lib/pkgconfig/mx.pc include/magenta/syscalls.h include/magenta/version.h include/mx/channel.h
+  share/doc/libmx/LICENSE)
+for f in "${installed_files[@]}"; do
   [ -e "$prefix/$f" ] || fail "not installed: $f"
 done
+soname=$(readelf -d "$prefix/lib/libmx.so.$version" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+[ "$soname" = "libmx.so.$soversion" ] || fail "the soname is $soname, not libmx.so.$soversion"
 unexpected=$(cd "$prefix" && find . -type f ! -path './include/*' ! -path './lib/*' ! -path './share/doc/libmx/*')
 [ -z "$unexpected" ] || fail "installed beyond the library, headers, package files and license: $unexpected"
 
@@ -125,6 +130,10 @@ step "3. FetchContent: the same, then build and run its consumers"
 configure_and_build "$here/embedded" "$work/fetchcontent" -DMX_SOURCE_DIR="$root" -DMX_EMBED=FetchContent
 "$work/fetchcontent/consumer_cpp"
 "$work/fetchcontent/consumer_cpp_static"
+step "3. the parent's install holds nothing of libmx (it is part of the parent's program)"
+cmake --install "$work/fetchcontent" --prefix "$work/fetchcontent-prefix" >/dev/null
+leaked=$(find "$work/fetchcontent-prefix" -type f 2>/dev/null | head -n 5)
+[ -z "$leaked" ] || fail "installing the parent installed libmx's files: $leaked"
 
 # ---- 4. The Debian package ----------------------------------------------------------------------
 
@@ -134,9 +143,8 @@ step "4. cpack -G DEB -> ${deb#"$root"/}"
 [ -f "$deb" ] || fail "cpack did not write $deb: $(ls "$build"/*.deb 2>/dev/null)"
 [ "$(dpkg-deb -f "$deb" Package)" = libmx ] || fail "package name is not libmx"
 contents=$(dpkg-deb -c "$deb")
-for f in /usr/lib/libmx.so.0 /usr/lib/libmx.a /usr/include/magenta/syscalls.h /usr/include/mx/channel.h \
-         /usr/lib/cmake/mx/mxConfig.cmake /usr/lib/pkgconfig/mx.pc /usr/share/doc/libmx/LICENSE; do
-  grep -q " \.$f\( \|$\)" <<<"$contents" || fail "$f is not in the package"
+for f in "${installed_files[@]}"; do
+  grep -q " \./usr/$f\( \|$\)" <<<"$contents" || fail "/usr/$f is not in the package"
 done
 step "Depends: $(dpkg-deb -f "$deb" Depends)"
 
@@ -144,7 +152,11 @@ if [ "$(id -u)" -ne 0 ]; then
   step "not root: dpkg -i and the consumers against /usr are SKIPPED (CI runs them as root)"
 else
   if dpkg-query -W -f='${Status}' libmx 2>/dev/null | grep -q "install ok installed"; then
-    fail "a libmx package is already installed; remove it first (dpkg -r libmx)"
+    fail "a libmx package is already installed (the README's .deb route?); remove it first: dpkg -r libmx"
+  fi
+  if compgen -G "/usr/local/lib/cmake/mx/*" >/dev/null || [ -e /usr/local/lib/pkgconfig/mx.pc ]; then
+    fail "libmx is installed under /usr/local (the README's cmake route?), which find_package and" \
+      "pkg-config search before /usr; remove it first: xargs rm < build/install_manifest.txt"
   fi
   step "dpkg -i"
   deb_installed=1
@@ -160,7 +172,7 @@ else
   step "dpkg --purge libmx"
   dpkg --purge libmx >/dev/null
   deb_installed=0
-  [ ! -e /usr/lib/libmx.so.0 ] || fail "dpkg --purge left /usr/lib/libmx.so.0 behind"
+  [ ! -e "/usr/lib/libmx.so.$soversion" ] || fail "dpkg --purge left /usr/lib/libmx.so.$soversion behind"
 fi
 
 step "ok"

@@ -1,4 +1,4 @@
-// mx_soak: a stress / soak run of libmx between real processes (issue 6, item 4;
+// mx_soak: a stress / soak run of libmx between real processes (see
 // docs/RELIABILITY.md). `mx_soak --help` lists the options; tools/soak.sh runs it long.
 //
 // The coordinator (this process) spawns N worker processes (itself, with mx_spawn) and wires them
