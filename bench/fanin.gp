@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/fanin.gp: fan-in requests per second against the number of clients (tools/bench.sh).
 #   gnuplot -e "datadir='DIR'; outfile='FILE.png'" bench/fanin.gp
 # Reads DIR/fanin.dat: "# clients mx_rw seqpacket zmq nng" then one line per client count.

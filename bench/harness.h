@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench/harness.h: the small two-process benchmark harness behind mx_bench_ipc.
 //
 // What it gives the scenarios:

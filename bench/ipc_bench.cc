@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_bench_ipc: libmx beside the raw kernel mechanisms and the IPC libraries people use.
 //
 // Run by ./tools/bench.sh, which builds it (release preset), runs it and draws the plots. Every

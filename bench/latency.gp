@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/latency.gp: latency distributions of the call round trip (tools/bench.sh runs this).
 #   gnuplot -e "datadir='DIR'; outfile='FILE.png'" bench/latency.gp
 # Reads DIR/rtt_<size>_<mechanism>.cdf ("percentile latency_us" lines, written by mx_bench_ipc).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench/links.h: one "link" per mechanism, the same interface on both sides of a two-process
 // scenario, so every scenario drives libmx and every baseline through identical code.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench/peers.h: the peer IPC libraries (ZeroMQ, nng), loaded at run time.
 //
 // The build links each bench executable against libmx (and libdl) only, so the peers are opened

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // bench/report.h: result tables of mx_bench_ipc and their Markdown / TSV / plot-data renderings.
 //
 // A Table is one scenario at one parameter (say "call round trip, 64 B"). Each Row is one

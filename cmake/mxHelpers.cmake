@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Small helpers shared by the top-level CMakeLists.txt and tests/CMakeLists.txt.
 include_guard(GLOBAL)
 

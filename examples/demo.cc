@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_demo: libmx between real processes, step by step.
 //
 // The parent spawns this same binary as a worker ("--worker"), handing it one end of a channel as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_ping_pong: the smallest useful libmx program. It spawns itself with one end of a channel,
 // sends "ping" with mx_channel_call(), the child answers "pong", and it prints the round trip.
 // The first round trip includes the child's start-up, so it pings three times.

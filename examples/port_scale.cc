@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // port_scale: the cost of one port wake-up when 10, 1,000 or 10,000 idle channels are watched.
 //
 // For each N, a child process holds the far ends of N idle channels plus one "hot" channel,

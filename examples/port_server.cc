@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // port_server: one thread serves many client processes through one port, driven by an
 // ordinary epoll loop (the port's fd from mx_port_get_fd sits next to a timerfd).
 //

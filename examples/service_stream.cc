@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // service_stream: two unrelated-looking processes meet by name, then use an eventpair and a
 // socket that travel over their channel.
 //

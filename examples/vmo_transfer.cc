@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_vmo_transfer: payloads larger than a channel message (64 KiB) go in a VMO.
 //
 // The parent fills a 256 MiB buffer (size: first argument, in MiB), sends a handle to it through

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The project's benchmark command: libmx beside pipes, SEQPACKET sockets, a shared-memory spin
 # ring, ZeroMQ and nng, all between real processes.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Builds examples/demo.cc with nothing but a C++ compiler, cmake and make (installed from Debian
 # when missing) and runs it. No tests, benchmarks or presets: the library and the one example.
 # Arguments go to the demo. Build directory: build/demo.

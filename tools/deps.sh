@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash
 # Sourced by the tools/*.sh scripts: installs the Debian 12 packages that tools/test.sh (CI) needs.
 # Nothing happens when every package is present; otherwise one `apt-get update`, one install.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Builds the libFuzzer targets (the `fuzz` preset, target mx_fuzzers only) and runs each one for a
 # while on a scratch copy of its committed seed corpus. CI (tools/test.sh) runs it for 60 s.
 #
@@ -20,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-600}
 shift || true
 case "$seconds" in
-  -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *[!0-9]*|'') echo "usage: tools/fuzz.sh [seconds] [name...]" >&2; exit 2 ;;
 esac
 build=${MX_FUZZ_BUILD_DIR:-build/fuzz}

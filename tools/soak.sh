@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The long soak run (docs/RELIABILITY.md): builds mx_soak and runs it for a while.
 #
 #   ./tools/soak.sh                    600 s, release build

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The project's test command (CI runs exactly this via .ci/run).
 #
 #   ./tools/test.sh          presets debug, asan, tsan (configure, build, ctest), a build of the
@@ -8,9 +9,9 @@
 #   ./tools/test.sh --quick  debug preset only
 #
 # Ends with one line "N passed, M failed": N and M are summed over every ctest run (from ctest's
-# "X tests failed out of Y" line); each fuzzer, the release build, the valgrind step and the install
-# check count as one test each, and a step that fails without producing test results (configure,
-# build, ctest errors) counts as one failure. Exits non-zero when M > 0. Logs:
+# "X tests failed out of Y" line); each fuzzer, the release build, the valgrind step, the
+# license-line check (tools/spdx.sh) and the install check count as one test each, and a step that
+# fails without producing test results (configure, build, ctest errors) counts as one failure. Exits non-zero when M > 0. Logs:
 # build/logs/ctest-<preset>.log,
 # build/logs/fuzz.log (fuzzer output and crash inputs: build/fuzz-work/<name>/),
 # build/logs/valgrind-<group>.log.
@@ -23,7 +24,7 @@ extra_checks=1  # fuzz smoke run and valgrind
 for arg in "$@"; do
   case "$arg" in
     --quick) presets=(debug); install_check=0; extra_checks=0 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -102,6 +103,9 @@ run_fuzz() {
   failed=$((failed + f))
   [ "$f" -eq 0 ] || problems+=("fuzz: $f of $((p + f)) fuzzers failed (inputs in build/fuzz-work/*/artifacts)")
 }
+
+echo "== license lines (tools/spdx.sh)"
+if tools/spdx.sh; then passed=$((passed + 1)); else fail_step "spdx: source files without a license line"; fi
 
 for p in "${presets[@]}"; do run_preset "$p"; done
 

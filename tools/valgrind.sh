@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # valgrind memcheck over a representative subset of the debug-built tests. CI (tools/test.sh)
 # runs it after the debug preset and counts it as one test.
 #

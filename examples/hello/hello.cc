@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // hello: a first libmx program. It starts a copy of itself as a child process and hands it one end
 // of a channel; the parent sends a greeting through the channel and the child answers it.
 #include <mx/channel.h>

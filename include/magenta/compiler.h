@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/compiler.h>: C/C++ portability macros used by the Magenta-compatible headers.
 #pragma once
 

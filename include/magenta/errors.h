@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/errors.h>: status codes, numerically identical to the final Magenta tree (2017-09).
 #pragma once
 

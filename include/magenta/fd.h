@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/fd.h>: Linux file descriptors as handles (libmx extension).
 //
 // Any fd (file, socket, pipe, memfd, ...) can be wrapped into a handle and then travels through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/launch.h>: libmx's way to start a child process with handles (Linux extension).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/process.h>: the calling process and its startup handles.
 #pragma once
 

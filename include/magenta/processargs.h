@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/processargs.h>: how startup handles are labelled (PA_HND values), as in Magenta.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/rights.h>: the default rights of each object type.
 #pragma once
 

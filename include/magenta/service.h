@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/service.h>: named rendezvous (a libmx extension).
 //
 // A server listens on a name; any process that may open the name connects and both sides get one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/syscalls.h>: the Magenta system calls that libmx provides on Linux.
 //
 // Every function is thread-safe. Handle values are meaningful only in the calling process. Every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/types.h>: the basic types, signals and rights of the Magenta ABI (final tree, 2017-09).
 // Compiles as C11 and as C++.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/version.h>: the libmx release this header belongs to.
 //
 // The one place the version is written down: CMake reads the three numbers from this file for the

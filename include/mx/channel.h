@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/channel.h>: mx::channel, an owning wrapper for one channel endpoint.
 //
 // Shaped like Magenta's ulib/mx channel.h, including its argument order for read(), which differs

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/event.h>: mx::event, an owning wrapper for an event handle.
 //
 // An event carries MX_EVENT_SIGNALED and the user signals, set and cleared with signal(clear, set)

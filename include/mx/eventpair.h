@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/eventpair.h>: mx::eventpair, an owning wrapper for one side of an event pair.
 //
 // Each side carries MX_EPAIR_SIGNALED and the user signals: signal(clear, set) changes this side's,

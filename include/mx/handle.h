@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/handle.h>: mx::handle, an owning, move-only wrapper for a handle of any type.
 //
 // mx::handle is mx::object<void> (see <mx/object.h>): get(), release(), reset(),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/object.h>: mx::object<T>, the owning RAII base of every libmx C++ handle wrapper, and
 // mx::unowned<T>, a non-owning view of a handle.
 //

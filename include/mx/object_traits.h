@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/object_traits.h>: compile-time facts about each wrapped object type, used by mx::object<T>
 // to offer only the operations the type can support (as Magenta's ulib/mx did).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/port.h>: mx::port, an owning wrapper for a port handle.
 //
 // A port is a queue of packets: user packets queued with queue(), and signal packets from

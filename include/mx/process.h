@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/process.h>: mx::process, an owning wrapper for a process handle, plus mx::process::self(),
 // mx::process::spawn() (libmx's <magenta/launch.h>) and mx::get_startup_handle().
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/socket.h>: mx::socket, an owning wrapper for one end of a socket (a byte stream).
 //
 // write() may be short (|*actual| < len) when the socket is nearly full and returns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/time.h>: time helpers in the shape of Magenta's ulib/mx (2017): mx::deadline_after(),
 // mx::nanosleep(), mx::time::get(), plus mx::time_get() and constexpr duration helpers
 // mx::usec() / mx::msec() / mx::sec().

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <mx/vmo.h>: mx::vmo, an owning wrapper for a VMO handle, and mx::vmar, the wrapper for the
 // process's root address region (as Magenta's ulib/mx had them; libmx has only the root VMAR, so
 // mx::vmar lives here rather than in a header of its own).

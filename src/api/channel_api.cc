@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_channel_*: argument checks in Magenta's order, then the ChannelEndpoint.
 #include <magenta/syscalls.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_event_create.
 #include <magenta/syscalls.h>
 

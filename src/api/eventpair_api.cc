@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_eventpair_create. (mx_object_signal / mx_object_signal_peer live in object_api.cc and reach
 // EventPairSide::UserSignal / UserSignalPeer.)
 #include <magenta/syscalls.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_fd_wrap / mx_fd_unwrap.
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_handle_close / duplicate / replace.
 #include <magenta/syscalls.h>
 

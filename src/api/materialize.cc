@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "api/materialize.h"
 
 #include <magenta/fd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Moving handles between the table and messages: the API layer's half of a transfer.
 #pragma once
 

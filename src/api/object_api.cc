@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_object_wait_one / wait_many / signal / signal_peer / get_info.
 #include <magenta/service.h>
 #include <magenta/syscalls.h>

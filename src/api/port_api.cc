@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_port_create / queue / wait, mx_object_wait_async, mx_port_get_fd.
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_spawn, mx_process_self, mx_get_startup_handle.
 //
 // Startup handles travel like a channel message (object/process.h): mx_spawn takes them out of

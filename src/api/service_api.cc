@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_service_listen / accept / connect (<magenta/service.h>): argument checks, then Listener.
 #include <magenta/service.h>
 #include <magenta/syscalls.h>

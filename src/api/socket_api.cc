@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_socket_create / mx_socket_write / mx_socket_read.
 //
 // Check order follows Magenta's syscalls_socket.cpp: write checks its buffer pointer before the

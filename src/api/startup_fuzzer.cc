@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer target for the startup frame decoder (transport/startup.h): the header check a
 // process makes on the peeked datagram, then DecodeStartupFrame on the datagram with real fds
 // attached, then installing the handles as TakeStartupHandles does (api/materialize.h), and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_time_get / mx_deadline_after / mx_nanosleep.
 #include <magenta/syscalls.h>
 

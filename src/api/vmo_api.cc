@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_vmo_* and mx_vmar_* (root VMAR only), mx_vmar_root_self: argument checks in Magenta's order
 // (kernel/lib/syscalls/syscalls_vmo.cpp, syscalls_vmar.cpp), then the Vmo / Vmar objects.
 #include <magenta/process.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer target for the receive path below the API: the wire decoder (transport/wire.h),
 // DecodeFrame on a datagram with real fds attached and DecodeQueue on a raw blob, then the
 // handles of a data or startup frame that decodes installed as mx_channel_read would

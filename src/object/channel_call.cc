@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_channel_call on an endpoint: register for the reply, send, then wait for it. The steps are
 // numbered (1)-(4) across BeginCall, CallWait and FinishCall.
 #include <sys/epoll.h>

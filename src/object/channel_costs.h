@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // What the channel endpoint's receive side charges for work and memory: the budgets that bound
 // one pass of pumping, and how a queued message or a socket frame is priced. Shared by the
 // endpoint's files (channel_*.cc); nothing outside the endpoint uses them.

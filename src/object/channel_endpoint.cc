@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The channel endpoint as an object: creation, signals, what a wait watches, user signals and
 // the end of its life. Sending, receiving, calls and transfer live in channel_*.cc beside it.
 #include "object/channel_endpoint.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ChannelEndpoint: one end of a channel, backed by one end of an AF_UNIX SOCK_SEQPACKET pair.
 //
 // Data path (see docs/design.md):

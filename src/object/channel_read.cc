@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Reading a channel endpoint: the ring fast path for handle-free messages, and the read
 // transaction over the front of the local queue.
 #include "object/channel_costs.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for ChannelEndpoint::ReadTransaction: a read looks at the front message and then
 // takes it (Commit), drops it (Discard) or leaves it first (destroyed untouched).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The channel endpoint's receive side: the pump that takes socket frames and ring records in
 // sequence order (transport/inbound_sequencer.h) into the local queue, applies control frames,
 // and bounds every pass. Taking a frame off the socket with its fds is in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The channel endpoint's send side: frames on the socket, records in the shared-memory ring,
 // the ring's creation, and the kicks that wake the peer.
 #include <sys/uio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Taking the socket's head frame with its fds, for the pump (channel_receive.cc). The fds a
 // frame carries are installed only with headroom (os/fd_budget.h); a frame the process cannot
 // take now stays in the kernel, whole, and is recorded as held (HoldFrameLocked).

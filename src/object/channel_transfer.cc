@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A channel endpoint leaving this process (written into a channel, or spawned) and arriving:
 // its state, socket, rings and queue packed into a RawHandle, and rebuilt from one.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Event: a signal word shared by every process that holds a handle to it.
 //
 // Backing: a sealed 4 KiB memfd holding {magic, koid, signals}, mapped by each process that

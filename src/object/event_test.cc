@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for the event's wire shape: which descriptions a handle travels with, and the
 // receiver's refusal of descriptions that disagree with the rights they come with.
 #include "object/event.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "object/eventpair.h"
 
 #include <sys/epoll.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // EventPairSide: one side of an event pair, shared by every process that holds a handle to it.
 //
 // An event pair is two sides, A and B. Each side is backed by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "object/fd_object.h"
 
 #include <magenta/fd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // FdObject: a Linux file descriptor wrapped as a handle (MX_OBJ_TYPE_FD, <magenta/fd.h>).
 //
 // Duplicated handles share one FdObject (one fd); a transfer sends a dup of the fd, so the open

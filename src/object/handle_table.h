@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // HandleTable: this process's handle values and the Handles they name.
 //
 // Values follow Magenta: odd, positive, never 0, scrambled by a per-process random mixer, and

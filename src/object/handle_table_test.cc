@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for HandleTable (object/handle_table.h): the shape of handle values, stale values
 // (also after their slot was reused), the lookup error order, the two-phase transfer protocol,
 // and consistency under concurrent use (run under TSan too).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Listener: a named rendezvous point (mx_service_listen), and the connect / accept protocol.
 //
 // A listener is a non-blocking AF_UNIX SOCK_SEQPACKET socket bound to a path (or an abstract

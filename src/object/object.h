@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Object and Handle: the kernel-object model of libmx inside one process.
 //
 // An Object is what a handle refers to (a channel endpoint, an event, a process, an fd). It

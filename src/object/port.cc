@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "object/port.h"
 
 #include <sys/epoll.h>

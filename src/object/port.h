@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Port: a queue of packets, fed by mx_port_queue and by asynchronous waits on objects.
 //
 // An async wait (mx_object_wait_async) registers the object's fds in the port's epoll set,

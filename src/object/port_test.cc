@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for Port (object/port.h): how a port evaluates its registrations. Objects here are
 // fakes whose Signals() is as slow, as busy or as blocking as a test needs, standing in for a
 // channel whose peer keeps it pumping; tests/multiprocess/hostile_port_test.cc runs the real

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ProcessObject: a process started by mx_spawn (or the calling process itself), via a pidfd.
 //
 // Spawn starts the child with its startup handles already in the kernel: the parent makes a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // SocketObject: one end of an mx socket, a byte stream between two endpoints.
 //
 // Backing: one end of a socketpair(AF_UNIX, SOCK_STREAM), non-blocking and close-on-exec. The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Vmar: the calling process's root address region (mx_vmar_root_self), as a handle.
 //
 // Linux has one address space per process and no VMAR objects, so libmx models only the root:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "object/vmo.h"
 
 #include <sys/types.h>

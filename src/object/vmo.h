@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Vmo: a virtual memory object, backed by a memfd shared by every process that holds it.
 //
 // Backing: one memfd (os/vmo_memfd.h: MFD_CLOEXEC | MFD_ALLOW_SEALING, mode 0644) sized with

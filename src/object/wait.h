@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Waiting: blocking until an object's signals match, a handle leaves the table, or a deadline.
 //
 // A wait watches (1) each object's fds, for changes made by other processes, and (2) the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for RunWaitLoop (object/wait.h), the loop shared by object waits and channel calls:
 // the order of its phases (look, spin, arm, look again, block), and when it stops.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for waiting (object/wait.h) where the kernel lacks epoll_pwait2 (before Linux 5.11,
 // old seccomp profiles, valgrind 3.19): waits that involve an edge-triggered source (an event's
 // eventfd) fall back to epoll_wait. Under valgrind 3.19 every such wait used to spin until its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // ThreadWaker: how one thread in this process wakes another that is blocked in a libmx wait.
 //
 // Each thread owns one (created lazily), backed by an eventfd that its waits always watch.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "os/address_space.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The calling process's address space: its page size, and shared mappings placed at the request
 // of mx_vmar_map / mx_vmar_unmap (the record of which ranges libmx mapped is object/vmar's).
 //

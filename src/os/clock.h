@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Clocks and deadlines, in nanoseconds.
 #pragma once
 

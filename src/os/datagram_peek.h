@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Looking at the datagram queued on a socket without taking it.
 #pragma once
 

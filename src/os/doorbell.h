@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Doorbell: a wake-up that any process holding it can ring and any process holding it can wait
 // for, such that ringing never blocks, whatever another holder has done to it.
 //

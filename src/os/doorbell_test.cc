@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for os/doorbell.h: every ring wakes an edge-triggered waiter, nothing is ever
 // queued, and no holder can make a ring block or take the filter away.
 #include "os/doorbell.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // RetryOnEintr: the one place a system call interrupted by a signal is restarted.
 //
 // A call that fails with EINTR did nothing and is simply made again; every other result, success

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Epoll sets: many fds watched through one, each with a 64-bit cookie reported when it is ready.
 //
 // Thread-safe (the kernel serializes changes to a set); the caller keeps its own record of

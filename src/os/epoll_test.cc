@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for os/epoll.h and os/eventfd.h: cookies come back for ready fds only, modified
 // interest is honoured, and an eventfd is readable between a signal and a drain.
 #include "os/epoll.h"

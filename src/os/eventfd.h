@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Eventfds: an in-process wake-up counter a thread can block on (directly, or in an epoll set).
 //
 // Only ever used inside one process: libmx never sends an eventfd, so no other holder can change

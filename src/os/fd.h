@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Plain operations on descriptors: duplicating, close-on-exec, asking whether one is ready.
 //
 // Thread-safe (single system calls on fds the caller keeps open).

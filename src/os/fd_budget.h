@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The process's fd headroom: how many more descriptors it can open before RLIMIT_NOFILE.
 //
 // Receiving a datagram with SCM_RIGHTS installs its fds in this process's table. A peer decides how

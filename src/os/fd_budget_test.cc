@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for os/fd_budget.h: the headroom answers follow the fd table and the soft limit,
 // and a limit raised by the process is seen at once although the limit is reused for 20 ms.
 #include "os/fd_budget.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Validation of file descriptors that arrive from another process: one function per kind.
 //
 // Every fd that crosses a process boundary is attacker-controlled: its type, its access mode, its

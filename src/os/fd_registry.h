@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // FdRegistry: the set of file descriptors libmx owns in this process.
 //
 // Every fd libmx opens is recorded here (UniqueFd does it), so that a child created by fork()

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for the FdRegistry (os/fd_registry.h): in a fork()ed child,
 // FdRegistryCloseAllInChild closes exactly the registered fds. UniqueFd keeps the registry in
 // step with ownership (register on take, unregister on close/release, keep across moves).

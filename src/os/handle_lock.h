@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Kernel-counted handles: each handle to a shared object owns its own open file description of
 // the object's memfd and holds an OFD read lock on byte 0 through it. The lock lives exactly as
 // long as the description — in this process, in another, or inside a message in flight — and the

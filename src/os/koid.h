@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Koid allocation: object ids that never collide across processes of different users.
 //
 // A koid partitions the 64-bit space by who may hand it out (docs/design.md, "Koids"):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Shared memory libmx makes and maps: sealed memfds and the mappings of them.
 //
 // Two kinds of memfd are made here, each with one seal set, which the receiving side checks with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for os/memfd.h: the memfds it makes pass the checks a receiver makes of them
 // (os/fd_check.h), and a Mapping owns exactly one mapping.
 #include "os/memfd.h"

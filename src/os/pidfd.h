@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Processes by pidfd: opening one, asking whether the process has exited, collecting its exit
 // status, killing it. A pidfd names one process for good (a pid may be reused once the process
 // is reaped), and becomes readable when the process exits.

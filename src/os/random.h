@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Random numbers for values that must differ between processes and runs, not resist an attacker.
 #pragma once
 

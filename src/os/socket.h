@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Datagram I/O with attached file descriptors (SCM_RIGHTS) over AF_UNIX SOCK_SEQPACKET sockets.
 //
 // Every call is non-blocking (MSG_DONTWAIT) and never raises SIGPIPE (MSG_NOSIGNAL). Errors come

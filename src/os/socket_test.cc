@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for os/socket.h: the end of a stream against an empty datagram (which a hostile peer
 // may send, libmx never does), and SocketType.
 #include "os/socket.h"

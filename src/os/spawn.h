@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Starting a program in a new process (posix_spawn), with exactly the descriptors it is given.
 //
 // The child inherits no fd of libmx's: every fd libmx opens is close-on-exec. What the child

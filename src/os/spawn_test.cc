@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for os/spawn.h and os/pidfd.h: the child gets the environment and the descriptors
 // it is given, and the parent sees it exit through its pidfd.
 #include "os/spawn.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Bounded spinning before a wait blocks (docs/design.md, "The shared-memory data path").
 //
 // A thread about to block on a channel first polls shared memory for a short while: on this

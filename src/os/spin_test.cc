@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The spin budget: configurable, bounded, and off on a single CPU. Each case runs in a forked
 // child, because the budget's configuration is read once per process.
 #include "os/spin.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // errno → mx_status_t: the only place where Linux error numbers become statuses.
 //
 // StatusFromErrno is the table. The other functions name the few kinds of call whose errors

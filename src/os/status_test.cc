@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for os/status.h and os/eintr.h: the mappings the rest of libmx relies on.
 #include "os/status.h"
 

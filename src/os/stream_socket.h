@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Byte-stream I/O over connected AF_UNIX SOCK_STREAM sockets (an mx socket's two ends).
 //
 // Every call is non-blocking (MSG_DONTWAIT) and never raises SIGPIPE (MSG_NOSIGNAL); what a peer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // UniqueFd: owns one file descriptor, closes it on destruction, records it in the FdRegistry.
 //
 // Not thread-safe by itself: an owner that shares a UniqueFd between threads guards it.

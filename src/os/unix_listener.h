@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Named AF_UNIX SOCK_SEQPACKET sockets: listening on a name, connecting to one, accepting.
 //
 // A name is a path in the file system, or "@name" for Linux's abstract namespace (no file). A

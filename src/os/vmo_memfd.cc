@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "os/vmo_memfd.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The memfd behind a VMO: creating it, sealing its size, and deriving read-only descriptions.
 //
 // Who may do what to a VMO's memfd is decided by the kernel, not by libmx, once the fd has left

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "transport/endpoint_state.h"
 
 #include <pthread.h>

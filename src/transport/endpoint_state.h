@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Endpoint state: how a channel endpoint travels between processes, and its decoder.
 //
 // A moving endpoint is a RawHandle (transport/message.h) whose |extra| is an EndpointState and

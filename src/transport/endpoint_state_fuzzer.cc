@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer target for the endpoint state and queue blob decoder (transport/endpoint_state.h):
 // ParseEndpointState on an attacker's 56 bytes, then DecodeEndpointQueue on an attacker's blob
 // with as many real fds as the state claims, and, for some inputs, the same blob through a sealed

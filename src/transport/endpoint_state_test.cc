@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for the endpoint state decoder (transport/endpoint_state.h) and the queue blob rule
 // (os/fd_check.h CheckQueueBlob): limits checked before anything is read, exact fd counts, sealed
 // blobs without holes, and the pure decoder's agreement with the memfd path.

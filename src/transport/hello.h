@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The rendezvous Hello: the one datagram a client sends on its listening connection
 // (docs/rendezvous.md, "Protocol"). It carries the koids of the two endpoints and, as its only
 // fd, the server's end of the channel's socket pair.

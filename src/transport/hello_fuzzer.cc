@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer target for the rendezvous Hello decoder (transport/hello.h): DecodeHello on a
 // datagram with real fds of several kinds attached, as the listener would receive it.
 //

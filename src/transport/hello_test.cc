@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for the rendezvous Hello decoder, and the generator of mx_hello_fuzzer's seeds.
 #include "transport/hello.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 #include "transport/inbound_sequencer.h"
 
 namespace mx::internal {

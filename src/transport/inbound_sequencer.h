@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // InboundSequencer: puts one direction of a channel back in order.
 //
 // The writer numbers its data messages 0, 1, 2, ... and sends each one of three ways:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for InboundSequencer: socket frames and ring records merged by sequence number,
 // the stash, and every protocol violation it reports.
 #include "transport/inbound_sequencer.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Message and RawHandle: a channel message as it exists between processes.
 //
 // A RawHandle is a handle "in flight": the object's portable description (type, rights, koid,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // SpillRing: a single-producer, single-consumer ring of messages in shared memory (a memfd
 // mapped by both ends of one direction of a channel).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for SpillRing (transport/spill_ring.h): ordered delivery across many wrap-arounds
 // between a writer and a reader that map the same memfd separately, the payload limit, the
 // writer-wake hysteresis, Attach's validation of a received fd, and a hostile peer that scribbles

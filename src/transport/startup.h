@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The startup frame: the one kFrameStartup datagram mx_spawn leaves for a child on the socket
 // named by MX_STARTUP_FD (docs/processes.md, "Startup handles").
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for the startup frame checks, and the generator of mx_startup_fuzzer's seeds.
 #include "transport/startup.h"
 

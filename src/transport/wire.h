@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The wire format of libmx channels: one frame per datagram on a SOCK_SEQPACKET socket.
 //
 //   FrameHeader (32 bytes) | payload (num_bytes) | handle section (desc_bytes)

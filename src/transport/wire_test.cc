@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for the channel wire format (transport/wire.h): frames and queue blobs round-trip
 // with their handles and fds, the >253-fd overflow socket works over a real socketpair, and every
 // malformed frame is rejected with MX_ERR_IO without crashing and without leaking a single fd.

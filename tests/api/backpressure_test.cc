@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of channel backpressure: at least 4 MiB of payload is
 // buffered per direction; past that a write returns SHOULD_WAIT, the writer loses WRITABLE and keeps
 // its handles; after the reader drains, WRITABLE returns and nothing was lost or reordered.

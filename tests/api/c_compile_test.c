@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // C11 compile-and-run check of the public C ABI.
 //
 // Built as strict C11 (-std=c11 -pedantic -Wall -Wextra -Werror): every <magenta/*.h> header must

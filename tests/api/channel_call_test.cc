@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of mx_channel_call: txid matching, concurrent callers, the wait-phase
 // outcomes (timeout, peer closed, cancelled, reply too large) and the write-phase errors.
 #include <magenta/syscalls.h>

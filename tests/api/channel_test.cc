@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of mx_channel_create / write / read, the channel signals, and the
 // in-process part of B.1 (an endpoint keeps its queued messages while it travels).
 #include <magenta/syscalls.h>

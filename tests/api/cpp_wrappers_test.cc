@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of the header-only C++ wrappers in include/mx/: ownership (the destructor,
 // reset() and move-assignment close; release() and mx::unowned never do), move semantics,
 // duplicate/replace, channel create/write/read/call, waiting with mx::deadline_after, the time

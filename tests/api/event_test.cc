@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of events and of mx_object_signal / mx_object_signal_peer on events and channels
 //.
 #include <magenta/syscalls.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of event pairs: mx_eventpair_create, mx_object_signal / mx_object_signal_peer
 // on eventpair sides, MX_EPAIR_PEER_CLOSED and MX_SIGNAL_LAST_HANDLE.
 #include <gtest/gtest.h>

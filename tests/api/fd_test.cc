@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of <magenta/fd.h>: file descriptors as handles.
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>

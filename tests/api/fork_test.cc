@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of fork(): the child starts with an empty handle table and does not
 // keep the parent's channels alive; the parent keeps its handles.
 #include <magenta/syscalls.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of handle values, close, duplicate, replace, LAST_HANDLE, the lookup order and
 // the cancellation of waits when a handle leaves the table.
 #include <magenta/syscalls.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of mx_object_get_info and the runtime side of the A.2 constants
 // (default rights, object types, properties).
 #include <magenta/syscalls.h>

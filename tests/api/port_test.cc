@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Ports: mx_port_create / queue / wait, mx_object_wait_async (ONCE and REPEATING), the port fd,
 // and close-order safety. Black-box, through the public headers only.
 #include <magenta/fd.h>

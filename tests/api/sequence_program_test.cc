@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The sequence fuzzer's seed programs (tests/fuzz/sequence_program.h), run as ordinary tests in
 // every preset, and the writer of its seed corpus, tests/fuzz/corpus/sequence/.
 //

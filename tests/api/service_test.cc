@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of <magenta/service.h>: named rendezvous in one process. The
 // cross-process cases (credentials of another process, permissions as another user) are in
 // tests/multiprocess/vmo_service_test.cc.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of sockets: mx_socket_create / write / read, READABLE / WRITABLE / PEER_CLOSED,
 // short writes, SHOULD_WAIT, and Magenta's argument checks.
 #include <gtest/gtest.h>

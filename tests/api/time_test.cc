@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of mx_time_get, mx_deadline_after and mx_nanosleep.
 #include <magenta/syscalls.h>
 

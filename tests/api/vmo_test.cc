@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of VMOs and the root VMAR, in one process: create / read / write /
 // size round trips, every error path in Magenta's order, mappings, transfer through a channel,
 // and the C++ wrappers.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of mx_object_wait_one and mx_object_wait_many.
 #include <magenta/syscalls.h>
 

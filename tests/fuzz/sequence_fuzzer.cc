@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer target: sequences of channel, event and fd-handle operations through the public C API,
 // checked against a model after every step (tests/fuzz/sequence_program.h has the input encoding
 // and the properties). A violated property prints the operation and the check, then aborts.

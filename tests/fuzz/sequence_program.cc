@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The interpreter and model for sequence programs (see sequence_program.h for the encoding and the
 // properties checked).
 //

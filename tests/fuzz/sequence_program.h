@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Sequence programs: a byte string decoded into at most kMaxOps operations on the public C API
 // (<magenta/syscalls.h>, <magenta/fd.h>), each checked against a small model of what must hold.
 //

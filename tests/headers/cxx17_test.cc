@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The C++ wrappers used from a C++17 program: every <mx/*.h> header, the operations each wrapper
 // offers (checked at compile time, as the C++20 API tests do with concepts), and one round of each
 // object's everyday use: channel write/read with a handle, duplicate and replace, eventpair peer

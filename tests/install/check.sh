@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Consumer check: every way a project can take libmx, each configured with GoogleTest and Google
 # Benchmark hidden from CMake (proof that none of them needs test tooling):
 #   1. the README's plain build: `cmake -S . -B build`, `cmake --build`, `cmake --install --prefix P`
@@ -79,6 +80,18 @@ pkg_config_consumers() {
   "$work/$label-pc-c"
   "$work/$label-pc-cpp"
 }
+
+# ---- 0. The README quotes the first program as it is ------------------------------------------------
+
+step "0. the README's first program is examples/hello as it is"
+readme_block() {  # the first fenced block of language $1 after the heading "## A first program"
+  awk -v lang="$1" '/^## A first program/ {on = 1} on && $0 == "```" lang {inside = 1; next}
+    inside && $0 == "```" {exit} inside {print}' "$root/README.md"
+}
+diff <(readme_block cpp) "$root/examples/hello/hello.cc" >&2 ||
+  fail "README.md's first program differs from examples/hello/hello.cc"
+diff <(readme_block cmake) <(grep -v '^#' "$root/examples/hello/CMakeLists.txt" | grep -v '^$') >&2 ||
+  fail "README.md's CMakeLists.txt differs from examples/hello/CMakeLists.txt (comments aside)"
 
 # ---- 1. The plain build and install -------------------------------------------------------------
 

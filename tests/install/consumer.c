@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // An external C11 program using the installed libmx: one message through a channel.
 #include <magenta/syscalls.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // An external C++17 program using the installed <mx/channel.h> wrappers (tests/install/check.sh).
 #include <mx/channel.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Backpressure across processes: a writer whose reader does not read gets SHOULD_WAIT
 // after at least 4 MiB, keeps its handles, loses WRITABLE; once the reader drains, WRITABLE comes
 // back; nothing is ever dropped, reordered or corrupted.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Nothing leaks into other programs: a child started with mx_spawn
 // holds only its stdio and what libmx needs for the startup handles it took, however many objects
 // the parent holds; after fork() the child's handle table is empty.

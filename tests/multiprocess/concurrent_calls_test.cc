@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Many threads call through one channel to a server in another process that answers in reverse
 // order: each caller gets exactly its own reply.
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A child process echoes messages back; handles cross the process boundary both ways and keep
 // their koid, rights and type.
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Event pairs, events and sockets across real processes: signals set with signal_peer in
 // one process are seen by waiters in another; one side duplicated in several processes has one
 // signal state; PEER_CLOSED follows the last handle of a side in any process (handles in flight

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Resource exhaustion: when a process runs out of
 // file descriptors, handle-table slots or address space, every call that needs one fails with
 // MX_ERR_NO_RESOURCES (or NO_MEMORY) and leaves every handle where it was — still valid, same

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The shared-memory data path (docs/design.md, "The shared-memory data path"), between real
 // processes: order across ring and socket, a hostile peer scribbling on the shared ring, a
 // blocked wait that costs no CPU, and peer death seen by a spinning call.

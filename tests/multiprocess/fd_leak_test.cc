@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Nothing leaks: the fds of this process and of a child are the same before
 // and after thousands of create / transfer / close cycles, and closing an endpoint releases the
 // endpoints and objects queued inside it, transitively, in whichever process it is closed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A message with handles that nobody has read yet must not hide the frames queued behind it on
 // the channel's socket: the wake-up (kick) of a writer blocked on a full ring, and the peer's
 // user signals. The peer is a real child process; the victim's thread blocks in a wait with a

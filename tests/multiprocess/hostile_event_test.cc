@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Hostile holders of events and eventpairs.
 //
 // An event's or an eventpair side's fds are shared by every holder, in every process: the same

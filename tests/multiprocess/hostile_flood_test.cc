@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Floods from a hostile peer: control frames, fds, and handle descriptors that cost memory.
 //
 // Each attacker is a real child process holding the raw SOCK_SEQPACKET socket under a libmx

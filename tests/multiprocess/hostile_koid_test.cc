@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Hostile local users against koid allocation (docs/design.md, "Koids").
 //
 // Koids come from per-uid counter files in /dev/shm, with a random fallback. Another user may do

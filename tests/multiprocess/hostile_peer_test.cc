@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Hostile peers.
 //
 // A real child process holds the raw SOCK_SEQPACKET socket under one end of a channel and writes

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Hostile peers against a port: one channel on a port must not stall the port, the other channels
 // on it, or the port's waiters' deadlines, and no peer can make a port's pending work grow.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Hostile clients against a rendezvous listener (docs/rendezvous.md, "Limits").
 //
 // An attacker of another user opens far more connections to a listener than it has slots for

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A process started with an MX_STARTUP_FD that does not name mx_spawn's startup socket
 // (docs/processes.md, "Startup handles").
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Hostile handle transfers: what a peer can make the receiver of a handle spend, and what a
 // handle received with reduced rights still lets its holder do.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A hostile holder of a VMO handle, in a real child process (as nobody when the test runs as root),
 // attacks the VMO its victim has mapped.
 //

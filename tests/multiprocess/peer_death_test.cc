@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A peer that writes and then dies (exits or is SIGKILLed): every message it wrote is still
 // readable, in order, and then the reader sees PEER_CLOSED.
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Ports across processes: packets for changes made by another process (messages, peer death,
 // event signals), and 10,000 channels watched by one port while a child writes to some of them.
 #include <magenta/syscalls.h>

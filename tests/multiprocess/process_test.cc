@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Process handles and startup handles: exit codes through MX_INFO_PROCESS, MX_PROCESS_TERMINATED,
 // mx_task_kill, and mx_spawn's all-or-nothing handle transfer.
 #include <signal.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // An endpoint travels through processes while messages are queued on it: the ones still in the
 // kernel, the ones an mx_channel_call pulled into the holder's local queue, and the ones written
 // while the endpoint was in flight. All of them must come out at the final owner, in order

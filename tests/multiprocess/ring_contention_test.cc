@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A message with handles that meets a full socket is split: its handles go in a frame on the
 // socket flagged "payload in ring", its payload into the shared-memory ring under the same
 // sequence number (docs/design.md). Meanwhile the reader may hold the ring's |busy| flag (it does

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // A process killed with SIGKILL: its handles close, pending calls on its channels fail with
 // CALL_FAILED/PEER_CLOSED, what it wrote before dying stays readable, and endpoints sitting unread in
 // its queues are closed too.

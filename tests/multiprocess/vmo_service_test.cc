@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // VMOs and named rendezvous across real processes: a VMO mapped in two
 // processes shares its pages both ways; a child finds its parent by name (path or abstract),
 // writes before the accept, and the parent learns the child's pid/uid/gid from MX_INFO_PEER_CRED;

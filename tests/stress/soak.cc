@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // mx_soak: a stress / soak run of libmx between real processes (see
 // docs/RELIABILITY.md). `mx_soak --help` lists the options; tools/soak.sh runs it long.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Multiprocess test support; see multiprocess.h.
 #include "support/multiprocess.h"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // Multiprocess test support: child bodies that run inside the test binary itself, spawning them
 // with handles through mx_spawn, waiting for them, and small channel / fd helpers.
 //

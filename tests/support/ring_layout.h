@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The shared-memory ring's header as a hostile peer sees it: a mirror of SpillRing::Header
 // (src/transport/spill_ring.cc) for tests that write into a live ring. SpillRingTest.
 // LayoutMatchesTheMirrorUsedByTheseTests checks that the two agree.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The main() of every test binary.
 //
 // `<binary> --mx-child=<name> [args...]` runs the child body registered with MX_CHILD(<name>)

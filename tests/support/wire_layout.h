@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // The wire format of libmx channels and rendezvous as a hostile peer writes it, for tests whose
 // attacker speaks the raw protocol.
 //

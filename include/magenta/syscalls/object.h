@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/syscalls/object.h>: object types, properties and mx_object_get_info topics/records.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: BSD-3-Clause
 // <magenta/syscalls/port.h>: port packet layout, exactly as in Magenta.
 #pragma once
 
