@@ -11,7 +11,8 @@
 # Ends with one line "N passed, M failed": N and M are summed over every ctest run (from ctest's
 # "X tests failed out of Y" line); each fuzzer, the release build, the valgrind step, the
 # license-line check (tools/spdx.sh) and the install check count as one test each, and a step that
-# fails without producing test results (configure, build, ctest errors) counts as one failure. Exits non-zero when M > 0. Logs:
+# fails without producing test results (configure, build, ctest errors) counts as one failure.
+# Exits non-zero when M > 0. Logs:
 # build/logs/ctest-<preset>.log,
 # build/logs/fuzz.log (fuzzer output and crash inputs: build/fuzz-work/<name>/),
 # build/logs/valgrind-<group>.log.
