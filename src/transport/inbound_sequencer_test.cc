@@ -11,6 +11,14 @@
 namespace mx::internal {
 namespace {
 
+// "r" + std::to_string(seq) without the operator: GCC 12 at -O3 warns (-Wrestrict, a false
+// positive, GCC bug 105651) on `const char* + std::string&&`, and warnings are errors.
+std::string Tag(char kind, uint64_t seq) {
+  std::string tag(1, kind);
+  tag += std::to_string(seq);
+  return tag;
+}
+
 using RingAction = InboundSequencer::RingAction;
 using FrameAction = InboundSequencer::FrameAction;
 using StashAction = InboundSequencer::StashAction;
@@ -99,15 +107,15 @@ TEST(InboundSequencerTest, SparseSequenceMergesBothStreams) {
     if (s.has_stash()) {
       switch (s.OnStash(head)) {
         case StashAction::kDeliverRecord:
-          order.push_back("r" + std::to_string(ring[r++].seq));
+          order.push_back(Tag('r', ring[r++].seq));
           s.Advance();
           continue;
         case StashAction::kDeliverStash:
-          order.push_back("s" + std::to_string(s.TakeStash().header.seq));
+          order.push_back(Tag('s', s.TakeStash().header.seq));
           s.Advance();
           continue;
         case StashAction::kJoinRecord:
-          order.push_back("j" + std::to_string(s.TakeStash().header.seq));
+          order.push_back(Tag('j', s.TakeStash().header.seq));
           ++r;
           s.Advance();
           continue;
@@ -116,7 +124,7 @@ TEST(InboundSequencerTest, SparseSequenceMergesBothStreams) {
       }
     }
     if (head && s.OnRingHead(*head) == RingAction::kDeliverRecord) {
-      order.push_back("r" + std::to_string(ring[r++].seq));
+      order.push_back(Tag('r', ring[r++].seq));
       s.Advance();
       continue;
     }
@@ -124,7 +132,7 @@ TEST(InboundSequencerTest, SparseSequenceMergesBothStreams) {
     f.header = socket[k++];
     switch (s.OnDataFrame(f.header, /*have_ring=*/true)) {
       case FrameAction::kDeliver:
-        order.push_back("s" + std::to_string(f.header.seq));
+        order.push_back(Tag('s', f.header.seq));
         s.Advance();
         break;
       case FrameAction::kStash:
