@@ -30,16 +30,8 @@ std::atomic<int64_t> g_free_estimate{0};
 // When g_limit was last read from the kernel.
 std::atomic<mx_time_t> g_limit_read_at{0};
 
-enum class Limit { kFresh, kRecent };
-
-// The soft limit; with kRecent, the one read at most 20 ms ago if there is one. Processes change
-// their limit rarely, and a raise is seen at once (HaveFdHeadroom and InstallableFds read it
-// afresh before they refuse); only a limit this process lowers goes unseen for up to 20 ms.
-size_t SoftLimit(Limit which, mx_time_t now) {
-  if (which == Limit::kRecent && now - g_limit_read_at.load(std::memory_order_relaxed) < kFdCountReuse) {
-    const int64_t limit = g_limit.load(std::memory_order_relaxed);
-    if (limit > 0) return static_cast<size_t>(limit);
-  }
+// Reads the soft limit from the kernel and keeps it. SIZE_MAX if it cannot be told (or unlimited).
+size_t ReadAndKeepSoftLimit(mx_time_t now) {
   const size_t limit = ReadSoftLimit();
   if (limit != SIZE_MAX) {
     g_limit.store(static_cast<int64_t>(limit), std::memory_order_relaxed);
@@ -48,14 +40,25 @@ size_t SoftLimit(Limit which, mx_time_t now) {
   return limit;
 }
 
-// Counts afresh and remembers the count. SIZE_MAX if it cannot be told.
-size_t CountFreeSlots(Limit which) {
+// Counts the open fds afresh and remembers the count. The soft limit read at most 20 ms ago is
+// reused (processes change it rarely) unless |enough| refuses the answer: then it is read again,
+// so a raised limit counts at once and only a limit this process lowers goes unseen for up to
+// 20 ms. SIZE_MAX if it cannot be told.
+template <typename Enough>
+size_t CountFreeSlots(Enough enough) {
   const mx_time_t now = MonotonicNow();
-  const size_t limit = SoftLimit(which, now);
-  if (limit == SIZE_MAX) return SIZE_MAX;
   const size_t open = OpenFdCount();
   if (open == SIZE_MAX) return SIZE_MAX;
-  const size_t free_slots = open >= limit ? 0 : limit - open;
+  const auto free_below = [open](size_t limit) {
+    return limit == SIZE_MAX ? SIZE_MAX : open >= limit ? 0 : limit - open;
+  };
+  size_t limit = 0;
+  if (now - g_limit_read_at.load(std::memory_order_relaxed) < kFdCountReuse) {
+    limit = static_cast<size_t>(g_limit.load(std::memory_order_relaxed));
+  }
+  if (limit == 0 || !enough(free_below(limit))) limit = ReadAndKeepSoftLimit(now);
+  const size_t free_slots = free_below(limit);
+  if (free_slots == SIZE_MAX) return SIZE_MAX;
   g_free_estimate.store(static_cast<int64_t>(free_slots), std::memory_order_relaxed);
   g_counted_at.store(now, std::memory_order_relaxed);
   return free_slots;
@@ -79,13 +82,15 @@ size_t OpenFdCount() {
   return n > 0 ? n - 1 : 0;  // the listing's own fd
 }
 
-size_t FreeFdSlots() { return CountFreeSlots(Limit::kFresh); }
+size_t FreeFdSlots() {
+  return CountFreeSlots([](size_t) { return false; });  // always the kernel's limit
+}
 
 bool HaveFdHeadroom(size_t count) {
   const auto enough = [count](size_t free_slots) {
     return free_slots == SIZE_MAX || free_slots >= count + kFdReserve;
   };
-  return enough(CountFreeSlots(Limit::kRecent)) || enough(CountFreeSlots(Limit::kFresh));
+  return enough(CountFreeSlots(enough));
 }
 
 size_t InstallableFds(size_t cap) {
@@ -98,8 +103,7 @@ size_t InstallableFds(size_t cap) {
     if (free_slots == SIZE_MAX) return cap;
     return free_slots > kFdReserve ? std::min(cap, free_slots - kFdReserve) : 0;
   };
-  const size_t n = installable(CountFreeSlots(Limit::kRecent));
-  return n == cap ? n : installable(CountFreeSlots(Limit::kFresh));
+  return installable(CountFreeSlots([&](size_t free_slots) { return installable(free_slots) == cap; }));
 }
 
 bool RecentlyPlentiful(size_t count) {
