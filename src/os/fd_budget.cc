@@ -103,7 +103,8 @@ size_t InstallableFds(size_t cap) {
     if (free_slots == SIZE_MAX) return cap;
     return free_slots > kFdReserve ? std::min(cap, free_slots - kFdReserve) : 0;
   };
-  return installable(CountFreeSlots([&](size_t free_slots) { return installable(free_slots) == cap; }));
+  return installable(
+      CountFreeSlots([&](size_t free_slots) { return installable(free_slots) == cap; }));
 }
 
 bool RecentlyPlentiful(size_t count) {
