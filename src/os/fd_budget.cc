@@ -82,10 +82,6 @@ size_t OpenFdCount() {
   return n > 0 ? n - 1 : 0;  // the listing's own fd
 }
 
-size_t FreeFdSlots() {
-  return CountFreeSlots([](size_t) { return false; });  // always the kernel's limit
-}
-
 bool HaveFdHeadroom(size_t count) {
   const auto enough = [count](size_t free_slots) {
     return free_slots == SIZE_MAX || free_slots >= count + kFdReserve;

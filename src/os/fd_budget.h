@@ -7,9 +7,10 @@
 // installing the handles of a message it reads). A frame that does not fit stays in the kernel.
 //
 // Counting costs two system calls (getrlimit, and stat of /proc/self/fd). The count of open fds
-// is taken afresh whenever an answer must be exact (HaveFdHeadroom, FreeFdSlots); the soft limit
-// read at most 20 ms ago is reused, except before refusing, when it is read again, so that a
-// raised limit counts at once and only a limit the process lowers goes unseen for up to 20 ms.
+// is taken afresh whenever an answer must be exact (HaveFdHeadroom; InstallableFds when its recent
+// count does not do); the soft limit read at most 20 ms ago is reused, except before refusing,
+// when it is read again, so that a raised limit counts at once and only a limit the process
+// lowers goes unseen for up to 20 ms.
 //
 // Thread-safety: every function may be called from any thread; the answer is a snapshot (other
 // threads open and close fds).
@@ -24,11 +25,6 @@ size_t OpenFdCount();
 
 // Fd slots that a received frame must leave free.
 constexpr size_t kFdReserve = 64;
-
-// The number of fd slots still free below the soft RLIMIT_NOFILE (an estimate that never
-// overstates: fds numbered above a lowered limit count as taken). SIZE_MAX if it cannot be told
-// (no /proc), so that libmx then behaves as if the table were empty.
-size_t FreeFdSlots();
 
 // True if |count| more fds can be installed with kFdReserve slots to spare.
 bool HaveFdHeadroom(size_t count);
