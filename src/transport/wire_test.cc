@@ -26,16 +26,16 @@
 #include <utility>
 #include <vector>
 
-#include "os/fd_budget.h"
 #include "os/socket.h"
+#include "support/test_util.h"
+#include "support/multiprocess.h"
 
 namespace mx::internal {
 namespace {
 
-// ---- Helpers -------------------------------------------------------------------------------
+using mx_test::CountOpenFds;
 
-// Open fds of this process, not counting the directory fd used to count them.
-int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
+// ---- Helpers -------------------------------------------------------------------------------
 
 struct FileId {
   dev_t dev = 0;
