@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Builds the libFuzzer targets (the `fuzz` preset, target mx_fuzzers only) and runs each one for a
-# while on a scratch copy of its committed seed corpus. CI (tools/test.sh) runs it for 60 s.
+# while on a scratch copy of its committed seed corpus. CI (tools/test.sh) runs it for
+# MX_FUZZ_SECONDS; that and the per-input -timeout come from tests/fuzz/settings.env.
 #
 #   tools/fuzz.sh [seconds] [name...]   default 600 s per fuzzer; names: wire, endpoint_state, sequence,
 #                                       hello, startup (default all)
@@ -21,9 +22,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-600}
 shift || true
 case "$seconds" in
-  -h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *[!0-9]*|'') echo "usage: tools/fuzz.sh [seconds] [name...]" >&2; exit 2 ;;
 esac
+# shellcheck source=../tests/fuzz/settings.env
+source tests/fuzz/settings.env
 build=${MX_FUZZ_BUILD_DIR:-build/fuzz}
 work=${MX_FUZZ_WORK:-build/fuzz-work}
 
@@ -60,7 +63,7 @@ for name in "${names[@]}"; do
   echo "== fuzz: $name for ${seconds}s ($seeds seeds) -> $dir/fuzz.log"
   rc=0
   # shellcheck disable=SC2086  # MX_FUZZ_FLAGS is a list of flags
-  "$bin" -max_total_time="$seconds" -timeout=25 -print_final_stats=1 \
+  "$bin" -max_total_time="$seconds" -timeout="$MX_FUZZ_TIMEOUT" -print_final_stats=1 \
     -artifact_prefix="$dir/artifacts/" ${MX_FUZZ_FLAGS:-} "$dir/corpus" >"$dir/fuzz.log" 2>&1 || rc=$?
   runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$dir/fuzz.log" | tail -n 1)
   rate=$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+).*/\1/p' "$dir/fuzz.log" | tail -n 1)

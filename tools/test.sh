@@ -3,17 +3,19 @@
 # The project's test command (CI runs exactly this via .ci/run).
 #
 #   ./tools/test.sh          presets debug, asan, tsan (configure, build, ctest), a build of the
-#                            release preset (-O3), a 60 s run of each fuzzer (tools/fuzz.sh),
-#                            valgrind on a subset of the debug tests (tools/valgrind.sh), then
+#                            release preset (-O3), a short run of each fuzzer (tools/fuzz.sh, for
+#                            MX_FUZZ_SECONDS of tests/fuzz/settings.env), valgrind on the debug
+#                            tests labelled valgrind (tools/valgrind.sh), then
 #                            tests/install/check.sh
 #   ./tools/test.sh --quick  debug preset only
 #
-# Ends with one line "N passed, M failed": N and M are summed over every ctest run (from ctest's
-# "X tests failed out of Y" line); each fuzzer, the release build, the valgrind step, the
-# license-line check (tools/spdx.sh) and the install check count as one test each, and a step that
-# fails without producing test results (configure, build, ctest errors) counts as one failure.
-# Exits non-zero when M > 0. Logs:
-# build/logs/ctest-<preset>.log,
+# Ends with one line "N passed, M failed": N and M are summed over every ctest run (read from its
+# JUnit file, `ctest --output-junit`, by tools/junit_count.cmake: a test that ran and passed is
+# passed, any other non-disabled test failed); each fuzzer, the release build, the valgrind step,
+# the license-line check (tools/spdx.sh) and the install check count as one test each, and a step
+# that fails without producing test results (configure, build, ctest errors) counts as one failure.
+# Exits non-zero when M > 0. Never changes a system setting (tsan: see prepare_tsan). Logs:
+# build/logs/ctest-<preset>.log and .xml (JUnit),
 # build/logs/fuzz.log (fuzzer output and crash inputs: build/fuzz-work/<name>/),
 # build/logs/valgrind-<group>.log.
 set -euo pipefail
@@ -25,7 +27,7 @@ extra_checks=1  # fuzz smoke run and valgrind
 for arg in "$@"; do
   case "$arg" in
     --quick) presets=(debug); install_check=0; extra_checks=0 ;;
-    -h|--help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -43,23 +45,22 @@ problems=()
 fail_step() { failed=$((failed + 1)); problems+=("$1"); echo "!! FAILED: $1" >&2; }
 
 # ThreadSanitizer aborts with "FATAL: ThreadSanitizer: unexpected memory mapping" when the kernel
-# randomizes mmap with more than 28 bits (default on some 6.x kernels). Lower it if we may, else
-# run ctest with ASLR off (setarch -R, inherited by every test process).
+# randomizes mmap with more than 28 bits (default on some 6.x kernels). The tests change nothing
+# system-wide: ctest then runs with ASLR off for itself and every test process it starts
+# (setarch -R, inherited), and the script says what would make that unnecessary.
 tsan_wrapper=()
 prepare_tsan() {
   local bits
   bits=$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo 0)
   [ "$bits" -le 28 ] && return 0
-  if { echo 28 >/proc/sys/vm/mmap_rnd_bits; } 2>/dev/null; then
-    echo "== tsan: set vm.mmap_rnd_bits=28 (was $bits)"
-  else
-    echo "== tsan: vm.mmap_rnd_bits=$bits is not writable; running ctest under setarch -R"
-    tsan_wrapper=(setarch "$(uname -m)" -R)
-  fi
+  echo "== tsan: vm.mmap_rnd_bits=$bits (> 28): running ctest under setarch -R (ASLR off for" \
+    "its processes only; \`sysctl -w vm.mmap_rnd_bits=28\` as root would make this unnecessary)"
+  tsan_wrapper=(setarch "$(uname -m)" -R)
 }
 
 run_preset() {
-  local p=$1 log="build/logs/ctest-$1.log" wrapper=() rc summary
+  local p=$1 log="build/logs/ctest-$1.log" junit="$PWD/build/logs/ctest-$1.xml" wrapper=()
+  local rc summary
   echo "== $p: configure"
   cmake --preset "$p" || { fail_step "$p: configure"; return; }
   echo "== $p: build"
@@ -67,31 +68,35 @@ run_preset() {
   if [ "$p" = tsan ]; then prepare_tsan; wrapper=("${tsan_wrapper[@]}"); fi
   echo "== $p: test"
   mkdir -p build/logs
+  rm -f "$junit"
   set +e
-  "${wrapper[@]}" ctest --preset "$p" -j2 --output-on-failure 2>&1 | tee "$log"
+  "${wrapper[@]}" ctest --preset "$p" -j2 --output-on-failure --output-junit "$junit" 2>&1 |
+    tee "$log"
   rc=${PIPESTATUS[0]}
   set -e
-  # "100% tests passed, 0 tests failed out of 42" / "93% tests passed, 3 tests failed out of 42"
-  summary=$(sed -nE 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1 \2/p' "$log" | tail -n 1)
-  if [ -z "$summary" ]; then
+  summary=$(cmake -DJUNIT="$junit" -P tools/junit_count.cmake 2>/dev/null) || summary=""
+  if [ -z "$summary" ] || [ "$summary" = "0 0" ]; then
     fail_step "$p: ctest reported no results (exit $rc)"
     return
   fi
-  local f=${summary% *} total=${summary#* }
-  passed=$((passed + total - f))
+  local p_ok=${summary% *} f=${summary#* }
+  passed=$((passed + p_ok))
   failed=$((failed + f))
-  [ "$f" -eq 0 ] || problems+=("$p: $f of $total tests failed")
+  [ "$f" -eq 0 ] || problems+=("$p: $f of $((p_ok + f)) tests failed")
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then fail_step "$p: ctest exited $rc"; fi
 }
 
-# Builds the fuzz preset's fuzzers only (target mx_fuzzers) and runs each for 60 s on a scratch
-# copy of its seed corpus; each fuzzer counts as one test (tools/fuzz.sh prints the tally).
+# Builds the fuzz preset's fuzzers only (target mx_fuzzers) and runs each for MX_FUZZ_SECONDS
+# (tests/fuzz/settings.env) on a scratch copy of its seed corpus; each fuzzer counts as one test
+# (tools/fuzz.sh prints the tally).
 run_fuzz() {
   local log=build/logs/fuzz.log rc summary
-  echo "== fuzz: build, then each fuzzer for 60 s"
+  # shellcheck source=../tests/fuzz/settings.env
+  source tests/fuzz/settings.env
+  echo "== fuzz: build, then each fuzzer for $MX_FUZZ_SECONDS s"
   mkdir -p build/logs
   set +e
-  tools/fuzz.sh 60 2>&1 | tee "$log"
+  tools/fuzz.sh "$MX_FUZZ_SECONDS" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   set -e
   summary=$(sed -nE 's/^fuzz: ([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$log" | tail -n 1)
@@ -120,7 +125,7 @@ if [ "$extra_checks" -eq 1 ]; then
     fail_step "release: build"
   fi
   run_fuzz
-  echo "== valgrind: memcheck on a subset of the debug tests"
+  echo "== valgrind: memcheck on the debug tests labelled valgrind"
   if tools/valgrind.sh build/debug; then passed=$((passed + 1)); else fail_step "valgrind"; fi
 fi
 

@@ -32,9 +32,9 @@
 #include <vector>
 
 #include "api/materialize.h"
-#include "os/fd_budget.h"
 #include "transport/startup.h"
 #include "transport/wire.h"
+#include "support/fd_count.h"
 
 namespace mx::internal {
 namespace {
@@ -62,8 +62,6 @@ void PrintStats() {
                g_stats.inputs, g_stats.headers_refused, g_stats.frames_refused, g_stats.frames,
                g_stats.handles_installed, g_stats.installs_rejected);
 }
-
-int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 UniqueFd MakeFd(uint8_t kind) {
   int p[2];
@@ -106,7 +104,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mx::internal;
   if (size < 1) return 0;
-  const int fds_before = CountOpenFds();
+  const int fds_before = mx_test::CountOpenFds();
   {
     size_t pos = 1;
     const size_t num_fds = data[0] & 7;
@@ -149,9 +147,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   }
-  if (CountOpenFds() != fds_before) {
+  if (mx_test::CountOpenFds() != fds_before) {
     std::fprintf(stderr, "startup_fuzzer: fd leak: %d open before, %d after\n", fds_before,
-                 CountOpenFds());
+                 mx_test::CountOpenFds());
     std::abort();
   }
   return 0;

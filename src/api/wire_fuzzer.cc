@@ -41,9 +41,9 @@
 #include <vector>
 
 #include "api/materialize.h"
-#include "os/fd_budget.h"
 #include "os/socket.h"
 #include "transport/wire.h"
+#include "support/fd_count.h"
 
 namespace mx::internal {
 namespace {
@@ -74,8 +74,6 @@ void PrintStats() {
                g_stats.frames, g_stats.frames_rejected, g_stats.queues, g_stats.queues_rejected,
                g_stats.handles_installed, g_stats.installs_rejected, g_stats.messages_read);
 }
-
-int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 struct FileId {
   dev_t dev = 0;
@@ -377,7 +375,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  const int fds_before = mx::internal::CountOpenFds();
+  const int fds_before = mx_test::CountOpenFds();
   const uint8_t mode = data[0];
   const uint8_t fd_spec = data[1];
   if (mode & 1) {
@@ -385,7 +383,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     mx::internal::FuzzFrame(data + 2, size - 2, fd_spec);
   }
-  const int fds_after = mx::internal::CountOpenFds();
+  const int fds_after = mx_test::CountOpenFds();
   if (fds_after != fds_before) {
     std::fprintf(stderr, "wire_fuzzer: fd leak: %d open before, %d after\n", fds_before,
                  fds_after);

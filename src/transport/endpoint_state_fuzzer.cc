@@ -30,9 +30,9 @@
 #include <cstring>
 #include <vector>
 
-#include "os/fd_budget.h"
 #include "transport/endpoint_state.h"
 #include "transport/wire.h"
+#include "support/fd_count.h"
 
 namespace mx::internal {
 namespace {
@@ -60,8 +60,6 @@ void PrintStats() {
                g_stats.states, g_stats.malformed, g_stats.over_limit, g_stats.blobs,
                g_stats.messages, g_stats.blobs_rejected, g_stats.loads);
 }
-
-int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 const QueueLimits& FuzzLimits() {
   static const QueueLimits limits = [] {
@@ -177,9 +175,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return true;
   }();
   (void)registered;
-  const int before = mx::internal::CountOpenFds();
+  const int before = mx_test::CountOpenFds();
   mx::internal::RunOne(data, size);
-  if (mx::internal::CountOpenFds() != before) {
+  if (mx_test::CountOpenFds() != before) {
     std::fprintf(stderr, "endpoint_state_fuzzer: fd leak\n");
     std::abort();
   }

@@ -19,6 +19,7 @@
 
 #include "os/fd_check.h"
 #include "transport/wire.h"
+#include "support/multiprocess.h"
 
 namespace mx::internal {
 namespace {
@@ -185,13 +186,13 @@ TEST(EndpointStateTest, LoadAgreesWithTheDecoderAndCreateQueueBlobPassesTheCheck
   EXPECT_EQ(LoadEndpointQueue(unsealed.get(), WithQueue(2, blob.size(), 0), {}, &out), MX_ERR_IO);
 }
 
-// Not a test: writes tests/fuzz/corpus/endpoint_state/ seeds in the format
+// Writes tests/fuzz/corpus/endpoint_state/ seeds in the format
 // endpoint_state_fuzzer.cc reads (byte 0 mode, 56 bytes of state, the blob).
-//   MX_ENDPOINT_STATE_CORPUS_DIR=<dir> mx_unit_tests --gtest_also_run_disabled_tests
-//       --gtest_filter=EndpointStateTest.DISABLED_WriteFuzzSeedCorpus
-TEST(EndpointStateTest, DISABLED_WriteFuzzSeedCorpus) {
-  const char* dir = ::getenv("MX_ENDPOINT_STATE_CORPUS_DIR");
-  ASSERT_NE(dir, nullptr) << "set MX_ENDPOINT_STATE_CORPUS_DIR";
+// Not a test but a corpus writer: `cmake --build --preset debug --target mx_write_corpus`
+// rewrites tests/fuzz/corpus/endpoint_state/ (tests/fuzz/README.md). args[0]: the directory.
+MX_CHILD(write_endpoint_state_corpus) {
+  CHILD_CHECK(args.size() == 1);
+  const char* dir = args[0].c_str();
   auto write = [&](const std::string& name, uint8_t mode, const EndpointState& s,
                    const std::vector<uint8_t>& blob) {
     std::vector<uint8_t> out = {mode};
@@ -200,7 +201,7 @@ TEST(EndpointStateTest, DISABLED_WriteFuzzSeedCorpus) {
     out.insert(out.end(), blob.begin(), blob.end());
     std::ofstream f(std::string(dir) + "/" + name, std::ios::binary);
     f.write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
-    ASSERT_TRUE(f.good()) << name;
+    CHILD_CHECK(f.good());
   };
   EndpointState plain = {};
   write("plain", 0, plain, {});
@@ -221,7 +222,7 @@ TEST(EndpointStateTest, DISABLED_WriteFuzzSeedCorpus) {
     Message m;
     m.bytes = {'q'};
     int p[2];
-    ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
+    CHILD_CHECK_EQ(::pipe2(p, O_CLOEXEC), 0);
     RawHandle fd_handle;
     fd_handle.type = MX_OBJ_TYPE_FD;
     fd_handle.fds.push_back(UniqueFd(p[0]));
@@ -238,6 +239,8 @@ TEST(EndpointStateTest, DISABLED_WriteFuzzSeedCorpus) {
   }
   write("over_limit_bytes", 0, WithQueue(1, uint64_t{64} << 20, 0), {});
   write("bad_count", 1, WithQueue(3, blob.size(), 0), blob);
+  // EXPECT_* in the helpers it shares with the tests report here, outside any test.
+  return ::testing::UnitTest::GetInstance()->Failed() ? 1 : 0;
 }
 
 }  // namespace

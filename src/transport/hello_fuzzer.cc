@@ -30,9 +30,9 @@
 #include <cstring>
 #include <vector>
 
-#include "os/fd_budget.h"
 #include "os/fd_check.h"
 #include "transport/hello.h"
+#include "support/fd_count.h"
 
 namespace mx::internal {
 namespace {
@@ -58,8 +58,6 @@ void PrintStats() {
                g_stats.inputs, g_stats.accepted, g_stats.refused[1], g_stats.refused[2],
                g_stats.refused[3], g_stats.refused[4], g_stats.refused[5], g_stats.refused[6]);
 }
-
-int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 UniqueFd MakeFd(uint8_t kind) {
   int p[2];
@@ -104,7 +102,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mx::internal;
   if (size < 1) return 0;
-  const int fds_before = CountOpenFds();
+  const int fds_before = mx_test::CountOpenFds();
   {
     const uint8_t flags = data[0];
     size_t pos = 1;
@@ -141,9 +139,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(!hello.socket.is_valid());
     }
   }
-  if (CountOpenFds() != fds_before) {
+  if (mx_test::CountOpenFds() != fds_before) {
     std::fprintf(stderr, "hello_fuzzer: fd leak: %d open before, %d after\n", fds_before,
-                 CountOpenFds());
+                 mx_test::CountOpenFds());
     std::abort();
   }
   return 0;

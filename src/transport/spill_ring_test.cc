@@ -20,12 +20,14 @@
 #include <random>
 #include <vector>
 
-#include "os/fd_budget.h"
 #include "os/socket.h"
 #include "support/ring_layout.h"
+#include "support/test_util.h"
 
 namespace mx::internal {
 namespace {
+
+using mx_test::CountOpenFds;
 
 // The shared layout, mirrored from spill_ring.cc (struct SpillRing::Header and Record). The
 // LayoutMatches test below fails if the two drift apart.
@@ -43,8 +45,6 @@ constexpr size_t kMinCapacity = 2 * (MX_CHANNEL_MAX_MSG_BYTES + 16);
 
 constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 constexpr uint64_t RecordBytes(uint32_t len) { return 16 + Align8(len); }
-
-int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
 
 UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
 

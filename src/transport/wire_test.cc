@@ -26,16 +26,16 @@
 #include <utility>
 #include <vector>
 
-#include "os/fd_budget.h"
 #include "os/socket.h"
+#include "support/multiprocess.h"
+#include "support/test_util.h"
 
 namespace mx::internal {
 namespace {
 
-// ---- Helpers -------------------------------------------------------------------------------
+using mx_test::CountOpenFds;
 
-// Open fds of this process, not counting the directory fd used to count them.
-int CountOpenFds() { return static_cast<int>(OpenFdCount()); }
+// ---- Helpers -------------------------------------------------------------------------------
 
 struct FileId {
   dev_t dev = 0;
@@ -1200,14 +1200,14 @@ TEST(WireTest, RejectsMalformedQueueBlobs) {
 
 // ---- Seed corpus for the fuzzer ------------------------------------------------------------
 
-// Not a test: writes tests/fuzz/corpus/wire/ seeds in the format wire_fuzzer.cc reads.
-//   MX_WIRE_CORPUS_DIR=<dir> mx_unit_tests --gtest_also_run_disabled_tests
-//       --gtest_filter=WireTest.DISABLED_WriteFuzzSeedCorpus
+// Writes tests/fuzz/corpus/wire/ seeds in the format wire_fuzzer.cc reads.
 // Input format: byte 0 mode (even: frame, odd: queue; queue count = byte 0 >> 1),
 // byte 1 number of fds n (low 3 bits), bytes 2..2+n fd kinds (see wire_fuzzer.cc), then the data.
-TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
-  const char* dir = ::getenv("MX_WIRE_CORPUS_DIR");
-  ASSERT_NE(dir, nullptr) << "set MX_WIRE_CORPUS_DIR";
+// Not a test but a corpus writer: `cmake --build --preset debug --target mx_write_corpus`
+// rewrites tests/fuzz/corpus/wire/ (tests/fuzz/README.md). args[0]: the directory.
+MX_CHILD(write_wire_corpus) {
+  CHILD_CHECK(args.size() == 1);
+  const char* dir = args[0].c_str();
   auto write = [&](const std::string& name, uint8_t mode, const std::vector<uint8_t>& kinds,
                    const std::vector<uint8_t>& data) {
     std::vector<uint8_t> out = {mode, static_cast<uint8_t>(kinds.size())};
@@ -1215,7 +1215,7 @@ TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
     out.insert(out.end(), data.begin(), data.end());
     std::ofstream f(std::string(dir) + "/" + name, std::ios::binary);
     f.write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
-    ASSERT_TRUE(f.good()) << name;
+    CHILD_CHECK(f.good());
   };
   auto encode = [](FrameHeader h, const std::vector<uint8_t>& payload,
                    const std::vector<RawHandle>& handles) {
@@ -1326,7 +1326,7 @@ TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
     out.insert(out.end(), data.begin(), data.end());
     std::ofstream f(std::string(dir) + "/overflow_300_fds", std::ios::binary);
     f.write(reinterpret_cast<const char*>(out.data()), static_cast<std::streamsize>(out.size()));
-    ASSERT_TRUE(f.good());
+    CHILD_CHECK(f.good());
   }
   // Queue blobs.
   {
@@ -1341,6 +1341,8 @@ TEST(WireTest, DISABLED_WriteFuzzSeedCorpus) {
     write("queue_two", 2 << 1 | 1, {0, 4}, blob);
     write("queue_bad_count", 3 << 1 | 1, {0, 4}, blob);
   }
+  // EXPECT_* in the helpers it shares with the tests report here, outside any test.
+  return ::testing::UnitTest::GetInstance()->Failed() ? 1 : 0;
 }
 
 }  // namespace

@@ -11,19 +11,17 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_util.h"
+
 namespace {
+
+using mx_test::SignalsOf;
 
 constexpr uint64_t kMinBufferedBytes = 4u * 1024 * 1024;
 // Give up (fail) if a writer got this far without SHOULD_WAIT.
 constexpr uint64_t kGiveUpBytes = 256u * 1024 * 1024;
 
 mx_time_t DeadlineIn10s() { return mx_deadline_after(MX_SEC(10)); }
-
-mx_signals_t SignalsOf(mx_handle_t h) {
-  mx_signals_t s = 0;
-  EXPECT_EQ(mx_object_wait_one(h, 0, 0, &s), MX_ERR_TIMED_OUT);
-  return s;
-}
 
 // Message |seq| of |size| bytes: the sequence number, then bytes derived from it.
 void FillMessage(uint64_t seq, std::vector<uint8_t>* msg) {

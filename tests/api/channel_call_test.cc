@@ -11,21 +11,17 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_util.h"
+
 namespace {
 
-constexpr mx_rights_t kEventRights = 0x100F;
-constexpr mx_rights_t kChannelRights = 0x300E;
+using mx_test::SignalsOf;
+
 constexpr mx_signals_t kNewEndpointSignals = 0x400002;
 constexpr mx_status_t kUntouchedStatus = 0x5A5A;
 constexpr uint32_t kUntouchedCount = 0xA5A5A5A5u;
 
 mx_time_t DeadlineIn10s() { return mx_deadline_after(MX_SEC(10)); }
-
-mx_signals_t SignalsOf(mx_handle_t h) {
-  mx_signals_t s = 0;
-  EXPECT_EQ(mx_object_wait_one(h, 0, 0, &s), MX_ERR_TIMED_OUT);
-  return s;
-}
 
 bool IsValid(mx_handle_t h) {
   return mx_object_get_info(h, MX_INFO_HANDLE_VALID, nullptr, 0, nullptr, nullptr) == MX_OK;
@@ -515,7 +511,7 @@ TEST(ChannelCallTest, BadHandleReturnsBadHandle) {
 
 TEST(ChannelCallTest, CallNeedsReadRight) {
   Channel ch;
-  ReduceRights(&ch.a, kChannelRights & ~MX_RIGHT_READ);
+  ReduceRights(&ch.a, MX_DEFAULT_CHANNEL_RIGHTS & ~MX_RIGHT_READ);
   mx_handle_t e = MakeEvent();
   CallResult r = Call(ch.a, Msg(1, "q"), {e});
   EXPECT_EQ(r.status, MX_ERR_ACCESS_DENIED);
@@ -527,7 +523,7 @@ TEST(ChannelCallTest, CallNeedsReadRight) {
 
 TEST(ChannelCallTest, CallNeedsWriteRight) {
   Channel ch;
-  ReduceRights(&ch.a, kChannelRights & ~MX_RIGHT_WRITE);
+  ReduceRights(&ch.a, MX_DEFAULT_CHANNEL_RIGHTS & ~MX_RIGHT_WRITE);
   CallResult r = Call(ch.a, Msg(1, "q"));
   EXPECT_EQ(r.status, MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(SignalsOf(ch.b), kNewEndpointSignals);
@@ -536,7 +532,7 @@ TEST(ChannelCallTest, CallNeedsWriteRight) {
 TEST(ChannelCallTest, CallOnEventReturnsWrongTypeAfterRightsCheck) {
   mx_handle_t e = MakeEvent();
   EXPECT_EQ(Call(e, Msg(1, "q")).status, MX_ERR_WRONG_TYPE);
-  ReduceRights(&e, kEventRights & ~MX_RIGHT_READ);
+  ReduceRights(&e, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_READ);
   EXPECT_EQ(Call(e, Msg(1, "q")).status, MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(mx_handle_close(e), MX_OK);
 }
@@ -612,7 +608,7 @@ TEST(ChannelCallTest, OwnEndpointInArrayReturnsNotSupported) {
 TEST(ChannelCallTest, HandleWithoutTransferRightReturnsAccessDenied) {
   Channel ch;
   mx_handle_t e = MakeEvent();
-  ReduceRights(&e, kEventRights & ~MX_RIGHT_TRANSFER);
+  ReduceRights(&e, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_TRANSFER);
   CallResult r = Call(ch.a, Msg(1, "q"), {e});
   EXPECT_EQ(r.status, MX_ERR_ACCESS_DENIED);
   EXPECT_TRUE(EventUsable(e));

@@ -3,7 +3,6 @@
 // in-process part of B.1 (an endpoint keeps its queued messages while it travels).
 #include <magenta/syscalls.h>
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <string.h>
 
@@ -14,19 +13,16 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_util.h"
+
 namespace {
 
-constexpr mx_rights_t kEventRights = 0x100F;
-constexpr mx_rights_t kChannelRights = 0x300E;
+using mx_test::SignalsOf;
+using mx_test::CountOpenFds;
+
 constexpr mx_signals_t kNewEndpointSignals = 0x400002;  // WRITABLE | LAST_HANDLE
 
 mx_time_t DeadlineIn10s() { return mx_deadline_after(MX_SEC(10)); }
-
-mx_signals_t SignalsOf(mx_handle_t h) {
-  mx_signals_t s = 0;
-  EXPECT_EQ(mx_object_wait_one(h, 0, 0, &s), MX_ERR_TIMED_OUT);
-  return s;
-}
 
 bool IsValid(mx_handle_t h) {
   return mx_object_get_info(h, MX_INFO_HANDLE_VALID, nullptr, 0, nullptr, nullptr) == MX_OK;
@@ -58,17 +54,6 @@ bool EventUsable(mx_handle_t e) {
   mx_signals_t s = 0;
   bool ok = mx_object_wait_one(e, MX_USER_SIGNAL_0, 0, &s) == MX_OK;
   return mx_object_signal(e, MX_USER_SIGNAL_0, 0) == MX_OK && ok;
-}
-
-int CountOpenFds() {
-  DIR* d = opendir("/proc/self/fd");
-  if (d == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* ent = readdir(d)) {
-    if (ent->d_name[0] != '.') ++n;
-  }
-  closedir(d);
-  return n;
 }
 
 // Creates and destroys one of each object once, so lazily created process-wide state exists
@@ -127,8 +112,8 @@ TEST(ChannelTest, NewEndpointsAreWritableAndLastHandle) {
 TEST(ChannelTest, NewEndpointsHaveDefaultRightsAndEachOthersKoid) {
   Channel ch;
   mx_info_handle_basic_t ia = BasicInfo(ch.a), ib = BasicInfo(ch.b);
-  EXPECT_EQ(ia.rights, kChannelRights);
-  EXPECT_EQ(ib.rights, kChannelRights);
+  EXPECT_EQ(ia.rights, MX_DEFAULT_CHANNEL_RIGHTS);
+  EXPECT_EQ(ib.rights, MX_DEFAULT_CHANNEL_RIGHTS);
   EXPECT_NE(ia.koid, ib.koid);
   EXPECT_EQ(ia.related_koid, ib.koid);
   EXPECT_EQ(ib.related_koid, ia.koid);
@@ -178,7 +163,7 @@ TEST(ChannelTest, WriteToBadHandleReturnsBadHandle) {
 
 TEST(ChannelTest, WriteWithoutWriteRightReturnsAccessDenied) {
   Channel ch;
-  ReduceRights(&ch.a, kChannelRights & ~MX_RIGHT_WRITE);
+  ReduceRights(&ch.a, MX_DEFAULT_CHANNEL_RIGHTS & ~MX_RIGHT_WRITE);
   EXPECT_EQ(mx_channel_write(ch.a, 0, "x", 1, nullptr, 0), MX_ERR_ACCESS_DENIED);
   // ACCESS_DENIED comes before the size checks.
   EXPECT_EQ(mx_channel_write(ch.a, 0, nullptr, 70000, nullptr, 0), MX_ERR_ACCESS_DENIED);
@@ -308,10 +293,10 @@ TEST(ChannelTest, WriteOfOwnEndpointReturnsNotSupportedAndKeepsHandles) {
 TEST(ChannelTest, WriteOfHandleWithoutTransferRightReturnsAccessDenied) {
   Channel ch;
   mx_handle_t e = MakeEvent();
-  ReduceRights(&e, kEventRights & ~MX_RIGHT_TRANSFER);
+  ReduceRights(&e, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_TRANSFER);
   EXPECT_EQ(mx_channel_write(ch.a, 0, "x", 1, &e, 1), MX_ERR_ACCESS_DENIED);
   EXPECT_TRUE(EventUsable(e));
-  EXPECT_EQ(BasicInfo(e).rights, kEventRights & ~MX_RIGHT_TRANSFER);
+  EXPECT_EQ(BasicInfo(e).rights, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_TRANSFER);
   EXPECT_EQ(SignalsOf(ch.b), kNewEndpointSignals);
   EXPECT_EQ(mx_handle_close(e), MX_OK);
 }
@@ -334,7 +319,7 @@ TEST(ChannelTest, WriteReportsTheFirstBadHandleInArrayOrder) {
   mx_handle_t dead = MakeEvent();
   ASSERT_EQ(mx_handle_close(dead), MX_OK);
   mx_handle_t no_transfer = MakeEvent();
-  ReduceRights(&no_transfer, kEventRights & ~MX_RIGHT_TRANSFER);
+  ReduceRights(&no_transfer, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_TRANSFER);
   {
     mx_handle_t arr[2] = {no_transfer, dead};
     EXPECT_EQ(mx_channel_write(ch.a, 0, nullptr, 0, arr, 2), MX_ERR_ACCESS_DENIED);
@@ -452,7 +437,7 @@ TEST(ChannelTest, ReadLooksUpHandleBeforeCheckingOptions) {
   EXPECT_EQ(mx_channel_read(MX_HANDLE_INVALID, 2, &c, nullptr, 1, 0, nullptr, nullptr),
             MX_ERR_BAD_HANDLE);
   Channel ch;
-  ReduceRights(&ch.b, kChannelRights & ~MX_RIGHT_READ);
+  ReduceRights(&ch.b, MX_DEFAULT_CHANNEL_RIGHTS & ~MX_RIGHT_READ);
   EXPECT_EQ(mx_channel_read(ch.b, 2, &c, nullptr, 1, 0, nullptr, nullptr), MX_ERR_ACCESS_DENIED);
   mx_handle_t e = MakeEvent();
   EXPECT_EQ(mx_channel_read(e, 2, &c, nullptr, 1, 0, nullptr, nullptr), MX_ERR_WRONG_TYPE);
@@ -471,7 +456,7 @@ TEST(ChannelTest, ReadFromBadHandleReturnsBadHandle) {
 TEST(ChannelTest, ReadWithoutReadRightReturnsAccessDenied) {
   Channel ch;
   ASSERT_EQ(mx_channel_write(ch.a, 0, "x", 1, nullptr, 0), MX_OK);
-  ReduceRights(&ch.b, kChannelRights & ~MX_RIGHT_READ);
+  ReduceRights(&ch.b, MX_DEFAULT_CHANNEL_RIGHTS & ~MX_RIGHT_READ);
   char c;
   EXPECT_EQ(mx_channel_read(ch.b, 0, &c, nullptr, 1, 0, nullptr, nullptr), MX_ERR_ACCESS_DENIED);
 }

@@ -344,7 +344,7 @@ TEST(ChannelWrapperTest, CreateReturnsConnectedEndpoints) {
   ASSERT_EQ(a.get_basic_info(&ia), MX_OK);
   ASSERT_EQ(b.get_basic_info(&ib), MX_OK);
   EXPECT_EQ(ia.type, static_cast<uint32_t>(MX_OBJ_TYPE_CHANNEL));
-  EXPECT_EQ(ia.rights, 0x300Eu);
+  EXPECT_EQ(ia.rights, MX_DEFAULT_CHANNEL_RIGHTS);
   EXPECT_EQ(ia.related_koid, ib.koid);
   EXPECT_EQ(ib.related_koid, ia.koid);
   // A fresh endpoint is WRITABLE and holds the only handle (A.3).
@@ -606,7 +606,7 @@ TEST(EventWrapperTest, CreateGivesEventWithDefaultRights) {
   mx_info_handle_basic_t info = {};
   ASSERT_EQ(ev.get_basic_info(&info), MX_OK);
   EXPECT_EQ(info.type, static_cast<uint32_t>(MX_OBJ_TYPE_EVENT));
-  EXPECT_EQ(info.rights, 0x100Fu);
+  EXPECT_EQ(info.rights, MX_DEFAULT_EVENT_RIGHTS);
   EXPECT_EQ(info.props, static_cast<uint32_t>(MX_OBJ_PROP_WAITABLE));
 }
 
@@ -680,7 +680,7 @@ TEST(EventWrapperTest, DuplicateSharesObjectWithReducedRights) {
   ASSERT_EQ(dup.get_basic_info(&copy), MX_OK);
   EXPECT_EQ(copy.koid, original.koid);
   EXPECT_EQ(copy.rights, rights);
-  EXPECT_EQ(original.rights, 0x100Fu);
+  EXPECT_EQ(original.rights, MX_DEFAULT_EVENT_RIGHTS);
 
   // Same object: a signal through the duplicate is seen through the original.
   ASSERT_EQ(dup.signal(0, MX_EVENT_SIGNALED), MX_OK);

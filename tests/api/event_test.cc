@@ -13,19 +13,15 @@
 #include <atomic>
 #include <thread>
 
+#include "support/test_util.h"
+
 namespace {
 
-constexpr mx_rights_t kEventRights = 0x100F;
-constexpr mx_rights_t kChannelRights = 0x300E;
+using mx_test::SignalsOf;
+
 constexpr mx_signals_t kNewEndpointSignals = 0x400002;
 
 mx_time_t DeadlineIn10s() { return mx_deadline_after(MX_SEC(10)); }
-
-mx_signals_t SignalsOf(mx_handle_t h) {
-  mx_signals_t s = 0;
-  EXPECT_EQ(mx_object_wait_one(h, 0, 0, &s), MX_ERR_TIMED_OUT);
-  return s;
-}
 
 bool IsValid(mx_handle_t h) {
   return mx_object_get_info(h, MX_INFO_HANDLE_VALID, nullptr, 0, nullptr, nullptr) == MX_OK;
@@ -99,7 +95,7 @@ TEST(EventTest, CreateWithNullOutReturnsInvalidArgs) {
 TEST(EventTest, NewEventHasDefaultRightsTypeAndOnlyLastHandle) {
   mx_handle_t e = MakeEvent();
   mx_info_handle_basic_t info = BasicInfo(e);
-  EXPECT_EQ(info.rights, kEventRights);
+  EXPECT_EQ(info.rights, MX_DEFAULT_EVENT_RIGHTS);
   EXPECT_EQ(info.type, static_cast<uint32_t>(MX_OBJ_TYPE_EVENT));
   EXPECT_EQ(info.related_koid, MX_KOID_INVALID);
   EXPECT_EQ(info.props, static_cast<uint32_t>(MX_OBJ_PROP_WAITABLE));
@@ -157,7 +153,7 @@ TEST(EventTest, SignalOfOtherBitsReturnsInvalidArgs) {
 
 TEST(EventTest, SignalNeedsSignalRight) {
   mx_handle_t e = MakeEvent();
-  ReduceRights(&e, kEventRights & ~MX_RIGHT_SIGNAL);
+  ReduceRights(&e, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_SIGNAL);
   EXPECT_EQ(mx_object_signal(e, 0, MX_EVENT_SIGNALED), MX_ERR_ACCESS_DENIED);
   // Rights are checked before the mask.
   EXPECT_EQ(mx_object_signal(e, 0, MX_SIGNAL_LAST_HANDLE), MX_ERR_ACCESS_DENIED);
@@ -349,14 +345,14 @@ TEST(ObjectSignalTest, ChannelSignalPeerChecksMaskBeforePeer) {
 
 TEST(ObjectSignalTest, ChannelSignalNeedsSignalRight) {
   Channel ch;
-  ReduceRights(&ch.a, kChannelRights & ~MX_RIGHT_SIGNAL);
+  ReduceRights(&ch.a, MX_DEFAULT_CHANNEL_RIGHTS & ~MX_RIGHT_SIGNAL);
   EXPECT_EQ(mx_object_signal(ch.a, 0, MX_USER_SIGNAL_0), MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(mx_object_signal_peer(ch.a, 0, MX_USER_SIGNAL_0), MX_OK);
 }
 
 TEST(ObjectSignalTest, ChannelSignalPeerNeedsSignalPeerRight) {
   Channel ch;
-  ReduceRights(&ch.a, kChannelRights & ~MX_RIGHT_SIGNAL_PEER);
+  ReduceRights(&ch.a, MX_DEFAULT_CHANNEL_RIGHTS & ~MX_RIGHT_SIGNAL_PEER);
   EXPECT_EQ(mx_object_signal_peer(ch.a, 0, MX_USER_SIGNAL_0), MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(mx_object_signal(ch.a, 0, MX_USER_SIGNAL_0), MX_OK);
   EXPECT_EQ(SignalsOf(ch.b), kNewEndpointSignals);

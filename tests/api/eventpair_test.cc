@@ -11,18 +11,16 @@
 #include <atomic>
 #include <thread>
 
+#include "support/test_util.h"
+
 namespace {
+
+using mx_test::SignalsOf;
 
 constexpr mx_rights_t kEventPairRights =
     0x300F;  // DUPLICATE TRANSFER READ WRITE SIGNAL SIGNAL_PEER
 
 mx_time_t DeadlineIn10s() { return mx_deadline_after(MX_SEC(10)); }
-
-mx_signals_t SignalsOf(mx_handle_t h) {
-  mx_signals_t s = 0;
-  EXPECT_EQ(mx_object_wait_one(h, 0, 0, &s), MX_ERR_TIMED_OUT);
-  return s;
-}
 
 mx_info_handle_basic_t BasicInfo(mx_handle_t h) {
   mx_info_handle_basic_t info = {};

@@ -3,7 +3,6 @@
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -11,7 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "support/test_util.h"
+
 namespace {
+
+using mx_test::CountOpenFds;
 
 constexpr mx_rights_t kFdRights =
     MX_RIGHT_DUPLICATE | MX_RIGHT_TRANSFER | MX_RIGHT_READ | MX_RIGHT_WRITE;
@@ -29,17 +32,6 @@ mx_info_handle_basic_t BasicInfo(mx_handle_t h) {
 }
 
 bool FdIsOpen(int fd) { return fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
-
-int CountOpenFds() {
-  DIR* d = opendir("/proc/self/fd");
-  if (d == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* ent = readdir(d)) {
-    if (ent->d_name[0] != '.') ++n;
-  }
-  closedir(d);
-  return n;
-}
 
 // A pipe whose ends are plain (not close-on-exec) descriptors.
 struct Pipe {

@@ -3,7 +3,6 @@
 // keep the parent's channels alive; the parent keeps its handles.
 #include <magenta/syscalls.h>
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,21 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "support/test_util.h"
+
 namespace {
+
+using mx_test::CountOpenFds;
 
 bool IsValid(mx_handle_t h) {
   return mx_object_get_info(h, MX_INFO_HANDLE_VALID, nullptr, 0, nullptr, nullptr) == MX_OK;
-}
-
-int CountOpenFds() {
-  DIR* d = opendir("/proc/self/fd");
-  if (d == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* ent = readdir(d)) {
-    if (ent->d_name[0] != '.') ++n;
-  }
-  closedir(d);
-  return n;
 }
 
 // Forks; the child runs |body| and _exits with its result (no gtest in the child).

@@ -15,20 +15,16 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_util.h"
+
 namespace {
 
-constexpr mx_rights_t kEventRights = 0x100F;
-constexpr mx_rights_t kChannelRights = 0x300E;
+using mx_test::SignalsOf;
+
 
 mx_time_t DeadlineIn10s() { return mx_deadline_after(MX_SEC(10)); }
 
 // The current signals of |h|, read with a zero-signal poll.
-mx_signals_t SignalsOf(mx_handle_t h) {
-  mx_signals_t s = 0;
-  EXPECT_EQ(mx_object_wait_one(h, 0, 0, &s), MX_ERR_TIMED_OUT);
-  return s;
-}
-
 bool IsValid(mx_handle_t h) {
   return mx_object_get_info(h, MX_INFO_HANDLE_VALID, nullptr, 0, nullptr, nullptr) == MX_OK;
 }
@@ -185,7 +181,7 @@ TEST(HandleTest, DuplicateOfChannelReturnsAccessDenied) {
 
 TEST(HandleTest, DuplicateOfEventWithoutDuplicateRightReturnsAccessDenied) {
   mx_handle_t e = MakeEvent();
-  ReduceRights(&e, kEventRights & ~MX_RIGHT_DUPLICATE);
+  ReduceRights(&e, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_DUPLICATE);
   mx_handle_t out = 12345;
   EXPECT_EQ(mx_handle_duplicate(e, MX_RIGHT_SAME_RIGHTS, &out), MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(out, 12345);
@@ -201,7 +197,7 @@ TEST(HandleTest, DuplicateOfEventWithSameRightsGivesNewHandleToSameObject) {
   EXPECT_TRUE(IsValid(d));
   mx_info_handle_basic_t ie = BasicInfo(e), id = BasicInfo(d);
   EXPECT_EQ(id.koid, ie.koid);
-  EXPECT_EQ(id.rights, kEventRights);
+  EXPECT_EQ(id.rights, MX_DEFAULT_EVENT_RIGHTS);
   EXPECT_EQ(id.type, static_cast<uint32_t>(MX_OBJ_TYPE_EVENT));
   // Both handles share the signal state.
   ASSERT_EQ(mx_object_signal(d, 0, MX_EVENT_SIGNALED), MX_OK);
@@ -216,7 +212,7 @@ TEST(HandleTest, DuplicateWithSubsetRightsGivesExactlyThoseRights) {
   mx_handle_t d = MX_HANDLE_INVALID;
   ASSERT_EQ(mx_handle_duplicate(e, subset, &d), MX_OK);
   EXPECT_EQ(BasicInfo(d).rights, subset);
-  EXPECT_EQ(BasicInfo(e).rights, kEventRights);
+  EXPECT_EQ(BasicInfo(e).rights, MX_DEFAULT_EVENT_RIGHTS);
   EXPECT_EQ(mx_handle_close(d), MX_OK);
   EXPECT_EQ(mx_handle_close(e), MX_OK);
 }
@@ -224,7 +220,7 @@ TEST(HandleTest, DuplicateWithSubsetRightsGivesExactlyThoseRights) {
 TEST(HandleTest, DuplicateWithSupersetRightsReturnsInvalidArgs) {
   mx_handle_t e = MakeEvent();
   mx_handle_t out = 12345;
-  EXPECT_EQ(mx_handle_duplicate(e, kEventRights | MX_RIGHT_SIGNAL_PEER, &out), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_handle_duplicate(e, MX_DEFAULT_EVENT_RIGHTS | MX_RIGHT_SIGNAL_PEER, &out), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(out, 12345);
   ReduceRights(&e, MX_RIGHT_DUPLICATE | MX_RIGHT_READ);
   EXPECT_EQ(mx_handle_duplicate(e, MX_RIGHT_DUPLICATE | MX_RIGHT_WRITE, &out),
@@ -278,7 +274,7 @@ TEST(HandleTest, ReplaceOfChannelSucceedsAndInvalidatesOriginal) {
   EXPECT_EQ(mx_handle_close(a), MX_ERR_BAD_HANDLE);
   mx_info_handle_basic_t info = BasicInfo(r);
   EXPECT_EQ(info.koid, koid);
-  EXPECT_EQ(info.rights, kChannelRights);
+  EXPECT_EQ(info.rights, MX_DEFAULT_CHANNEL_RIGHTS);
   // The replaced endpoint is still the same endpoint.
   ASSERT_EQ(mx_channel_write(r, 0, "hi", 2, nullptr, 0), MX_OK);
   char buf[4];
@@ -331,10 +327,10 @@ TEST(HandleTest, ReplaceWithSupersetRightsFailsAndKeepsOriginal) {
   mx_handle_t a, b;
   ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
   mx_handle_t out = 12345;
-  EXPECT_EQ(mx_handle_replace(a, kChannelRights | MX_RIGHT_DUPLICATE, &out), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_handle_replace(a, MX_DEFAULT_CHANNEL_RIGHTS | MX_RIGHT_DUPLICATE, &out), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(out, 12345);
   EXPECT_TRUE(IsValid(a));
-  EXPECT_EQ(BasicInfo(a).rights, kChannelRights);
+  EXPECT_EQ(BasicInfo(a).rights, MX_DEFAULT_CHANNEL_RIGHTS);
   EXPECT_EQ(mx_channel_write(a, 0, "x", 1, nullptr, 0), MX_OK);
   EXPECT_EQ(mx_handle_close(a), MX_OK);
   EXPECT_EQ(mx_handle_close(b), MX_OK);
@@ -346,7 +342,7 @@ TEST(HandleTest, ReplaceWithSameRightsOrOtherBitsFailsAndKeepsOriginal) {
   EXPECT_EQ(mx_handle_replace(e, MX_RIGHT_SAME_RIGHTS | MX_RIGHT_READ, &out), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(out, 12345);
   EXPECT_TRUE(IsValid(e));
-  EXPECT_EQ(BasicInfo(e).rights, kEventRights);
+  EXPECT_EQ(BasicInfo(e).rights, MX_DEFAULT_EVENT_RIGHTS);
   EXPECT_EQ(mx_handle_close(e), MX_OK);
 }
 
@@ -439,7 +435,7 @@ TEST(HandleTest, LookupOnClosedHandleReturnsBadHandleBeforeRightsAndType) {
 
 TEST(HandleTest, ChannelReadOnEventWithoutReadRightReturnsAccessDenied) {
   mx_handle_t e = MakeEvent();
-  ReduceRights(&e, kEventRights & ~MX_RIGHT_READ);
+  ReduceRights(&e, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_READ);
   char buf[1];
   EXPECT_EQ(mx_channel_read(e, 0, buf, nullptr, 1, 0, nullptr, nullptr), MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(mx_handle_close(e), MX_OK);
@@ -455,7 +451,7 @@ TEST(HandleTest, ChannelReadOnEventWithReadRightReturnsWrongType) {
 TEST(HandleTest, ChannelWriteOnEventChecksWriteRightBeforeType) {
   mx_handle_t e = MakeEvent();
   EXPECT_EQ(mx_channel_write(e, 0, "x", 1, nullptr, 0), MX_ERR_WRONG_TYPE);
-  ReduceRights(&e, kEventRights & ~MX_RIGHT_WRITE);
+  ReduceRights(&e, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_WRITE);
   EXPECT_EQ(mx_channel_write(e, 0, "x", 1, nullptr, 0), MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(mx_handle_close(e), MX_OK);
 }

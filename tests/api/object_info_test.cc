@@ -11,8 +11,6 @@
 
 namespace {
 
-constexpr mx_rights_t kEventRights = 0x100F;
-constexpr mx_rights_t kChannelRights = 0x300E;
 
 mx_handle_t MakeEvent() {
   mx_handle_t h = MX_HANDLE_INVALID;
@@ -65,7 +63,7 @@ TEST(ObjectInfoTest, BasicForChannelReportsKoidRightsTypeRelatedKoidAndProps) {
   EXPECT_NE(ia.koid, MX_KOID_INVALID);
   EXPECT_NE(ib.koid, MX_KOID_INVALID);
   EXPECT_NE(ia.koid, ib.koid);
-  EXPECT_EQ(ia.rights, kChannelRights);
+  EXPECT_EQ(ia.rights, MX_DEFAULT_CHANNEL_RIGHTS);
   EXPECT_EQ(ia.type, static_cast<uint32_t>(MX_OBJ_TYPE_CHANNEL));
   EXPECT_EQ(ia.type, 4u);
   EXPECT_EQ(ia.related_koid, ib.koid);
@@ -94,7 +92,7 @@ TEST(ObjectInfoTest, BasicForEventReportsType5AndDefaultRights) {
   mx_handle_t e = MakeEvent();
   mx_info_handle_basic_t info = BasicInfo(e);
   EXPECT_NE(info.koid, MX_KOID_INVALID);
-  EXPECT_EQ(info.rights, kEventRights);
+  EXPECT_EQ(info.rights, MX_DEFAULT_EVENT_RIGHTS);
   EXPECT_EQ(info.type, 5u);
   EXPECT_EQ(info.related_koid, MX_KOID_INVALID);
   EXPECT_EQ(info.props, static_cast<uint32_t>(MX_OBJ_PROP_WAITABLE));
@@ -105,7 +103,7 @@ TEST(ObjectInfoTest, BasicReportsTheRightsOfThisHandle) {
   mx_handle_t e = MakeEvent(), d = MX_HANDLE_INVALID;
   ASSERT_EQ(mx_handle_duplicate(e, MX_RIGHT_READ | MX_RIGHT_DUPLICATE, &d), MX_OK);
   EXPECT_EQ(BasicInfo(d).rights, MX_RIGHT_READ | MX_RIGHT_DUPLICATE);
-  EXPECT_EQ(BasicInfo(e).rights, kEventRights);
+  EXPECT_EQ(BasicInfo(e).rights, MX_DEFAULT_EVENT_RIGHTS);
   EXPECT_EQ(BasicInfo(d).koid, BasicInfo(e).koid);
   EXPECT_EQ(mx_handle_close(d), MX_OK);
   EXPECT_EQ(mx_handle_close(e), MX_OK);
@@ -155,7 +153,7 @@ TEST(ObjectInfoTest, BasicWithLargerBufferWritesOneRecord) {
   mx_info_handle_basic_t info;
   memcpy(&info, buf, sizeof(info));
   EXPECT_EQ(info.type, 5u);
-  EXPECT_EQ(info.rights, kEventRights);
+  EXPECT_EQ(info.rights, MX_DEFAULT_EVENT_RIGHTS);
   EXPECT_EQ(mx_handle_close(e), MX_OK);
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "fuzz/sequence_program.h"
+#include "support/multiprocess.h"
 
 namespace {
 
@@ -289,18 +290,18 @@ INSTANTIATE_TEST_SUITE_P(Seeds, SequenceProgramTest, testing::Range<size_t>(0, S
                            return std::string(Seeds()[info.param].name);
                          });
 
-// Not a test: writes every program above into $MX_SEQUENCE_CORPUS_DIR, one file each.
-//   MX_SEQUENCE_CORPUS_DIR=$PWD/tests/fuzz/corpus/sequence build/debug/tests/mx_api_tests
-//       --gtest_also_run_disabled_tests --gtest_filter=SequenceSeedCorpus.DISABLED_Write
-TEST(SequenceSeedCorpus, DISABLED_Write) {
-  const char* dir = getenv("MX_SEQUENCE_CORPUS_DIR");
-  ASSERT_NE(dir, nullptr) << "set MX_SEQUENCE_CORPUS_DIR";
+// Not a test but a corpus writer: writes every program above into args[0], one file each.
+// `cmake --build --preset debug --target mx_write_corpus` rewrites tests/fuzz/corpus/sequence/
+// (tests/fuzz/README.md).
+MX_CHILD(write_sequence_corpus) {
+  CHILD_CHECK(args.size() == 1);
   for (const Seed& seed : Seeds()) {
     const std::vector<uint8_t>& bytes = seed.program.bytes();
-    std::ofstream f(std::string(dir) + "/" + seed.name, std::ios::binary | std::ios::trunc);
+    std::ofstream f(args[0] + "/" + seed.name, std::ios::binary | std::ios::trunc);
     f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    ASSERT_TRUE(f.good()) << seed.name;
+    CHILD_CHECK(f.good());
   }
+  return 0;
 }
 
 }  // namespace

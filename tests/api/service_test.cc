@@ -5,7 +5,6 @@
 #include <magenta/service.h>
 #include <magenta/syscalls.h>
 
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,20 +19,13 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_util.h"
+
 namespace {
 
-constexpr mx_duration_t kTimeout = MX_SEC(30);
+using mx_test::CountOpenFds;
 
-int CountOpenFds() {
-  DIR* d = opendir("/proc/self/fd");
-  if (d == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* ent = readdir(d)) {
-    if (ent->d_name[0] != '.') ++n;
-  }
-  closedir(d);
-  return n;
-}
+constexpr mx_duration_t kTimeout = MX_SEC(30);
 
 mx_info_handle_basic_t BasicInfo(mx_handle_t h) {
   mx_info_handle_basic_t info = {};

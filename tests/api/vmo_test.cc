@@ -7,7 +7,6 @@
 #include <mx/channel.h>
 #include <mx/vmo.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <gtest/gtest.h>
 #include <string.h>
@@ -17,7 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "support/test_util.h"
+
 namespace {
+
+using mx_test::CountOpenFds;
 
 const size_t kPage = static_cast<size_t>(sysconf(_SC_PAGESIZE));
 constexpr uint32_t kRW = MX_VM_FLAG_PERM_READ | MX_VM_FLAG_PERM_WRITE;
@@ -28,17 +31,6 @@ mx_info_handle_basic_t BasicInfo(mx_handle_t h) {
   EXPECT_EQ(mx_object_get_info(h, MX_INFO_HANDLE_BASIC, &info, sizeof(info), nullptr, nullptr),
             MX_OK);
   return info;
-}
-
-int CountOpenFds() {
-  DIR* d = opendir("/proc/self/fd");
-  if (d == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* ent = readdir(d)) {
-    if (ent->d_name[0] != '.') ++n;
-  }
-  closedir(d);
-  return n;
 }
 
 class VmoTest : public ::testing::Test {

@@ -15,8 +15,6 @@
 
 namespace {
 
-constexpr mx_rights_t kEventRights = 0x100F;
-constexpr mx_rights_t kChannelRights = 0x300E;
 constexpr mx_signals_t kNewEndpointSignals = 0x400002;
 constexpr mx_signals_t kUntouched = 0xDEADBEEFu;
 
@@ -137,13 +135,13 @@ TEST(WaitTest, WaitOneOnBadHandleReturnsBadHandle) {
 
 TEST(WaitTest, WaitOneWithoutReadRightReturnsAccessDenied) {
   mx_handle_t e = MakeEvent();
-  ReduceRights(&e, kEventRights & ~MX_RIGHT_READ);
+  ReduceRights(&e, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_READ);
   mx_signals_t s = kUntouched;
   EXPECT_EQ(mx_object_wait_one(e, MX_EVENT_SIGNALED, DeadlineIn10s(), &s), MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(s, kUntouched);
   EXPECT_EQ(mx_handle_close(e), MX_OK);
   Channel ch;
-  ReduceRights(&ch.a, kChannelRights & ~MX_RIGHT_READ);
+  ReduceRights(&ch.a, MX_DEFAULT_CHANNEL_RIGHTS & ~MX_RIGHT_READ);
   EXPECT_EQ(mx_object_wait_one(ch.a, MX_CHANNEL_WRITABLE, 0, &s), MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(s, kUntouched);
 }
@@ -254,7 +252,7 @@ TEST(WaitTest, WaitManyBadHandleItemReturnsBadHandleWithoutWritingBack) {
 TEST(WaitTest, WaitManyItemWithoutReadRightReturnsAccessDenied) {
   mx_handle_t e = MakeEvent();
   mx_handle_t noread = MakeEvent();
-  ReduceRights(&noread, kEventRights & ~MX_RIGHT_READ);
+  ReduceRights(&noread, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_READ);
   ASSERT_EQ(mx_object_signal(e, 0, MX_EVENT_SIGNALED), MX_OK);
   mx_wait_item_t items[2] = {{e, MX_EVENT_SIGNALED, kUntouched},
                              {noread, MX_EVENT_SIGNALED, kUntouched}};
@@ -267,7 +265,7 @@ TEST(WaitTest, WaitManyItemWithoutReadRightReturnsAccessDenied) {
 
 TEST(WaitTest, WaitManyReportsTheFirstFailingItem) {
   mx_handle_t noread = MakeEvent();
-  ReduceRights(&noread, kEventRights & ~MX_RIGHT_READ);
+  ReduceRights(&noread, MX_DEFAULT_EVENT_RIGHTS & ~MX_RIGHT_READ);
   mx_handle_t dead = MakeEvent();
   ASSERT_EQ(mx_handle_close(dead), MX_OK);
   mx_wait_item_t items[2] = {{noread, MX_EVENT_SIGNALED, 0}, {dead, MX_EVENT_SIGNALED, 0}};

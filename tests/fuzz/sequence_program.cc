@@ -13,6 +13,7 @@
 // a lost endpoint's peer may or may not see PEER_CLOSED, and a lost event's LAST_HANDLE is unknown.
 // An object whose last handle the program closed is *closed*: its peer must see PEER_CLOSED.
 #include "fuzz/sequence_program.h"
+#include "support/fd_count.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -34,6 +35,8 @@
 
 namespace mx_fuzz {
 namespace {
+
+using mx_test::CountOpenFds;
 
 constexpr size_t kMaxCreates = 24;              // create operations per program (fds stay bounded)
 constexpr size_t kMaxPool = 64;                 // duplicates stop here
@@ -107,17 +110,6 @@ bool Tracing() {
     return v != nullptr && *v != '\0' && *v != '0';
   }();
   return on;
-}
-
-int CountOpenFds() {
-  DIR* dir = opendir("/proc/self/fd");
-  if (dir == nullptr) return -1;
-  int n = 0;
-  while (struct dirent* e = readdir(dir)) {
-    if (e->d_name[0] != '.') ++n;
-  }
-  closedir(dir);
-  return n - 1;  // the directory's own fd
 }
 
 bool BasicInfo(mx_handle_t h, mx_info_handle_basic_t* info) {

@@ -324,8 +324,6 @@ std::vector<FdEntry> ListOpenFds() {
     return fds;
 }
 
-int CountOpenFds() { return static_cast<int>(ListOpenFds().size()); }
-
 std::string DescribeFds(const std::vector<FdEntry>& fds) {
     std::ostringstream out;
     for (const FdEntry& e : fds) out << "  " << e.fd << " -> " << e.target << "\n";

@@ -49,6 +49,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fd_count.h"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -245,7 +247,6 @@ struct FdEntry {
 
 // The open fds of this process (/proc/self/fd), without the descriptor used to list them.
 std::vector<FdEntry> ListOpenFds();
-int CountOpenFds();
 // "fd -> target" lines, for failure messages.
 std::string DescribeFds(const std::vector<FdEntry>& fds);
 
