@@ -13,6 +13,7 @@
 
 #include <mutex>
 
+#include "base/check.h"
 #include "base/thread_annotations.h"
 
 namespace mx::internal {
@@ -56,10 +57,12 @@ class TA_SCOPED_CAP UniqueLock {
   UniqueLock& operator=(const UniqueLock&) = delete;
 
   void lock() TA_ACQ() {
+    MX_DCHECK(!held_);
     mu_->lock();
     held_ = true;
   }
   void unlock() TA_REL() {
+    MX_DCHECK(held_);
     held_ = false;
     mu_->unlock();
   }

@@ -85,9 +85,13 @@ mx_status_t ChannelEndpoint::FrontLocked(Message** front) {
 }
 
 Message ChannelEndpoint::PopFrontLocked() {
+  MX_DCHECK(!queue_.empty());
   Message m = std::move(queue_.front());
   queue_.pop_front();
+  // queue_bytes_ is the sum of MessageBytes over queue_.
+  MX_DCHECK(queue_bytes_ >= MessageBytes(m));
   queue_bytes_ -= MessageBytes(m);
+  MX_DCHECK(!queue_.empty() || queue_bytes_ == 0);
   // Waiting threads re-evaluate what to watch (the head of the stream changed).
   NotifySignalsChanged(0, queue_.empty() && !HeldMessageLocked() ? MX_CHANNEL_READABLE : 0);
   return m;

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 
+#include "base/check.h"
 #include "os/fd_registry.h"
 #include "os/koid.h"
 #include "os/random.h"
@@ -121,7 +122,8 @@ bool HandleTable::Reserve(size_t count, std::vector<uint32_t>* slots) {
   slots->reserve(count);
   for (size_t i = 0; i < count; ++i) {
     uint32_t index = 0;
-    TakeSlotLocked(&index);  // cannot fail: counted above
+    const bool took = TakeSlotLocked(&index);
+    MX_DCHECK(took);  // counted above
     slots_[index].state = kReserved;
     slots->push_back(index);
   }
@@ -131,6 +133,7 @@ bool HandleTable::Reserve(size_t count, std::vector<uint32_t>* slots) {
 mx_handle_t HandleTable::Fill(uint32_t index, std::shared_ptr<Handle> handle) {
   MutexLock lock(&mu_);
   Slot& slot = slots_[index];
+  MX_DCHECK(slot.state == kReserved);
   slot.handle = std::move(handle);
   slot.state = kLive;
   return Encode(index, slot.generation);
@@ -140,6 +143,7 @@ void HandleTable::Unreserve(const std::vector<uint32_t>& slots) {
   MutexLock lock(&mu_);
   for (uint32_t index : slots) {
     // No value was ever issued for the slot, so its generation stays.
+    MX_DCHECK(slots_[index].state == kReserved);
     slots_[index].state = kFree;
     free_.push_back(index);
   }
@@ -174,6 +178,7 @@ void HandleTable::CommitTransfer(const mx_handle_t* values, size_t count) {
     int64_t index = DecodeLocked(values[i]);
     if (index < 0) continue;
     Slot& slot = slots_[static_cast<size_t>(index)];
+    MX_DCHECK(slot.state == kTransit);  // BeginTransfer took it
     slot.handle.reset();
     slot.state = kFree;
     slot.generation = static_cast<uint16_t>((slot.generation + 1) & kGenerationMask);

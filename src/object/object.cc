@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "base/check.h"
+
 namespace mx::internal {
 
 mx_status_t Object::UserSignal(uint32_t, uint32_t) { return MX_ERR_NOT_SUPPORTED; }
@@ -67,9 +69,9 @@ void Handle::Close() {
     MutexLock lock(&mu_);
     token_.reset();
   }
-  if (object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    object_->OnLastHandleClosed();
-  }
+  const int before = object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+  MX_DCHECK(before >= 1);  // every Handle counted itself once, at construction
+  if (before == 1) object_->OnLastHandleClosed();
   object_->OnHandleCountChanged();
 }
 
@@ -81,13 +83,15 @@ void Handle::TransferOut() {
     MutexLock lock(&mu_);
     token_.reset();
   }
-  object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+  const int before = object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+  MX_DCHECK(before >= 1);
 }
 
 void Handle::TransferOutQuietly() {
   if (gone_.exchange(true, std::memory_order_acq_rel)) return;
   Leave();
-  object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+  const int before = object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+  MX_DCHECK(before >= 1);
 }
 
 void Handle::AddWaiter(Kickable* w) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "base/check.h"
 #include "os/clock.h"
 #include "os/epoll.h"
 #include "os/eventfd.h"
@@ -195,6 +196,7 @@ bool Port::FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
                         std::vector<RegistrationRef>* detach) {
   // (3) The claim ends here, with mu_ held: a change collected meanwhile (|again|) is scheduled
   // below, one collected after this is scheduled by its collector.
+  MX_DCHECK(reg->evaluating);  // the caller claimed it
   reg->evaluating = false;
   // Ended while we looked (port closed): no packet.
   if (reg->removed) return false;

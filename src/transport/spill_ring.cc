@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "base/check.h"
 #include "os/clock.h"
 #include "os/fd_check.h"
 #include "os/spin.h"
@@ -221,6 +222,8 @@ bool SpillRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint3
     head += waste;
     pos = 0;
   }
+  // PlanWrite found room: the record, after any wrap, lies inside the data area.
+  MX_DCHECK(pos + need <= capacity_);
   Record r = {seq, len, flags & kRecordHasHandles};
   std::memcpy(data() + pos, &r, sizeof(r));
   if (len > 0) std::memcpy(data() + pos + kRecordHeader, bytes, len);
@@ -302,6 +305,7 @@ void SpillRing::Pop(std::vector<uint8_t>* out) {
   uint32_t len, flags;
   if (!Locate(&tail, &seq, &len, &flags)) return;
   uint64_t pos = tail % capacity_;
+  MX_DCHECK(pos + kRecordHeader + len <= capacity_);  // Locate validated the record
   out->assign(data() + pos + kRecordHeader, data() + pos + kRecordHeader + len);
   Consume(tail, pos, len);
 }
@@ -311,6 +315,7 @@ void SpillRing::PopInto(void* out, uint32_t capacity) {
   uint32_t len, flags;
   if (!Locate(&tail, &seq, &len, &flags)) return;
   uint64_t pos = tail % capacity_;
+  MX_DCHECK(pos + kRecordHeader + len <= capacity_);  // Locate validated the record
   if (out != nullptr) std::memcpy(out, data() + pos + kRecordHeader, len < capacity ? len : capacity);
   Consume(tail, pos, len);
 }
