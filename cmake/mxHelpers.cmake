@@ -26,7 +26,7 @@ function(mx_target_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wno-unused-parameter -Wimplicit-fallthrough
     $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor>
-    $<$<COMPILE_LANG_AND_ID:CXX,Clang>:-Wthread-safety>
+    "$<$<COMPILE_LANG_AND_ID:CXX,Clang>:-Wthread-safety;-Wthread-safety-beta>"
     $<$<BOOL:${MX_WERROR}>:-Werror>)
 endfunction()
 

@@ -193,9 +193,10 @@ class ChannelEndpoint final : public Object {
   // Receive the socket's head frame: for a reader (fds installed with headroom) or for a
   // refresh (a wait or signal query). False: the pump stops now (the frame was held in the
   // kernel, or the channel broke); else |*st| is the receive's status and |*got| the frame.
-  bool ReceiveForReaderLocked(std::vector<uint8_t>& buffer, ReceivedDatagram* got, mx_status_t* st) TA_REQ(mu_);
-  bool ReceiveForRefreshLocked(std::vector<uint8_t>& buffer, ReceivedDatagram* got,
-                               mx_status_t* st) TA_REQ(mu_);
+  bool ReceiveForReaderLocked(std::vector<uint8_t>& buffer, ReceivedDatagram* got, mx_status_t* st)
+      TA_REQ(mu_);
+  bool ReceiveForRefreshLocked(std::vector<uint8_t>& buffer, ReceivedDatagram* got, mx_status_t* st)
+      TA_REQ(mu_);
   // Validates, decodes and applies one received frame (|st|: the receive's status).
   bool TakeFrameLocked(mx_status_t st, std::vector<uint8_t>& buffer, ReceivedDatagram got,
                        PumpBudget* budget) TA_REQ(mu_);
@@ -207,7 +208,9 @@ class ChannelEndpoint final : public Object {
   // A frame with fds left at the head of the socket that a read must deal with: a message, or
   // any frame the process lacked the fds for (the read then returns NO_RESOURCES). It makes the
   // endpoint READABLE, and the socket is not watched while it is there (it stays readable).
-  bool HeldMessageLocked() const TA_REQ(mu_) { return held_.present && (held_.data || held_.starved); }
+  bool HeldMessageLocked() const TA_REQ(mu_) {
+    return held_.present && (held_.data || held_.starved);
+  }
   // Records such a frame; READABLE is announced when it appears.
   void HoldFrameLocked(bool data, bool starved) TA_REQ(mu_);
   // The ring's oldest unread record, if there is a ring and a record.
@@ -224,9 +227,10 @@ class ChannelEndpoint final : public Object {
   // local queue.
   void DeliverNextLocked(Message message) TA_REQ(mu_);
   void DeliverLocked(Message message) TA_REQ(mu_);
-  void BreakLocked(const char* why) TA_REQ(mu_);  // protocol violation: behave as if the peer closed
-  void MarkPeerClosedLocked() TA_REQ(mu_);        // PEER_CLOSED asserted (the peer is gone)
-  void EndOfStreamLocked() TA_REQ(mu_);           // ...and everything it sent has been read
+  void BreakLocked(const char* why)
+      TA_REQ(mu_);                          // protocol violation: behave as if the peer closed
+  void MarkPeerClosedLocked() TA_REQ(mu_);  // PEER_CLOSED asserted (the peer is gone)
+  void EndOfStreamLocked() TA_REQ(mu_);     // ...and everything it sent has been read
   void RefreshLocked(bool ask_kernel) TA_REQ(mu_);
   // True if the peer's socket hung up (it can send nothing more), frames still queued or not.
   bool PeerGoneLocked() TA_REQ(mu_);
@@ -245,7 +249,8 @@ class ChannelEndpoint final : public Object {
                             bool raise) TA_REQ(mu_);
   mx_status_t SendFrameLocked(const FrameHeader& header, const uint8_t* payload, size_t num_payload,
                               const std::vector<RawHandle>& handles, bool raise) TA_REQ(mu_);
-  mx_status_t SendControlLocked(uint8_t kind, const void* payload, uint32_t len, int fd) TA_REQ(mu_);
+  mx_status_t SendControlLocked(uint8_t kind, const void* payload, uint32_t len, int fd)
+      TA_REQ(mu_);
   // Sends a kick frame (a wake-up for the peer's blocked reader or writer); false if it could
   // not be sent.
   bool KickLocked() TA_REQ(mu_);
@@ -253,7 +258,8 @@ class ChannelEndpoint final : public Object {
   mx_status_t SpillLocked(const Message& message) TA_REQ(mu_);
   mx_status_t CreateSendRingLocked() TA_REQ(mu_);
   mx_status_t RingWriteLocked(const void* bytes, uint32_t num_bytes) TA_REQ(mu_);
-  void PublishedLocked() TA_REQ(mu_);  // a record is in the ring: next sequence number, kick if needed
+  void PublishedLocked()
+      TA_REQ(mu_);  // a record is in the ring: next sequence number, kick if needed
   void RetirePeerRingLocked() TA_REQ(mu_);
   bool WritableLocked() TA_REQ(mu_);
   // Transfer (PrepareTransfer's steps).

@@ -115,8 +115,7 @@ class Port final : public Object {
   // and finishes it (which releases the claim); returns with mu_ held again, true if a packet
   // was queued. Called with mu_ held; lets go of it in between.
   bool EvaluateUnlocked(const RegistrationRef& reg) TA_REQ(mu_);
-  void RemoveLocked(const RegistrationRef& reg, std::vector<RegistrationRef>* detach)
-      TA_REQ(mu_);
+  void RemoveLocked(const RegistrationRef& reg, std::vector<RegistrationRef>* detach) TA_REQ(mu_);
   // Unhooks ended registrations from their objects and handles. No lock held.
   static void Detach(const std::vector<RegistrationRef>& regs);
 

@@ -234,8 +234,7 @@ bool SpillRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint3
   return true;
 }
 
-bool SpillRing::Locate(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
-                             uint32_t* flags) {
+bool SpillRing::Locate(uint64_t* tail_out, uint64_t* seq, uint32_t* len, uint32_t* flags) {
   if (broken_ || !map_.is_valid()) return false;
   if (located_) {
     *tail_out = located_->tail;
