@@ -19,11 +19,14 @@ function(mx_glob out)
   set(${out} "${files}" PARENT_SCOPE)
 endfunction()
 
-# mx_target_warnings(<target>): the project's warning set; -Werror when MX_WERROR is ON.
+# mx_target_warnings(<target>): the project's warning set; -Werror when MX_WERROR is ON. With
+# Clang it includes the thread-safety analysis (src/base/thread_annotations.h), so every Clang
+# build checks the lock annotations.
 function(mx_target_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wno-unused-parameter -Wimplicit-fallthrough
     $<$<COMPILE_LANGUAGE:CXX>:-Wnon-virtual-dtor>
+    "$<$<COMPILE_LANG_AND_ID:CXX,Clang>:-Wthread-safety;-Wthread-safety-beta>"
     $<$<BOOL:${MX_WERROR}>:-Werror>)
 endfunction()
 

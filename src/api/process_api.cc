@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "api/materialize.h"
+#include "base/mutex.h"
 #include "object/process.h"
 #include "os/datagram_peek.h"
 #include "os/fd.h"
@@ -29,8 +30,8 @@ using namespace mx::internal;
 namespace {
 
 struct StartupHandles {
-  std::mutex mu;
-  std::map<uint32_t, mx_handle_t> by_info;
+  Mutex mu;
+  std::map<uint32_t, mx_handle_t> by_info TA_GUARDED(mu);
 };
 
 StartupHandles& Startup() {
@@ -67,7 +68,7 @@ void TakeStartupHandles() {
   std::vector<RawHandle> handles;
   if (DecodeStartupFrame(buffer.data(), got.size, std::move(got.fds), &handles) != MX_OK) return;
   StartupHandles& s = Startup();
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   for (RawHandle& raw : handles) {
     uint32_t info = raw.info;
     std::vector<RawHandle> one;
@@ -80,9 +81,9 @@ void TakeStartupHandles() {
 __attribute__((constructor)) void StartupConstructor() { TakeStartupHandles(); }
 
 struct SelfHandle {
-  std::mutex mu;
-  mx_handle_t value = MX_HANDLE_INVALID;
-  unsigned generation = 0;
+  Mutex mu;
+  mx_handle_t value TA_GUARDED(mu) = MX_HANDLE_INVALID;
+  unsigned generation TA_GUARDED(mu) = 0;
 };
 
 SelfHandle& Self() {
@@ -96,7 +97,7 @@ extern "C" {
 
 __MX_EXPORT mx_handle_t mx_get_startup_handle(uint32_t info) {
   StartupHandles& s = Startup();
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   auto it = s.by_info.find(info);
   if (it == s.by_info.end()) return MX_HANDLE_INVALID;
   mx_handle_t v = it->second;
@@ -106,7 +107,7 @@ __MX_EXPORT mx_handle_t mx_get_startup_handle(uint32_t info) {
 
 __MX_EXPORT mx_handle_t mx_process_self(void) {
   SelfHandle& s = Self();
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   if (s.value != MX_HANDLE_INVALID && s.generation == ForkGeneration()) {
     // Still ours unless the caller closed it (it should not): then make a new one.
     std::shared_ptr<Handle> h;

@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "base/mutex.h"
 #include "object/handle_table.h"
 #include "object/vmar.h"
 #include "object/vmo.h"
@@ -47,9 +48,9 @@ bool RoundUpToPage(size_t len, size_t* out) {
 }
 
 struct RootVmar {
-  std::mutex mu;
-  mx_handle_t value = MX_HANDLE_INVALID;
-  unsigned generation = 0;
+  Mutex mu;
+  mx_handle_t value TA_GUARDED(mu) = MX_HANDLE_INVALID;
+  unsigned generation TA_GUARDED(mu) = 0;
 };
 
 RootVmar& Root() {
@@ -197,7 +198,7 @@ __MX_EXPORT mx_status_t mx_vmar_unmap(mx_handle_t vmar_handle, uintptr_t addr, s
 
 __MX_EXPORT mx_handle_t mx_vmar_root_self(void) {
   RootVmar& r = Root();
-  std::lock_guard<std::mutex> lock(r.mu);
+  MutexLock lock(&r.mu);
   if (r.value != MX_HANDLE_INVALID && r.generation == ForkGeneration()) {
     // Still in the table unless the caller closed it (it should not): then make a new one.
     std::shared_ptr<Handle> live;

@@ -20,7 +20,7 @@ mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waite
   waiter->txid = request.txid();
   waiter->waker = waker;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
     // 1. Everything that arrived before the request is sent belongs to the general queue. The
     //    pass is bounded like every other (a peer that keeps the socket full would hold us
@@ -33,7 +33,7 @@ mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waite
   }
   mx_status_t st = Write(request);
   if (st != MX_OK) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     callers_.remove(waiter);
     if (waiter->done && waiter->status == MX_OK) DeliverLocked(std::move(waiter->reply));
     waiter->done = false;
@@ -52,7 +52,7 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
 
   // The same look before and after arming: the pump always asks the socket what it needs.
   Look LookOnce(bool /*armed*/) override {
-    std::lock_guard<std::mutex> lock(ep_->mu_);
+    MutexLock lock(&ep_->mu_);
     bool more = false;
     // Each look pumps one bounded pass (and stops at the deadline): a peer that floods frames
     // delays the answer by at most one frame past the deadline.
@@ -80,7 +80,7 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
 
   bool Spin(mx_time_t deadline) override {
     return SpinUntilNews(waiter_->waker, deadline, [this](bool deep) {
-      std::lock_guard<std::mutex> lock(ep_->mu_);
+      MutexLock lock(&ep_->mu_);
       if (waiter_->done || ep_->SpinReadyLocked(MX_CHANNEL_READABLE, deep)) return SpinLook::kNews;
       // Nothing in shared memory to watch.
       return ep_->recv_ring_.valid() ? SpinLook::kNothing : SpinLook::kGiveUp;
@@ -91,7 +91,7 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
   void Disarm() override { ep_->EndWait(); }
 
   void Sources(std::vector<WaitSource>* sources, mx_time_t* wake_at) override {
-    std::lock_guard<std::mutex> lock(ep_->mu_);
+    MutexLock lock(&ep_->mu_);
     ep_->AddCallSourcesLocked(sources, deadline_, wake_at);
   }
 
@@ -127,7 +127,7 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
   if (result == MX_ERR_TIMED_OUT) {
     // The deadline passed between a look and the loop's own check: withdraw as in (4), unless
     // the reply (or the peer's end) came in between.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (waiter->done) {
       result = MX_OK;
     } else {

@@ -127,13 +127,13 @@ mx_signals_t ChannelEndpoint::SignalsLocked() {
 }
 
 mx_signals_t ChannelEndpoint::Signals() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   RefreshLocked(/*ask_kernel=*/true);
   return SignalsLocked();
 }
 
 mx_signals_t ChannelEndpoint::FastSignals() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   RefreshLocked(/*ask_kernel=*/false);
   return SignalsLocked();
 }
@@ -156,12 +156,12 @@ bool ChannelEndpoint::SpinReadyLocked(mx_signals_t waitfor, bool deep) {
 }
 
 bool ChannelEndpoint::SpinReady(mx_signals_t waitfor, bool deep) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return SpinReadyLocked(waitfor, deep);
 }
 
 void ChannelEndpoint::BeginWait() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (waiters_++ == 0 && LiveLocked()) {
     recv_ring_.SetReaderWaiting(true);
     recv_ring_.ReleaseIfIdle();  // a channel going quiet gives back what a burst touched
@@ -169,17 +169,17 @@ void ChannelEndpoint::BeginWait() {
 }
 
 void ChannelEndpoint::EndWait() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (--waiters_ == 0 && LiveLocked()) recv_ring_.SetReaderWaiting(false);
 }
 
 uint64_t ChannelEndpoint::SignalCount() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return queue_.empty() ? 1 : queue_.size();
 }
 
 void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (GoneLocked() || !sock_) return;
   // A socket whose peer hung up polls as ready for good (POLLHUP is reported whatever is
   // asked): watched, it would make a wait that does not want PEER_CLOSED spin until its
@@ -214,7 +214,7 @@ void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSourc
 
 mx_status_t ChannelEndpoint::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
   if (((clear_mask | set_mask) & ~MX_USER_SIGNAL_ALL) != 0) return MX_ERR_INVALID_ARGS;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (GoneLocked()) return MX_ERR_BAD_HANDLE;
   user_signals_ = (user_signals_ & ~clear_mask) | set_mask;
   NotifySignalsSet(set_mask);
@@ -223,7 +223,7 @@ mx_status_t ChannelEndpoint::UserSignal(uint32_t clear_mask, uint32_t set_mask) 
 
 mx_status_t ChannelEndpoint::UserSignalPeer(uint32_t clear_mask, uint32_t set_mask) {
   if (((clear_mask | set_mask) & ~MX_USER_SIGNAL_ALL) != 0) return MX_ERR_INVALID_ARGS;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (GoneLocked()) return MX_ERR_BAD_HANDLE;
   if (PeerClosedLocked()) return MX_ERR_PEER_CLOSED;
   uint32_t masks[2] = {clear_mask, set_mask};
@@ -231,7 +231,7 @@ mx_status_t ChannelEndpoint::UserSignalPeer(uint32_t clear_mask, uint32_t set_ma
 }
 
 void ChannelEndpoint::OnLastHandleClosed() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   life_ = Life::kGone;
   CancelCallersLocked(MX_ERR_CANCELED);
   // The peer learns of an orderly close from the rings without a system call; closing the

@@ -157,11 +157,11 @@ class ChannelEndpoint final : public Object {
     bool starved = false;  // the last pass that wanted to take it lacked fd headroom
   };
 
-  bool LiveLocked() const { return life_ == Life::kLive; }
-  bool GoneLocked() const { return life_ == Life::kGone; }
-  bool PeerClosedLocked() const { return peer_ != PeerState::kOpen; }
-  bool EndOfStreamSeenLocked() const { return peer_ == PeerState::kEndOfStream; }
-  bool WriteBlockedLocked() const { return write_ != WriteState::kOpen; }
+  bool LiveLocked() const TA_REQ(mu_) { return life_ == Life::kLive; }
+  bool GoneLocked() const TA_REQ(mu_) { return life_ == Life::kGone; }
+  bool PeerClosedLocked() const TA_REQ(mu_) { return peer_ != PeerState::kOpen; }
+  bool EndOfStreamSeenLocked() const TA_REQ(mu_) { return peer_ == PeerState::kEndOfStream; }
+  bool WriteBlockedLocked() const TA_REQ(mu_) { return write_ != WriteState::kOpen; }
 
   // Pumping (all with mu_ held). One pass of pumping is bounded by a budget: every frame is
   // charged by what it costs (its bytes, its fds, a minimum per frame, control frames included),
@@ -176,10 +176,10 @@ class ChannelEndpoint final : public Object {
   // Pumps until nothing more can be read now, |queue_limit| bytes are queued, or (unless |all|)
   // one message was queued. True if it stopped because |budget| or its deadline ran out while
   // more may be waiting.
-  bool PumpLocked(bool all, size_t queue_limit, PumpBudget* budget);
-  bool PumpOneFrameLocked(PumpBudget* budget);  // false: nothing more to read now
+  bool PumpLocked(bool all, size_t queue_limit, PumpBudget* budget) TA_REQ(mu_);
+  bool PumpOneFrameLocked(PumpBudget* budget) TA_REQ(mu_);  // false: nothing more to read now
   // PumpOneFrameLocked with allocation failure contained: it breaks this channel only.
-  bool PumpOneFrameCaughtLocked(PumpBudget* budget);
+  bool PumpOneFrameCaughtLocked(PumpBudget* budget) TA_REQ(mu_);
   // What the ring offers the pump.
   enum class RingStep {
     kNothing,      // no record for now: read the socket as usual
@@ -187,112 +187,124 @@ class ChannelEndpoint final : public Object {
     kSocketFirst,  // the ring is ahead of the socket: read the socket now
     kStop,         // the channel broke
   };
-  RingStep PumpRingLocked(PumpBudget* budget);
+  RingStep PumpRingLocked(PumpBudget* budget) TA_REQ(mu_);
   // False when the ring's counters tell that the socket has nothing for us.
-  bool SocketMayHaveFramesLocked(bool ring_needs_socket);
+  bool SocketMayHaveFramesLocked(bool ring_needs_socket) TA_REQ(mu_);
   // Receive the socket's head frame: for a reader (fds installed with headroom) or for a
   // refresh (a wait or signal query). False: the pump stops now (the frame was held in the
   // kernel, or the channel broke); else |*st| is the receive's status and |*got| the frame.
-  bool ReceiveForReaderLocked(std::vector<uint8_t>& buffer, ReceivedDatagram* got, mx_status_t* st);
-  bool ReceiveForRefreshLocked(std::vector<uint8_t>& buffer, ReceivedDatagram* got,
-                               mx_status_t* st);
+  bool ReceiveForReaderLocked(std::vector<uint8_t>& buffer, ReceivedDatagram* got, mx_status_t* st)
+      TA_REQ(mu_);
+  bool ReceiveForRefreshLocked(std::vector<uint8_t>& buffer, ReceivedDatagram* got, mx_status_t* st)
+      TA_REQ(mu_);
   // Validates, decodes and applies one received frame (|st|: the receive's status).
   bool TakeFrameLocked(mx_status_t st, std::vector<uint8_t>& buffer, ReceivedDatagram got,
-                       PumpBudget* budget);
+                       PumpBudget* budget) TA_REQ(mu_);
   // The protocol switch: what each kind of frame does to this end.
-  bool ApplyFrameLocked(Frame frame);
-  bool ApplyDataFrameLocked(Frame frame);
-  bool ApplySignalFrameLocked(const Frame& frame);
-  bool ApplyRingFrameLocked(Frame frame);
+  bool ApplyFrameLocked(Frame frame) TA_REQ(mu_);
+  bool ApplyDataFrameLocked(Frame frame) TA_REQ(mu_);
+  bool ApplySignalFrameLocked(const Frame& frame) TA_REQ(mu_);
+  bool ApplyRingFrameLocked(Frame frame) TA_REQ(mu_);
   // A frame with fds left at the head of the socket that a read must deal with: a message, or
   // any frame the process lacked the fds for (the read then returns NO_RESOURCES). It makes the
   // endpoint READABLE, and the socket is not watched while it is there (it stays readable).
-  bool HeldMessageLocked() const { return held_.present && (held_.data || held_.starved); }
+  bool HeldMessageLocked() const TA_REQ(mu_) {
+    return held_.present && (held_.data || held_.starved);
+  }
   // Records such a frame; READABLE is announced when it appears.
-  void HoldFrameLocked(bool data, bool starved);
+  void HoldFrameLocked(bool data, bool starved) TA_REQ(mu_);
   // The ring's oldest unread record, if there is a ring and a record.
-  std::optional<InboundSequencer::RingHead> RingHeadLocked();
+  std::optional<InboundSequencer::RingHead> RingHeadLocked() TA_REQ(mu_);
   // Delivers the stashed socket frame once every earlier message was delivered (from the ring),
   // joining it with its payload if that went to the ring. False when it must wait (or broke).
-  bool ResolveStashLocked();
+  bool ResolveStashLocked() TA_REQ(mu_);
   // Pops the ring's head record into |message|'s payload and delivers it as the next message.
   // Returns what it is charged.
-  size_t DeliverRingRecordLocked(Message message);
+  size_t DeliverRingRecordLocked(Message message) TA_REQ(mu_);
   // A ring record was taken: a writer may wait for room, and the next number is expected.
-  void TookRingRecordLocked();
+  void TookRingRecordLocked() TA_REQ(mu_);
   // Delivers |message| as the next message in sequence: to the call waiting for it, or to the
   // local queue.
-  void DeliverNextLocked(Message message);
-  void DeliverLocked(Message message);
-  void BreakLocked(const char* why);  // protocol violation: behave as if the peer closed
-  void MarkPeerClosedLocked();        // PEER_CLOSED asserted (the peer is gone)
-  void EndOfStreamLocked();           // ...and everything it sent has been read
-  void RefreshLocked(bool ask_kernel);
+  void DeliverNextLocked(Message message) TA_REQ(mu_);
+  void DeliverLocked(Message message) TA_REQ(mu_);
+  void BreakLocked(const char* why)
+      TA_REQ(mu_);                          // protocol violation: behave as if the peer closed
+  void MarkPeerClosedLocked() TA_REQ(mu_);  // PEER_CLOSED asserted (the peer is gone)
+  void EndOfStreamLocked() TA_REQ(mu_);     // ...and everything it sent has been read
+  void RefreshLocked(bool ask_kernel) TA_REQ(mu_);
   // True if the peer's socket hung up (it can send nothing more), frames still queued or not.
-  bool PeerGoneLocked();
-  mx_signals_t SignalsLocked();
-  bool SpinReadyLocked(mx_signals_t waitfor, bool deep);
-  void CancelCallersLocked(mx_status_t status);
+  bool PeerGoneLocked() TA_REQ(mu_);
+  mx_signals_t SignalsLocked() TA_REQ(mu_);
+  bool SpinReadyLocked(mx_signals_t waitfor, bool deep) TA_REQ(mu_);
+  void CancelCallersLocked(mx_status_t status) TA_REQ(mu_);
   // Read transactions.
-  mx_status_t FrontLocked(Message** front);
-  Message PopFrontLocked();
+  mx_status_t FrontLocked(Message** front) TA_REQ(mu_);
+  Message PopFrontLocked() TA_REQ(mu_);
   // Sending.
   mx_status_t SendBytesLocked(const std::vector<uint8_t>& bytes, const std::vector<int>& fds,
-                              bool raise);
+                              bool raise) TA_REQ(mu_);
   // One datagram; with |raise|, a full socket's send buffer is grown for it (small frames that
   // must not wait for the reader).
   mx_status_t SendRawLocked(const void* bytes, size_t len, const int* fds, size_t num_fds,
-                            bool raise);
+                            bool raise) TA_REQ(mu_);
   mx_status_t SendFrameLocked(const FrameHeader& header, const uint8_t* payload, size_t num_payload,
-                              const std::vector<RawHandle>& handles, bool raise);
-  mx_status_t SendControlLocked(uint8_t kind, const void* payload, uint32_t len, int fd);
+                              const std::vector<RawHandle>& handles, bool raise) TA_REQ(mu_);
+  mx_status_t SendControlLocked(uint8_t kind, const void* payload, uint32_t len, int fd)
+      TA_REQ(mu_);
   // Sends a kick frame (a wake-up for the peer's blocked reader or writer); false if it could
   // not be sent.
-  bool KickLocked();
-  void WakeWriterLocked();
-  mx_status_t SpillLocked(const Message& message);
-  mx_status_t CreateSendRingLocked();
-  mx_status_t RingWriteLocked(const void* bytes, uint32_t num_bytes);
-  void PublishedLocked();  // a record is in the ring: next sequence number, kick if needed
-  void RetirePeerRingLocked();
-  bool WritableLocked();
+  bool KickLocked() TA_REQ(mu_);
+  void WakeWriterLocked() TA_REQ(mu_);
+  mx_status_t SpillLocked(const Message& message) TA_REQ(mu_);
+  mx_status_t CreateSendRingLocked() TA_REQ(mu_);
+  mx_status_t RingWriteLocked(const void* bytes, uint32_t num_bytes) TA_REQ(mu_);
+  void PublishedLocked()
+      TA_REQ(mu_);  // a record is in the ring: next sequence number, kick if needed
+  void RetirePeerRingLocked() TA_REQ(mu_);
+  bool WritableLocked() TA_REQ(mu_);
   // Transfer (PrepareTransfer's steps).
-  // False: a frame still waits for its payload, or the endpoint left meanwhile. Takes mu_
-  // (held by |lock|) off while it yields.
-  bool SettleStash(std::unique_lock<std::mutex>* lock);
-  mx_status_t AnnounceNoWriteLocked();
-  mx_status_t PackLocked(bool writes, RawHandle* out);
-  mx_status_t PackQueueLocked(EndpointState* state, RawHandle* out);
+  // False: a frame still waits for its payload, or the endpoint left meanwhile. Called with mu_
+  // held; lets go of it while it yields.
+  bool SettleStash() TA_REQ(mu_);
+  mx_status_t AnnounceNoWriteLocked() TA_REQ(mu_);
+  mx_status_t PackLocked(bool writes, RawHandle* out) TA_REQ(mu_);
+  mx_status_t PackQueueLocked(EndpointState* state, RawHandle* out) TA_REQ(mu_);
   // Calls.
   class CallWait;
   void AddCallSourcesLocked(std::vector<WaitSource>* sources, mx_time_t deadline,
-                            mx_time_t* wake_at);
+                            mx_time_t* wake_at) TA_REQ(mu_);
 
   const mx_koid_t peer_koid_;
   std::optional<PeerCred> peer_cred_;  // immutable once shared
-  std::mutex mu_;
-  UniqueFd sock_;
-  Life life_ = Life::kLive;
-  PeerState peer_ = PeerState::kOpen;
-  WriteState write_ = WriteState::kOpen;
-  HeldFrame held_;
-  bool drained_ = false;      // the last receive found the socket empty (peer alive)
-  bool ring_failed_ = false;  // creating the send ring failed: the socket carries everything
-  bool force_socket_ = true;  // the next pump reads the socket even if no frame was counted
-  int waiters_ = 0;           // BeginWait minus EndWait: threads/ports that may block
-  uint64_t sock_seen_ = 0;    // frames received since the peer announced its ring
-  mx_signals_t user_signals_ = 0;
-  uint64_t send_seq_ = 0;
+  Mutex mu_;
+  UniqueFd sock_ TA_GUARDED(mu_);
+  Life life_ TA_GUARDED(mu_) = Life::kLive;
+  PeerState peer_ TA_GUARDED(mu_) = PeerState::kOpen;
+  WriteState write_ TA_GUARDED(mu_) = WriteState::kOpen;
+  HeldFrame held_ TA_GUARDED(mu_);
+  // The last receive found the socket empty (peer alive).
+  bool drained_ TA_GUARDED(mu_) = false;
+  // Creating the send ring failed: the socket carries everything.
+  bool ring_failed_ TA_GUARDED(mu_) = false;
+  // The next pump reads the socket even if no frame was counted.
+  bool force_socket_ TA_GUARDED(mu_) = true;
+  // BeginWait minus EndWait: threads/ports that may block.
+  int waiters_ TA_GUARDED(mu_) = 0;
+  // Frames received since the peer announced its ring.
+  uint64_t sock_seen_ TA_GUARDED(mu_) = 0;
+  mx_signals_t user_signals_ TA_GUARDED(mu_) = 0;
+  uint64_t send_seq_ TA_GUARDED(mu_) = 0;
   // Orders what arrives (socket frames, ring records), and holds the peer's write limit: its
   // end left without MX_RIGHT_WRITE, so data numbered from there on is a protocol violation.
-  InboundSequencer sequencer_;
+  InboundSequencer sequencer_ TA_GUARDED(mu_);
   // This end is leaving (or left once) without WRITE and told the peer so (kFrameNoWrite).
-  bool no_write_announced_ = false;
-  std::deque<Message> queue_;
-  size_t queue_bytes_ = 0;
-  std::list<CallWaiter*> callers_;
-  SpillRing send_ring_;
-  SpillRing recv_ring_;
+  bool no_write_announced_ TA_GUARDED(mu_) = false;
+  std::deque<Message> queue_ TA_GUARDED(mu_);
+  // The bytes queue_ is charged for: the sum of MessageBytes over its messages.
+  size_t queue_bytes_ TA_GUARDED(mu_) = 0;
+  std::list<CallWaiter*> callers_ TA_GUARDED(mu_);
+  SpillRing send_ring_ TA_GUARDED(mu_);
+  SpillRing recv_ring_ TA_GUARDED(mu_);
   // Set once either ring exists (CanSpin, read without the mutex); never cleared.
   std::atomic<bool> has_ring_{false};
 };
@@ -325,7 +337,7 @@ class ChannelEndpoint::ReadTransaction {
   explicit ReadTransaction(ChannelEndpoint* ep);
 
   ChannelEndpoint* ep_;
-  std::unique_lock<std::mutex> lock_;
+  std::unique_lock<Mutex> lock_;  // ep_->mu_
   Message* front_ = nullptr;
   mx_status_t status_;
 };

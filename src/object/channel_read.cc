@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Reading a channel endpoint: the ring fast path for handle-free messages, and the read
 // transaction over the front of the local queue.
+#include "base/check.h"
 #include "object/channel_costs.h"
 #include "object/channel_endpoint.h"
 
@@ -8,7 +9,7 @@ namespace mx::internal {
 
 mx_status_t ChannelEndpoint::ReadBytes(void* bytes, uint32_t num_bytes, bool may_discard,
                                        uint32_t* actual_bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!LiveLocked() || !queue_.empty() || !callers_.empty() || sequencer_.has_stash() ||
       !recv_ring_.valid()) {
     return MX_ERR_NEXT;
@@ -30,12 +31,17 @@ mx_status_t ChannelEndpoint::ReadBytes(void* bytes, uint32_t num_bytes, bool may
 
 ChannelEndpoint::ReadTransaction ChannelEndpoint::BeginRead() { return ReadTransaction(this); }
 
+// The transaction's lock_ holds ep_->mu_ beyond the functions that take it, where the analysis
+// cannot follow it: each function that relies on it says so with AssertHeld.
 ChannelEndpoint::ReadTransaction::ReadTransaction(ChannelEndpoint* ep) : ep_(ep), lock_(ep->mu_) {
+  ep_->mu_.AssertHeld();
   status_ = ep_->FrontLocked(&front_);
   if (status_ != MX_OK) lock_.unlock();
 }
 
 Message ChannelEndpoint::ReadTransaction::Commit() {
+  MX_DCHECK(lock_.owns_lock() && front_ != nullptr);
+  ep_->mu_.AssertHeld();
   Message m = ep_->PopFrontLocked();
   front_ = nullptr;
   lock_.unlock();
@@ -79,9 +85,13 @@ mx_status_t ChannelEndpoint::FrontLocked(Message** front) {
 }
 
 Message ChannelEndpoint::PopFrontLocked() {
+  MX_DCHECK(!queue_.empty());
   Message m = std::move(queue_.front());
   queue_.pop_front();
+  // queue_bytes_ is the sum of MessageBytes over queue_.
+  MX_DCHECK(queue_bytes_ >= MessageBytes(m));
   queue_bytes_ -= MessageBytes(m);
+  MX_DCHECK(!queue_.empty() || queue_bytes_ == 0);
   // Waiting threads re-evaluate what to watch (the head of the stream changed).
   NotifySignalsChanged(0, queue_.empty() && !HeldMessageLocked() ? MX_CHANNEL_READABLE : 0);
   return m;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 
+#include "base/check.h"
 #include "object/channel_costs.h"
 #include "object/channel_endpoint.h"
 #include "os/clock.h"
@@ -39,6 +40,7 @@ void ChannelEndpoint::DeliverLocked(Message message) {
       }
     }
   }
+  MX_DCHECK(!queue_.empty() || queue_bytes_ == 0);
   queue_bytes_ += MessageBytes(message);
   queue_.push_back(std::move(message));
   NotifySignalsSet(MX_CHANNEL_READABLE);
@@ -55,6 +57,7 @@ void ChannelEndpoint::TookRingRecordLocked() {
 }
 
 size_t ChannelEndpoint::DeliverRingRecordLocked(Message message) {
+  MX_DCHECK(recv_ring_.valid());
   recv_ring_.Pop(&message.bytes);
   TookRingRecordLocked();
   const size_t charge = MessageBytes(message);

@@ -130,7 +130,7 @@ mx_status_t ChannelEndpoint::RingWriteLocked(const void* bytes, uint32_t num_byt
 }
 
 mx_status_t ChannelEndpoint::WriteBytes(const void* bytes, uint32_t num_bytes) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
   if (PeerClosedLocked()) return MX_ERR_PEER_CLOSED;
   // Blocked (hysteresis) or no ring yet: the full path decides.
@@ -179,7 +179,7 @@ mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
 }
 
 mx_status_t ChannelEndpoint::Write(const Message& message) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
   // Once full, the channel stays unwritable until the reader drained it (hysteresis).
   if (WriteBlockedLocked() && !WritableLocked()) {

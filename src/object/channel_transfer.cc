@@ -34,6 +34,9 @@ mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpo
   if (!IsChannelSocket(raw.fds[0].get())) return MX_ERR_IO;
   auto ep =
       std::make_shared<ChannelEndpoint>(raw.koid, raw.related_koid, std::move(raw.fds[next++]));
+  // Nobody else sees |ep| yet: the lock is never contended, it is taken so that every field is
+  // written under it as everywhere else.
+  MutexLock lock(&ep->mu_);
   ep->send_seq_ = state.send_seq;
   ep->sequencer_.Restore(state.recv_seq, (state.flags & kEndpointPeerNoWrite)
                                              ? state.peer_write_limit
@@ -72,9 +75,9 @@ mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpo
 // CommitTransferOut or AbortTransfer); a failure before leaves it live, its loss of WRITE
 // announced for good.
 mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* out) {
-  std::unique_lock<std::mutex> lock(mu_);
+  UniqueLock lock(&mu_);
   if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
-  if (!SettleStash(&lock)) return LiveLocked() ? MX_ERR_SHOULD_WAIT : MX_ERR_BAD_HANDLE;
+  if (!SettleStash()) return LiveLocked() ? MX_ERR_SHOULD_WAIT : MX_ERR_BAD_HANDLE;
   const bool writes = handle.HasRights(MX_RIGHT_WRITE);
   if (!writes) {
     mx_status_t st = AnnounceNoWriteLocked();
@@ -93,16 +96,16 @@ mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* ou
   return MX_OK;
 }
 
-bool ChannelEndpoint::SettleStash(std::unique_lock<std::mutex>* lock) {
+bool ChannelEndpoint::SettleStash() {
   // (1) A frame waiting for its payload in the ring cannot travel as it is. The writer
   // publishes the payload right after sending the frame, so wait for it briefly
   // (ResolveStashLocked breaks the channel if the writer died in between), yielding without
   // the lock so that other threads are not held up meanwhile.
   for (int spins = 0; sequencer_.has_stash() && spins < 100000; ++spins) {
     if (ResolveStashLocked() || !sequencer_.has_stash() || EndOfStreamSeenLocked()) break;
-    lock->unlock();
+    mu_.unlock();
     ::sched_yield();
-    lock->lock();
+    mu_.lock();
     if (!LiveLocked()) return false;
   }
   return !sequencer_.has_stash();
@@ -185,13 +188,13 @@ mx_status_t ChannelEndpoint::PackQueueLocked(EndpointState* state, RawHandle* ou
 }
 
 void ChannelEndpoint::AbortTransfer(const Handle&) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (life_ == Life::kFrozen) life_ = Life::kLive;
   if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);
 }
 
 void ChannelEndpoint::CommitTransferOut(const Handle&) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // The endpoint now lives in the message (or the child): drop our copies without telling the
   // peer anything — its socket is still open, in flight.
   life_ = Life::kGone;

@@ -16,7 +16,7 @@ mx_status_t FdObject::FromRaw(RawHandle raw, std::shared_ptr<FdObject>* out) {
 }
 
 mx_status_t FdObject::PrepareTransfer(const Handle& handle, RawHandle* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!fd_) return MX_ERR_BAD_HANDLE;
   UniqueFd dup;
   mx_status_t st = DupFd(fd_.get(), &dup);
@@ -29,7 +29,7 @@ mx_status_t FdObject::PrepareTransfer(const Handle& handle, RawHandle* out) {
 }
 
 mx_status_t FdObject::TakeFd(bool sole, int* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!fd_) return MX_ERR_BAD_HANDLE;
   if (sole) {
     *out = fd_.release();

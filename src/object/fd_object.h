@@ -25,8 +25,8 @@ class FdObject final : public Object {
   mx_status_t TakeFd(bool sole, int* out);
 
  private:
-  std::mutex mu_;
-  UniqueFd fd_;
+  Mutex mu_;
+  UniqueFd fd_ TA_GUARDED(mu_);
 };
 
 }  // namespace mx::internal

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 
+#include "base/check.h"
 #include "os/fd_registry.h"
 #include "os/koid.h"
 #include "os/random.h"
@@ -24,7 +25,9 @@ uint32_t RandomMixer() {
 // peer would never see PEER_CLOSED when the parent closes its end. So the child closes every fd
 // libmx owned (os/fd_registry.h) and starts with a fresh table. The parent's objects are
 // abandoned in the child, never destroyed: other threads may have held their locks at fork.
-void ForkPrepare() { HandleTable::Get().LockForFork(); }
+// ForkPrepare returns with the table's lock held (the analysis cannot pair it with the handlers
+// that release it after fork).
+void ForkPrepare() TA_NO_ANALYSIS { HandleTable::Get().LockForFork(); }
 void ForkParent() { HandleTable::Get().UnlockForFork(); }
 void ForkChild() {
   FdRegistryCloseAllInChild();
@@ -98,7 +101,7 @@ size_t HandleTable::FreeCountLocked() const {
 }
 
 mx_handle_t HandleTable::Add(std::shared_ptr<Handle> handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   uint32_t index;
   if (!TakeSlotLocked(&index)) return MX_HANDLE_INVALID;
   Slot& slot = slots_[index];
@@ -108,18 +111,19 @@ mx_handle_t HandleTable::Add(std::shared_ptr<Handle> handle) {
 }
 
 bool HandleTable::HasRoom(size_t count) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return FreeCountLocked() >= count;
 }
 
 bool HandleTable::Reserve(size_t count, std::vector<uint32_t>* slots) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   slots->clear();
   if (FreeCountLocked() < count) return false;
   slots->reserve(count);
   for (size_t i = 0; i < count; ++i) {
     uint32_t index = 0;
-    TakeSlotLocked(&index);  // cannot fail: counted above
+    const bool took = TakeSlotLocked(&index);
+    MX_DCHECK(took);  // counted above
     slots_[index].state = kReserved;
     slots->push_back(index);
   }
@@ -127,17 +131,19 @@ bool HandleTable::Reserve(size_t count, std::vector<uint32_t>* slots) {
 }
 
 mx_handle_t HandleTable::Fill(uint32_t index, std::shared_ptr<Handle> handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Slot& slot = slots_[index];
+  MX_DCHECK(slot.state == kReserved);
   slot.handle = std::move(handle);
   slot.state = kLive;
   return Encode(index, slot.generation);
 }
 
 void HandleTable::Unreserve(const std::vector<uint32_t>& slots) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (uint32_t index : slots) {
     // No value was ever issued for the slot, so its generation stays.
+    MX_DCHECK(slots_[index].state == kReserved);
     slots_[index].state = kFree;
     free_.push_back(index);
   }
@@ -145,7 +151,7 @@ void HandleTable::Unreserve(const std::vector<uint32_t>& slots) {
 
 mx_status_t HandleTable::Lookup(mx_handle_t value, mx_rights_t rights, uint32_t type,
                                 std::shared_ptr<Handle>* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Slot* slot = LiveSlotLocked(value);
   if (slot == nullptr) return MX_ERR_BAD_HANDLE;
   if (!slot->handle->HasRights(rights)) return MX_ERR_ACCESS_DENIED;
@@ -155,7 +161,7 @@ mx_status_t HandleTable::Lookup(mx_handle_t value, mx_rights_t rights, uint32_t 
 }
 
 mx_status_t HandleTable::Remove(mx_handle_t value, std::shared_ptr<Handle>* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   Slot* slot = LiveSlotLocked(value);
   if (slot == nullptr) return MX_ERR_BAD_HANDLE;
   *out = std::move(slot->handle);
@@ -167,11 +173,12 @@ mx_status_t HandleTable::Remove(mx_handle_t value, std::shared_ptr<Handle>* out)
 }
 
 void HandleTable::CommitTransfer(const mx_handle_t* values, size_t count) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (size_t i = 0; i < count; ++i) {
     int64_t index = DecodeLocked(values[i]);
     if (index < 0) continue;
     Slot& slot = slots_[static_cast<size_t>(index)];
+    MX_DCHECK(slot.state == kTransit);  // BeginTransfer took it
     slot.handle.reset();
     slot.state = kFree;
     slot.generation = static_cast<uint16_t>((slot.generation + 1) & kGenerationMask);
@@ -180,7 +187,7 @@ void HandleTable::CommitTransfer(const mx_handle_t* values, size_t count) {
 }
 
 void HandleTable::AbortTransfer(const mx_handle_t* values, size_t count) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (size_t i = 0; i < count; ++i) {
     int64_t index = DecodeLocked(values[i]);
     if (index >= 0) slots_[static_cast<size_t>(index)].state = kLive;
@@ -188,7 +195,11 @@ void HandleTable::AbortTransfer(const mx_handle_t* values, size_t count) {
 }
 
 void HandleTable::LockForFork() { mu_.lock(); }
-void HandleTable::UnlockForFork() { mu_.unlock(); }
+void HandleTable::UnlockForFork() {
+  // The forking thread took the lock in LockForFork (the prepare handler) and holds it.
+  mu_.AssertHeld();
+  mu_.unlock();
+}
 
 void HandleTable::ResetInChild() {
   // (Runs in the child; g_table's mutex is held by the forking thread and stays so.)

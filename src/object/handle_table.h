@@ -15,9 +15,9 @@
 #include <magenta/types.h>
 
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "base/mutex.h"
 #include "object/object.h"
 
 namespace mx::internal {
@@ -62,10 +62,9 @@ class HandleTable {
   // Phase 2': the transfer failed; every handle is live again under its old value.
   void AbortTransfer(const mx_handle_t* values, size_t count);
 
-  // Replaces |value|'s handle with |replacement| in place of the old value's slot release:
-  // used by mx_handle_replace after the new handle was made.
-  // Fork support (see api/fork.cc).
-  void LockForFork();
+  // fork() support (pthread_atfork handlers, see handle_table.cc): the table's mutex is held
+  // across fork() so that the child never sees a table half changed.
+  void LockForFork() TA_ACQ(mu_);
   void UnlockForFork();
   static void ResetInChild();
 
@@ -82,24 +81,24 @@ class HandleTable {
 
   HandleTable();
   mx_handle_t Encode(uint32_t index, uint16_t generation) const;
-  size_t FreeCountLocked() const;
+  size_t FreeCountLocked() const TA_REQ(mu_);
   // Picks a free slot (see Add for the reuse policy); false when the table is full.
-  bool TakeSlotLocked(uint32_t* index);
+  bool TakeSlotLocked(uint32_t* index) TA_REQ(mu_);
   // Returns the slot index for a live-or-transit value, or -1.
-  int64_t DecodeLocked(mx_handle_t value) const;
-  Slot* LiveSlotLocked(mx_handle_t value);
+  int64_t DecodeLocked(mx_handle_t value) const TA_REQ(mu_);
+  Slot* LiveSlotLocked(mx_handle_t value) TA_REQ(mu_);
 
-  std::mutex mu_;
-  uint32_t mixer_;
-  std::vector<Slot> slots_;
-  std::vector<uint32_t> free_;  // indices, reused FIFO-ish to delay generation wrap
-  size_t free_head_ = 0;
+  Mutex mu_;
+  const uint32_t mixer_;
+  std::vector<Slot> slots_ TA_GUARDED(mu_);
+  std::vector<uint32_t> free_ TA_GUARDED(mu_);  // indices, reused FIFO-ish to delay generation wrap
+  size_t free_head_ TA_GUARDED(mu_) = 0;
 };
 
 template <typename Check>
 mx_status_t HandleTable::BeginTransfer(const mx_handle_t* values, size_t count, Check check,
                                        std::vector<std::shared_ptr<Handle>>* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   out->clear();
   // Validation pass, in array order (Magenta: BAD_HANDLE / NOT_SUPPORTED / ACCESS_DENIED).
   for (size_t i = 0; i < count; ++i) {

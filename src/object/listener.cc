@@ -145,13 +145,13 @@ void Listener::PumpLocked() {
 }
 
 mx_signals_t Listener::Signals() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PumpLocked();
   return ready_.empty() ? 0 : MX_SERVICE_READABLE;
 }
 
 void Listener::AddWaitSources(mx_signals_t, std::vector<WaitSource>* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // While kMaxReady endpoints wait, the backlog is not looked at, so it must not wake us (the
   // waiter sees READABLE anyway).
   if (ready_.size() < kMaxReady) out->push_back({sock_.get(), EPOLLIN, false});
@@ -159,7 +159,7 @@ void Listener::AddWaitSources(mx_signals_t, std::vector<WaitSource>* out) {
 }
 
 mx_status_t Listener::Accept(std::shared_ptr<ChannelEndpoint>* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (ready_.empty()) PumpLocked();
   if (ready_.empty()) return MX_ERR_SHOULD_WAIT;
   *out = std::move(ready_.front());
@@ -168,7 +168,7 @@ mx_status_t Listener::Accept(std::shared_ptr<ChannelEndpoint>* out) {
 }
 
 void Listener::OnLastHandleClosed() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Clients waiting for an accept see their channel's peer close.
   silent_.clear();
   ready_.clear();

@@ -75,21 +75,21 @@ class Listener final : public Object {
 
   // Evicts expired silent connections, moves arrived Hellos to |ready_|, then accepts from the
   // backlog (bounded, see the class comment).
-  void PumpLocked();
+  void PumpLocked() TA_REQ(mu_);
   // Receives |conn|'s Hello if it has arrived. True if the connection is done with (its
   // endpoint is in |ready_|, or it was refused or hung up); false if it is still silent.
-  bool TryHelloLocked(int conn, const ChannelEndpoint::PeerCred& cred);
+  bool TryHelloLocked(int conn, const ChannelEndpoint::PeerCred& cred) TA_REQ(mu_);
   // Keeps a silent connection, evicting as the per-uid and total limits say.
-  void AdmitSilentLocked(Silent s);
+  void AdmitSilentLocked(Silent s) TA_REQ(mu_);
 
   const UniqueFd sock_;
   const std::string path_;  // filesystem path to unlink when closed; empty for abstract names
   const FileId file_;       // the socket file made at path_
   const pid_t owner_pid_;
-  std::mutex mu_;
-  std::deque<Silent> silent_;  // oldest first
-  std::deque<std::shared_ptr<ChannelEndpoint>> ready_;
-  bool unlinked_ = false;
+  Mutex mu_;
+  std::deque<Silent> silent_ TA_GUARDED(mu_);  // oldest first
+  std::deque<std::shared_ptr<ChannelEndpoint>> ready_ TA_GUARDED(mu_);
+  bool unlinked_ TA_GUARDED(mu_) = false;
 };
 
 }  // namespace mx::internal

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "base/check.h"
+
 namespace mx::internal {
 
 mx_status_t Object::UserSignal(uint32_t, uint32_t) { return MX_ERR_NOT_SUPPORTED; }
@@ -17,12 +19,12 @@ mx_status_t Object::PrepareNewHandle(const Handle& from, mx_rights_t rights,
 }
 
 void Object::AddObserver(Observer* o) {
-  std::lock_guard<std::mutex> lock(observers_mu_);
+  MutexLock lock(&observers_mu_);
   observers_.push_back(o);
 }
 
 void Object::RemoveObserver(Observer* o) {
-  std::lock_guard<std::mutex> lock(observers_mu_);
+  MutexLock lock(&observers_mu_);
   auto it = std::find(observers_.begin(), observers_.end(), o);
   if (it != observers_.end()) observers_.erase(it);
 }
@@ -31,7 +33,7 @@ void Object::NotifySignalsChanged(mx_signals_t set, mx_signals_t cleared) {
   // The calling thread is running, not blocked: it re-checks state before it waits, so it need
   // not kick itself (that would cost a write now and a read later).
   Kickable* self = ThreadWaker::CurrentIfCreated();
-  std::lock_guard<std::mutex> lock(observers_mu_);
+  MutexLock lock(&observers_mu_);
   for (Observer* o : observers_) {
     if (set != 0) o->seen.fetch_or(set, std::memory_order_acq_rel);
     if (cleared != 0) o->cleared.fetch_or(cleared, std::memory_order_acq_rel);
@@ -51,12 +53,12 @@ Handle::~Handle() {
 
 void Handle::Leave() {
   gone_.store(true, std::memory_order_release);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (Kickable* w : waiters_) w->Kick();
 }
 
 UniqueFd Handle::TakeToken() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return std::move(token_);
 }
 
@@ -64,12 +66,12 @@ void Handle::Close() {
   if (gone_.exchange(true, std::memory_order_acq_rel)) return;
   Leave();
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     token_.reset();
   }
-  if (object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    object_->OnLastHandleClosed();
-  }
+  const int before = object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+  MX_DCHECK(before >= 1);  // every Handle counted itself once, at construction
+  if (before == 1) object_->OnLastHandleClosed();
   object_->OnHandleCountChanged();
 }
 
@@ -78,32 +80,34 @@ void Handle::TransferOut() {
   Leave();
   object_->CommitTransferOut(*this);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     token_.reset();
   }
-  object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+  const int before = object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+  MX_DCHECK(before >= 1);
 }
 
 void Handle::TransferOutQuietly() {
   if (gone_.exchange(true, std::memory_order_acq_rel)) return;
   Leave();
-  object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+  const int before = object_->handle_count_.fetch_sub(1, std::memory_order_acq_rel);
+  MX_DCHECK(before >= 1);
 }
 
 void Handle::AddWaiter(Kickable* w) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   waiters_.push_back(w);
 }
 
 void Handle::RemoveWaiter(Kickable* w) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = std::find(waiters_.begin(), waiters_.end(), w);
   if (it != waiters_.end()) waiters_.erase(it);
 }
 
 mx_signals_t Handle::Signals(bool fast) const {
   mx_signals_t s = fast ? object_->FastSignals() : object_->Signals();
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!gone_.load(std::memory_order_acquire) && object_->IsLastHandle(*this)) {
     s |= MX_SIGNAL_LAST_HANDLE;
   }

@@ -17,9 +17,9 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "base/mutex.h"
 #include "object/waker.h"
 #include "transport/message.h"
 
@@ -117,8 +117,8 @@ class Object : public std::enable_shared_from_this<Object> {
   friend class Handle;
   const mx_koid_t koid_;
   std::atomic<int> handle_count_{0};
-  std::mutex observers_mu_;
-  std::vector<Observer*> observers_;
+  Mutex observers_mu_;
+  std::vector<Observer*> observers_ TA_GUARDED(observers_mu_);
 };
 
 class Handle {
@@ -163,8 +163,8 @@ class Handle {
   const mx_rights_t rights_;
   UniqueFd token_;
   std::atomic<bool> gone_{false};
-  mutable std::mutex mu_;
-  std::vector<Kickable*> waiters_;
+  mutable Mutex mu_;
+  std::vector<Kickable*> waiters_ TA_GUARDED(mu_);
 };
 
 }  // namespace mx::internal

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "base/check.h"
 #include "os/clock.h"
 #include "os/epoll.h"
 #include "os/eventfd.h"
@@ -80,7 +81,7 @@ void Port::MarkDirty(Registration* reg) {
   // The registration is alive: Kick() runs only while it is hooked to its object and handle.
   RegistrationRef ref = reg->shared_from_this();
   {
-    std::lock_guard<std::mutex> lock(dirty_mu_);
+    MutexLock lock(&dirty_mu_);
     dirty_.push_back(std::move(ref));
   }
   Wake();
@@ -96,7 +97,7 @@ bool Port::TakePacketLocked(mx_port_packet_t* packet) {
 }
 
 mx_status_t Port::Queue(const mx_port_packet_t& packet) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return MX_ERR_BAD_HANDLE;
   mx_port_packet_t p = packet;
   p.type = MX_PKT_TYPE_USER;
@@ -116,7 +117,7 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   reg->kick.reg = reg.get();
   reg->observer.waker = &reg->kick;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (closed_) return MX_ERR_BAD_HANDLE;
     reg->id = next_id_++;
     // (1a) Claimed before it is hooked: a kick from here on lets a concurrent Wait collect it,
@@ -135,7 +136,7 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   std::vector<WaitSource> sources;
   object->AddWaitSources(signals, &sources);
 
-  std::unique_lock<std::mutex> lock(mu_);
+  UniqueLock lock(&mu_);
   // Not in regs_ yet and claimed by us, so only the port closing can have ended it; whoever set
   // |removed| has unhooked it, and it must not reach fd_regs_ or regs_.
   if (closed_ || reg->removed) {
@@ -159,7 +160,7 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   }
   regs_.emplace(reg->id, reg);
   // The first evaluation happens now: a signal already asserted fires at once.
-  if (EvaluateUnlocked(lock, reg)) Wake();
+  if (EvaluateUnlocked(reg)) Wake();
   return MX_OK;
 }
 
@@ -195,6 +196,7 @@ bool Port::FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
                         std::vector<RegistrationRef>* detach) {
   // (3) The claim ends here, with mu_ held: a change collected meanwhile (|again|) is scheduled
   // below, one collected after this is scheduled by its collector.
+  MX_DCHECK(reg->evaluating);  // the caller claimed it
   reg->evaluating = false;
   // Ended while we looked (port closed): no packet.
   if (reg->removed) return false;
@@ -216,16 +218,16 @@ bool Port::FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
   return outcome.fire;
 }
 
-bool Port::EvaluateUnlocked(std::unique_lock<std::mutex>& lock, const RegistrationRef& reg) {
-  lock.unlock();
+bool Port::EvaluateUnlocked(const RegistrationRef& reg) {
+  mu_.unlock();
   const Outcome outcome = Evaluate(reg.get());
   std::vector<RegistrationRef> detach;
-  lock.lock();
+  mu_.lock();
   const bool queued = FinishLocked(reg, outcome, &detach);
   if (!detach.empty()) {
-    lock.unlock();
+    mu_.unlock();
     Detach(detach);
-    lock.lock();
+    mu_.lock();
   }
   return queued;
 }
@@ -292,7 +294,7 @@ void Port::CollectLocked() {
     if (n < 64) break;
   }
   {
-    std::lock_guard<std::mutex> lock(dirty_mu_);
+    MutexLock lock(&dirty_mu_);
     taken_.swap(dirty_);
   }
   for (RegistrationRef& reg : taken_) {
@@ -334,7 +336,7 @@ Port::RegistrationRef Port::PopReadyLocked() {
 }
 
 mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
-  std::unique_lock<std::mutex> lock(mu_);
+  UniqueLock lock(&mu_);
   // Collect on entry and after each sleep; a pass that ends without a packet sleeps in ppoll,
   // which returns at once if anything arrived meanwhile (no extra system call per wake-up).
   bool collect = true;
@@ -350,7 +352,7 @@ mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
     if (RegistrationRef reg = PopReadyLocked()) {
       // One evaluation, then the deadline: however long a busy object keeps one evaluation
       // going, the wait overruns its deadline by that one evaluation at most.
-      EvaluateUnlocked(lock, reg);
+      EvaluateUnlocked(reg);
       if (closed_) return MX_ERR_BAD_HANDLE;
       if (TakePacketLocked(packet)) return MX_OK;
       if (MonotonicNow() >= deadline) {
@@ -371,7 +373,7 @@ mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
 void Port::OnLastHandleClosed() {
   std::vector<RegistrationRef> detach;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     closed_ = true;
     std::vector<RegistrationRef> all;
     all.reserve(regs_.size());
@@ -384,19 +386,19 @@ void Port::OnLastHandleClosed() {
   // No kick can arrive any more. Registrations are released outside dirty_mu_.
   std::vector<RegistrationRef> dirty;
   {
-    std::lock_guard<std::mutex> lock(dirty_mu_);
+    MutexLock lock(&dirty_mu_);
     dirty.swap(dirty_);
   }
 }
 
 size_t Port::registration_count() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return regs_.size();
 }
 
 size_t Port::pending_count() {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::lock_guard<std::mutex> dirty_lock(dirty_mu_);
+  MutexLock lock(&mu_);
+  MutexLock dirty_lock(&dirty_mu_);
   return dirty_.size() + ready_.size();
 }
 

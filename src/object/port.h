@@ -41,7 +41,6 @@
 #include <atomic>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -97,43 +96,47 @@ class Port final : public Object {
   // Makes the port's fd readable (once until a waiter drains it).
   void Wake();
   // Moves what epoll reports and the dirty list into the ready FIFO. mu_ held.
-  void CollectLocked();
+  void CollectLocked() TA_REQ(mu_) TA_EXCL(dirty_mu_);
   // Appends |reg| to the ready FIFO (or marks it for another look after the evaluation that
   // runs now). mu_ held.
-  void ScheduleLocked(const RegistrationRef& reg);
+  void ScheduleLocked(const RegistrationRef& reg) TA_REQ(mu_);
   // The first registration of the ready FIFO that is to be evaluated now, claimed for the
   // caller. mu_ held.
-  RegistrationRef PopReadyLocked();
+  RegistrationRef PopReadyLocked() TA_REQ(mu_);
   // Pops the first queued packet. mu_ held.
-  bool TakePacketLocked(mx_port_packet_t* packet);
+  bool TakePacketLocked(mx_port_packet_t* packet) TA_REQ(mu_);
   // Looks at |reg|'s object. No lock held; the caller claimed the evaluation.
   static Outcome Evaluate(Registration* reg);
   // Applies |outcome| and releases the claim; true if a packet was queued. Registrations that
   // end go to |detach|. mu_ held.
   bool FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
-                    std::vector<RegistrationRef>* detach);
+                    std::vector<RegistrationRef>* detach) TA_REQ(mu_);
   // Evaluates |reg|, which the caller claimed under mu_ (Registration::evaluating), without mu_,
   // and finishes it (which releases the claim); returns with mu_ held again, true if a packet
-  // was queued.
-  bool EvaluateUnlocked(std::unique_lock<std::mutex>& lock, const RegistrationRef& reg);
-  void RemoveLocked(const RegistrationRef& reg, std::vector<RegistrationRef>* detach);
+  // was queued. Called with mu_ held; lets go of it in between.
+  bool EvaluateUnlocked(const RegistrationRef& reg) TA_REQ(mu_);
+  void RemoveLocked(const RegistrationRef& reg, std::vector<RegistrationRef>* detach) TA_REQ(mu_);
   // Unhooks ended registrations from their objects and handles. No lock held.
   static void Detach(const std::vector<RegistrationRef>& regs);
 
   UniqueFd epoll_;
   UniqueFd event_;  // eventfd in the epoll set: queued packets and in-process changes
-  std::mutex mu_;
-  std::deque<mx_port_packet_t> packets_;
-  uint64_t next_id_ = 1;
-  std::unordered_map<uint64_t, RegistrationRef> regs_;
-  std::unordered_map<int, std::vector<uint64_t>> fd_regs_;
-  std::deque<RegistrationRef> ready_;   // registrations to evaluate, oldest first
-  std::vector<RegistrationRef> batch_;  // CollectLocked's scratch (keeps its capacity)
-  bool closed_ = false;
+  Mutex mu_;
+  std::deque<mx_port_packet_t> packets_ TA_GUARDED(mu_);
+  uint64_t next_id_ TA_GUARDED(mu_) = 1;
+  std::unordered_map<uint64_t, RegistrationRef> regs_ TA_GUARDED(mu_);
+  std::unordered_map<int, std::vector<uint64_t>> fd_regs_ TA_GUARDED(mu_);
+  // Registrations to evaluate, oldest first.
+  std::deque<RegistrationRef> ready_ TA_GUARDED(mu_);
+  // CollectLocked's scratch (keeps its capacity).
+  std::vector<RegistrationRef> batch_ TA_GUARDED(mu_);
+  bool closed_ TA_GUARDED(mu_) = false;
 
-  std::mutex dirty_mu_;
-  std::vector<RegistrationRef> dirty_;     // one entry per registration whose |dirty| is set
-  std::vector<RegistrationRef> taken_;     // CollectLocked's scratch for dirty_ (under mu_)
+  Mutex dirty_mu_;  // a leaf: nothing else is locked under it
+  // One entry per registration whose |dirty| is set.
+  std::vector<RegistrationRef> dirty_ TA_GUARDED(dirty_mu_);
+  // CollectLocked's scratch for dirty_.
+  std::vector<RegistrationRef> taken_ TA_GUARDED(mu_);
   std::atomic<bool> kick_pending_{false};  // event_ was written and not yet drained
 };
 

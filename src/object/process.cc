@@ -12,12 +12,13 @@
 namespace mx::internal {
 namespace {
 
-std::mutex& OrphansMutex() {
-  static std::mutex* mu = new std::mutex();
-  return *mu;
-}
-std::vector<UniqueFd>& Orphans() {
-  static auto* orphans = new std::vector<UniqueFd>();
+// Children whose handles were closed before they exited: their pidfds, until reaped.
+struct OrphanList {
+  Mutex mu;
+  std::vector<UniqueFd> pidfds TA_GUARDED(mu);
+};
+OrphanList& Orphans() {
+  static auto* orphans = new OrphanList();
   return *orphans;
 }
 
@@ -85,13 +86,13 @@ void ProcessObject::RefreshLocked() {
 }
 
 mx_signals_t ProcessObject::Signals() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   RefreshLocked();
   return exited_ ? MX_PROCESS_TERMINATED : 0;
 }
 
 void ProcessObject::AddWaitSources(mx_signals_t, std::vector<WaitSource>* out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (!exited_ && !is_self_ && pidfd_) out->push_back({pidfd_.get(), PidfdWaitEvents(), false});
 }
 
@@ -100,14 +101,14 @@ mx_status_t ProcessObject::PrepareTransfer(const Handle&, RawHandle*) {
 }
 
 mx_status_t ProcessObject::Kill() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   RefreshLocked();
   if (exited_) return MX_OK;
   return KillPidfd(pidfd_.get());
 }
 
 mx_info_process_t ProcessObject::Info() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   RefreshLocked();
   mx_info_process_t info = {};
   info.started = true;
@@ -120,20 +121,22 @@ mx_info_process_t ProcessObject::Info() {
 void ProcessObject::OnLastHandleClosed() {
   UniqueFd orphan;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     RefreshLocked();
     if (!exited_ && !is_self_ && pidfd_) orphan = std::move(pidfd_);
   }
   if (orphan) {
-    std::lock_guard<std::mutex> orphans(OrphansMutex());
-    Orphans().push_back(std::move(orphan));
+    OrphanList& orphans = Orphans();
+    MutexLock lock(&orphans.mu);
+    orphans.pidfds.push_back(std::move(orphan));
   }
   ReapOrphans();
 }
 
 void ProcessObject::ReapOrphans() {
-  std::lock_guard<std::mutex> lock(OrphansMutex());
-  auto& list = Orphans();
+  OrphanList& orphans = Orphans();
+  MutexLock lock(&orphans.mu);
+  auto& list = orphans.pidfds;
   for (size_t i = 0; i < list.size();) {
     int code;
     if (TryReapPidfd(list[i].get(), &code)) {

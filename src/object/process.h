@@ -51,13 +51,13 @@ class ProcessObject final : public Object {
   static void ReapOrphans();
 
  private:
-  void RefreshLocked();
-  std::mutex mu_;
-  UniqueFd pidfd_;
+  void RefreshLocked() TA_REQ(mu_);
+  Mutex mu_;
+  UniqueFd pidfd_ TA_GUARDED(mu_);
   const pid_t pid_;
   const bool is_self_;
-  bool exited_ = false;
-  int return_code_ = 0;
+  bool exited_ TA_GUARDED(mu_) = false;
+  int return_code_ TA_GUARDED(mu_) = 0;
 };
 
 }  // namespace mx::internal

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 
+#include "base/mutex.h"
 #include "os/address_space.h"
 
 namespace mx::internal {
@@ -14,16 +15,25 @@ namespace {
 
 // Every range libmx mapped in this process: base → length (page multiples, never overlapping).
 struct MappingRecord {
-  std::mutex mu;
-  std::map<uintptr_t, size_t> ranges;
+  Mutex mu;
+  std::map<uintptr_t, size_t> ranges TA_GUARDED(mu);
 };
 
 MappingRecord& Record() {
   static MappingRecord* record = [] {
     auto* r = new MappingRecord();
-    // fork() while another thread holds the mutex must not leave it locked in the child.
-    ::pthread_atfork([] { Record().mu.lock(); }, [] { Record().mu.unlock(); },
-                     [] { Record().mu.unlock(); });
+    // fork() while another thread holds the mutex must not leave it locked in the child. The
+    // prepare handler returns with the lock held (the analysis cannot pair it with the handlers
+    // that release it after fork); those run on the forking thread, which holds it.
+    ::pthread_atfork([]() TA_NO_ANALYSIS { Record().mu.lock(); },
+                     [] {
+                       Record().mu.AssertHeld();
+                       Record().mu.unlock();
+                     },
+                     [] {
+                       Record().mu.AssertHeld();
+                       Record().mu.unlock();
+                     });
     return r;
   }();
   return *record;
@@ -34,7 +44,7 @@ MappingRecord& Record() {
 mx_status_t Vmar::Map(int fd, uint64_t fd_offset, size_t len, uint32_t perm_flags, bool specific,
                       uintptr_t addr, uintptr_t* mapped) {
   MappingRecord& rec = Record();
-  std::lock_guard<std::mutex> lock(rec.mu);
+  MutexLock lock(&rec.mu);
   uintptr_t base = 0;
   mx_status_t st = MapFile(fd, fd_offset, len, perm_flags, specific, addr, &base);
   if (st != MX_OK) return st;
@@ -46,7 +56,7 @@ mx_status_t Vmar::Map(int fd, uint64_t fd_offset, size_t len, uint32_t perm_flag
 mx_status_t Vmar::Unmap(uintptr_t addr, size_t len) {
   const uintptr_t end = addr + len;
   MappingRecord& rec = Record();
-  std::lock_guard<std::mutex> lock(rec.mu);
+  MutexLock lock(&rec.mu);
   // The first recorded range that may overlap: the last one starting at or before |addr|.
   auto it = rec.ranges.upper_bound(addr);
   if (it != rec.ranges.begin()) --it;

@@ -11,8 +11,9 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <mutex>
 #include <new>
+
+#include "base/mutex.h"
 
 namespace mx::internal {
 namespace {
@@ -34,10 +35,10 @@ constexpr int kLockAttempts = 64;
 constexpr long kLockBackoffNs = 50 * 1000;
 
 struct KoidState {
-  std::mutex mu;
-  uint64_t next = 0;
-  uint64_t end = 0;
-  uint64_t batch = kFirstBatch;
+  Mutex mu;
+  uint64_t next TA_GUARDED(mu) = 0;
+  uint64_t end TA_GUARDED(mu) = 0;
+  uint64_t batch TA_GUARDED(mu) = kFirstBatch;
 };
 
 KoidState& State() {
@@ -152,7 +153,7 @@ uint64_t RandomBatch() { return kRandomBit | (RandomU64() & (kWideUidBit - 1)); 
 
 mx_koid_t AllocateKoid() {
   KoidState& s = State();
-  std::lock_guard<std::mutex> lock(s.mu);
+  MutexLock lock(&s.mu);
   if (s.next == s.end) {
     uint64_t first;
     if (!ReserveBatch(s.batch, &first)) first = RandomBatch();
@@ -166,7 +167,8 @@ mx_koid_t AllocateKoid() {
 void ResetKoidStateInChild() {
   // A forked child must not hand out the koids its parent reserved.
   KoidState& s = State();
-  new (&s.mu) std::mutex();
+  new (&s.mu) Mutex();
+  MutexLock lock(&s.mu);
   s.next = s.end = 0;
   s.batch = kFirstBatch;
 }

@@ -111,16 +111,25 @@ mx_status_t LoadEndpointQueue(int blob_fd, const EndpointState& state,
 DecodedBlobs& DecodedBlobs::Get() {
   static DecodedBlobs* const record = [] {
     auto* r = new DecodedBlobs();
-    // fork() while another thread holds the mutex must not leave it locked in the child.
-    ::pthread_atfork([] { Get().mu_.lock(); }, [] { Get().mu_.unlock(); },
-                     [] { Get().mu_.unlock(); });
+    // fork() while another thread holds the mutex must not leave it locked in the child. The
+    // prepare handler returns with the lock held (the analysis cannot pair it with the handlers
+    // that release it after fork); those run on the forking thread, which holds it.
+    ::pthread_atfork([]() TA_NO_ANALYSIS { Get().mu_.lock(); },
+                     [] {
+                       Get().mu_.AssertHeld();
+                       Get().mu_.unlock();
+                     },
+                     [] {
+                       Get().mu_.AssertHeld();
+                       Get().mu_.unlock();
+                     });
     return r;
   }();
   return *record;
 }
 
 bool DecodedBlobs::Claim(const FileId& id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // A linear scan: a few microseconds at most, next to mapping and decoding the blob.
   for (const FileId& known : ids_) {
     if (known == id) return false;
@@ -135,7 +144,7 @@ bool DecodedBlobs::Claim(const FileId& id) {
 }
 
 void DecodedBlobs::Forget(const FileId& id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (FileId& known : ids_) {
     if (known == id) known = FileId{};  // no file has device and inode 0
   }

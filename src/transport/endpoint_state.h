@@ -21,9 +21,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <vector>
 
+#include "base/mutex.h"
 #include "os/fd_check.h"
 #include "transport/message.h"
 
@@ -132,9 +132,10 @@ class DecodedBlobs {
   void Forget(const FileId& id);
 
  private:
-  std::mutex mu_;
-  std::vector<FileId> ids_;  // a ring of up to kCapacity, oldest at next_ once full
-  size_t next_ = 0;
+  Mutex mu_;
+  // A ring of up to kCapacity, oldest at next_ once full.
+  std::vector<FileId> ids_ TA_GUARDED(mu_);
+  size_t next_ TA_GUARDED(mu_) = 0;
 };
 
 // Creates a queue blob holding |bytes|, sealed against every change. MX_OK, NO_MEMORY or

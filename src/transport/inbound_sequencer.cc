@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "transport/inbound_sequencer.h"
 
+#include "base/check.h"
+
 namespace mx::internal {
 
 InboundSequencer::FrameAction InboundSequencer::OnDataFrame(const FrameHeader& header,
@@ -15,6 +17,7 @@ InboundSequencer::FrameAction InboundSequencer::OnDataFrame(const FrameHeader& h
 }
 
 InboundSequencer::StashAction InboundSequencer::OnStash(std::optional<RingHead> head) {
+  MX_DCHECK(stash_);
   const FrameHeader& frame = stash_->header;
   if (frame.seq == next_) {
     if (!(frame.flags & kFlagPayloadInRing)) return StashAction::kDeliverStash;
@@ -32,6 +35,7 @@ InboundSequencer::StashAction InboundSequencer::OnStash(std::optional<RingHead> 
 }
 
 Frame InboundSequencer::TakeStash() {
+  MX_DCHECK(stash_);
   Frame frame = std::move(*stash_);
   stash_.reset();
   return frame;

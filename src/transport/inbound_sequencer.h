@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "base/check.h"
 #include "transport/wire.h"
 
 namespace mx::internal {
@@ -79,7 +80,10 @@ class InboundSequencer {
   };
   StashAction OnStash(std::optional<RingHead> head);
 
-  void Stash(Frame frame) { stash_ = std::move(frame); }
+  void Stash(Frame frame) {
+    MX_DCHECK(!stash_);  // one at most: the pump reads no frame while one is stashed
+    stash_ = std::move(frame);
+  }
   bool has_stash() const { return stash_.has_value(); }
   Frame TakeStash();
   void DropStash() { stash_.reset(); }

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <utility>
 
+#include "base/check.h"
 #include "os/clock.h"
 #include "os/fd_check.h"
 #include "os/spin.h"
@@ -18,7 +19,7 @@ struct SpillRing::Header {
   uint64_t payload_limit;
   // One cache line per end's hot counters: each message moves the writer's line to the reader
   // once and, only when the writer's cached view of the reader's runs out, the reader's line
-  // to the writer (see PlanWrite, LocateLocked).
+  // to the writer (see PlanWrite, Locate).
   alignas(64) std::atomic<uint64_t> head;         // writer: bytes ever written
   std::atomic<uint64_t> payload_in;               // writer: payload bytes ever written
   // 0 free, 1 the writer is placing a record, 2 the reader is rewinding (see Rewind). Never
@@ -221,6 +222,8 @@ bool SpillRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint3
     head += waste;
     pos = 0;
   }
+  // PlanWrite found room: the record, after any wrap, lies inside the data area.
+  MX_DCHECK(pos + need <= capacity_);
   Record r = {seq, len, flags & kRecordHasHandles};
   std::memcpy(data() + pos, &r, sizeof(r));
   if (len > 0) std::memcpy(data() + pos + kRecordHeader, bytes, len);
@@ -231,8 +234,7 @@ bool SpillRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint3
   return true;
 }
 
-bool SpillRing::LocateLocked(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
-                             uint32_t* flags) {
+bool SpillRing::Locate(uint64_t* tail_out, uint64_t* seq, uint32_t* len, uint32_t* flags) {
   if (broken_ || !map_.is_valid()) return false;
   if (located_) {
     *tail_out = located_->tail;
@@ -291,7 +293,7 @@ bool SpillRing::LocateLocked(uint64_t* tail_out, uint64_t* seq, uint32_t* len,
 bool SpillRing::Peek(uint64_t* seq, uint32_t* flags, uint32_t* len) {
   uint64_t tail;
   uint32_t l, f;
-  if (!LocateLocked(&tail, seq, &l, &f)) return false;
+  if (!Locate(&tail, seq, &l, &f)) return false;
   if (flags != nullptr) *flags = f;
   if (len != nullptr) *len = l;
   return true;
@@ -300,8 +302,9 @@ bool SpillRing::Peek(uint64_t* seq, uint32_t* flags, uint32_t* len) {
 void SpillRing::Pop(std::vector<uint8_t>* out) {
   uint64_t tail, seq;
   uint32_t len, flags;
-  if (!LocateLocked(&tail, &seq, &len, &flags)) return;
+  if (!Locate(&tail, &seq, &len, &flags)) return;
   uint64_t pos = tail % capacity_;
+  MX_DCHECK(pos + kRecordHeader + len <= capacity_);  // Locate validated the record
   out->assign(data() + pos + kRecordHeader, data() + pos + kRecordHeader + len);
   Consume(tail, pos, len);
 }
@@ -309,8 +312,9 @@ void SpillRing::Pop(std::vector<uint8_t>* out) {
 void SpillRing::PopInto(void* out, uint32_t capacity) {
   uint64_t tail, seq;
   uint32_t len, flags;
-  if (!LocateLocked(&tail, &seq, &len, &flags)) return;
+  if (!Locate(&tail, &seq, &len, &flags)) return;
   uint64_t pos = tail % capacity_;
+  MX_DCHECK(pos + kRecordHeader + len <= capacity_);  // Locate validated the record
   if (out != nullptr) std::memcpy(out, data() + pos + kRecordHeader, len < capacity ? len : capacity);
   Consume(tail, pos, len);
 }

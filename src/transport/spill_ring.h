@@ -46,12 +46,15 @@
 #include <optional>
 #include <vector>
 
+#include "base/thread_annotations.h"
 #include "os/memfd.h"
 #include "os/unique_fd.h"
 
 namespace mx::internal {
 
-class SpillRing {
+// The ring is a capability for the thread-safety analysis: its try-lock (the busy word in shared
+// memory, LockForWriter), which the ...Locked functions require.
+class TA_CAP("ring try-lock") SpillRing {
  public:
   SpillRing() = default;
   ~SpillRing();
@@ -77,10 +80,10 @@ class SpillRing {
   // Writer, for a record that must follow something else (the handle frame of a split
   // message): take the ring's try-lock (false: the reader holds it; nothing was done), check
   // room and write under it, release. While held, the room found cannot shrink.
-  bool LockForWriter();
-  void UnlockForWriter();
-  bool HasRoomLocked(uint32_t len);
-  bool WriteLocked(uint64_t seq, const void* data, uint32_t len, uint32_t flags);
+  bool LockForWriter() TA_TRY_ACQ(true);
+  void UnlockForWriter() TA_REL();
+  bool HasRoomLocked(uint32_t len) TA_REQ(this);
+  bool WriteLocked(uint64_t seq, const void* data, uint32_t len, uint32_t flags) TA_REQ(this);
   // Writer: appends a record; false if there is no room (or the ring is broken).
   bool TryWrite(uint64_t seq, const void* data, uint32_t len, uint32_t flags = 0);
   // Reader: the sequence number, flags and payload length of the first record, if any.
@@ -135,7 +138,7 @@ class SpillRing {
   Header* header() const { return static_cast<Header*>(map_.get()); }
   uint8_t* data() const { return static_cast<uint8_t*>(map_.get()) + kHeaderBytes; }
   // Reader: validates the record at tail and returns its offset and length (skipping wraps).
-  bool LocateLocked(uint64_t* tail, uint64_t* seq, uint32_t* len, uint32_t* flags);
+  bool Locate(uint64_t* tail, uint64_t* seq, uint32_t* len, uint32_t* flags);
   // Writer: where a record of |len| bytes would go; false if it does not fit.
   bool PlanWrite(uint32_t len, uint64_t* head, uint64_t* pos, uint64_t* waste);
   void Rewind();
@@ -150,12 +153,12 @@ class SpillRing {
   size_t capacity_ = 0;
   size_t payload_limit_ = 0;
   uint64_t consumed_hi_ = 0;  // reader: the furthest offset consumed since the last release
-  // Views of the other end's counters (see PlanWrite, LocateLocked): never ahead of the real
+  // Views of the other end's counters (see PlanWrite, Locate): never ahead of the real
   // values from an honest peer, so they can only make an end look again, never overrun.
   uint64_t seen_tail_ = 0;  // writer: the reader's tail and payload_out as last read
   uint64_t seen_out_ = 0;
   uint64_t seen_head_ = 0;  // reader: the writer's head as last read
-  // Reader: the first record as LocateLocked found it, until it is consumed.
+  // Reader: the first record as Locate found it, until it is consumed.
   struct Located {
     uint64_t tail;
     uint64_t seq;
