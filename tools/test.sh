@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The project's test command (CI runs exactly this via .ci/run).
 #
-#   ./tools/test.sh          presets debug, asan, tsan (configure, build, ctest), a build of the
+#   ./tools/test.sh          presets debug, asan, tsan (configure, build, ctest), the clang preset
+#                            (thread-safety analysis; its unit tests), a build of the
 #                            release preset (-O3), a short run of each fuzzer (tools/fuzz.sh, for
 #                            MX_FUZZ_SECONDS of tests/fuzz/settings.env), valgrind on the debug
 #                            tests labelled valgrind (tools/valgrind.sh), then
@@ -27,7 +28,7 @@ extra_checks=1  # fuzz smoke run and valgrind
 for arg in "$@"; do
   case "$arg" in
     --quick) presets=(debug); install_check=0; extra_checks=0 ;;
-    -h|--help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -58,8 +59,10 @@ prepare_tsan() {
   tsan_wrapper=(setarch "$(uname -m)" -R)
 }
 
+# run_preset PRESET [CTEST ARGS...]: configure, build, then ctest with the given extra arguments.
 run_preset() {
   local p=$1 log="build/logs/ctest-$1.log" junit="$PWD/build/logs/ctest-$1.xml" wrapper=()
+  shift
   local rc summary
   echo "== $p: configure"
   cmake --preset "$p" || { fail_step "$p: configure"; return; }
@@ -70,7 +73,7 @@ run_preset() {
   mkdir -p build/logs
   rm -f "$junit"
   set +e
-  "${wrapper[@]}" ctest --preset "$p" -j2 --output-on-failure --output-junit "$junit" 2>&1 |
+  "${wrapper[@]}" ctest --preset "$p" -j2 --output-on-failure --output-junit "$junit" "$@" 2>&1 |
     tee "$log"
   rc=${PIPESTATUS[0]}
   set -e
@@ -114,6 +117,12 @@ echo "== license lines (tools/spdx.sh)"
 if tools/spdx.sh; then passed=$((passed + 1)); else fail_step "spdx: source files without a license line"; fi
 
 for p in "${presets[@]}"; do run_preset "$p"; done
+
+if [ "$extra_checks" -eq 1 ]; then
+  # Clang's thread-safety analysis (-Wthread-safety -Wthread-safety-beta, warnings are errors)
+  # runs while the clang preset builds; its unit tests then run once more as Clang compiled them.
+  run_preset clang -L '^unit$'
+fi
 
 if [ "$extra_checks" -eq 1 ]; then
   # The optimizer sees more (GCC 12 -O3 warns where -O0 doesn't): everything, benchmarks and examples
