@@ -8,11 +8,12 @@
 # make: the README's plain build and tests/install/check.sh use CMake's default generator.
 # ninja-build: the presets' generator. libgtest-dev libgmock-dev: the tests.
 # clang, libclang-rt-14-dev: libFuzzer for the fuzz preset (the latter only a Recommends of clang).
+# clang-format: the format check (tools/format.sh; Debian 12's is clang-format-14).
 # valgrind: memcheck over a subset of the tests (tools/valgrind.sh).
 # pkg-config: the mx.pc consumers of tests/install/check.sh.
 # dpkg-dev, file: dpkg-shlibdeps, with which `cpack -G DEB` computes the package's Depends.
-MX_DEPS=(cmake g++ make ninja-build libgtest-dev libgmock-dev clang libclang-rt-14-dev valgrind
-         pkg-config dpkg-dev file)
+MX_DEPS=(cmake g++ make ninja-build libgtest-dev libgmock-dev clang libclang-rt-14-dev clang-format
+         valgrind pkg-config dpkg-dev file)
 
 mx_install_deps() {
   local missing=() pkg
