@@ -243,8 +243,8 @@ void ChannelEndpoint::OnLastHandleClosed() {
   queue_.clear();
   queue_bytes_ = 0;
   sequencer_.DropStash();
-  send_ring_ = SpillRing();
-  recv_ring_ = SpillRing();
+  send_ring_ = MessageRing();
+  recv_ring_ = MessageRing();
 }
 
 }  // namespace mx::internal

@@ -2,7 +2,7 @@
 // ChannelEndpoint: one end of a channel, backed by one end of an AF_UNIX SOCK_SEQPACKET pair.
 //
 // Data path (see docs/design.md):
-//   write  → handle-free messages go to a shared-memory SpillRing once the direction has one
+//   write  → handle-free messages go to a shared-memory MessageRing once the direction has one
 //            (no system call); messages with handles, and those that find the ring full or come
 //            before it, take the socket as one datagram (header, payload, handle descriptors,
 //            fds). Each data message carries a per-direction sequence number.
@@ -37,7 +37,7 @@
 
 #include "object/object.h"
 #include "transport/inbound_sequencer.h"
-#include "transport/spill_ring.h"
+#include "transport/message_ring.h"
 #include "transport/wire.h"
 
 namespace mx::internal {
@@ -303,8 +303,8 @@ class ChannelEndpoint final : public Object {
   // The bytes queue_ is charged for: the sum of MessageBytes over its messages.
   size_t queue_bytes_ TA_GUARDED(mu_) = 0;
   std::list<CallWaiter*> callers_ TA_GUARDED(mu_);
-  SpillRing send_ring_ TA_GUARDED(mu_);
-  SpillRing recv_ring_ TA_GUARDED(mu_);
+  MessageRing send_ring_ TA_GUARDED(mu_);
+  MessageRing recv_ring_ TA_GUARDED(mu_);
   // Set once either ring exists (CanSpin, read without the mutex); never cleared.
   std::atomic<bool> has_ring_{false};
 };

@@ -17,7 +17,7 @@ mx_status_t ChannelEndpoint::ReadBytes(void* bytes, uint32_t num_bytes, bool may
   uint64_t seq;
   uint32_t flags, len;
   if (!recv_ring_.Peek(&seq, &flags, &len) ||
-      sequencer_.OnRingHead({seq, (flags & SpillRing::kRecordHasHandles) != 0}) !=
+      sequencer_.OnRingHead({seq, (flags & MessageRing::kRecordHasHandles) != 0}) !=
           InboundSequencer::RingAction::kDeliverRecord) {
     return MX_ERR_NEXT;
   }

@@ -69,14 +69,14 @@ std::optional<RingHead> ChannelEndpoint::RingHeadLocked() {
   uint64_t seq;
   uint32_t flags = 0;
   if (!recv_ring_.valid() || !recv_ring_.Peek(&seq, &flags)) return std::nullopt;
-  return RingHead{seq, (flags & SpillRing::kRecordHasHandles) != 0};
+  return RingHead{seq, (flags & MessageRing::kRecordHasHandles) != 0};
 }
 
 bool ChannelEndpoint::ResolveStashLocked() {
   while (sequencer_.has_stash()) {
     const std::optional<RingHead> head = RingHeadLocked();
     if (recv_ring_.broken()) {
-      BreakLocked("spill ring corrupted");
+      BreakLocked("message ring corrupted");
       return false;
     }
     switch (sequencer_.OnStash(head)) {
@@ -110,7 +110,7 @@ ChannelEndpoint::RingStep ChannelEndpoint::PumpRingLocked(PumpBudget* budget) {
   const std::optional<RingHead> head = RingHeadLocked();
   if (!head) {
     if (!recv_ring_.broken()) return RingStep::kNothing;
-    BreakLocked("spill ring corrupted");
+    BreakLocked("message ring corrupted");
     return RingStep::kStop;
   }
   switch (sequencer_.OnRingHead(*head)) {
@@ -248,7 +248,7 @@ bool ChannelEndpoint::ApplyRingFrameLocked(Frame frame) {
     return false;
   }
   UniqueFd fd = std::move(frame.message.handles[0].fds[0]);
-  if (SpillRing::Attach(std::move(fd), &recv_ring_) != MX_OK) {
+  if (MessageRing::Attach(std::move(fd), &recv_ring_) != MX_OK) {
     BreakLocked("invalid ring");
     return false;
   }
@@ -256,7 +256,7 @@ bool ChannelEndpoint::ApplyRingFrameLocked(Frame frame) {
   recv_ring_.MarkAttached();
   has_ring_.store(true, std::memory_order_relaxed);
   // Threads already blocked (or about to) need the writer's kicks from now on; the pump
-  // looks at the ring next (see SpillRing::SetReaderWaiting).
+  // looks at the ring next (see MessageRing::SetReaderWaiting).
   if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);
   return true;
 }
@@ -264,7 +264,7 @@ bool ChannelEndpoint::ApplyRingFrameLocked(Frame frame) {
 // The peer's end left without WRITE and every record it published before is read: its ring has
 // nothing more for us (its new owner did not get it), and its frame counter no longer counts the
 // peer's control frames, so the socket alone is watched from now on.
-void ChannelEndpoint::RetirePeerRingLocked() { recv_ring_ = SpillRing(); }
+void ChannelEndpoint::RetirePeerRingLocked() { recv_ring_ = MessageRing(); }
 
 bool ChannelEndpoint::PeerGoneLocked() { return sock_ && PeerHungUp(sock_.get()); }
 

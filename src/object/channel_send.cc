@@ -80,8 +80,9 @@ bool ChannelEndpoint::KickLocked() {
 
 mx_status_t ChannelEndpoint::CreateSendRingLocked() {
   size_t limit = BufferLimit();
-  SpillRing ring;
-  mx_status_t st = SpillRing::Create(2 * limit + 2 * (MX_CHANNEL_MAX_MSG_BYTES + 64), limit, &ring);
+  MessageRing ring;
+  mx_status_t st =
+      MessageRing::Create(2 * limit + 2 * (MX_CHANNEL_MAX_MSG_BYTES + 64), limit, &ring);
   if (st != MX_OK) return MX_ERR_SHOULD_WAIT;
   uint32_t info[2] = {0, 0};
   st = SendControlLocked(kFrameRing, info, sizeof(info), ring.fd());
@@ -164,7 +165,8 @@ mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
     mx_status_t st = SendFrameLocked(h, nullptr, 0, message.handles, true);
     if (st == MX_OK) {
       // Room was checked under the lock, and the reader only ever makes more.
-      send_ring_.WriteLocked(send_seq_, message.bytes.data(), len, SpillRing::kRecordHasHandles);
+      send_ring_.WriteLocked(send_seq_, message.bytes.data(), len,
+                             MessageRing::kRecordHasHandles);
     }
     send_ring_.UnlockForWriter();
     if (st != MX_OK) return st;

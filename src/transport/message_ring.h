@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// SpillRing: a single-producer, single-consumer ring of messages in shared memory (a memfd
+// MessageRing: a single-producer, single-consumer ring of messages in shared memory (a memfd
 // mapped by both ends of one direction of a channel).
 //
 // It is the channel's data path: a writer puts handle-free messages here (the ring is created
-// after the direction's first few messages and announced on the socket), so a message costs no system call while the
-// reader is awake. Messages with handles, and messages that find the ring full, take the
-// socket; every data message carries a sequence number, so the reader merges the socket and the
-// ring back into one ordered stream. (The name is from its first use: overflow of a full
-// socket.)
+// after the direction's first few messages and announced on the socket), so a message costs no
+// system call while the reader is awake. Messages with handles, and messages that find the ring
+// full, take the socket; every data message carries a sequence number, so the reader merges the
+// socket and the ring back into one ordered stream.
 //
 // Layout: a 512-byte header, then |capacity| bytes of records:
 //   record = {u64 seq, u32 len, u32 flags} + len bytes, padded to 8. flags & 1: wrap marker;
@@ -54,20 +53,20 @@ namespace mx::internal {
 
 // The ring is a capability for the thread-safety analysis: its try-lock (the busy word in shared
 // memory, LockForWriter), which the ...Locked functions require.
-class TA_CAP("ring try-lock") SpillRing {
+class TA_CAP("ring try-lock") MessageRing {
  public:
-  SpillRing() = default;
-  ~SpillRing();
-  SpillRing(SpillRing&& other) noexcept;
-  SpillRing& operator=(SpillRing&& other) noexcept;
-  SpillRing(const SpillRing&) = delete;
-  SpillRing& operator=(const SpillRing&) = delete;
+  MessageRing() = default;
+  ~MessageRing();
+  MessageRing(MessageRing&& other) noexcept;
+  MessageRing& operator=(MessageRing&& other) noexcept;
+  MessageRing(const MessageRing&) = delete;
+  MessageRing& operator=(const MessageRing&) = delete;
 
   // Creates a ring whose data area holds |capacity| bytes and at most |payload_limit| bytes of
   // message payload at a time.
-  static mx_status_t Create(size_t capacity, size_t payload_limit, SpillRing* out);
+  static mx_status_t Create(size_t capacity, size_t payload_limit, MessageRing* out);
   // Maps a ring received from the other end; MX_ERR_IO if it is not a valid ring.
-  static mx_status_t Attach(UniqueFd fd, SpillRing* out);
+  static mx_status_t Attach(UniqueFd fd, MessageRing* out);
 
   bool valid() const { return map_.is_valid(); }
   int fd() const { return fd_.get(); }
