@@ -35,7 +35,7 @@ void ChannelEndpoint::DeliverLocked(Message message) {
         w->reply = std::move(message);
         w->status = MX_OK;
         w->done = true;
-        if (w->waker != ThreadWaker::CurrentIfCreated()) w->waker->Kick();
+        if (w->waker != ThreadWaker::CurrentIfCreated()) w->waker->Wake();
         return;
       }
     }
@@ -133,7 +133,7 @@ bool ChannelEndpoint::SocketMayHaveFramesLocked(bool ring_needs_socket) {
   // caller wants the kernel's word (force_socket_: a wait about to block or just woken, a
   // signal query, a read that found nothing).
   return !recv_ring_.valid() || force_socket_ || ring_needs_socket ||
-         recv_ring_.SocketFrames() != sock_seen_ || recv_ring_.PeerClosed(false);
+         recv_ring_.SocketFrames() != sock_seen_ || recv_ring_.WriterClosed();
 }
 
 // Reads what is available next, in sequence order. Returns false when nothing more can be
@@ -279,20 +279,20 @@ bool ChannelEndpoint::PumpOneFrameCaughtLocked(PumpBudget* budget) {
   }
 }
 
-bool ChannelEndpoint::PumpLocked(bool all, size_t queue_limit, PumpBudget* budget) {
+bool ChannelEndpoint::PumpLocked(PumpScope scope, size_t queue_limit, PumpBudget* budget) {
   size_t start = queue_.size();
   while (queue_bytes_ < queue_limit) {
     if (budget->cost == 0) return true;
     if (budget->deadline != MX_TIME_INFINITE && MonotonicNow() >= budget->deadline) return true;
     if (!PumpOneFrameCaughtLocked(budget)) break;
-    if (!all && queue_.size() > start) break;
+    if (scope == PumpScope::kUntilOneMessage && queue_.size() > start) break;
   }
   return false;
 }
 
 void ChannelEndpoint::WakeWriterLocked() {
   // Not sent: the writer still waits; the flag stays for the next read to try again.
-  if (recv_ring_.TakeWriterWake() && !KickLocked()) recv_ring_.SetWriterWaiting();
+  if (recv_ring_.TakeWriterWake() && !SendKickLocked()) recv_ring_.SetWriterWaiting();
 }
 
 }  // namespace mx::internal

@@ -192,24 +192,25 @@ void MessageRing::UnlockForWriter() { header()->busy.store(kFree, std::memory_or
 
 bool MessageRing::HasRoom(uint32_t len) {
   if (!LockForWriter()) return false;
-  bool room = HasRoomLocked(len);
+  bool room = HasRoomUnderTryLock(len);
   UnlockForWriter();
   return room;
 }
 
-bool MessageRing::HasRoomLocked(uint32_t len) {
+bool MessageRing::HasRoomUnderTryLock(uint32_t len) {
   uint64_t head, pos, waste;
   return PlanWrite(len, &head, &pos, &waste);
 }
 
 bool MessageRing::TryWrite(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
   if (!LockForWriter()) return false;
-  bool ok = WriteLocked(seq, bytes, len, flags);
+  bool ok = WriteUnderTryLock(seq, bytes, len, flags);
   UnlockForWriter();
   return ok;
 }
 
-bool MessageRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
+bool MessageRing::WriteUnderTryLock(uint64_t seq, const void* bytes, uint32_t len,
+                                    uint32_t flags) {
   uint64_t head, pos, waste;
   if (!PlanWrite(len, &head, &pos, &waste)) return false;
   Header* h = header();
@@ -347,21 +348,20 @@ void MessageRing::Rewind() {
   // Releasing pages makes the kernel unmap them in both processes (TLB shoot-downs) and the
   // writer fault them in again: worth it for a channel going quiet, not for one streaming. So
   // at most every kReleaseEvery here; ReleaseIfIdle does it when the reader is about to sleep.
-  bool release = false;
-  if (consumed_hi_ > kReleaseAboveBytes) {
-    mx_time_t now = MonotonicNow();
-    release = now - last_release_ >= kReleaseEvery;
+  Pages pages = Pages::kKeep;
+  if (consumed_hi_ > kReleaseAboveBytes && MonotonicNow() - last_release_ >= kReleaseEvery) {
+    pages = Pages::kRelease;
   }
-  RewindAndRelease(release);
+  RewindAndRelease(pages);
 }
 
 void MessageRing::ReleaseIfIdle() {
   if (!map_.is_valid() || broken_ || consumed_hi_ <= kReleaseAboveBytes) return;
   if (MonotonicNow() - last_release_ < kReleaseEvery) return;
-  RewindAndRelease(true);
+  RewindAndRelease(Pages::kRelease);
 }
 
-void MessageRing::RewindAndRelease(bool release) {
+void MessageRing::RewindAndRelease(Pages pages) {
   Header* h = header();
   uint32_t expected = kFree;
   if (!h->busy.compare_exchange_strong(expected, kReaderBusy, std::memory_order_acquire,
@@ -371,7 +371,7 @@ void MessageRing::RewindAndRelease(bool release) {
   uint64_t head = h->head.load(std::memory_order_acquire);
   uint64_t tail = h->tail.load(std::memory_order_relaxed);
   if (head == tail) {
-    if (release) {
+    if (pages == Pages::kRelease) {
       // Everything in the data area is dead (the ring is empty); keep the front, which the
       // next records use.
       auto page_up = [](uint64_t n) { return (n + kPage - 1) & ~(kPage - 1); };
@@ -394,10 +394,6 @@ void MessageRing::RewindAndRelease(bool release) {
   }
   h->busy.store(kFree, std::memory_order_release);
 }
-
-}  // namespace mx::internal
-
-namespace mx::internal {
 
 bool MessageRing::HasRecord() const {
   if (!map_.is_valid()) return false;
@@ -434,10 +430,12 @@ uint64_t MessageRing::SocketFrames() const {
   return header()->socket_frames.load(std::memory_order_acquire);
 }
 
-void MessageRing::MarkClosed(bool as_writer) {
-  if (!map_.is_valid()) return;
-  (as_writer ? header()->writer_closed : header()->reader_closed)
-      .store(1, std::memory_order_release);
+void MessageRing::MarkWriterClosed() {
+  if (map_.is_valid()) header()->writer_closed.store(1, std::memory_order_release);
+}
+
+void MessageRing::MarkReaderClosed() {
+  if (map_.is_valid()) header()->reader_closed.store(1, std::memory_order_release);
 }
 
 void MessageRing::MarkAttached() {
@@ -448,11 +446,12 @@ bool MessageRing::ReaderAttached() const {
   return map_.is_valid() && header()->reader_attached.load(std::memory_order_acquire) != 0;
 }
 
-bool MessageRing::PeerClosed(bool as_writer) const {
-  if (!map_.is_valid()) return false;
-  // The writer asks whether the reader closed, and the other way round.
-  return (as_writer ? header()->reader_closed : header()->writer_closed)
-             .load(std::memory_order_acquire) != 0;
+bool MessageRing::WriterClosed() const {
+  return map_.is_valid() && header()->writer_closed.load(std::memory_order_acquire) != 0;
+}
+
+bool MessageRing::ReaderClosed() const {
+  return map_.is_valid() && header()->reader_closed.load(std::memory_order_acquire) != 0;
 }
 
 uint64_t MessageRing::BufferedPayload() const {

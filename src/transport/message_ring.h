@@ -52,7 +52,7 @@
 namespace mx::internal {
 
 // The ring is a capability for the thread-safety analysis: its try-lock (the busy word in shared
-// memory, LockForWriter), which the ...Locked functions require.
+// memory, LockForWriter), which the ...UnderTryLock functions require.
 class TA_CAP("ring try-lock") MessageRing {
  public:
   MessageRing() = default;
@@ -81,8 +81,9 @@ class TA_CAP("ring try-lock") MessageRing {
   // room and write under it, release. While held, the room found cannot shrink.
   bool LockForWriter() TA_TRY_ACQ(true);
   void UnlockForWriter() TA_REL();
-  bool HasRoomLocked(uint32_t len) TA_REQ(this);
-  bool WriteLocked(uint64_t seq, const void* data, uint32_t len, uint32_t flags) TA_REQ(this);
+  bool HasRoomUnderTryLock(uint32_t len) TA_REQ(this);
+  bool WriteUnderTryLock(uint64_t seq, const void* data, uint32_t len, uint32_t flags)
+      TA_REQ(this);
   // Writer: appends a record; false if there is no room (or the ring is broken).
   bool TryWrite(uint64_t seq, const void* data, uint32_t len, uint32_t flags = 0);
   // Reader: the sequence number, flags and payload length of the first record, if any.
@@ -114,10 +115,13 @@ class TA_CAP("ring try-lock") MessageRing {
   // writer's and a reader with records to read need not ask the kernel.
   void CountSocketFrame();
   uint64_t SocketFrames() const;
-  // Orderly close: the writer (as_writer) or the reader tells the other end it is gone, so it
-  // learns it without a system call. A process that dies is seen on the socket instead.
-  void MarkClosed(bool as_writer);
-  bool PeerClosed(bool as_writer) const;
+  // Orderly close: the writer or the reader tells the other end it is gone, so it learns it
+  // without a system call. A process that dies is seen on the socket instead.
+  void MarkWriterClosed();
+  void MarkReaderClosed();
+  // Reader: the writer marked its end closed. Writer: the reader marked its end closed.
+  bool WriterClosed() const;
+  bool ReaderClosed() const;
   // Reader: it mapped the ring (so its orderly close will say so in the ring). Writer: whether
   // the reader has; until then only the socket can tell that the reader went away.
   void MarkAttached();
@@ -141,7 +145,10 @@ class TA_CAP("ring try-lock") MessageRing {
   // Writer: where a record of |len| bytes would go; false if it does not fit.
   bool PlanWrite(uint32_t len, uint64_t* head, uint64_t* pos, uint64_t* waste);
   void Rewind();
-  void RewindAndRelease(bool release);
+  // Reader: if the ring is empty, moves both indices to the front; with kRelease it also gives
+  // back the pages a burst left behind.
+  enum class Pages { kKeep, kRelease };
+  void RewindAndRelease(Pages pages);
   // Reader: the record at |tail| (offset |pos|, |len| payload bytes) has been copied out.
   void Consume(uint64_t tail, uint64_t pos, uint32_t len);
 

@@ -160,13 +160,13 @@ TEST(MessageRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   p.writer.CountSocketFrame();
   EXPECT_EQ(m.header()->socket_frames.load(), 1u);
   EXPECT_EQ(p.reader.SocketFrames(), 1u);
-  EXPECT_FALSE(p.reader.PeerClosed(false));
-  p.writer.MarkClosed(true);
+  EXPECT_FALSE(p.reader.WriterClosed());
+  p.writer.MarkWriterClosed();
   EXPECT_EQ(m.header()->writer_closed.load(), 1u);
-  EXPECT_TRUE(p.reader.PeerClosed(false));
-  p.reader.MarkClosed(false);
+  EXPECT_TRUE(p.reader.WriterClosed());
+  p.reader.MarkReaderClosed();
   EXPECT_EQ(m.header()->reader_closed.load(), 1u);
-  EXPECT_TRUE(p.writer.PeerClosed(true));
+  EXPECT_TRUE(p.writer.ReaderClosed());
   EXPECT_FALSE(p.writer.ReaderAttached());
   p.reader.MarkAttached();
   EXPECT_EQ(m.header()->reader_attached.load(), 1u);
