@@ -16,7 +16,7 @@ namespace mx::internal {
 mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waiter) {
   ThreadWaker* waker = ThreadWaker::Current();
   if (waker == nullptr) return MX_ERR_NO_RESOURCES;
-  waker->DrainIfKicked();
+  waker->DrainIfWoken();
   waiter->txid = request.txid();
   waiter->waker = waker;
   {
@@ -26,7 +26,7 @@ mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waite
     //    pass is bounded like every other (a peer that keeps the socket full would hold us
     //    here); what an honest peer can have queued in the kernel (its send buffer) is far less.
     PumpBudget budget = {CallPumpLimit(), /*install_fds=*/true};
-    PumpLocked(true, CallPumpLimit(), &budget);
+    PumpLocked(PumpScope::kAllAvailable, CallPumpLimit(), &budget);
     if (PeerClosedLocked()) return MX_ERR_PEER_CLOSED;
     // 2. Register before sending, so the reply cannot slip past us.
     callers_.push_back(waiter);
@@ -58,7 +58,7 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
     // delays the answer by at most one frame past the deadline.
     if (!waiter_->done && ep_->LiveLocked()) {
       PumpBudget budget = {kPassBudget, /*install_fds=*/true, deadline_};
-      more = ep_->PumpLocked(true, CallPumpLimit(), &budget);
+      more = ep_->PumpLocked(PumpScope::kAllAvailable, CallPumpLimit(), &budget);
     }
     if (!waiter_->done && (ep_->GoneLocked() || ep_->EndOfStreamSeenLocked())) {
       ep_->callers_.remove(waiter_);

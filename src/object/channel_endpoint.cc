@@ -66,7 +66,7 @@ void ChannelEndpoint::CancelCallersLocked(mx_status_t status) {
   for (CallWaiter* w : callers_) {
     w->done = true;
     w->status = status;
-    w->waker->Kick();
+    w->waker->Wake();
   }
   callers_.clear();
 }
@@ -101,12 +101,12 @@ void ChannelEndpoint::RefreshLocked(bool ask_kernel) {
     PumpBudget budget = {kPassBudget, /*install_fds=*/false};
     // Frames left behind by a spent budget bring no new edge on the socket: tell the observers
     // (a port re-queues the registration behind the others) so they come back for the rest.
-    bool more = PumpLocked(/*all=*/true, kRefreshPumpBytes, &budget);
+    bool more = PumpLocked(PumpScope::kAllAvailable, kRefreshPumpBytes, &budget);
     // A peer that is gone sent a finite stream: read on past its control frames (bounded
     // passes), so that PEER_CLOSED never shows without READABLE while a message is unread.
     while (more && ask_kernel && !EndOfStreamSeenLocked() && PeerGoneLocked()) {
       budget.cost = kPassBudget;
-      more = PumpLocked(/*all=*/true, kRefreshPumpBytes, &budget);
+      more = PumpLocked(PumpScope::kAllAvailable, kRefreshPumpBytes, &budget);
     }
     if (more) NotifySignalsSet(0);
   }
@@ -148,7 +148,7 @@ bool ChannelEndpoint::SpinReadyLocked(mx_signals_t waitfor, bool deep) {
   }
   if ((waitfor & MX_CHANNEL_READABLE) && !queue_.empty()) return true;
   if (recv_ring_.valid() && (recv_ring_.HasRecord() || recv_ring_.SocketFrames() != sock_seen_ ||
-                             recv_ring_.PeerClosed(false))) {
+                             recv_ring_.WriterClosed())) {
     return true;
   }
   return write_ == WriteState::kBlockedOnRing && (waitfor & MX_CHANNEL_WRITABLE) &&
@@ -237,14 +237,14 @@ void ChannelEndpoint::OnLastHandleClosed() {
   // The peer learns of an orderly close from the rings without a system call; closing the
   // socket is what tells it in every case (PEER_CLOSED), and dropping the queue closes the
   // handles inside unread messages, which cascades to their own peers.
-  send_ring_.MarkClosed(true);
-  recv_ring_.MarkClosed(false);
+  send_ring_.MarkWriterClosed();
+  recv_ring_.MarkReaderClosed();
   sock_.reset();
   queue_.clear();
   queue_bytes_ = 0;
   sequencer_.DropStash();
-  send_ring_ = SpillRing();
-  recv_ring_ = SpillRing();
+  send_ring_ = MessageRing();
+  recv_ring_ = MessageRing();
 }
 
 }  // namespace mx::internal

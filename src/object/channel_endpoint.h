@@ -2,7 +2,7 @@
 // ChannelEndpoint: one end of a channel, backed by one end of an AF_UNIX SOCK_SEQPACKET pair.
 //
 // Data path (see docs/design.md):
-//   write  → handle-free messages go to a shared-memory SpillRing once the direction has one
+//   write  → handle-free messages go to a shared-memory MessageRing once the direction has one
 //            (no system call); messages with handles, and those that find the ring full or come
 //            before it, take the socket as one datagram (header, payload, handle descriptors,
 //            fds). Each data message carries a per-direction sequence number.
@@ -37,7 +37,7 @@
 
 #include "object/object.h"
 #include "transport/inbound_sequencer.h"
-#include "transport/spill_ring.h"
+#include "transport/message_ring.h"
 #include "transport/wire.h"
 
 namespace mx::internal {
@@ -173,10 +173,11 @@ class ChannelEndpoint final : public Object {
     bool install_fds;                       // may take data frames that carry fds
     mx_time_t deadline = MX_TIME_INFINITE;  // the pass stops here too
   };
-  // Pumps until nothing more can be read now, |queue_limit| bytes are queued, or (unless |all|)
-  // one message was queued. True if it stopped because |budget| or its deadline ran out while
-  // more may be waiting.
-  bool PumpLocked(bool all, size_t queue_limit, PumpBudget* budget) TA_REQ(mu_);
+  // Pumps until nothing more can be read now, |queue_limit| bytes are queued, or (with
+  // kUntilOneMessage) one message was queued. True if it stopped because |budget| or its
+  // deadline ran out while more may be waiting.
+  enum class PumpScope { kUntilOneMessage, kAllAvailable };
+  bool PumpLocked(PumpScope scope, size_t queue_limit, PumpBudget* budget) TA_REQ(mu_);
   bool PumpOneFrameLocked(PumpBudget* budget) TA_REQ(mu_);  // false: nothing more to read now
   // PumpOneFrameLocked with allocation failure contained: it breaks this channel only.
   bool PumpOneFrameCaughtLocked(PumpBudget* budget) TA_REQ(mu_);
@@ -251,10 +252,13 @@ class ChannelEndpoint final : public Object {
                               const std::vector<RawHandle>& handles, bool raise) TA_REQ(mu_);
   mx_status_t SendControlLocked(uint8_t kind, const void* payload, uint32_t len, int fd)
       TA_REQ(mu_);
-  // Sends a kick frame (a wake-up for the peer's blocked reader or writer); false if it could
-  // not be sent.
-  bool KickLocked() TA_REQ(mu_);
+  // Sends a kick: a kFrameKick frame, empty, whose only job is to wake the peer blocked in
+  // poll() on its socket (a reader waiting for ring records, or a writer waiting for ring room).
+  // False if it could not be sent.
+  bool SendKickLocked() TA_REQ(mu_);
   void WakeWriterLocked() TA_REQ(mu_);
+  // The socket is full: |message| goes to the ring instead (its handles, if any, in a small
+  // socket frame flagged kFlagPayloadInRing).
   mx_status_t SpillLocked(const Message& message) TA_REQ(mu_);
   mx_status_t CreateSendRingLocked() TA_REQ(mu_);
   mx_status_t RingWriteLocked(const void* bytes, uint32_t num_bytes) TA_REQ(mu_);
@@ -303,8 +307,8 @@ class ChannelEndpoint final : public Object {
   // The bytes queue_ is charged for: the sum of MessageBytes over its messages.
   size_t queue_bytes_ TA_GUARDED(mu_) = 0;
   std::list<CallWaiter*> callers_ TA_GUARDED(mu_);
-  SpillRing send_ring_ TA_GUARDED(mu_);
-  SpillRing recv_ring_ TA_GUARDED(mu_);
+  MessageRing send_ring_ TA_GUARDED(mu_);
+  MessageRing recv_ring_ TA_GUARDED(mu_);
   // Set once either ring exists (CanSpin, read without the mutex); never cleared.
   std::atomic<bool> has_ring_{false};
 };

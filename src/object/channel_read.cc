@@ -17,7 +17,7 @@ mx_status_t ChannelEndpoint::ReadBytes(void* bytes, uint32_t num_bytes, bool may
   uint64_t seq;
   uint32_t flags, len;
   if (!recv_ring_.Peek(&seq, &flags, &len) ||
-      sequencer_.OnRingHead({seq, (flags & SpillRing::kRecordHasHandles) != 0}) !=
+      sequencer_.OnRingHead({seq, (flags & MessageRing::kRecordHasHandles) != 0}) !=
           InboundSequencer::RingAction::kDeliverRecord) {
     return MX_ERR_NEXT;
   }
@@ -58,11 +58,11 @@ mx_status_t ChannelEndpoint::FrontLocked(Message** front) {
   // The reader asked for the next message: this pass installs its fds (with headroom).
   PumpBudget budget = {kPassBudget, /*install_fds=*/true};
   bool more = false;
-  if (queue_.empty()) more = PumpLocked(false, SIZE_MAX, &budget);
+  if (queue_.empty()) more = PumpLocked(PumpScope::kUntilOneMessage, SIZE_MAX, &budget);
   if (queue_.empty() && !more && !EndOfStreamSeenLocked()) {
     // Nothing in shared memory: ask the kernel too (a frame we were not told of, a dead peer).
     force_socket_ = true;
-    more = PumpLocked(false, SIZE_MAX, &budget);
+    more = PumpLocked(PumpScope::kUntilOneMessage, SIZE_MAX, &budget);
   }
   // PEER_CLOSED can be asserted while frames are still queued in the kernel (the peer's
   // departure is seen with poll). A peer that is gone sent a finite stream: read on, one
@@ -71,7 +71,7 @@ mx_status_t ChannelEndpoint::FrontLocked(Message** front) {
   while (queue_.empty() && more && PeerClosedLocked() && !EndOfStreamSeenLocked() &&
          PeerGoneLocked()) {
     budget.cost = kPassBudget;
-    more = PumpLocked(false, SIZE_MAX, &budget);
+    more = PumpLocked(PumpScope::kUntilOneMessage, SIZE_MAX, &budget);
   }
   if (queue_.empty()) {
     // The next frame carries more fds than the process can take now: it stays in the kernel,

@@ -35,7 +35,7 @@ void ChannelEndpoint::DeliverLocked(Message message) {
         w->reply = std::move(message);
         w->status = MX_OK;
         w->done = true;
-        if (w->waker != ThreadWaker::CurrentIfCreated()) w->waker->Kick();
+        if (w->waker != ThreadWaker::CurrentIfCreated()) w->waker->Wake();
         return;
       }
     }
@@ -69,14 +69,14 @@ std::optional<RingHead> ChannelEndpoint::RingHeadLocked() {
   uint64_t seq;
   uint32_t flags = 0;
   if (!recv_ring_.valid() || !recv_ring_.Peek(&seq, &flags)) return std::nullopt;
-  return RingHead{seq, (flags & SpillRing::kRecordHasHandles) != 0};
+  return RingHead{seq, (flags & MessageRing::kRecordHasHandles) != 0};
 }
 
 bool ChannelEndpoint::ResolveStashLocked() {
   while (sequencer_.has_stash()) {
     const std::optional<RingHead> head = RingHeadLocked();
     if (recv_ring_.broken()) {
-      BreakLocked("spill ring corrupted");
+      BreakLocked("message ring corrupted");
       return false;
     }
     switch (sequencer_.OnStash(head)) {
@@ -110,7 +110,7 @@ ChannelEndpoint::RingStep ChannelEndpoint::PumpRingLocked(PumpBudget* budget) {
   const std::optional<RingHead> head = RingHeadLocked();
   if (!head) {
     if (!recv_ring_.broken()) return RingStep::kNothing;
-    BreakLocked("spill ring corrupted");
+    BreakLocked("message ring corrupted");
     return RingStep::kStop;
   }
   switch (sequencer_.OnRingHead(*head)) {
@@ -133,7 +133,7 @@ bool ChannelEndpoint::SocketMayHaveFramesLocked(bool ring_needs_socket) {
   // caller wants the kernel's word (force_socket_: a wait about to block or just woken, a
   // signal query, a read that found nothing).
   return !recv_ring_.valid() || force_socket_ || ring_needs_socket ||
-         recv_ring_.SocketFrames() != sock_seen_ || recv_ring_.PeerClosed(false);
+         recv_ring_.SocketFrames() != sock_seen_ || recv_ring_.WriterClosed();
 }
 
 // Reads what is available next, in sequence order. Returns false when nothing more can be
@@ -248,7 +248,7 @@ bool ChannelEndpoint::ApplyRingFrameLocked(Frame frame) {
     return false;
   }
   UniqueFd fd = std::move(frame.message.handles[0].fds[0]);
-  if (SpillRing::Attach(std::move(fd), &recv_ring_) != MX_OK) {
+  if (MessageRing::Attach(std::move(fd), &recv_ring_) != MX_OK) {
     BreakLocked("invalid ring");
     return false;
   }
@@ -256,7 +256,7 @@ bool ChannelEndpoint::ApplyRingFrameLocked(Frame frame) {
   recv_ring_.MarkAttached();
   has_ring_.store(true, std::memory_order_relaxed);
   // Threads already blocked (or about to) need the writer's kicks from now on; the pump
-  // looks at the ring next (see SpillRing::SetReaderWaiting).
+  // looks at the ring next (see MessageRing::SetReaderWaiting).
   if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);
   return true;
 }
@@ -264,7 +264,7 @@ bool ChannelEndpoint::ApplyRingFrameLocked(Frame frame) {
 // The peer's end left without WRITE and every record it published before is read: its ring has
 // nothing more for us (its new owner did not get it), and its frame counter no longer counts the
 // peer's control frames, so the socket alone is watched from now on.
-void ChannelEndpoint::RetirePeerRingLocked() { recv_ring_ = SpillRing(); }
+void ChannelEndpoint::RetirePeerRingLocked() { recv_ring_ = MessageRing(); }
 
 bool ChannelEndpoint::PeerGoneLocked() { return sock_ && PeerHungUp(sock_.get()); }
 
@@ -279,20 +279,20 @@ bool ChannelEndpoint::PumpOneFrameCaughtLocked(PumpBudget* budget) {
   }
 }
 
-bool ChannelEndpoint::PumpLocked(bool all, size_t queue_limit, PumpBudget* budget) {
+bool ChannelEndpoint::PumpLocked(PumpScope scope, size_t queue_limit, PumpBudget* budget) {
   size_t start = queue_.size();
   while (queue_bytes_ < queue_limit) {
     if (budget->cost == 0) return true;
     if (budget->deadline != MX_TIME_INFINITE && MonotonicNow() >= budget->deadline) return true;
     if (!PumpOneFrameCaughtLocked(budget)) break;
-    if (!all && queue_.size() > start) break;
+    if (scope == PumpScope::kUntilOneMessage && queue_.size() > start) break;
   }
   return false;
 }
 
 void ChannelEndpoint::WakeWriterLocked() {
   // Not sent: the writer still waits; the flag stays for the next read to try again.
-  if (recv_ring_.TakeWriterWake() && !KickLocked()) recv_ring_.SetWriterWaiting();
+  if (recv_ring_.TakeWriterWake() && !SendKickLocked()) recv_ring_.SetWriterWaiting();
 }
 
 }  // namespace mx::internal

@@ -68,7 +68,7 @@ mx_status_t ChannelEndpoint::SendControlLocked(uint8_t kind, const void* payload
   return SendBytesLocked(bytes, fds, true);
 }
 
-bool ChannelEndpoint::KickLocked() {
+bool ChannelEndpoint::SendKickLocked() {
   // Wakes the peer, blocked in poll() on its socket. Like a control frame, a kick does not wait
   // for room: the flag that made us send it (kick_pending, writer_waiting) promises the peer a
   // frame, and a full socket is no reason to break that promise.
@@ -80,8 +80,9 @@ bool ChannelEndpoint::KickLocked() {
 
 mx_status_t ChannelEndpoint::CreateSendRingLocked() {
   size_t limit = BufferLimit();
-  SpillRing ring;
-  mx_status_t st = SpillRing::Create(2 * limit + 2 * (MX_CHANNEL_MAX_MSG_BYTES + 64), limit, &ring);
+  MessageRing ring;
+  mx_status_t st =
+      MessageRing::Create(2 * limit + 2 * (MX_CHANNEL_MAX_MSG_BYTES + 64), limit, &ring);
   if (st != MX_OK) return MX_ERR_SHOULD_WAIT;
   uint32_t info[2] = {0, 0};
   st = SendControlLocked(kFrameRing, info, sizeof(info), ring.fd());
@@ -95,9 +96,9 @@ void ChannelEndpoint::PublishedLocked() {
   ++send_seq_;
   // The reader may be blocked in poll(): wake it (once until it reads the kick).
   // A kick that could not be sent is not pending: the next record tries again. (Left set, the
-  // flag would stop every later kick while the reader slept: found by the benchmarks, a reader
-  // blocked for good after a message split while the socket was full.)
-  if (send_ring_.TakeKick() && !KickLocked()) send_ring_.ClearKickPending();
+  // flag would stop every later kick while the reader slept, and a reader could block for good
+  // after a message split while the socket was full: docs/design.md#waking-a-blocked-reader.)
+  if (send_ring_.TakeKick() && !SendKickLocked()) send_ring_.ClearKickPending();
 }
 
 mx_status_t ChannelEndpoint::RingWriteLocked(const void* bytes, uint32_t num_bytes) {
@@ -112,7 +113,7 @@ mx_status_t ChannelEndpoint::RingWriteLocked(const void* bytes, uint32_t num_byt
     }
   }
   if (send_ring_.broken()) return MX_ERR_PEER_CLOSED;
-  if (send_ring_.PeerClosed(true)) {
+  if (send_ring_.ReaderClosed()) {
     MarkPeerClosedLocked();
     return MX_ERR_PEER_CLOSED;
   }
@@ -153,7 +154,7 @@ mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
     // payload must follow: the ring's try-lock is held from the room check to the record, so
     // the reader cannot take it in between (it never waits for it, nor do we).
     if (!send_ring_.LockForWriter()) return MX_ERR_SHOULD_WAIT;
-    if (!send_ring_.HasRoomLocked(len)) {
+    if (!send_ring_.HasRoomUnderTryLock(len)) {
       send_ring_.UnlockForWriter();
       return send_ring_.broken() ? MX_ERR_PEER_CLOSED : MX_ERR_SHOULD_WAIT;
     }
@@ -164,7 +165,8 @@ mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
     mx_status_t st = SendFrameLocked(h, nullptr, 0, message.handles, true);
     if (st == MX_OK) {
       // Room was checked under the lock, and the reader only ever makes more.
-      send_ring_.WriteLocked(send_seq_, message.bytes.data(), len, SpillRing::kRecordHasHandles);
+      send_ring_.WriteUnderTryLock(send_seq_, message.bytes.data(), len,
+                                   MessageRing::kRecordHasHandles);
     }
     send_ring_.UnlockForWriter();
     if (st != MX_OK) return st;

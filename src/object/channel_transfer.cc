@@ -44,12 +44,12 @@ mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpo
   ep->user_signals_ = state.user_signals;
   ep->sock_seen_ = state.socket_frames_seen;
   if (state.flags & kEndpointHasSendRing) {
-    mx_status_t st = SpillRing::Attach(std::move(raw.fds[next++]), &ep->send_ring_);
+    mx_status_t st = MessageRing::Attach(std::move(raw.fds[next++]), &ep->send_ring_);
     if (st != MX_OK) return st;
     ep->has_ring_.store(true, std::memory_order_relaxed);
   }
   if (state.flags & kEndpointHasRecvRing) {
-    mx_status_t st = SpillRing::Attach(std::move(raw.fds[next++]), &ep->recv_ring_);
+    mx_status_t st = MessageRing::Attach(std::move(raw.fds[next++]), &ep->recv_ring_);
     if (st != MX_OK) return st;
     ep->has_ring_.store(true, std::memory_order_relaxed);
   }
@@ -203,8 +203,8 @@ void ChannelEndpoint::CommitTransferOut(const Handle&) {
   queue_bytes_ = 0;
   sequencer_.DropStash();
   sock_.reset();
-  send_ring_ = SpillRing();
-  recv_ring_ = SpillRing();
+  send_ring_ = MessageRing();
+  recv_ring_ = MessageRing();
 }
 
 }  // namespace mx::internal

@@ -112,8 +112,6 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
 
 mx_status_t Event::NewToken(UniqueFd* out) const { return OpenLockedDescription(memfd_.get(), out); }
 
-void Event::Kick() { RingDoorbell(doorbell_.get()); }
-
 mx_signals_t Event::Signals() { return shared_->signals.load(std::memory_order_acquire); }
 
 void Event::AddWaitSources(mx_signals_t, std::vector<WaitSource>* out) {
@@ -127,7 +125,7 @@ mx_status_t Event::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
   while (!shared_->signals.compare_exchange_weak(old, (old & ~clear_mask) | set_mask,
                                                  std::memory_order_acq_rel)) {
   }
-  Kick();
+  RingDoorbell(doorbell_.get());
   NotifySignalsChanged(set_mask, clear_mask & old);
   return MX_OK;
 }
@@ -141,7 +139,7 @@ bool Event::IsLastHandle(const Handle& handle) const {
 }
 
 void Event::OnHandleCountChanged() {
-  Kick();
+  RingDoorbell(doorbell_.get());
   NotifySignalsSet(0);
 }
 

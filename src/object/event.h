@@ -64,7 +64,6 @@ class Event final : public Object {
   Event(mx_koid_t koid, UniqueFd memfd, UniqueFd doorbell, Mapping map, bool writable);
   // A new open file description of the memfd, holding the handle lock.
   mx_status_t NewToken(UniqueFd* out) const;
-  void Kick();
 
   UniqueFd memfd_;     // an unlocked description, used to open tokens; writable iff writable_
   UniqueFd doorbell_;

@@ -31,13 +31,13 @@ void Object::RemoveObserver(Observer* o) {
 
 void Object::NotifySignalsChanged(mx_signals_t set, mx_signals_t cleared) {
   // The calling thread is running, not blocked: it re-checks state before it waits, so it need
-  // not kick itself (that would cost a write now and a read later).
-  Kickable* self = ThreadWaker::CurrentIfCreated();
+  // not wake itself (that would cost a write now and a read later).
+  Waker* self = ThreadWaker::CurrentIfCreated();
   MutexLock lock(&observers_mu_);
   for (Observer* o : observers_) {
     if (set != 0) o->seen.fetch_or(set, std::memory_order_acq_rel);
     if (cleared != 0) o->cleared.fetch_or(cleared, std::memory_order_acq_rel);
-    if (o->waker != self) o->waker->Kick();
+    if (o->waker != self) o->waker->Wake();
   }
 }
 
@@ -54,7 +54,7 @@ Handle::~Handle() {
 void Handle::Leave() {
   gone_.store(true, std::memory_order_release);
   MutexLock lock(&mu_);
-  for (Kickable* w : waiters_) w->Kick();
+  for (Waker* w : waiters_) w->Wake();
 }
 
 UniqueFd Handle::TakeToken() {
@@ -94,12 +94,12 @@ void Handle::TransferOutQuietly() {
   MX_DCHECK(before >= 1);
 }
 
-void Handle::AddWaiter(Kickable* w) {
+void Handle::AddWaiter(Waker* w) {
   MutexLock lock(&mu_);
   waiters_.push_back(w);
 }
 
-void Handle::RemoveWaiter(Kickable* w) {
+void Handle::RemoveWaiter(Waker* w) {
   MutexLock lock(&mu_);
   auto it = std::find(waiters_.begin(), waiters_.end(), w);
   if (it != waiters_.end()) waiters_.erase(it);

@@ -150,8 +150,8 @@ class Handle {
   bool gone() const { return gone_.load(std::memory_order_acquire); }
 
   // Waits register the thread's waker so leaving the table wakes them.
-  void AddWaiter(Kickable* w);
-  void RemoveWaiter(Kickable* w);
+  void AddWaiter(Waker* w);
+  void RemoveWaiter(Waker* w);
 
   // The signals of the object as seen through this handle (LAST_HANDLE included); |fast|:
   // through Object::FastSignals.
@@ -164,7 +164,7 @@ class Handle {
   UniqueFd token_;
   std::atomic<bool> gone_{false};
   mutable Mutex mu_;
-  std::vector<Kickable*> waiters_ TA_GUARDED(mu_);
+  std::vector<Waker*> waiters_ TA_GUARDED(mu_);
 };
 
 }  // namespace mx::internal

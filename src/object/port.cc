@@ -28,14 +28,14 @@ struct Port::Registration : std::enable_shared_from_this<Registration> {
   mx_signals_t trigger = 0;
   bool repeating = false;
   Observer observer;
-  RegistrationKick kick;
+  RegistrationWaker waker;
   std::vector<int> fds;  // in the port's epoll set for this registration (under mu_)
 
   // Under mu_.
   bool removed = false;  // ended: unhooked from the port's maps, or about to be
   bool queued = false;   // in ready_
   // The claim: one thread owns the registration's evaluation and runs it without mu_. Taken
-  // (1a) by WaitAsync when it creates the registration, before anything can kick it, and held
+  // (1a) by WaitAsync when it creates the registration, before anything can wake it, and held
   // through the hooking until the first evaluation ends; (1b) by PopReadyLocked. Released by
   // FinishLocked. (2) A thread that finds it claimed sets |again| instead of evaluating.
   bool evaluating = false;
@@ -45,7 +45,7 @@ struct Port::Registration : std::enable_shared_from_this<Registration> {
   bool evaluated = false;
   mx_signals_t last = 0;
 
-  // Set by Kick() when it puts the registration on the dirty list, cleared when the list is
+  // Set by Wake() when it puts the registration on the dirty list, cleared when the list is
   // collected: the list holds each registration at most once.
   std::atomic<bool> dirty{false};
 };
@@ -68,17 +68,17 @@ mx_status_t Port::Create(std::shared_ptr<Port>* out) {
 void Port::Wake() {
   // One write is enough until a waiter drains the eventfd (CollectLocked resets the flag after
   // draining, so a wake-up racing with the drain is never lost).
-  if (kick_pending_.exchange(true, std::memory_order_acq_rel)) return;
+  if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
   SignalEventFd(event_.get());
 }
 
-void Port::RegistrationKick::Kick() { port->MarkDirty(reg); }
+void Port::RegistrationWaker::Wake() { port->MarkDirty(reg); }
 
 void Port::MarkDirty(Registration* reg) {
   // Already listed: the port will look at the registration, and the look reads the state as it
   // is then, this change included. So a storm of changes costs one atomic exchange each.
   if (reg->dirty.exchange(true, std::memory_order_acq_rel)) return;
-  // The registration is alive: Kick() runs only while it is hooked to its object and handle.
+  // The registration is alive: Wake() runs only while it is hooked to its object and handle.
   RegistrationRef ref = reg->shared_from_this();
   {
     MutexLock lock(&dirty_mu_);
@@ -113,14 +113,14 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   reg->key = key;
   reg->trigger = signals;
   reg->repeating = repeating;
-  reg->kick.port = this;
-  reg->kick.reg = reg.get();
-  reg->observer.waker = &reg->kick;
+  reg->waker.port = this;
+  reg->waker.reg = reg.get();
+  reg->observer.waker = &reg->waker;
   {
     MutexLock lock(&mu_);
     if (closed_) return MX_ERR_BAD_HANDLE;
     reg->id = next_id_++;
-    // (1a) Claimed before it is hooked: a kick from here on lets a concurrent Wait collect it,
+    // (1a) Claimed before it is hooked: a Wake from here on lets a concurrent Wait collect it,
     // and that Wait must only note the change (2), not evaluate it alongside our first
     // evaluation nor end it before it is in regs_.
     reg->evaluating = true;
@@ -131,7 +131,7 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   // epoll_wait on those fds for as long as it lives (BeginWait).
   Object* object = reg->handle->object().get();
   object->AddObserver(&reg->observer);
-  reg->handle->AddWaiter(&reg->kick);
+  reg->handle->AddWaiter(&reg->waker);
   object->BeginWait();
   std::vector<WaitSource> sources;
   object->AddWaitSources(signals, &sources);
@@ -268,7 +268,7 @@ void Port::Detach(const std::vector<RegistrationRef>& regs) {
     Object* object = reg->handle->object().get();
     object->EndWait();
     object->RemoveObserver(&reg->observer);
-    reg->handle->RemoveWaiter(&reg->kick);
+    reg->handle->RemoveWaiter(&reg->waker);
   }
 }
 
@@ -281,7 +281,7 @@ void Port::CollectLocked() {
       if (cookies[i] == kWakeCookie) {
         // Drain, then re-arm Wake(): a wake-up after this point writes the eventfd again.
         DrainEventFd(event_.get());
-        kick_pending_.store(false, std::memory_order_release);
+        wake_pending_.store(false, std::memory_order_release);
         continue;
       }
       auto f = fd_regs_.find(static_cast<int>(cookies[i]));
@@ -298,7 +298,7 @@ void Port::CollectLocked() {
     taken_.swap(dirty_);
   }
   for (RegistrationRef& reg : taken_) {
-    // From here a change kicks the registration onto the list again; one that happened before
+    // From here a change puts the registration on the list again; one that happened before
     // is seen by the evaluation that follows.
     reg->dirty.store(false, std::memory_order_release);
     batch_.push_back(std::move(reg));
@@ -383,7 +383,7 @@ void Port::OnLastHandleClosed() {
     ready_.clear();
   }
   Detach(detach);
-  // No kick can arrive any more. Registrations are released outside dirty_mu_.
+  // No Wake can arrive any more. Registrations are released outside dirty_mu_.
   std::vector<RegistrationRef> dirty;
   {
     MutexLock lock(&dirty_mu_);

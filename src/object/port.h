@@ -26,7 +26,7 @@
 // readiness is possible; mx_port_wait with deadline 0 then returns MX_ERR_TIMED_OUT).
 //
 // Thread-safety: all methods are thread-safe. mu_ guards the packets, the registrations and the
-// ready FIFO; dirty_mu_ guards the dirty list and is a leaf (Kick() runs while objects hold
+// ready FIFO; dirty_mu_ guards the dirty list and is a leaf (Wake() runs while objects hold
 // their own locks). Nothing that takes an object's lock runs under mu_: evaluating, hooking and
 // unhooking (observers, waiters, BeginWait/EndWait) happen with mu_ released. Only the last
 // reference to an ended registration may be dropped under mu_, which at most destroys an object
@@ -78,10 +78,10 @@ class Port final : public Object {
  private:
   struct Registration;
   using RegistrationRef = std::shared_ptr<Registration>;
-  struct RegistrationKick final : Kickable {
+  struct RegistrationWaker final : Waker {
     Port* port = nullptr;
     Registration* reg = nullptr;
-    void Kick() override;
+    void Wake() override;
   };
   // What one evaluation found.
   struct Outcome {
@@ -91,7 +91,8 @@ class Port final : public Object {
   };
 
   Port(UniqueFd epoll, UniqueFd event);
-  // Kick(): puts |reg| on the dirty list unless it is there already, and wakes the port.
+  // RegistrationWaker::Wake(): puts |reg| on the dirty list unless it is there already, and
+  // wakes the port.
   void MarkDirty(Registration* reg);
   // Makes the port's fd readable (once until a waiter drains it).
   void Wake();
@@ -137,7 +138,7 @@ class Port final : public Object {
   std::vector<RegistrationRef> dirty_ TA_GUARDED(dirty_mu_);
   // CollectLocked's scratch for dirty_.
   std::vector<RegistrationRef> taken_ TA_GUARDED(mu_);
-  std::atomic<bool> kick_pending_{false};  // event_ was written and not yet drained
+  std::atomic<bool> wake_pending_{false};  // event_ was written and not yet drained
 };
 
 }  // namespace mx::internal

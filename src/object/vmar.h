@@ -5,8 +5,8 @@
 // one process-local object whose handle libmx owns (like mx_process_self), not transferable.
 // Map is mmap(MAP_SHARED) of a VMO's memfd; Unmap is munmap.
 //
-// Safety: the root VMAR of Magenta covered every mapping of the process, so unmapping any range
-// was legal there. On Linux most of the address space (heap, libraries, stacks) was not mapped
+// Safety: the root VMAR of Magenta covers every mapping of the process, so unmapping any range
+// is legal there. On Linux most of the address space (heap, libraries, stacks) is not mapped
 // through libmx, so libmx records the ranges it mapped and Unmap only ever touches those: pages
 // of the requested range that libmx did not map are treated as holes (skipped), as Magenta
 // treated unmapped holes. The record is process-wide (a forked child inherits the parent's

@@ -120,7 +120,7 @@ void WaitSet::Wait(mx_time_t deadline) {
 
 namespace {
 
-// Spins until some item may have news, the waker was kicked, or the budget (or the deadline)
+// Spins until some item may have news, the waker was woken, or the budget (or the deadline)
 // is spent. True if there may be news.
 bool SpinForNews(std::vector<WaitItem>* items, ThreadWaker* waker, mx_time_t deadline) {
   bool any = false;
@@ -157,7 +157,7 @@ mx_status_t RunWaitLoop(WaitLoop* loop, ThreadWaker* waker, mx_time_t deadline) 
     if (!spun) {
       spun = true;
       if (loop->Spin(deadline)) {
-        waker->DrainIfKicked();
+        waker->DrainIfWoken();
         continue;
       }
     }
@@ -238,7 +238,7 @@ class ItemsWait final : public WaitLoop {
 mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
   ThreadWaker* waker = ThreadWaker::Current();
   if (waker == nullptr) return MX_ERR_NO_RESOURCES;
-  waker->DrainIfKicked();
+  waker->DrainIfWoken();
   std::vector<Observer> observers(items->size());
   for (size_t i = 0; i < items->size(); ++i) {
     observers[i].waker = waker;

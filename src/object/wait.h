@@ -2,7 +2,7 @@
 // Waiting: blocking until an object's signals match, a handle leaves the table, or a deadline.
 //
 // A wait watches (1) each object's fds, for changes made by other processes, and (2) the
-// calling thread's ThreadWaker, kicked by in-process changes (observers) and by handles leaving
+// calling thread's ThreadWaker, woken by in-process changes (observers) and by handles leaving
 // the table. Level-triggered sources are polled with ppoll(); when some source is
 // edge-triggered (a counter fd nobody reads, e.g. an event's), the wait keeps one epoll set
 // for its whole duration (epoll_pwait2; epoll_wait with millisecond timeouts where the kernel
@@ -40,7 +40,7 @@ class WaitSet {
 //       and look once more, now asking the kernel too;
 //   (4) block on the sources (Sources) and the waker, and look again after every wake-up.
 // Level-triggered fds report a state that already changed since the look; edge-triggered ones
-// report readiness once when added; in-process changes kick the waker. Either way no change
+// report readiness once when added; in-process changes wake the waker. Either way no change
 // after the look is missed.
 class WaitLoop {
  public:

@@ -41,17 +41,17 @@ ThreadWaker::ThreadWaker() {
 
 ThreadWaker::~ThreadWaker() = default;
 
-void ThreadWaker::Kick() {
-  kicked_.store(true, std::memory_order_seq_cst);
+void ThreadWaker::Wake() {
+  woken_.store(true, std::memory_order_seq_cst);
   SignalEventFd(fd_.get());
 }
 
-void ThreadWaker::DrainIfKicked() {
-  if (kicked_.load(std::memory_order_acquire)) Drain();
+void ThreadWaker::DrainIfWoken() {
+  if (woken_.load(std::memory_order_acquire)) Drain();
 }
 
 void ThreadWaker::Drain() {
-  kicked_.store(false, std::memory_order_seq_cst);
+  woken_.store(false, std::memory_order_seq_cst);
   DrainEventFd(fd_.get());
 }
 

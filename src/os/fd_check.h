@@ -62,10 +62,10 @@ bool IsDoorbell(int fd);
 
 // ---- Channel endpoints: ring and queue-blob memfds -------------------------------------------
 
-// A spill ring's memfd (transport/spill_ring.h), as SpillRing::Create makes it: sealed against
-// shrinking, growing and further seals (so neither side can make the other's mapping fault),
-// not sealed against writes (both sides map it writable), opened O_RDWR, and between |min_bytes|
-// and |max_bytes| long. MX_OK with its size in |*size|, or MX_ERR_IO.
+// A message ring's memfd (transport/message_ring.h), as MessageRing::Create makes it: sealed
+// against shrinking, growing and further seals (so neither side can make the other's mapping
+// fault), not sealed against writes (both sides map it writable), opened O_RDWR, and between
+// |min_bytes| and |max_bytes| long. MX_OK with its size in |*size|, or MX_ERR_IO.
 mx_status_t CheckRingMemfd(int fd, uint64_t min_bytes, uint64_t max_bytes, uint64_t* size);
 
 // An endpoint's queue blob (transport/endpoint_state.h), as CreateQueueBlob makes it: sealed

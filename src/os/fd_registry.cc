@@ -22,9 +22,12 @@ struct Chunk {
 
 std::atomic<Chunk*> g_chunks[kNumChunks];
 
-Chunk* GetChunk(int index, bool create) {
-  Chunk* chunk = g_chunks[index].load(std::memory_order_acquire);
-  if (chunk != nullptr || !create) return chunk;
+// The chunk for fds index << kChunkBits and up, or null if none was created yet.
+Chunk* FindChunk(int index) { return g_chunks[index].load(std::memory_order_acquire); }
+
+Chunk* FindOrCreateChunk(int index) {
+  Chunk* chunk = FindChunk(index);
+  if (chunk != nullptr) return chunk;
   auto* fresh = new Chunk();
   for (auto& w : fresh->words) w.store(0, std::memory_order_relaxed);
   if (g_chunks[index].compare_exchange_strong(chunk, fresh, std::memory_order_acq_rel)) {
@@ -38,14 +41,14 @@ Chunk* GetChunk(int index, bool create) {
 
 void FdRegistryAdd(int fd) {
   if (fd < 0 || fd >= kChunkFds * kNumChunks) return;
-  Chunk* chunk = GetChunk(fd >> kChunkBits, true);
+  Chunk* chunk = FindOrCreateChunk(fd >> kChunkBits);
   int bit = fd & (kChunkFds - 1);
   chunk->words[bit / 64].fetch_or(uint64_t{1} << (bit % 64), std::memory_order_relaxed);
 }
 
 void FdRegistryRemove(int fd) {
   if (fd < 0 || fd >= kChunkFds * kNumChunks) return;
-  Chunk* chunk = GetChunk(fd >> kChunkBits, false);
+  Chunk* chunk = FindChunk(fd >> kChunkBits);
   if (chunk == nullptr) return;
   int bit = fd & (kChunkFds - 1);
   chunk->words[bit / 64].fetch_and(~(uint64_t{1} << (bit % 64)), std::memory_order_relaxed);

@@ -87,7 +87,7 @@ bool PeerHungUp(int sock);
 bool CanSend(int sock);
 
 // Set / read SO_SNDBUF. A full socket's buffer is raised for one small frame at a time (control
-// frames, the handles of a message whose payload went to the spill ring) and restored right
+// frames, the handles of a message whose payload went to the message ring) and restored right
 // after (see docs/design.md, "Backpressure").
 void SetSendBuffer(int sock, int bytes);
 int GetSendBuffer(int sock);

@@ -16,9 +16,9 @@ constexpr mx_duration_t kMaxSpin = 10'000'000;
 constexpr mx_duration_t kRecheckCpus = 100'000'000;
 constexpr mx_duration_t kYieldEvery = 5'000;
 constexpr mx_duration_t kDeepCheckEvery = 100'000;
-// Misses halve a thread's budget down to this fraction of the full one: 1.6 µs of the default
-// 100 µs, about what a sixteenth of the earlier 20 µs was. Under load (one server, hundreds of
-// blocked callers on two CPUs) every call still spins this long, on CPUs the server needs.
+// Misses halve a thread's budget down to this fraction of the full one. Under load (one server,
+// hundreds of blocked callers on two CPUs) every call still spins this long, on CPUs the server
+// needs, so the floor is kept small (docs/design.md#spin-budget).
 constexpr mx_duration_t kFloorDivisor = 64;
 
 mx_duration_t ConfiguredSpin() {

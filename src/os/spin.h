@@ -1,19 +1,18 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Bounded spinning before a wait blocks (docs/design.md, "The shared-memory data path").
+// Bounded spinning before a wait blocks (docs/design.md#spin-budget).
 //
-// A thread about to block on a channel first polls shared memory for a short while: on this
-// kind of machine a wake-up through the kernel costs tens of microseconds, while a reply that
-// comes within the budget is seen in a fraction of one. The budget is bounded and
-// configurable: MX_SPIN_US (read once; 0 disables spinning, at most 10000; default 100). It is
-// 0 whenever this process may run on a single CPU only (sched_getaffinity, re-read every
-// 100 ms): spinning there would only delay the peer it waits for.
+// A thread about to block on a channel first polls shared memory for a short while: a wake-up
+// through the kernel costs far more than a look at shared memory, so a reply that comes within
+// the budget is seen much sooner. The budget is bounded and configurable: MX_SPIN_US (read
+// once; 0 disables spinning, at most 10000; default 100). It is 0 whenever this process may run
+// on a single CPU only (sched_getaffinity, re-read every kRecheckCpus in spin.cc): spinning
+// there would only delay the peer it waits for.
 //
-// Why 100 µs: the budget must outlast two kernel wake-ups. Once one side of a request/reply
-// pair has blocked, the other sees its answer only after that side's wake-up; if that is longer
-// than the budget, it blocks too, and from then on each side's news comes after the other's
-// wake-up, so both block on every message, for good. With 20 µs on a VM whose wake-ups take
-// ~28 µs, round trips settled there at random (64 B and 4 KiB calls: median 1-2 µs or 50 µs,
-// p99 60-70 µs; one client on a port 0.83x the blocking socket's time instead of 0.09x).
+// Why the default is what it is: the budget must outlast two kernel wake-ups. Once one side of
+// a request/reply pair has blocked, the other sees its answer only after that side's wake-up; if
+// that is longer than the budget, it blocks too, and from then on each side's news comes after
+// the other's wake-up, so both block on every message, for good. The figures that set it are in
+// docs/design.md#spin-budget.
 #pragma once
 
 #include <magenta/types.h>
@@ -45,8 +44,8 @@ class Spinner {
   void Hit();
   // How long this spin may last (0: no spinning), before the deadline's cut.
   mx_duration_t planned() const { return planned_; }
-  // True about every 100 µs of spinning: time to ask the kernel what shared memory cannot
-  // tell (a peer that died), for budgets long enough to matter.
+  // True once every kDeepCheckEvery of spinning: time to ask the kernel what shared memory
+  // cannot tell (a peer that died), for budgets long enough to matter.
   bool DeepCheckDue();
 
  private:

@@ -178,7 +178,7 @@ std::vector<Seed> Seeds() {
       .CallTimeout(2, 4, {})  // WRONG_TYPE
       .Read(0, 7);
 
-  // Enough bytes to fill the socket: the rest go through the spill ring, a message with handles
+  // Enough bytes to fill the socket: the rest go through the message ring, a message with handles
   // is split (handles on the socket, payload in the ring); order holds across both.
   add("spill")
       .CreateChannel()  // a0 a1

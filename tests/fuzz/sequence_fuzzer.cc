@@ -39,7 +39,7 @@ void PrintStats() {
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   // The smallest channel buffer libmx accepts (256 KiB), so that the 512 KiB a program may write
-  // reaches the spill ring and fills it. Read once, before the first channel exists.
+  // reaches the message ring and fills it. Read once, before the first channel exists.
   setenv("MX_CHANNEL_BUFFER_BYTES", "262144", 0);
   atexit(PrintStats);
   // A program reaches some 30,000 coverage features; libFuzzer's entropic schedule keeps

@@ -40,7 +40,7 @@ using mx_test::CountOpenFds;
 
 constexpr size_t kMaxCreates = 24;              // create operations per program (fds stay bounded)
 constexpr size_t kMaxPool = 64;                 // duplicates stop here
-// Payload written per program: enough to fill the socket (about 200 KiB) and the spill ring at
+// Payload written per program: enough to fill the socket (about 200 KiB) and the message ring at
 // the fuzzer's 256 KiB limit, so both backpressure paths are reached.
 constexpr size_t kMaxProgramBytes = 512u * 1024;
 // Below both, a channel direction has room: a write must not return SHOULD_WAIT, WRITABLE must be

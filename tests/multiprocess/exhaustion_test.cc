@@ -1028,7 +1028,7 @@ size_t VmSizeBytes() {
 }
 
 // An endpoint whose local queue holds 3 MiB arrives in a message. Installing it reads the queue
-// into memory and maps its spill ring; with the address space capped just above what the process
+// into memory and maps its message ring; with the address space capped just above what the process
 // uses, the read fails with NO_MEMORY and keeps the message; with the cap lifted it succeeds.
 MX_CHILD(exhaust_address_space) {
     WarmUpEveryType();

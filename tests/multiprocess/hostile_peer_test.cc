@@ -971,7 +971,7 @@ void BurstUntilKilled(Hostile& h) {
 // The same through libmx itself (a well-behaved writer, connected the ordinary way): 4 KiB
 // messages "b<i>\0..." with an fd each. The victim starts reading only after 200 (800 KiB, more
 // than the socket holds), so messages split between a handle frame on the socket and their
-// payload in the spill ring. The victim kills the writer while it is at it; wherever the kill
+// payload in the message ring. The victim kills the writer while it is at it; wherever the kill
 // lands, the victim must get whole messages in order.
 void LibmxBurstUntilKilled(Hostile& h) {
     mx_handle_t ch;
@@ -1048,9 +1048,9 @@ const std::vector<Scenario>& Scenarios() {
          KickWithPayload},
         {"SignalNonUserBits", "peer signal frame setting READABLE|PEER_CLOSED", O::kBreaks,
          {"before"}, SignalNonUserBits},
-        {"RingNotAMemfd", "spill ring announced with a pipe", O::kBreaks, {"before"},
+        {"RingNotAMemfd", "message ring announced with a pipe", O::kBreaks, {"before"},
          RingNotAMemfd},
-        {"RingUnsealed", "spill ring announced with an unsealed 1 MiB memfd", O::kBreaks,
+        {"RingUnsealed", "message ring announced with an unsealed 1 MiB memfd", O::kBreaks,
          {"before"}, RingUnsealed},
         {"SequenceGap", "data frame 5 ahead of sequence", O::kBreaks, {"before"}, SequenceGap},
         {"SequenceReplay", "data frame with an old sequence number", O::kBreaks,
@@ -1125,8 +1125,8 @@ const std::vector<Scenario>& Scenarios() {
          BurstUntilKilled},
         {"LibmxWriterKilledMidSpill",
          "a libmx writer of 4 KiB messages with an fd each, killed once the socket is full and "
-         "messages go through the spill ring", O::kKilled, {}, LibmxBurstUntilKilled, false, MX_OK,
-         MX_OK, Connect::kItself},
+         "messages go through the message ring",
+         O::kKilled, {}, LibmxBurstUntilKilled, false, MX_OK, MX_OK, Connect::kItself},
     };
     return *all;
 }

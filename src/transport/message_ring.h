@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// SpillRing: a single-producer, single-consumer ring of messages in shared memory (a memfd
+// MessageRing: a single-producer, single-consumer ring of messages in shared memory (a memfd
 // mapped by both ends of one direction of a channel).
 //
 // It is the channel's data path: a writer puts handle-free messages here (the ring is created
-// after the direction's first few messages and announced on the socket), so a message costs no system call while the
-// reader is awake. Messages with handles, and messages that find the ring full, take the
-// socket; every data message carries a sequence number, so the reader merges the socket and the
-// ring back into one ordered stream. (The name is from its first use: overflow of a full
-// socket.)
+// after the direction's first few messages and announced on the socket), so a message costs no
+// system call while the reader is awake. Messages with handles, and messages that find the ring
+// full, take the socket; every data message carries a sequence number, so the reader merges the
+// socket and the ring back into one ordered stream.
 //
 // Layout: a 512-byte header, then |capacity| bytes of records:
 //   record = {u64 seq, u32 len, u32 flags} + len bytes, padded to 8. flags & 1: wrap marker;
@@ -53,21 +52,21 @@
 namespace mx::internal {
 
 // The ring is a capability for the thread-safety analysis: its try-lock (the busy word in shared
-// memory, LockForWriter), which the ...Locked functions require.
-class TA_CAP("ring try-lock") SpillRing {
+// memory, LockForWriter), which the ...UnderTryLock functions require.
+class TA_CAP("ring try-lock") MessageRing {
  public:
-  SpillRing() = default;
-  ~SpillRing();
-  SpillRing(SpillRing&& other) noexcept;
-  SpillRing& operator=(SpillRing&& other) noexcept;
-  SpillRing(const SpillRing&) = delete;
-  SpillRing& operator=(const SpillRing&) = delete;
+  MessageRing() = default;
+  ~MessageRing();
+  MessageRing(MessageRing&& other) noexcept;
+  MessageRing& operator=(MessageRing&& other) noexcept;
+  MessageRing(const MessageRing&) = delete;
+  MessageRing& operator=(const MessageRing&) = delete;
 
   // Creates a ring whose data area holds |capacity| bytes and at most |payload_limit| bytes of
   // message payload at a time.
-  static mx_status_t Create(size_t capacity, size_t payload_limit, SpillRing* out);
+  static mx_status_t Create(size_t capacity, size_t payload_limit, MessageRing* out);
   // Maps a ring received from the other end; MX_ERR_IO if it is not a valid ring.
-  static mx_status_t Attach(UniqueFd fd, SpillRing* out);
+  static mx_status_t Attach(UniqueFd fd, MessageRing* out);
 
   bool valid() const { return map_.is_valid(); }
   int fd() const { return fd_.get(); }
@@ -82,8 +81,9 @@ class TA_CAP("ring try-lock") SpillRing {
   // room and write under it, release. While held, the room found cannot shrink.
   bool LockForWriter() TA_TRY_ACQ(true);
   void UnlockForWriter() TA_REL();
-  bool HasRoomLocked(uint32_t len) TA_REQ(this);
-  bool WriteLocked(uint64_t seq, const void* data, uint32_t len, uint32_t flags) TA_REQ(this);
+  bool HasRoomUnderTryLock(uint32_t len) TA_REQ(this);
+  bool WriteUnderTryLock(uint64_t seq, const void* data, uint32_t len, uint32_t flags)
+      TA_REQ(this);
   // Writer: appends a record; false if there is no room (or the ring is broken).
   bool TryWrite(uint64_t seq, const void* data, uint32_t len, uint32_t flags = 0);
   // Reader: the sequence number, flags and payload length of the first record, if any.
@@ -115,10 +115,13 @@ class TA_CAP("ring try-lock") SpillRing {
   // writer's and a reader with records to read need not ask the kernel.
   void CountSocketFrame();
   uint64_t SocketFrames() const;
-  // Orderly close: the writer (as_writer) or the reader tells the other end it is gone, so it
-  // learns it without a system call. A process that dies is seen on the socket instead.
-  void MarkClosed(bool as_writer);
-  bool PeerClosed(bool as_writer) const;
+  // Orderly close: the writer or the reader tells the other end it is gone, so it learns it
+  // without a system call. A process that dies is seen on the socket instead.
+  void MarkWriterClosed();
+  void MarkReaderClosed();
+  // Reader: the writer marked its end closed. Writer: the reader marked its end closed.
+  bool WriterClosed() const;
+  bool ReaderClosed() const;
   // Reader: it mapped the ring (so its orderly close will say so in the ring). Writer: whether
   // the reader has; until then only the socket can tell that the reader went away.
   void MarkAttached();
@@ -142,7 +145,10 @@ class TA_CAP("ring try-lock") SpillRing {
   // Writer: where a record of |len| bytes would go; false if it does not fit.
   bool PlanWrite(uint32_t len, uint64_t* head, uint64_t* pos, uint64_t* waste);
   void Rewind();
-  void RewindAndRelease(bool release);
+  // Reader: if the ring is empty, moves both indices to the front; with kRelease it also gives
+  // back the pages a burst left behind.
+  enum class Pages { kKeep, kRelease };
+  void RewindAndRelease(Pages pages);
   // Reader: the record at |tail| (offset |pos|, |len| payload bytes) has been copied out.
   void Consume(uint64_t tail, uint64_t pos, uint32_t len);
 

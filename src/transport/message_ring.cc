@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-#include "transport/spill_ring.h"
+#include "transport/message_ring.h"
 
 #include <atomic>
 #include <cstring>
@@ -12,7 +12,7 @@
 
 namespace mx::internal {
 
-struct SpillRing::Header {
+struct MessageRing::Header {
   uint32_t magic;
   uint32_t version;
   uint64_t capacity;
@@ -30,7 +30,7 @@ struct SpillRing::Header {
   std::atomic<uint64_t> payload_out;              // reader: payload bytes ever consumed
   // Written only when the writer finds the ring full; the reader reads it after every record.
   alignas(64) std::atomic<uint32_t> writer_waiting;  // writer sets, reader clears
-  // Fast-path signalling (see spill_ring.h "Waking the reader").
+  // Fast-path signalling (see message_ring.h "Waking the reader").
   alignas(64) std::atomic<uint32_t> reader_waiting;  // reader: 1 while some thread may block
   std::atomic<uint32_t> kick_pending;                // writer sets (sent a kick), reader clears
   std::atomic<uint32_t> reader_closed;               // reader: its endpoint was closed
@@ -70,11 +70,11 @@ constexpr uint64_t Align8(uint64_t n) { return (n + 7) & ~uint64_t{7}; }
 
 }  // namespace
 
-SpillRing::~SpillRing() = default;
+MessageRing::~MessageRing() = default;
 
-SpillRing::SpillRing(SpillRing&& other) noexcept { *this = std::move(other); }
+MessageRing::MessageRing(MessageRing&& other) noexcept { *this = std::move(other); }
 
-SpillRing& SpillRing::operator=(SpillRing&& other) noexcept {
+MessageRing& MessageRing::operator=(MessageRing&& other) noexcept {
   if (this != &other) {
     map_ = std::move(other.map_);
     fd_ = std::move(other.fd_);
@@ -91,7 +91,7 @@ SpillRing& SpillRing::operator=(SpillRing&& other) noexcept {
   return *this;
 }
 
-mx_status_t SpillRing::Create(size_t capacity, size_t payload_limit, SpillRing* out) {
+mx_status_t MessageRing::Create(size_t capacity, size_t payload_limit, MessageRing* out) {
   capacity = Align8(capacity);
   if (capacity < 2 * (MX_CHANNEL_MAX_MSG_BYTES + kRecordHeader) || capacity > kMaxCapacity) {
     return MX_ERR_INVALID_ARGS;
@@ -107,7 +107,7 @@ mx_status_t SpillRing::Create(size_t capacity, size_t payload_limit, SpillRing* 
   h->version = kRingVersion;
   h->capacity = capacity;
   h->payload_limit = payload_limit;
-  SpillRing ring;
+  MessageRing ring;
   ring.fd_ = std::move(fd);
   ring.map_ = std::move(map);
   ring.capacity_ = capacity;
@@ -116,7 +116,7 @@ mx_status_t SpillRing::Create(size_t capacity, size_t payload_limit, SpillRing* 
   return MX_OK;
 }
 
-mx_status_t SpillRing::Attach(UniqueFd fd, SpillRing* out) {
+mx_status_t MessageRing::Attach(UniqueFd fd, MessageRing* out) {
   // The rule Create follows (os/fd_check.h): sealed against resizing, writable, and sized for
   // at least two records of the largest message.
   uint64_t bytes = 0;
@@ -128,7 +128,7 @@ mx_status_t SpillRing::Attach(UniqueFd fd, SpillRing* out) {
   Mapping map;
   mx_status_t st = map.MapReceived(fd.get(), total, /*writable=*/true);
   if (st != MX_OK) return st;
-  SpillRing ring;
+  MessageRing ring;
   ring.fd_ = std::move(fd);
   ring.map_ = std::move(map);
   // The capacity is derived from the file size we checked, never trusted from the header.
@@ -142,7 +142,7 @@ mx_status_t SpillRing::Attach(UniqueFd fd, SpillRing* out) {
   return MX_OK;
 }
 
-bool SpillRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
+bool MessageRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
                           uint64_t* waste_out) {
   if (broken_ || !map_.is_valid()) return false;
   if (len > MX_CHANNEL_MAX_MSG_BYTES) return false;  // the reader would take it for corruption
@@ -175,7 +175,7 @@ bool SpillRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
   return true;
 }
 
-bool SpillRing::LockForWriter() {
+bool MessageRing::LockForWriter() {
   if (!map_.is_valid()) return false;
   for (int i = 0; i < 64; ++i) {
     uint32_t expected = kFree;
@@ -188,28 +188,29 @@ bool SpillRing::LockForWriter() {
   return false;  // the reader is rewinding (or hostile): this message takes the socket
 }
 
-void SpillRing::UnlockForWriter() { header()->busy.store(kFree, std::memory_order_release); }
+void MessageRing::UnlockForWriter() { header()->busy.store(kFree, std::memory_order_release); }
 
-bool SpillRing::HasRoom(uint32_t len) {
+bool MessageRing::HasRoom(uint32_t len) {
   if (!LockForWriter()) return false;
-  bool room = HasRoomLocked(len);
+  bool room = HasRoomUnderTryLock(len);
   UnlockForWriter();
   return room;
 }
 
-bool SpillRing::HasRoomLocked(uint32_t len) {
+bool MessageRing::HasRoomUnderTryLock(uint32_t len) {
   uint64_t head, pos, waste;
   return PlanWrite(len, &head, &pos, &waste);
 }
 
-bool SpillRing::TryWrite(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
+bool MessageRing::TryWrite(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
   if (!LockForWriter()) return false;
-  bool ok = WriteLocked(seq, bytes, len, flags);
+  bool ok = WriteUnderTryLock(seq, bytes, len, flags);
   UnlockForWriter();
   return ok;
 }
 
-bool SpillRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
+bool MessageRing::WriteUnderTryLock(uint64_t seq, const void* bytes, uint32_t len,
+                                    uint32_t flags) {
   uint64_t head, pos, waste;
   if (!PlanWrite(len, &head, &pos, &waste)) return false;
   Header* h = header();
@@ -234,7 +235,7 @@ bool SpillRing::WriteLocked(uint64_t seq, const void* bytes, uint32_t len, uint3
   return true;
 }
 
-bool SpillRing::Locate(uint64_t* tail_out, uint64_t* seq, uint32_t* len, uint32_t* flags) {
+bool MessageRing::Locate(uint64_t* tail_out, uint64_t* seq, uint32_t* len, uint32_t* flags) {
   if (broken_ || !map_.is_valid()) return false;
   if (located_) {
     *tail_out = located_->tail;
@@ -273,7 +274,7 @@ bool SpillRing::Locate(uint64_t* tail_out, uint64_t* seq, uint32_t* len, uint32_
       tail += to_end;
       continue;
     }
-    if ((r.flags & ~SpillRing::kRecordHasHandles) != 0 || r.len > MX_CHANNEL_MAX_MSG_BYTES ||
+    if ((r.flags & ~MessageRing::kRecordHasHandles) != 0 || r.len > MX_CHANNEL_MAX_MSG_BYTES ||
         kRecordHeader + Align8(r.len) > to_end ||
         kRecordHeader + Align8(r.len) > head - tail) {
       broken_ = true;
@@ -290,7 +291,7 @@ bool SpillRing::Locate(uint64_t* tail_out, uint64_t* seq, uint32_t* len, uint32_
   return false;
 }
 
-bool SpillRing::Peek(uint64_t* seq, uint32_t* flags, uint32_t* len) {
+bool MessageRing::Peek(uint64_t* seq, uint32_t* flags, uint32_t* len) {
   uint64_t tail;
   uint32_t l, f;
   if (!Locate(&tail, seq, &l, &f)) return false;
@@ -299,7 +300,7 @@ bool SpillRing::Peek(uint64_t* seq, uint32_t* flags, uint32_t* len) {
   return true;
 }
 
-void SpillRing::Pop(std::vector<uint8_t>* out) {
+void MessageRing::Pop(std::vector<uint8_t>* out) {
   uint64_t tail, seq;
   uint32_t len, flags;
   if (!Locate(&tail, &seq, &len, &flags)) return;
@@ -309,7 +310,7 @@ void SpillRing::Pop(std::vector<uint8_t>* out) {
   Consume(tail, pos, len);
 }
 
-void SpillRing::PopInto(void* out, uint32_t capacity) {
+void MessageRing::PopInto(void* out, uint32_t capacity) {
   uint64_t tail, seq;
   uint32_t len, flags;
   if (!Locate(&tail, &seq, &len, &flags)) return;
@@ -319,7 +320,7 @@ void SpillRing::PopInto(void* out, uint32_t capacity) {
   Consume(tail, pos, len);
 }
 
-void SpillRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
+void MessageRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
   located_.reset();
   Header* h = header();
   uint64_t out_bytes = h->payload_out.load(std::memory_order_relaxed);
@@ -343,25 +344,24 @@ void SpillRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
 // touching new ones. Done under |busy|, so the writer is not placing a record meanwhile (it
 // reads head afresh under the same flag). After a burst, the pages beyond the front are
 // released: they hold nothing (the ring is empty) and read as zeros if touched again.
-void SpillRing::Rewind() {
+void MessageRing::Rewind() {
   // Releasing pages makes the kernel unmap them in both processes (TLB shoot-downs) and the
   // writer fault them in again: worth it for a channel going quiet, not for one streaming. So
   // at most every kReleaseEvery here; ReleaseIfIdle does it when the reader is about to sleep.
-  bool release = false;
-  if (consumed_hi_ > kReleaseAboveBytes) {
-    mx_time_t now = MonotonicNow();
-    release = now - last_release_ >= kReleaseEvery;
+  Pages pages = Pages::kKeep;
+  if (consumed_hi_ > kReleaseAboveBytes && MonotonicNow() - last_release_ >= kReleaseEvery) {
+    pages = Pages::kRelease;
   }
-  RewindAndRelease(release);
+  RewindAndRelease(pages);
 }
 
-void SpillRing::ReleaseIfIdle() {
+void MessageRing::ReleaseIfIdle() {
   if (!map_.is_valid() || broken_ || consumed_hi_ <= kReleaseAboveBytes) return;
   if (MonotonicNow() - last_release_ < kReleaseEvery) return;
-  RewindAndRelease(true);
+  RewindAndRelease(Pages::kRelease);
 }
 
-void SpillRing::RewindAndRelease(bool release) {
+void MessageRing::RewindAndRelease(Pages pages) {
   Header* h = header();
   uint32_t expected = kFree;
   if (!h->busy.compare_exchange_strong(expected, kReaderBusy, std::memory_order_acquire,
@@ -371,7 +371,7 @@ void SpillRing::RewindAndRelease(bool release) {
   uint64_t head = h->head.load(std::memory_order_acquire);
   uint64_t tail = h->tail.load(std::memory_order_relaxed);
   if (head == tail) {
-    if (release) {
+    if (pages == Pages::kRelease) {
       // Everything in the data area is dead (the ring is empty); keep the front, which the
       // next records use.
       auto page_up = [](uint64_t n) { return (n + kPage - 1) & ~(kPage - 1); };
@@ -395,78 +395,77 @@ void SpillRing::RewindAndRelease(bool release) {
   h->busy.store(kFree, std::memory_order_release);
 }
 
-}  // namespace mx::internal
-
-namespace mx::internal {
-
-bool SpillRing::HasRecord() const {
+bool MessageRing::HasRecord() const {
   if (!map_.is_valid()) return false;
   return header()->head.load(std::memory_order_acquire) !=
          header()->tail.load(std::memory_order_relaxed);
 }
 
-void SpillRing::SetReaderWaiting(bool waiting) {
+void MessageRing::SetReaderWaiting(bool waiting) {
   if (!map_.is_valid()) return;
   // Sequentially consistent, like the writer's store of |head| and our later load of it: either
   // the writer sees the flag, or we see its record (no fences: ThreadSanitizer can't model them).
   header()->reader_waiting.store(waiting ? 1 : 0, std::memory_order_seq_cst);
 }
 
-bool SpillRing::TakeKick() {
+bool MessageRing::TakeKick() {
   if (!map_.is_valid()) return false;
   Header* h = header();
   if (h->reader_waiting.load(std::memory_order_seq_cst) == 0) return false;
   return h->kick_pending.exchange(1, std::memory_order_seq_cst) == 0;
 }
 
-void SpillRing::ClearKickPending() {
+void MessageRing::ClearKickPending() {
   if (!map_.is_valid()) return;
   header()->kick_pending.store(0, std::memory_order_seq_cst);
 }
 
-void SpillRing::CountSocketFrame() {
+void MessageRing::CountSocketFrame() {
   if (!map_.is_valid()) return;
   header()->socket_frames.fetch_add(1, std::memory_order_release);
 }
 
-uint64_t SpillRing::SocketFrames() const {
+uint64_t MessageRing::SocketFrames() const {
   if (!map_.is_valid()) return 0;
   return header()->socket_frames.load(std::memory_order_acquire);
 }
 
-void SpillRing::MarkClosed(bool as_writer) {
-  if (!map_.is_valid()) return;
-  (as_writer ? header()->writer_closed : header()->reader_closed)
-      .store(1, std::memory_order_release);
+void MessageRing::MarkWriterClosed() {
+  if (map_.is_valid()) header()->writer_closed.store(1, std::memory_order_release);
 }
 
-void SpillRing::MarkAttached() {
+void MessageRing::MarkReaderClosed() {
+  if (map_.is_valid()) header()->reader_closed.store(1, std::memory_order_release);
+}
+
+void MessageRing::MarkAttached() {
   if (map_.is_valid()) header()->reader_attached.store(1, std::memory_order_release);
 }
 
-bool SpillRing::ReaderAttached() const {
+bool MessageRing::ReaderAttached() const {
   return map_.is_valid() && header()->reader_attached.load(std::memory_order_acquire) != 0;
 }
 
-bool SpillRing::PeerClosed(bool as_writer) const {
-  if (!map_.is_valid()) return false;
-  // The writer asks whether the reader closed, and the other way round.
-  return (as_writer ? header()->reader_closed : header()->writer_closed)
-             .load(std::memory_order_acquire) != 0;
+bool MessageRing::WriterClosed() const {
+  return map_.is_valid() && header()->writer_closed.load(std::memory_order_acquire) != 0;
 }
 
-uint64_t SpillRing::BufferedPayload() const {
+bool MessageRing::ReaderClosed() const {
+  return map_.is_valid() && header()->reader_closed.load(std::memory_order_acquire) != 0;
+}
+
+uint64_t MessageRing::BufferedPayload() const {
   if (!map_.is_valid()) return 0;
   uint64_t in = header()->payload_in.load(std::memory_order_acquire);
   uint64_t out = header()->payload_out.load(std::memory_order_seq_cst);  // see Consume
   return in >= out ? in - out : 0;
 }
 
-void SpillRing::SetWriterWaiting() {
+void MessageRing::SetWriterWaiting() {
   if (map_.is_valid()) header()->writer_waiting.store(1, std::memory_order_seq_cst);
 }
 
-bool SpillRing::TakeWriterWake() {
+bool MessageRing::TakeWriterWake() {
   if (!map_.is_valid()) return false;
   if (header()->writer_waiting.load(std::memory_order_seq_cst) == 0) return false;
   if (BufferedPayload() > payload_limit_ / 2) return false;

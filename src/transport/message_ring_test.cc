@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Unit tests for SpillRing (transport/spill_ring.h): ordered delivery across many wrap-arounds
+// Unit tests for MessageRing (transport/message_ring.h): ordered delivery across many wrap-arounds
 // between a writer and a reader that map the same memfd separately, the payload limit, the
 // writer-wake hysteresis, Attach's validation of a received fd, and a hostile peer that scribbles
 // on the shared mapping: the ring must report broken() and never crash or read out of bounds
 // (run this file under ASan/UBSan too).
-#include "transport/spill_ring.h"
+#include "transport/message_ring.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -29,7 +29,7 @@ namespace {
 
 using mx_test::CountOpenFds;
 
-// The shared layout, mirrored from spill_ring.cc (struct SpillRing::Header and Record). The
+// The shared layout, mirrored from message_ring.cc (struct MessageRing::Header and Record). The
 // LayoutMatches test below fails if the two drift apart.
 using MirrorHeader = mx_test::RingHeader;
 struct MirrorRecord {
@@ -88,14 +88,14 @@ std::vector<uint8_t> Pattern(uint64_t seq, uint32_t len) {
 // A writer ring (Create) and a reader ring (Attach of a dup of its fd): two mappings of one memfd,
 // like the two processes of a channel.
 struct RingPair {
-  SpillRing writer;
-  SpillRing reader;
+  MessageRing writer;
+  MessageRing reader;
 };
 
 void MakePair(size_t capacity, size_t payload_limit, RingPair* out) {
-  ASSERT_EQ(SpillRing::Create(capacity, payload_limit, &out->writer), MX_OK);
+  ASSERT_EQ(MessageRing::Create(capacity, payload_limit, &out->writer), MX_OK);
   ASSERT_TRUE(out->writer.valid());
-  ASSERT_EQ(SpillRing::Attach(Dup(out->writer.fd()), &out->reader), MX_OK);
+  ASSERT_EQ(MessageRing::Attach(Dup(out->writer.fd()), &out->reader), MX_OK);
   ASSERT_TRUE(out->reader.valid());
 }
 
@@ -116,7 +116,7 @@ void WriteAndRead(RingPair* p, uint64_t seq, uint32_t len, uint32_t flags = 0) {
 
 // ---- Layout, creation ----------------------------------------------------------------------
 
-TEST(SpillRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
+TEST(MessageRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -160,13 +160,13 @@ TEST(SpillRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   p.writer.CountSocketFrame();
   EXPECT_EQ(m.header()->socket_frames.load(), 1u);
   EXPECT_EQ(p.reader.SocketFrames(), 1u);
-  EXPECT_FALSE(p.reader.PeerClosed(false));
-  p.writer.MarkClosed(true);
+  EXPECT_FALSE(p.reader.WriterClosed());
+  p.writer.MarkWriterClosed();
   EXPECT_EQ(m.header()->writer_closed.load(), 1u);
-  EXPECT_TRUE(p.reader.PeerClosed(false));
-  p.reader.MarkClosed(false);
+  EXPECT_TRUE(p.reader.WriterClosed());
+  p.reader.MarkReaderClosed();
   EXPECT_EQ(m.header()->reader_closed.load(), 1u);
-  EXPECT_TRUE(p.writer.PeerClosed(true));
+  EXPECT_TRUE(p.writer.ReaderClosed());
   EXPECT_FALSE(p.writer.ReaderAttached());
   p.reader.MarkAttached();
   EXPECT_EQ(m.header()->reader_attached.load(), 1u);
@@ -175,24 +175,24 @@ TEST(SpillRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   EXPECT_EQ(m.header()->writer_waiting.load(), 1u);
 }
 
-TEST(SpillRingTest, CreateRejectsCapacityOutsideLimits) {
-  SpillRing ring;
-  EXPECT_EQ(SpillRing::Create(0, 100, &ring), MX_ERR_INVALID_ARGS);
-  EXPECT_EQ(SpillRing::Create(kMinCapacity - 8, 100, &ring), MX_ERR_INVALID_ARGS);
-  EXPECT_EQ(SpillRing::Create((size_t{1} << 30) + 8, 100, &ring), MX_ERR_INVALID_ARGS);
+TEST(MessageRingTest, CreateRejectsCapacityOutsideLimits) {
+  MessageRing ring;
+  EXPECT_EQ(MessageRing::Create(0, 100, &ring), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(MessageRing::Create(kMinCapacity - 8, 100, &ring), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(MessageRing::Create((size_t{1} << 30) + 8, 100, &ring), MX_ERR_INVALID_ARGS);
   EXPECT_FALSE(ring.valid());
-  EXPECT_EQ(SpillRing::Create(kMinCapacity - 4, 100, &ring), MX_OK);  // rounded up to 8
+  EXPECT_EQ(MessageRing::Create(kMinCapacity - 4, 100, &ring), MX_OK);  // rounded up to 8
 }
 
-TEST(SpillRingTest, CreatedMemfdIsSealedAgainstShrinking) {
-  SpillRing ring;
-  ASSERT_EQ(SpillRing::Create(kMinCapacity, kMinCapacity, &ring), MX_OK);
+TEST(MessageRingTest, CreatedMemfdIsSealedAgainstShrinking) {
+  MessageRing ring;
+  ASSERT_EQ(MessageRing::Create(kMinCapacity, kMinCapacity, &ring), MX_OK);
   int seals = ::fcntl(ring.fd(), F_GET_SEALS);
   EXPECT_NE(seals & F_SEAL_SHRINK, 0);
   EXPECT_NE(::ftruncate(ring.fd(), 4096), 0);
 }
 
-TEST(SpillRingTest, EmptyRingHasNothingToPeek) {
+TEST(MessageRingTest, EmptyRingHasNothingToPeek) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   uint64_t seq;
@@ -204,8 +204,8 @@ TEST(SpillRingTest, EmptyRingHasNothingToPeek) {
   EXPECT_EQ(p.reader.BufferedPayload(), 0u);
 }
 
-TEST(SpillRingTest, DefaultRingIsInvalidAndInert) {
-  SpillRing ring;
+TEST(MessageRingTest, DefaultRingIsInvalidAndInert) {
+  MessageRing ring;
   EXPECT_FALSE(ring.valid());
   EXPECT_FALSE(ring.HasRoom(0));
   EXPECT_FALSE(ring.TryWrite(1, nullptr, 0));
@@ -218,7 +218,7 @@ TEST(SpillRingTest, DefaultRingIsInvalidAndInert) {
 
 // ---- Ordered delivery ----------------------------------------------------------------------
 
-TEST(SpillRingTest, RecordsArriveInOrderAcrossManyWrapArounds) {
+TEST(MessageRingTest, RecordsArriveInOrderAcrossManyWrapArounds) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   std::mt19937 rng(12345);
@@ -237,7 +237,7 @@ TEST(SpillRingTest, RecordsArriveInOrderAcrossManyWrapArounds) {
       default: len = rng() % 300; break;
     }
     std::vector<uint8_t> payload = Pattern(next_write, len);
-    uint32_t flags = (rng() % 4 == 0) ? SpillRing::kRecordHasHandles : 0;
+    uint32_t flags = (rng() % 4 == 0) ? MessageRing::kRecordHasHandles : 0;
     if (p.writer.TryWrite(next_write, payload.data(), len, flags | (flags << 4))) {
       lens.push_back(len | (flags << 30));
       ++next_write;
@@ -300,7 +300,7 @@ void Read(RingPair* p, uint64_t seq, uint32_t len) {
   EXPECT_FALSE(p->reader.broken());
 }
 
-TEST(SpillRingTest, ShortGapAtTheEndIsSkippedWithoutAMarker) {
+TEST(MessageRingTest, ShortGapAtTheEndIsSkippedWithoutAMarker) {
   // Leave exactly 8 bytes before the end of the data area: too small for a record header, so the
   // writer skips it without writing a wrap marker and the reader skips it implicitly.
   RingPair p;
@@ -319,7 +319,7 @@ TEST(SpillRingTest, ShortGapAtTheEndIsSkippedWithoutAMarker) {
   WriteAndRead(&p, 4, 0);
 }
 
-TEST(SpillRingTest, LargerGapAtTheEndGetsAWrapMarker) {
+TEST(MessageRingTest, LargerGapAtTheEndGetsAWrapMarker) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -337,7 +337,7 @@ TEST(SpillRingTest, LargerGapAtTheEndGetsAWrapMarker) {
   WriteAndRead(&p, 4, 8);
 }
 
-TEST(SpillRingTest, RecordThatExactlyFillsTheEndDoesNotWrap) {
+TEST(MessageRingTest, RecordThatExactlyFillsTheEndDoesNotWrap) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -355,7 +355,7 @@ TEST(SpillRingTest, RecordThatExactlyFillsTheEndDoesNotWrap) {
   EXPECT_EQ(m.ReadRecord(0).seq, 4u);
 }
 
-TEST(SpillRingTest, AReaderThatKeepsUpRewindsToTheFront) {
+TEST(MessageRingTest, AReaderThatKeepsUpRewindsToTheFront) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -372,7 +372,7 @@ TEST(SpillRingTest, AReaderThatKeepsUpRewindsToTheFront) {
   EXPECT_GE(m.header()->head.load(), 5 * kMinCapacity) << "the indices only ever grow";
 }
 
-TEST(SpillRingTest, NoRewindWhileARecordIsUnread) {
+TEST(MessageRingTest, NoRewindWhileARecordIsUnread) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -384,7 +384,7 @@ TEST(SpillRingTest, NoRewindWhileARecordIsUnread) {
   EXPECT_EQ(m.header()->head.load(), kMinCapacity);
 }
 
-TEST(SpillRingTest, AWriterThatHoldsTheLockMakesTheReaderSkipTheRewind) {
+TEST(MessageRingTest, AWriterThatHoldsTheLockMakesTheReaderSkipTheRewind) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -400,7 +400,7 @@ TEST(SpillRingTest, AWriterThatHoldsTheLockMakesTheReaderSkipTheRewind) {
   WriteAndRead(&p, 100, 1);
 }
 
-TEST(SpillRingTest, PagesOfABurstAreReleasedOnceTheRingIsEmpty) {
+TEST(MessageRingTest, PagesOfABurstAreReleasedOnceTheRingIsEmpty) {
   RingPair p;
   MakePair(size_t{4} << 20, size_t{4} << 20, &p);
   struct stat st;
@@ -417,7 +417,7 @@ TEST(SpillRingTest, PagesOfABurstAreReleasedOnceTheRingIsEmpty) {
   WriteAndRead(&p, 35, len);
 }
 
-TEST(SpillRingTest, FlagsOtherThanHasHandlesAreNotStored) {
+TEST(MessageRingTest, FlagsOtherThanHasHandlesAreNotStored) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   const uint8_t b = 1;
@@ -425,12 +425,12 @@ TEST(SpillRingTest, FlagsOtherThanHasHandlesAreNotStored) {
   uint64_t seq;
   uint32_t flags;
   ASSERT_TRUE(p.reader.Peek(&seq, &flags));
-  EXPECT_EQ(flags, SpillRing::kRecordHasHandles);
+  EXPECT_EQ(flags, MessageRing::kRecordHasHandles);
 }
 
 // ---- Room and limits -----------------------------------------------------------------------
 
-TEST(SpillRingTest, PayloadLimitBoundsBufferedBytes) {
+TEST(MessageRingTest, PayloadLimitBoundsBufferedBytes) {
   RingPair p;
   MakePair(kMinCapacity, 1000, &p);
   std::vector<uint8_t> data(600, 1);
@@ -453,7 +453,7 @@ TEST(SpillRingTest, PayloadLimitBoundsBufferedBytes) {
   EXPECT_FALSE(p.writer.broken());
 }
 
-TEST(SpillRingTest, HasRoomTracksSpaceWithoutWriting) {
+TEST(MessageRingTest, HasRoomTracksSpaceWithoutWriting) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -472,7 +472,7 @@ TEST(SpillRingTest, HasRoomTracksSpaceWithoutWriting) {
   EXPECT_FALSE(p.writer.broken());
 }
 
-TEST(SpillRingTest, WriterIsNotAllowedRecordsTheReaderWouldRejectAsCorrupt) {
+TEST(MessageRingTest, WriterIsNotAllowedRecordsTheReaderWouldRejectAsCorrupt) {
   // The reader treats any record longer than MX_CHANNEL_MAX_MSG_BYTES as corruption, so the
   // writer must not produce one even when the capacity and payload limit would allow it.
   RingPair p;
@@ -489,7 +489,7 @@ TEST(SpillRingTest, WriterIsNotAllowedRecordsTheReaderWouldRejectAsCorrupt) {
   WriteAndRead(&p, 1, MX_CHANNEL_MAX_MSG_BYTES);
 }
 
-TEST(SpillRingTest, WriterWakeIsTakenOnceWhenAtMostHalfFull) {
+TEST(MessageRingTest, WriterWakeIsTakenOnceWhenAtMostHalfFull) {
   RingPair p;
   MakePair(kMinCapacity, 1000, &p);
   std::vector<uint8_t> data(400, 1);
@@ -506,9 +506,9 @@ TEST(SpillRingTest, WriterWakeIsTakenOnceWhenAtMostHalfFull) {
 
 // ---- Attach --------------------------------------------------------------------------------
 
-TEST(SpillRingTest, AttachWorksWithAnFdReceivedOverASocket) {
-  SpillRing writer;
-  ASSERT_EQ(SpillRing::Create(kMinCapacity, kMinCapacity, &writer), MX_OK);
+TEST(MessageRingTest, AttachWorksWithAnFdReceivedOverASocket) {
+  MessageRing writer;
+  ASSERT_EQ(MessageRing::Create(kMinCapacity, kMinCapacity, &writer), MX_OK);
   UniqueFd a, b;
   ASSERT_EQ(CreateSeqpacketPair(&a, &b), MX_OK);
   uint8_t byte = 0;
@@ -518,8 +518,8 @@ TEST(SpillRingTest, AttachWorksWithAnFdReceivedOverASocket) {
   ReceivedDatagram got;
   ASSERT_EQ(ReceiveDatagram(b.get(), &byte, 1, &got), MX_OK);
   ASSERT_EQ(got.fds.size(), 1u);
-  SpillRing reader;
-  ASSERT_EQ(SpillRing::Attach(std::move(got.fds[0]), &reader), MX_OK);
+  MessageRing reader;
+  ASSERT_EQ(MessageRing::Attach(std::move(got.fds[0]), &reader), MX_OK);
   const char msg[] = "across processes";
   ASSERT_TRUE(writer.TryWrite(1, msg, sizeof(msg)));
   uint64_t seq;
@@ -531,12 +531,12 @@ TEST(SpillRingTest, AttachWorksWithAnFdReceivedOverASocket) {
   EXPECT_EQ(writer.BufferedPayload(), 0u);
 }
 
-TEST(SpillRingTest, MovedRingKeepsWorking) {
+TEST(MessageRingTest, MovedRingKeepsWorking) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
-  SpillRing moved(std::move(p.reader));
+  MessageRing moved(std::move(p.reader));
   EXPECT_FALSE(p.reader.valid());
-  SpillRing again;
+  MessageRing again;
   again = std::move(moved);
   ASSERT_TRUE(again.valid());
   const uint8_t b = 7;
@@ -564,17 +564,17 @@ UniqueFd MakeRingLikeMemfd(size_t size, int seals, uint32_t magic = kRingMagic) 
 
 void ExpectAttachRejected(UniqueFd fd) {
   const int before = CountOpenFds();
-  SpillRing ring;
-  EXPECT_EQ(SpillRing::Attach(std::move(fd), &ring), MX_ERR_IO);
+  MessageRing ring;
+  EXPECT_EQ(MessageRing::Attach(std::move(fd), &ring), MX_ERR_IO);
   EXPECT_FALSE(ring.valid());
   EXPECT_EQ(CountOpenFds(), before - 1) << "Attach must close the fd it rejects";
 }
 
 constexpr int kRingSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 
-TEST(SpillRingTest, AttachAcceptsAProperlySealedMemfd) {
-  SpillRing ring;
-  ASSERT_EQ(SpillRing::Attach(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, kRingSeals), &ring),
+TEST(MessageRingTest, AttachAcceptsAProperlySealedMemfd) {
+  MessageRing ring;
+  ASSERT_EQ(MessageRing::Attach(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, kRingSeals), &ring),
             MX_OK);
   EXPECT_TRUE(ring.valid());
   // The payload limit comes from the header (1000), capped by the capacity.
@@ -582,22 +582,22 @@ TEST(SpillRingTest, AttachAcceptsAProperlySealedMemfd) {
   EXPECT_FALSE(ring.HasRoom(1001));
 }
 
-TEST(SpillRingTest, AttachRejectsMemfdWithoutShrinkSeal) {
+TEST(MessageRingTest, AttachRejectsMemfdWithoutShrinkSeal) {
   ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, 0));
   ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_GROW));
 }
 
-// The rule SpillRing::Create follows, all of it: a ring that can still grow, or whose seals can
+// The rule MessageRing::Create follows, all of it: a ring that can still grow, or whose seals can
 // still change, is not the kind of memfd libmx makes; one sealed against writes cannot be mapped
 // for writing.
-TEST(SpillRingTest, AttachRejectsMemfdWithoutTheCreatorsExactSeals) {
+TEST(MessageRingTest, AttachRejectsMemfdWithoutTheCreatorsExactSeals) {
   ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_SHRINK));
   ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, F_SEAL_SHRINK | F_SEAL_GROW));
   ExpectAttachRejected(
       MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, kRingSeals | F_SEAL_FUTURE_WRITE));
 }
 
-TEST(SpillRingTest, AttachRejectsTooSmallMemfd) {
+TEST(MessageRingTest, AttachRejectsTooSmallMemfd) {
   ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity - 8, kRingSeals));
   ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes, kRingSeals));
   UniqueFd empty(::memfd_create("empty", MFD_CLOEXEC | MFD_ALLOW_SEALING));
@@ -605,17 +605,17 @@ TEST(SpillRingTest, AttachRejectsTooSmallMemfd) {
   ExpectAttachRejected(std::move(empty));
 }
 
-TEST(SpillRingTest, AttachRejectsTooLargeMemfd) {
+TEST(MessageRingTest, AttachRejectsTooLargeMemfd) {
   // Sparse: no memory is used.
   ExpectAttachRejected(
       MakeRingLikeMemfd(kHeaderBytes + (size_t{1} << 30) + 8, kRingSeals));
 }
 
-TEST(SpillRingTest, AttachRejectsWrongMagic) {
+TEST(MessageRingTest, AttachRejectsWrongMagic) {
   ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + kMinCapacity, kRingSeals, 0x12345678));
 }
 
-TEST(SpillRingTest, AttachRejectsFdsThatAreNotRegularFiles) {
+TEST(MessageRingTest, AttachRejectsFdsThatAreNotRegularFiles) {
   int p[2];
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
   UniqueFd pr(p[0]), pw(p[1]);
@@ -626,14 +626,14 @@ TEST(SpillRingTest, AttachRejectsFdsThatAreNotRegularFiles) {
   ExpectAttachRejected(UniqueFd(::eventfd(0, EFD_CLOEXEC)));
   ExpectAttachRejected(UniqueFd(::open("/dev/null", O_RDWR | O_CLOEXEC)));
   ExpectAttachRejected(UniqueFd(::open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC)));
-  SpillRing ring;
-  EXPECT_EQ(SpillRing::Attach(UniqueFd(), &ring), MX_ERR_IO);
+  MessageRing ring;
+  EXPECT_EQ(MessageRing::Attach(UniqueFd(), &ring), MX_ERR_IO);
 }
 
 // ---- A hostile peer ------------------------------------------------------------------------
 
 // The reader must see the corruption, report broken(), and stay broken.
-void ExpectReaderBroken(SpillRing* reader) {
+void ExpectReaderBroken(MessageRing* reader) {
   uint64_t seq = 0;
   uint32_t flags = 0;
   EXPECT_FALSE(reader->Peek(&seq, &flags));
@@ -644,7 +644,7 @@ void ExpectReaderBroken(SpillRing* reader) {
   EXPECT_FALSE(reader->Peek(&seq, &flags)) << "a broken ring stays broken";
 }
 
-TEST(SpillRingTest, ReaderDetectsHeadTooFarAhead) {
+TEST(MessageRingTest, ReaderDetectsHeadTooFarAhead) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -652,7 +652,7 @@ TEST(SpillRingTest, ReaderDetectsHeadTooFarAhead) {
   ExpectReaderBroken(&p.reader);
 }
 
-TEST(SpillRingTest, ReaderDetectsHeadBehindTail) {
+TEST(MessageRingTest, ReaderDetectsHeadBehindTail) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -661,7 +661,7 @@ TEST(SpillRingTest, ReaderDetectsHeadBehindTail) {
   ExpectReaderBroken(&p.reader);
 }
 
-TEST(SpillRingTest, ReaderDetectsCountersNearWrapOfUint64) {
+TEST(MessageRingTest, ReaderDetectsCountersNearWrapOfUint64) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -670,7 +670,7 @@ TEST(SpillRingTest, ReaderDetectsCountersNearWrapOfUint64) {
   ExpectReaderBroken(&p.reader);
 }
 
-TEST(SpillRingTest, ReaderDetectsHeadInsideARecordHeader) {
+TEST(MessageRingTest, ReaderDetectsHeadInsideARecordHeader) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -678,7 +678,7 @@ TEST(SpillRingTest, ReaderDetectsHeadInsideARecordHeader) {
   ExpectReaderBroken(&p.reader);
 }
 
-TEST(SpillRingTest, ReaderDetectsOversizedRecordLength) {
+TEST(MessageRingTest, ReaderDetectsOversizedRecordLength) {
   for (uint32_t len : {static_cast<uint32_t>(MX_CHANNEL_MAX_MSG_BYTES + 1), 0xffffffffu,
                        0xfffffff9u, 0x80000000u}) {
     RingPair p;
@@ -693,7 +693,7 @@ TEST(SpillRingTest, ReaderDetectsOversizedRecordLength) {
   }
 }
 
-TEST(SpillRingTest, ReaderDetectsRecordLongerThanWhatWasPublished) {
+TEST(MessageRingTest, ReaderDetectsRecordLongerThanWhatWasPublished) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -705,7 +705,7 @@ TEST(SpillRingTest, ReaderDetectsRecordLongerThanWhatWasPublished) {
   ExpectReaderBroken(&p.reader);
 }
 
-TEST(SpillRingTest, ReaderDetectsRecordRunningPastTheEnd) {
+TEST(MessageRingTest, ReaderDetectsRecordRunningPastTheEnd) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -718,8 +718,8 @@ TEST(SpillRingTest, ReaderDetectsRecordRunningPastTheEnd) {
   ExpectReaderBroken(&p.reader);
 }
 
-TEST(SpillRingTest, ReaderDetectsUnknownRecordFlags) {
-  for (uint32_t flags : {4u, 3u, 0x80000000u, kWrapFlag | SpillRing::kRecordHasHandles}) {
+TEST(MessageRingTest, ReaderDetectsUnknownRecordFlags) {
+  for (uint32_t flags : {4u, 3u, 0x80000000u, kWrapFlag | MessageRing::kRecordHasHandles}) {
     RingPair p;
     MakePair(kMinCapacity, kMinCapacity, &p);
     Mapping m(p.writer.fd());
@@ -732,7 +732,7 @@ TEST(SpillRingTest, ReaderDetectsUnknownRecordFlags) {
   }
 }
 
-TEST(SpillRingTest, ReaderDetectsWrapMarkersThatLoop) {
+TEST(MessageRingTest, ReaderDetectsWrapMarkersThatLoop) {
   // A wrap marker at the start of the data area would send the reader around forever.
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
@@ -745,7 +745,7 @@ TEST(SpillRingTest, ReaderDetectsWrapMarkersThatLoop) {
   ExpectReaderBroken(&p.reader);
 }
 
-TEST(SpillRingTest, ReaderDetectsWrapMarkerPastHead) {
+TEST(MessageRingTest, ReaderDetectsWrapMarkerPastHead) {
   RingPair p;
   MakePair(kMinCapacity, kMinCapacity, &p);
   Mapping m(p.writer.fd());
@@ -760,7 +760,7 @@ TEST(SpillRingTest, ReaderDetectsWrapMarkerPastHead) {
 
 // The writer keeps a view of the reader's counters and reads them afresh only when that view
 // shows too little room; then it checks them. Fills the ring until it must look.
-void FillUntilWriterLooks(SpillRing* writer) {
+void FillUntilWriterLooks(MessageRing* writer) {
   const uint8_t b[64] = {};
   for (size_t i = 0; i <= kMinCapacity / RecordBytes(sizeof(b)) + 1; ++i) {
     if (!writer->TryWrite(i, b, sizeof(b))) return;
@@ -768,7 +768,7 @@ void FillUntilWriterLooks(SpillRing* writer) {
   ADD_FAILURE() << "the writer never found the ring full";
 }
 
-TEST(SpillRingTest, WriterDetectsReaderCountersOutOfRange) {
+TEST(MessageRingTest, WriterDetectsReaderCountersOutOfRange) {
   {
     RingPair p;
     MakePair(kMinCapacity, kMinCapacity, &p);
@@ -797,7 +797,7 @@ TEST(SpillRingTest, WriterDetectsReaderCountersOutOfRange) {
   }
 }
 
-TEST(SpillRingTest, RandomScribblesNeverCrashOrReadOutOfBounds) {
+TEST(MessageRingTest, RandomScribblesNeverCrashOrReadOutOfBounds) {
   // A peer writes random values into the counters and into record headers while both sides keep
   // using the ring. Every read must stay inside the mapping (ASan/SEGV would tell) and payloads
   // handed out must be at most MX_CHANNEL_MAX_MSG_BYTES.
@@ -850,7 +850,7 @@ TEST(SpillRingTest, RandomScribblesNeverCrashOrReadOutOfBounds) {
         uint64_t seq;
         uint32_t flags;
         if (!p.reader.Peek(&seq, &flags)) break;
-        EXPECT_EQ(flags & ~SpillRing::kRecordHasHandles, 0u);
+        EXPECT_EQ(flags & ~MessageRing::kRecordHasHandles, 0u);
         std::vector<uint8_t> out;
         p.reader.Pop(&out);
         EXPECT_LE(out.size(), MX_CHANNEL_MAX_MSG_BYTES);
