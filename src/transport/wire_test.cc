@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Unit tests for the channel wire format (transport/wire.h): frames and queue blobs round-trip
-// with their handles and fds, the >253-fd overflow socket works over a real socketpair, and every
-// malformed frame is rejected with MX_ERR_IO without crashing and without leaking a single fd.
+// Unit tests for the channel wire format (transport/wire.h) with its socket I/O
+// (transport/frame_io.h): frames and queue blobs round-trip with their handles and fds, the
+// >253-fd overflow socket works over a real socketpair, and every malformed frame is rejected
+// with MX_ERR_IO without crashing and without leaking a single fd.
 //
 // The fd checks use two tools: the number of entries in /proc/self/fd before and after, and the
 // write end of a pipe handed to the decoder: once the decoder closed every copy of it, the
@@ -29,6 +30,7 @@
 #include "os/socket.h"
 #include "support/multiprocess.h"
 #include "support/test_util.h"
+#include "transport/frame_io.h"
 
 namespace mx::internal {
 namespace {
