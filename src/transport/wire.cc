@@ -208,8 +208,9 @@ FrameReject FrameDecoder::Reject(FrameReject reason) {
   return reason;
 }
 
-// Every check on the header, in a fixed order (the order FrameReject lists them): a frame is
-// rejected for the first one it fails.
+// Every check on the header, in one function so that their order reads top to bottom: a frame is
+// rejected for the first one it fails, and that order (the one FrameReject lists) is what names
+// the reason.
 FrameReject FrameDecoder::Start(const uint8_t* data, size_t size, std::vector<UniqueFd> fds) {
   MX_DCHECK(step_ == Step::kIdle);
   step_ = Step::kDone;
