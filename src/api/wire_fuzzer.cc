@@ -42,6 +42,7 @@
 
 #include "api/materialize.h"
 #include "os/socket.h"
+#include "transport/frame_io.h"
 #include "transport/wire.h"
 #include "support/fd_count.h"
 

@@ -11,6 +11,7 @@
 #include "object/channel_endpoint.h"
 #include "os/clock.h"
 #include "os/socket.h"
+#include "transport/frame_io.h"
 
 namespace mx::internal {
 namespace {

@@ -8,6 +8,7 @@
 #include "object/channel_endpoint.h"
 #include "os/socket.h"
 #include "transport/endpoint_state.h"
+#include "transport/frame_io.h"
 
 namespace mx::internal {
 namespace {

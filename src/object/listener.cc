@@ -95,8 +95,8 @@ bool Listener::TryHelloLocked(int conn, const ChannelEndpoint::PeerCred& cred) {
   HelloError err = DecodeHello(reinterpret_cast<const uint8_t*>(&wire), got.size, got.truncated,
                                got.bad_control, std::move(got.fds), &hello);
   if (err != HelloError::kNone) {
-    DebugLog("listener: Hello from pid %d uid %u refused (reason %d)", cred.pid, cred.uid,
-             static_cast<int>(err));
+    DebugLog("listener: Hello from pid %d uid %u refused (%s)", cred.pid, cred.uid,
+             HelloErrorName(err));
     return true;
   }
   if (!SetNonBlocking(hello.socket.get())) return true;

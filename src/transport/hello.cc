@@ -7,6 +7,26 @@
 
 namespace mx::internal {
 
+const char* HelloErrorName(HelloError error) {
+  switch (error) {
+    case HelloError::kNone:
+      return "none";
+    case HelloError::kTruncated:
+      return "truncated";
+    case HelloError::kSize:
+      return "size";
+    case HelloError::kFdCount:
+      return "fd_count";
+    case HelloError::kMagic:
+      return "magic";
+    case HelloError::kKoids:
+      return "koids";
+    case HelloError::kNotChannel:
+      return "not_channel";
+  }
+  return "unknown";
+}
+
 HelloWire EncodeHello(mx_koid_t server_koid, mx_koid_t client_koid) {
   return HelloWire{kHelloMagic, kHelloVersion, server_koid, client_koid};
 }

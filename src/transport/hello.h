@@ -34,7 +34,7 @@ struct Hello {
   UniqueFd socket;  // the server's end: a connected AF_UNIX SOCK_SEQPACKET socket
 };
 
-// Why a Hello was refused (for the debug log and the fuzzer's counters).
+// Why a Hello was refused (for the debug log, by HelloErrorName, and the fuzzer's counters).
 enum class HelloError {
   kNone = 0,
   kTruncated,   // the datagram was larger than a Hello, or its control data was cut short
@@ -44,6 +44,10 @@ enum class HelloError {
   kKoids,       // a koid is MX_KOID_INVALID, or both are the same
   kNotChannel,  // the fd is not a connected AF_UNIX SOCK_SEQPACKET socket
 };
+
+// The reason's name for the debug log: "truncated", "size", "fd_count", "magic", "koids",
+// "not_channel" ("none" for kNone).
+const char* HelloErrorName(HelloError error);
 
 // Encodes a Hello for |server_koid| and |client_koid| (the fd travels beside it).
 HelloWire EncodeHello(mx_koid_t server_koid, mx_koid_t client_koid);

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "transport/frame_io.h"
 #include "transport/wire.h"
 
 namespace mx::internal {

@@ -3,12 +3,11 @@
 
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>
-#include <sys/uio.h>
 
 #include <cstring>
 
+#include "base/check.h"
 #include "os/log.h"
-#include "os/socket.h"
 
 namespace mx::internal {
 namespace {
@@ -21,18 +20,8 @@ struct QueueRecord {
 };
 static_assert(sizeof(QueueRecord) == 16);
 
-// Overflow chunks: a small header then up to 253 fds.
-constexpr uint32_t kOverflowMagic = 0x4f46584du;  // "MXFO"
-struct OverflowChunk {
-  uint32_t magic;
-  uint32_t count;
-};
-
-// Every rejection of a frame names its check; MX_DEBUG=1 logs it.
-mx_status_t Reject(int reason) {
-  DebugLog("rejected a malformed frame (check %d)", reason);
-  return MX_ERR_IO;
-}
+// The most handles a startup frame may describe (transport/startup.h sends far fewer).
+constexpr uint32_t kMaxStartupFrameHandles = 4096;
 
 void Append(std::vector<uint8_t>* out, const void* p, size_t n) {
   const auto* b = static_cast<const uint8_t*>(p);
@@ -108,8 +97,8 @@ mx_status_t DecodeHandles(const uint8_t* data, size_t size, uint32_t count,
     if (fds->size() - *fd_index < w.num_fds) return MX_ERR_IO;
     ShapeCheck shape = CheckHandleShape(w.type, data + pos, w.extra_bytes, w.num_fds, limits);
     if (shape == ShapeCheck::kMalformed) {
-      DebugLog("rejected a handle of type %u: %u fds and %u extra bytes are not its shape",
-               w.type, w.num_fds, w.extra_bytes);
+      DebugLog("rejected a handle of type %u: %u fds and %u extra bytes are not its shape", w.type,
+               w.num_fds, w.extra_bytes);
       return MX_ERR_IO;
     }
     if (shape == ShapeCheck::kOverLimit) {
@@ -134,9 +123,61 @@ mx_status_t DecodeHandles(const uint8_t* data, size_t size, uint32_t count,
   return MX_OK;
 }
 
-mx_status_t EncodeFrame(const FrameHeader& header, const uint8_t* payload, size_t num_payload,
+const char* FrameRejectName(FrameReject reason) {
+  switch (reason) {
+    case FrameReject::kNone:
+      return "none";
+    case FrameReject::kShortHeader:
+      return "short_header";
+    case FrameReject::kBadMagic:
+      return "bad_magic";
+    case FrameReject::kUnknownFlags:
+      return "unknown_flags";
+    case FrameReject::kPayloadInRingMisused:
+      return "payload_in_ring_misused";
+    case FrameReject::kPayloadTooLarge:
+      return "payload_too_large";
+    case FrameReject::kTooManyHandles:
+      return "too_many_handles";
+    case FrameReject::kTooManyStartupHandles:
+      return "too_many_startup_handles";
+    case FrameReject::kBadSignalFrame:
+      return "bad_signal_frame";
+    case FrameReject::kBadRingFrame:
+      return "bad_ring_frame";
+    case FrameReject::kBadEmptyFrame:
+      return "bad_empty_frame";
+    case FrameReject::kUnknownKind:
+      return "unknown_kind";
+    case FrameReject::kSizeMismatch:
+      return "size_mismatch";
+    case FrameReject::kFdsWithoutHandles:
+      return "fds_without_handles";
+    case FrameReject::kTooManyFds:
+      return "too_many_fds";
+    case FrameReject::kBadOverflowAnnouncement:
+      return "bad_overflow_announcement";
+    case FrameReject::kOverflowUnreadable:
+      return "overflow_unreadable";
+    case FrameReject::kOverflowChunkTruncated:
+      return "overflow_chunk_truncated";
+    case FrameReject::kBadOverflowChunk:
+      return "bad_overflow_chunk";
+    case FrameReject::kOverflowCountMismatch:
+      return "overflow_count_mismatch";
+    case FrameReject::kFdCountMismatch:
+      return "fd_count_mismatch";
+    case FrameReject::kBadHandleSection:
+      return "bad_handle_section";
+    case FrameReject::kUnclaimedFds:
+      return "unclaimed_fds";
+  }
+  return "unknown";
+}
+
+size_t EncodeFrameBytes(const FrameHeader& header, const uint8_t* payload, size_t num_payload,
                         const std::vector<RawHandle>& handles, std::vector<uint8_t>* bytes,
-                        std::vector<int>* fds, UniqueFd* overflow) {
+                        std::vector<int>* fds) {
   bytes->clear();
   fds->clear();
   bytes->reserve(sizeof(FrameHeader) + num_payload + handles.size() * (sizeof(WireHandle) + 64));
@@ -151,107 +192,141 @@ mx_status_t EncodeFrame(const FrameHeader& header, const uint8_t* payload, size_
   h.desc_bytes = static_cast<uint32_t>(bytes->size() - desc_start);
   h.num_fds = static_cast<uint32_t>(fds->size());
   h.flags = header.flags & kFlagPayloadInRing;
-  if (fds->size() > kMaxFdsPerDatagram) {
-    UniqueFd a, b;
-    mx_status_t st = CreateSeqpacketPair(&a, &b);
-    if (st != MX_OK) return st;
-    size_t inline_count = kMaxFdsPerDatagram - 1;
-    for (size_t pos = inline_count; pos < fds->size(); pos += kMaxFdsPerDatagram) {
-      size_t n = std::min(kMaxFdsPerDatagram, fds->size() - pos);
-      OverflowChunk chunk = {kOverflowMagic, static_cast<uint32_t>(n)};
-      struct iovec iov = {&chunk, sizeof(chunk)};
-      st = SendDatagram(a.get(), &iov, 1, fds->data() + pos, n);
-      if (st != MX_OK) return st == MX_ERR_SHOULD_WAIT ? MX_ERR_NO_RESOURCES : st;
-    }
-    fds->resize(inline_count);
-    fds->push_back(b.get());
-    *overflow = std::move(b);
+  size_t overflow = 0;
+  if (fds->size() > kWireFdsPerDatagram) {
+    overflow = fds->size() - kInlineOverflowFds;
     h.flags |= kFlagFdOverflow;
   }
   std::memcpy(bytes->data(), &h, sizeof(h));
-  return MX_OK;
+  return overflow;
 }
 
-mx_status_t DecodeFrame(const uint8_t* data, size_t size, std::vector<UniqueFd> fds,
-                        Frame* out) {
-  if (size < sizeof(FrameHeader)) return Reject(1);
+FrameReject FrameDecoder::Reject(FrameReject reason) {
+  step_ = Step::kDone;
+  fds_.clear();
+  overflow_.reset();
+  return reason;
+}
+
+// Every check on the header, in one function so that their order reads top to bottom: a frame is
+// rejected for the first one it fails, and that order (the one FrameReject lists) is what names
+// the reason.
+FrameReject FrameDecoder::Start(const uint8_t* data, size_t size, std::vector<UniqueFd> fds) {
+  MX_DCHECK(step_ == Step::kIdle);
+  step_ = Step::kDone;
+  if (size < sizeof(FrameHeader)) return FrameReject::kShortHeader;
   FrameHeader h;
   std::memcpy(&h, data, sizeof(h));
-  if (h.magic != kFrameMagic || h.reserved != 0) return Reject(2);
-  if ((h.flags & ~(kFlagFdOverflow | kFlagPayloadInRing)) != 0) return Reject(3);
+  if (h.magic != kFrameMagic || h.reserved != 0) return FrameReject::kBadMagic;
+  if ((h.flags & ~(kFlagFdOverflow | kFlagPayloadInRing)) != 0) return FrameReject::kUnknownFlags;
   if ((h.flags & kFlagPayloadInRing) && (h.kind != kFrameData || h.num_bytes != 0)) {
-    return Reject(4);
+    return FrameReject::kPayloadInRingMisused;
   }
   switch (h.kind) {
     case kFrameData:
     case kFrameStartup:
-      if (h.num_bytes > MX_CHANNEL_MAX_MSG_BYTES) return Reject(5);
-      if (h.kind == kFrameData && h.num_handles > MX_CHANNEL_MAX_MSG_HANDLES) return Reject(6);
-      if (h.kind == kFrameStartup && h.num_handles > 4096) return Reject(7);
+      if (h.num_bytes > MX_CHANNEL_MAX_MSG_BYTES) return FrameReject::kPayloadTooLarge;
+      if (h.kind == kFrameData && h.num_handles > MX_CHANNEL_MAX_MSG_HANDLES) {
+        return FrameReject::kTooManyHandles;
+      }
+      if (h.kind == kFrameStartup && h.num_handles > kMaxStartupFrameHandles) {
+        return FrameReject::kTooManyStartupHandles;
+      }
       break;
     case kFrameSignal:
-      if (h.num_bytes != 8 || h.num_handles != 0 || h.num_fds != 0) return Reject(8);
+      if (h.num_bytes != 8 || h.num_handles != 0 || h.num_fds != 0) {
+        return FrameReject::kBadSignalFrame;
+      }
       break;
     case kFrameRing:
       if (h.num_bytes != 8 || h.num_handles != 0 || h.num_fds != 1 || h.desc_bytes != 0) {
-        return Reject(9);
+        return FrameReject::kBadRingFrame;
       }
       break;
     case kFrameKick:
     case kFrameNoWrite:
-      if (h.num_bytes != 0 || h.num_handles != 0 || h.num_fds != 0) return Reject(10);
+      if (h.num_bytes != 0 || h.num_handles != 0 || h.num_fds != 0) {
+        return FrameReject::kBadEmptyFrame;
+      }
       break;
     default:
-      return Reject(11);
+      return FrameReject::kUnknownKind;
   }
   if (static_cast<uint64_t>(sizeof(FrameHeader)) + h.num_bytes + h.desc_bytes != size) {
-    return Reject(12);
+    return FrameReject::kSizeMismatch;
   }
   if (h.kind != kFrameRing && h.num_handles == 0 && (h.desc_bytes != 0 || h.num_fds != 0)) {
-    return Reject(13);
+    return FrameReject::kFdsWithoutHandles;
   }
-  if (h.num_fds > kMaxFrameFds) return Reject(21);
-  // Collect overflow fds, if any, before checking the count.
+  if (h.num_fds > kMaxFrameFds) return FrameReject::kTooManyFds;
   if (h.flags & kFlagFdOverflow) {
-    if (fds.size() != kMaxFdsPerDatagram || h.num_fds <= kMaxFdsPerDatagram) {
-      return Reject(14);
+    if (fds.size() != kWireFdsPerDatagram || h.num_fds <= kWireFdsPerDatagram) {
+      return FrameReject::kBadOverflowAnnouncement;
     }
-    UniqueFd extra = std::move(fds.back());
+    overflow_ = std::move(fds.back());
     fds.pop_back();
-    while (fds.size() < h.num_fds) {
-      OverflowChunk chunk;
-      ReceivedDatagram got;
-      if (ReceiveDatagram(extra.get(), &chunk, sizeof(chunk), &got) != MX_OK) return Reject(15);
-      if (got.truncated || got.bad_control || got.size != sizeof(chunk)) return Reject(16);
-      if (chunk.magic != kOverflowMagic || chunk.count == 0 || chunk.count != got.fds.size()) {
-        return Reject(17);
-      }
-      if (fds.size() + got.fds.size() > h.num_fds) return Reject(18);
-      for (auto& fd : got.fds) fds.push_back(std::move(fd));
-    }
   }
-  if (fds.size() != h.num_fds) return Reject(19);
+  data_ = data;
+  header_ = h;
+  fds_ = std::move(fds);
+  step_ = overflow_.is_valid() ? Step::kOverflow : Step::kReady;
+  return FrameReject::kNone;
+}
+
+uint32_t FrameDecoder::overflow_fds_missing() const {
+  if (step_ != Step::kOverflow) return 0;
+  return header_.num_fds - static_cast<uint32_t>(fds_.size());
+}
+
+FrameReject FrameDecoder::AddOverflowChunk(const void* data, size_t size, bool truncated,
+                                           bool bad_control, std::vector<UniqueFd> fds) {
+  MX_DCHECK(step_ == Step::kOverflow);
+  if (truncated || bad_control || size != sizeof(OverflowChunk)) {
+    return Reject(FrameReject::kOverflowChunkTruncated);
+  }
+  OverflowChunk chunk;
+  std::memcpy(&chunk, data, sizeof(chunk));
+  if (chunk.magic != kOverflowMagic || chunk.count == 0 || chunk.count != fds.size()) {
+    return Reject(FrameReject::kBadOverflowChunk);
+  }
+  if (fds_.size() + fds.size() > header_.num_fds) {
+    return Reject(FrameReject::kOverflowCountMismatch);
+  }
+  for (auto& fd : fds) fds_.push_back(std::move(fd));
+  if (fds_.size() == header_.num_fds) step_ = Step::kReady;
+  return FrameReject::kNone;
+}
+
+FrameReject FrameDecoder::Finish(Frame* out) {
+  MX_DCHECK(step_ == Step::kReady);
+  step_ = Step::kDone;
+  if (fds_.size() != header_.num_fds) return Reject(FrameReject::kFdCountMismatch);
+  const FrameHeader& h = header_;
   out->header = h;
-  const uint8_t* payload = data + sizeof(FrameHeader);
+  const uint8_t* payload = data_ + sizeof(FrameHeader);
   out->message.bytes.assign(payload, payload + h.num_bytes);
   out->message.handles.clear();
   if (h.kind == kFrameRing) {
     out->message.handles.emplace_back();
-    out->message.handles.back().fds.push_back(std::move(fds[0]));
-    return MX_OK;
+    out->message.handles.back().fds.push_back(std::move(fds_[0]));
+    fds_.clear();
+    return FrameReject::kNone;
   }
   size_t fd_index = 0;
-  mx_status_t st = DecodeHandles(payload + h.num_bytes, h.desc_bytes, h.num_handles, &fds,
+  mx_status_t st = DecodeHandles(payload + h.num_bytes, h.desc_bytes, h.num_handles, &fds_,
                                  &fd_index, &out->message.handles);
+  FrameReject result = FrameReject::kNone;
   if (st != MX_OK) {
-    out->message.handles.clear();
-    return st;
+    result = FrameReject::kBadHandleSection;
+  } else if (fd_index != fds_.size()) {
+    result = FrameReject::kUnclaimedFds;
   }
-  if (fd_index != fds.size()) {
+  if (result != FrameReject::kNone) {
     out->message.handles.clear();
-    return Reject(20);
+    return Reject(result);
   }
-  return MX_OK;
+  fds_.clear();
+  return FrameReject::kNone;
 }
 
 void EncodeQueue(const std::vector<const Message*>& messages, std::vector<uint8_t>* out,
@@ -272,8 +347,7 @@ void EncodeQueue(const std::vector<const Message*>& messages, std::vector<uint8_
 }
 
 mx_status_t DecodeQueue(const uint8_t* data, size_t size, uint32_t count,
-                        std::vector<UniqueFd>* fds, size_t* fd_index,
-                        std::vector<Message>* out) {
+                        std::vector<UniqueFd>* fds, size_t* fd_index, std::vector<Message>* out) {
   size_t pos = 0;
   for (uint32_t i = 0; i < count; ++i) {
     if (size - pos < sizeof(QueueRecord)) return MX_ERR_IO;
@@ -290,8 +364,8 @@ mx_status_t DecodeQueue(const uint8_t* data, size_t size, uint32_t count,
     if (size - pos < r.desc_bytes) return MX_ERR_IO;
     if (fds->size() - *fd_index < r.num_fds) return MX_ERR_IO;
     size_t before = *fd_index;
-    mx_status_t st = DecodeHandles(data + pos, r.desc_bytes, r.num_handles, fds, fd_index,
-                                   &m.handles);
+    mx_status_t st =
+        DecodeHandles(data + pos, r.desc_bytes, r.num_handles, fds, fd_index, &m.handles);
     if (st != MX_OK) return st;
     if (*fd_index - before != r.num_fds) return MX_ERR_IO;
     pos += r.desc_bytes;

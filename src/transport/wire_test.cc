@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Unit tests for the channel wire format (transport/wire.h): frames and queue blobs round-trip
-// with their handles and fds, the >253-fd overflow socket works over a real socketpair, and every
-// malformed frame is rejected with MX_ERR_IO without crashing and without leaking a single fd.
+// Unit tests for the channel wire format (transport/wire.h) with its socket I/O
+// (transport/frame_io.h): frames and queue blobs round-trip with their handles and fds, the
+// >253-fd overflow socket works over a real socketpair, and every malformed frame is rejected
+// with MX_ERR_IO without crashing and without leaking a single fd.
 //
 // The fd checks use two tools: the number of entries in /proc/self/fd before and after, and the
 // write end of a pipe handed to the decoder: once the decoder closed every copy of it, the
@@ -29,6 +30,7 @@
 #include "os/socket.h"
 #include "support/multiprocess.h"
 #include "support/test_util.h"
+#include "transport/frame_io.h"
 
 namespace mx::internal {
 namespace {
@@ -191,9 +193,9 @@ RawHandle ShapedHandle(uint64_t tag, std::vector<UniqueFd> fds, bool as_channel 
   if (!as_channel && n == 1) type = MX_OBJ_TYPE_FD;
   if (!as_channel && n == kEventWireFds) type = MX_OBJ_TYPE_EVENT;
   if (!as_channel && n == kEventPairWireFds) type = MX_OBJ_TYPE_EVENT_PAIR;
-  RawHandle h = MakeRawHandle(type, std::move(fds),
-                              type == MX_OBJ_TYPE_CHANNEL ? EndpointExtra(n, tag)
-                                                          : std::vector<uint8_t>{});
+  RawHandle h =
+      MakeRawHandle(type, std::move(fds),
+                    type == MX_OBJ_TYPE_CHANNEL ? EndpointExtra(n, tag) : std::vector<uint8_t>{});
   h.koid = 0x1111222233334444ull + tag;
   return h;
 }
@@ -283,7 +285,8 @@ TEST(WireTest, DataFrameWithPayloadHandlesExtraAndFdsRoundTrips) {
     EXPECT_EQ(frame.header.num_fds, 6u);
     EXPECT_EQ(frame.message.bytes, payload);
     ASSERT_EQ(frame.message.handles.size(), handles.size());
-    for (size_t i = 0; i < handles.size(); ++i) ExpectSameHandle(handles[i], frame.message.handles[i]);
+    for (size_t i = 0; i < handles.size(); ++i)
+      ExpectSameHandle(handles[i], frame.message.handles[i]);
 
     // The decoded fds are live: the eventfd and the pipe work through them.
     uint64_t one = 1;
@@ -335,7 +338,8 @@ TEST(WireTest, MaxSizeDataFrameRoundTrips) {
   ASSERT_EQ(DecodeFrame(bytes.data(), bytes.size(), DupAll(fds), &frame), MX_OK);
   EXPECT_EQ(frame.message.bytes, payload);
   ASSERT_EQ(frame.message.handles.size(), handles.size());
-  for (size_t i = 0; i < handles.size(); ++i) ExpectSameHandle(handles[i], frame.message.handles[i]);
+  for (size_t i = 0; i < handles.size(); ++i)
+    ExpectSameHandle(handles[i], frame.message.handles[i]);
 }
 
 TEST(WireTest, PayloadInRingFrameKeepsItsFlagAndHandles) {
@@ -555,7 +559,8 @@ TEST(WireTest, FrameWithExactly253FdsNeedsNoOverflowSocket) {
 
 // Decodes |bytes| with |num_attached| copies of a pipe's write end attached and checks that the
 // frame is rejected with MX_ERR_IO, that every attached fd was closed, and that no fd leaked.
-void ExpectRejected(const std::vector<uint8_t>& bytes, size_t num_attached, size_t size = SIZE_MAX) {
+void ExpectRejected(const std::vector<uint8_t>& bytes, size_t num_attached,
+                    size_t size = SIZE_MAX) {
   const int fds_before = CountOpenFds();
   {
     Pipe pipe = MakePipe();
@@ -563,9 +568,9 @@ void ExpectRejected(const std::vector<uint8_t>& bytes, size_t num_attached, size
     for (size_t i = 0; i < num_attached; ++i) fds.push_back(Dup(pipe.write.get()));
     pipe.write.reset();
     Frame frame;
-    EXPECT_EQ(DecodeFrame(bytes.data(), size == SIZE_MAX ? bytes.size() : size, std::move(fds),
-                          &frame),
-              MX_ERR_IO);
+    EXPECT_EQ(
+        DecodeFrame(bytes.data(), size == SIZE_MAX ? bytes.size() : size, std::move(fds), &frame),
+        MX_ERR_IO);
     EXPECT_TRUE(frame.message.handles.empty());
     EXPECT_TRUE(WriteEndsClosed(pipe.read.get())) << "DecodeFrame kept an attached fd open";
   }
@@ -658,8 +663,8 @@ TEST(WireTest, RejectsDescBytesThatDisagreeWithTheDatagramSize) {
   std::vector<uint8_t> bytes = f.Bytes();
   FrameHeader h;
   std::memcpy(&h, bytes.data(), sizeof(h));
-  for (uint32_t d : {h.desc_bytes - 1, h.desc_bytes + 1, 0u, 0xffffffffu,
-                     0xffffffffu - h.num_bytes - 31}) {
+  for (uint32_t d :
+       {h.desc_bytes - 1, h.desc_bytes + 1, 0u, 0xffffffffu, 0xffffffffu - h.num_bytes - 31}) {
     FrameHeader bad = h;
     bad.desc_bytes = d;
     std::memcpy(bytes.data(), &bad, sizeof(bad));
@@ -744,15 +749,14 @@ TEST(WireTest, RejectsExtraBytesBeyondTheSection) {
   // The descriptor claims 100 extra bytes, 10 follow.
   ExpectRejected(RawFrame(h, {9}, Section({{MakeWireHandle(1, 100), 10}})), 1);
   // Past the limit, even though the bytes are there.
-  ExpectRejected(RawFrame(h, {9}, Section({{MakeWireHandle(1, kMaxExtraBytes + 1),
-                                            kMaxExtraBytes + 1}})),
-                 1);
+  ExpectRejected(
+      RawFrame(h, {9}, Section({{MakeWireHandle(1, kMaxExtraBytes + 1), kMaxExtraBytes + 1}})), 1);
   ExpectRejected(RawFrame(h, {9}, Section({{MakeWireHandle(1, 0xffffffffu), 8}})), 1);
   // The second handle's extra runs past the end.
   h.num_handles = 2;
   h.num_fds = 2;
-  ExpectRejected(
-      RawFrame(h, {}, Section({{MakeWireHandle(1, 8), 8}, {MakeWireHandle(1, 8), 4}})), 2);
+  ExpectRejected(RawFrame(h, {}, Section({{MakeWireHandle(1, 8), 8}, {MakeWireHandle(1, 8), 4}})),
+                 2);
 }
 
 TEST(WireTest, RejectsInvalidFlags) {
@@ -801,8 +805,7 @@ TEST(WireTest, RejectsRingFrameWithTrailingBytes) {
   h.kind = kFrameRing;
   h.num_fds = 1;
   ExpectRejected(RawFrame(h, std::vector<uint8_t>(8, 0), {1, 2, 3}), 1);
-  ExpectRejected(RawFrame(h, std::vector<uint8_t>(8, 0), Section({{MakeWireHandle(1, 0), 0}})),
-                 1);
+  ExpectRejected(RawFrame(h, std::vector<uint8_t>(8, 0), Section({{MakeWireHandle(1, 0), 0}})), 1);
 }
 
 // Overflow frames: 252 attached fds (copies of one pipe's write end) + |overflow| last.
@@ -899,9 +902,13 @@ TEST(WireTest, RejectsBogusOverflowChunks) {
       {"too few fds, then nothing", {{kOverflowMagicForTest, 10}}, {10}, sizeof(Chunk)},
       {"chunk too long", {{kOverflowMagicForTest, 48}}, {48}, sizeof(Chunk) + 8},
       {"chunk too short", {{kOverflowMagicForTest, 48}}, {48}, 4},
-      {"second chunk overshoots", {{kOverflowMagicForTest, 40}, {kOverflowMagicForTest, 40}},
-       {40, 40}, sizeof(Chunk)},
-      {"empty chunks", {{kOverflowMagicForTest, 0}, {kOverflowMagicForTest, 0}}, {0, 0},
+      {"second chunk overshoots",
+       {{kOverflowMagicForTest, 40}, {kOverflowMagicForTest, 40}},
+       {40, 40},
+       sizeof(Chunk)},
+      {"empty chunks",
+       {{kOverflowMagicForTest, 0}, {kOverflowMagicForTest, 0}},
+       {0, 0},
        sizeof(Chunk)},
   };
   for (const Case& c : cases) {
@@ -978,8 +985,7 @@ TEST(WireTest, AcceptsEachTypeWithItsExactShapeOnly) {
     ExpectRejected(OneHandleFrame(shape.type, shape.fds + 1, {}), shape.fds + 1);
     ExpectRejected(OneHandleFrame(shape.type, shape.fds - 1, {}), shape.fds - 1);
     // Extra bytes that cost the sender nothing and describe nothing.
-    ExpectRejected(OneHandleFrame(shape.type, shape.fds, std::vector<uint8_t>(1300, 1)),
-                   shape.fds);
+    ExpectRejected(OneHandleFrame(shape.type, shape.fds, std::vector<uint8_t>(1300, 1)), shape.fds);
     ExpectRejected(OneHandleFrame(shape.type, shape.fds, {0}), shape.fds);
   }
   // Endpoints: the state decides the count.
@@ -1095,8 +1101,7 @@ TEST(WireTest, QueueBlobRoundTrips) {
     std::vector<UniqueFd> owned = DupAll(std::vector<int>(fds.begin() + 1, fds.end()));
     size_t fd_index = 0;
     std::vector<Message> decoded;
-    ASSERT_EQ(DecodeQueue(blob.data() + 1, blob.size() - 1, 4, &owned, &fd_index, &decoded),
-              MX_OK);
+    ASSERT_EQ(DecodeQueue(blob.data() + 1, blob.size() - 1, 4, &owned, &fd_index, &decoded), MX_OK);
     EXPECT_EQ(fd_index, 4u);
     ASSERT_EQ(decoded.size(), 4u);
     for (size_t i = 0; i < 4; ++i) {
@@ -1162,8 +1167,8 @@ TEST(WireTest, RejectsMalformedQueueBlobs) {
     std::vector<Message> out;
     ASSERT_EQ(DecodeQueue(blob.data(), blob.size(), 2, &none, &fd_index, &out), MX_OK);
   }
-  ExpectQueueRejected(blob, 3, 0);   // more messages claimed than present
-  ExpectQueueRejected(blob, 1, 0);   // trailing bytes
+  ExpectQueueRejected(blob, 3, 0);  // more messages claimed than present
+  ExpectQueueRejected(blob, 1, 0);  // trailing bytes
   for (size_t cut = 1; cut < blob.size(); cut += 5) {
     ExpectQueueRejected(std::vector<uint8_t>(blob.begin(), blob.end() - cut), 2, 0);
   }
