@@ -241,15 +241,17 @@ class ChannelEndpoint final : public Object {
   // Read transactions.
   mx_status_t FrontLocked(Message** front) TA_REQ(mu_);
   Message PopFrontLocked() TA_REQ(mu_);
-  // Sending.
+  // Sending. What a send does when the socket's send buffer is full: return SHOULD_WAIT, or grow
+  // the buffer for this one datagram (small frames that must not wait for the reader).
+  enum class WhenFull { kShouldWait, kGrowBuffer };
   mx_status_t SendBytesLocked(const std::vector<uint8_t>& bytes, const std::vector<int>& fds,
-                              bool raise) TA_REQ(mu_);
-  // One datagram; with |raise|, a full socket's send buffer is grown for it (small frames that
-  // must not wait for the reader).
+                              WhenFull when_full) TA_REQ(mu_);
+  // One datagram.
   mx_status_t SendRawLocked(const void* bytes, size_t len, const int* fds, size_t num_fds,
-                            bool raise) TA_REQ(mu_);
+                            WhenFull when_full) TA_REQ(mu_);
   mx_status_t SendFrameLocked(const FrameHeader& header, const uint8_t* payload, size_t num_payload,
-                              const std::vector<RawHandle>& handles, bool raise) TA_REQ(mu_);
+                              const std::vector<RawHandle>& handles, WhenFull when_full)
+      TA_REQ(mu_);
   mx_status_t SendControlLocked(uint8_t kind, const void* payload, uint32_t len, int fd)
       TA_REQ(mu_);
   // Sends a kick: a kFrameKick frame, empty, whose only job is to wake the peer blocked in

@@ -21,15 +21,15 @@ constexpr uint64_t kRingAfterMessages = 8;
 }  // namespace
 
 mx_status_t ChannelEndpoint::SendBytesLocked(const std::vector<uint8_t>& bytes,
-                                             const std::vector<int>& fds, bool raise) {
-  return SendRawLocked(bytes.data(), bytes.size(), fds.data(), fds.size(), raise);
+                                             const std::vector<int>& fds, WhenFull when_full) {
+  return SendRawLocked(bytes.data(), bytes.size(), fds.data(), fds.size(), when_full);
 }
 
 mx_status_t ChannelEndpoint::SendRawLocked(const void* bytes, size_t len, const int* fds,
-                                           size_t num_fds, bool raise) {
+                                           size_t num_fds, WhenFull when_full) {
   struct iovec iov = {const_cast<void*>(bytes), len};
   mx_status_t st = SendDatagram(sock_.get(), &iov, 1, fds, num_fds);
-  if (st == MX_ERR_SHOULD_WAIT && raise) {
+  if (st == MX_ERR_SHOULD_WAIT && when_full == WhenFull::kGrowBuffer) {
     // Small frames that must not wait for the reader (control frames, kicks, the handles of a
     // message whose payload went to the ring): grow the send buffer for this one frame, up to what
     // the kernel allows an unprivileged process, then shrink it back.
@@ -45,13 +45,14 @@ mx_status_t ChannelEndpoint::SendRawLocked(const void* bytes, size_t len, const 
 
 mx_status_t ChannelEndpoint::SendFrameLocked(const FrameHeader& header, const uint8_t* payload,
                                              size_t num_payload,
-                                             const std::vector<RawHandle>& handles, bool raise) {
+                                             const std::vector<RawHandle>& handles,
+                                             WhenFull when_full) {
   std::vector<uint8_t> bytes;
   std::vector<int> fds;
   UniqueFd overflow;
   mx_status_t st = EncodeFrame(header, payload, num_payload, handles, &bytes, &fds, &overflow);
   if (st != MX_OK) return st;
-  return SendBytesLocked(bytes, fds, raise);
+  return SendBytesLocked(bytes, fds, when_full);
 }
 
 mx_status_t ChannelEndpoint::SendControlLocked(uint8_t kind, const void* payload, uint32_t len,
@@ -66,7 +67,7 @@ mx_status_t ChannelEndpoint::SendControlLocked(uint8_t kind, const void* payload
   if (len > 0) std::memcpy(bytes.data() + sizeof(h), payload, len);
   std::vector<int> fds;
   if (fd >= 0) fds.push_back(fd);
-  return SendBytesLocked(bytes, fds, true);
+  return SendBytesLocked(bytes, fds, WhenFull::kGrowBuffer);
 }
 
 bool ChannelEndpoint::SendKickLocked() {
@@ -76,7 +77,7 @@ bool ChannelEndpoint::SendKickLocked() {
   FrameHeader kick = {};
   kick.magic = kFrameMagic;
   kick.kind = kFrameKick;
-  return SendRawLocked(&kick, sizeof(kick), nullptr, 0, /*raise=*/true) == MX_OK;
+  return SendRawLocked(&kick, sizeof(kick), nullptr, 0, WhenFull::kGrowBuffer) == MX_OK;
 }
 
 mx_status_t ChannelEndpoint::CreateSendRingLocked() {
@@ -163,7 +164,7 @@ mx_status_t ChannelEndpoint::SpillLocked(const Message& message) {
     h.kind = kFrameData;
     h.flags = kFlagPayloadInRing;
     h.seq = send_seq_;
-    mx_status_t st = SendFrameLocked(h, nullptr, 0, message.handles, true);
+    mx_status_t st = SendFrameLocked(h, nullptr, 0, message.handles, WhenFull::kGrowBuffer);
     if (st == MX_OK) {
       // Room was checked under the lock, and the reader only ever makes more.
       send_ring_.WriteUnderTryLock(send_seq_, message.bytes.data(), len,
@@ -200,7 +201,8 @@ mx_status_t ChannelEndpoint::Write(const Message& message) {
   h.kind = kFrameData;
   h.seq = send_seq_;
   mx_status_t st =
-      SendFrameLocked(h, message.bytes.data(), message.bytes.size(), message.handles, false);
+      SendFrameLocked(h, message.bytes.data(), message.bytes.size(), message.handles,
+                      WhenFull::kShouldWait);
   if (st == MX_OK) {
     ++send_seq_;
     return MX_OK;

@@ -121,7 +121,7 @@ mx_status_t ChannelEndpoint::AnnounceNoWriteLocked() {
   h.magic = kFrameMagic;
   h.kind = kFrameNoWrite;
   h.seq = send_seq_;
-  mx_status_t st = SendRawLocked(&h, sizeof(h), nullptr, 0, /*raise=*/true);
+  mx_status_t st = SendRawLocked(&h, sizeof(h), nullptr, 0, WhenFull::kGrowBuffer);
   if (st != MX_OK && st != MX_ERR_PEER_CLOSED) return MX_ERR_NO_RESOURCES;
   no_write_announced_ = true;
   return MX_OK;
