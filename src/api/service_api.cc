@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "api/lookup.h"
 #include "object/handle_table.h"
 #include "object/listener.h"
 #include "os/unix_listener.h"
@@ -59,14 +60,13 @@ __MX_EXPORT mx_status_t mx_service_listen(const char* path, uint32_t options,
 }
 
 __MX_EXPORT mx_status_t mx_service_accept(mx_handle_t listener, mx_handle_t* channel) {
-  std::shared_ptr<Handle> h;
-  mx_status_t st =
-      HandleTable::Get().Lookup(listener, MX_RIGHT_READ, MX_OBJ_TYPE_SERVICE_LISTENER, &h);
+  std::shared_ptr<Listener> l;
+  mx_status_t st = LookupObject(listener, MX_RIGHT_READ, &l);
   if (st != MX_OK) return st;
   if (channel == nullptr) return MX_ERR_INVALID_ARGS;
   if (!HandleTable::Get().HasRoom(1)) return MX_ERR_NO_RESOURCES;
   std::shared_ptr<ChannelEndpoint> ep;
-  st = static_cast<Listener*>(h->object().get())->Accept(&ep);
+  st = l->Accept(&ep);
   if (st != MX_OK) return st;
   return AddEndpoint(std::move(ep), channel);
 }

@@ -82,7 +82,9 @@ class ChannelEndpoint final : public Object {
   void set_peer_cred(const PeerCred& cred) { peer_cred_ = cred; }
   const std::optional<PeerCred>& peer_cred() const { return peer_cred_; }
 
-  uint32_t type() const override { return MX_OBJ_TYPE_CHANNEL; }
+  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
+  static constexpr uint32_t kType = MX_OBJ_TYPE_CHANNEL;
+  uint32_t type() const override { return kType; }
   mx_koid_t related_koid() const override { return peer_koid_; }
   bool IsLastHandle(const Handle&) const override { return true; }
   mx_signals_t Signals() override;

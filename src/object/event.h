@@ -47,7 +47,9 @@ class Event final : public Object {
   static mx_status_t FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle);
 
   ~Event() override;
-  uint32_t type() const override { return MX_OBJ_TYPE_EVENT; }
+  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
+  static constexpr uint32_t kType = MX_OBJ_TYPE_EVENT;
+  uint32_t type() const override { return kType; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;
   // ACCESS_DENIED if this process holds the word read-only (never the case for a handle with

@@ -33,6 +33,7 @@
 // Thread-safety: one mutex guards the silent and ready lists; the listening socket is immutable.
 #pragma once
 
+#include <magenta/service.h>
 #include <sys/types.h>
 
 #include <deque>
@@ -56,7 +57,9 @@ class Listener final : public Object {
   Listener(mx_koid_t koid, UniqueFd sock, std::string path, FileId file);
   ~Listener() override;
 
-  uint32_t type() const override;
+  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
+  static constexpr uint32_t kType = MX_OBJ_TYPE_SERVICE_LISTENER;
+  uint32_t type() const override { return kType; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;
   // Never reached: the handle has no TRANSFER right.

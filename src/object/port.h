@@ -53,7 +53,9 @@ class Port final : public Object {
   static mx_status_t Create(std::shared_ptr<Port>* out);
   ~Port() override;
 
-  uint32_t type() const override { return MX_OBJ_TYPE_PORT; }
+  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
+  static constexpr uint32_t kType = MX_OBJ_TYPE_PORT;
+  uint32_t type() const override { return kType; }
   bool waitable() const override { return false; }
   mx_signals_t Signals() override { return 0; }
   void AddWaitSources(mx_signals_t, std::vector<WaitSource>*) override {}

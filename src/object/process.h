@@ -37,7 +37,9 @@ class ProcessObject final : public Object {
   ProcessObject(UniqueFd pidfd, pid_t pid, bool is_self);
   ~ProcessObject() override;
 
-  uint32_t type() const override { return MX_OBJ_TYPE_PROCESS; }
+  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
+  static constexpr uint32_t kType = MX_OBJ_TYPE_PROCESS;
+  uint32_t type() const override { return kType; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;
   mx_status_t PrepareTransfer(const Handle& handle, RawHandle* out) override;

@@ -33,7 +33,9 @@ class SocketObject final : public Object {
   // Rebuilds an end from a RawHandle (no new fds). MX_ERR_IO if |raw| is malformed.
   static mx_status_t FromRaw(RawHandle raw, std::shared_ptr<SocketObject>* out);
 
-  uint32_t type() const override { return MX_OBJ_TYPE_SOCKET; }
+  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
+  static constexpr uint32_t kType = MX_OBJ_TYPE_SOCKET;
+  uint32_t type() const override { return kType; }
   mx_koid_t related_koid() const override { return peer_koid_; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;

@@ -22,7 +22,9 @@ class Vmar final : public Object {
  public:
   explicit Vmar(mx_koid_t koid) : Object(koid) {}
 
-  uint32_t type() const override { return MX_OBJ_TYPE_VMAR; }
+  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
+  static constexpr uint32_t kType = MX_OBJ_TYPE_VMAR;
+  uint32_t type() const override { return kType; }
   bool waitable() const override { return false; }
   mx_signals_t Signals() override { return 0; }
   void AddWaitSources(mx_signals_t, std::vector<WaitSource>*) override {}

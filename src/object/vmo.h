@@ -41,7 +41,9 @@ class Vmo final : public Object {
 
   Vmo(mx_koid_t koid, UniqueFd memfd);
 
-  uint32_t type() const override { return MX_OBJ_TYPE_VMO; }
+  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
+  static constexpr uint32_t kType = MX_OBJ_TYPE_VMO;
+  uint32_t type() const override { return kType; }
   bool waitable() const override { return false; }
   mx_signals_t Signals() override { return 0; }
   void AddWaitSources(mx_signals_t, std::vector<WaitSource>*) override {}
