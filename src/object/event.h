@@ -37,6 +37,8 @@ namespace mx::internal {
 
 class Event final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_EVENT;
+
   static constexpr uint32_t kWireFds = 3;
   static constexpr uint32_t kWireExtraBytes = 0;
 
@@ -47,8 +49,6 @@ class Event final : public Object {
   static mx_status_t FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle);
 
   ~Event() override;
-  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
-  static constexpr uint32_t kType = MX_OBJ_TYPE_EVENT;
   uint32_t type() const override { return kType; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;

@@ -14,11 +14,11 @@ namespace mx::internal {
 
 class FdObject final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_FD;
+
   explicit FdObject(UniqueFd fd, mx_koid_t koid) : Object(koid), fd_(std::move(fd)) {}
   static mx_status_t FromRaw(RawHandle raw, std::shared_ptr<FdObject>* out);
 
-  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
-  static constexpr uint32_t kType = MX_OBJ_TYPE_FD;
   uint32_t type() const override { return kType; }
   bool waitable() const override { return false; }
   mx_signals_t Signals() override { return 0; }

@@ -26,6 +26,8 @@ namespace mx::internal {
 
 class SocketObject final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_SOCKET;
+
   SocketObject(UniqueFd fd, mx_koid_t koid, mx_koid_t peer_koid);
   // Creates both ends.
   static mx_status_t Create(std::shared_ptr<SocketObject>* end0,
@@ -33,8 +35,6 @@ class SocketObject final : public Object {
   // Rebuilds an end from a RawHandle (no new fds). MX_ERR_IO if |raw| is malformed.
   static mx_status_t FromRaw(RawHandle raw, std::shared_ptr<SocketObject>* out);
 
-  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
-  static constexpr uint32_t kType = MX_OBJ_TYPE_SOCKET;
   uint32_t type() const override { return kType; }
   mx_koid_t related_koid() const override { return peer_koid_; }
   mx_signals_t Signals() override;

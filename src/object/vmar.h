@@ -20,10 +20,10 @@ namespace mx::internal {
 
 class Vmar final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_VMAR;
+
   explicit Vmar(mx_koid_t koid) : Object(koid) {}
 
-  // The MX_OBJ_TYPE_* of every object of this class (LookupObject<T> checks it).
-  static constexpr uint32_t kType = MX_OBJ_TYPE_VMAR;
   uint32_t type() const override { return kType; }
   bool waitable() const override { return false; }
   mx_signals_t Signals() override { return 0; }
