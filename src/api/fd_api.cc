@@ -3,6 +3,7 @@
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>
 
+#include "api/add_handle.h"
 #include "api/lookup.h"
 #include "object/fd_object.h"
 #include "object/handle_table.h"
@@ -17,14 +18,7 @@ __MX_EXPORT mx_status_t mx_fd_wrap(int fd, mx_handle_t* out) {
   if (out == nullptr) return MX_ERR_INVALID_ARGS;
   if (fd < 0 || !SetCloseOnExec(fd)) return MX_ERR_BAD_HANDLE;
   auto obj = std::make_shared<FdObject>(UniqueFd(fd), AllocateKoid());
-  auto h = std::make_shared<Handle>(obj, MX_DEFAULT_FD_RIGHTS);
-  mx_handle_t v = HandleTable::Get().Add(h);
-  if (v == MX_HANDLE_INVALID) {
-    h->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out = v;
-  return MX_OK;
+  return AddHandle(std::make_shared<Handle>(obj, MX_DEFAULT_FD_RIGHTS), out);
 }
 
 __MX_EXPORT mx_status_t mx_fd_unwrap(mx_handle_t handle, int* fd) {

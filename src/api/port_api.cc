@@ -3,6 +3,7 @@
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>
 
+#include "api/add_handle.h"
 #include "api/lookup.h"
 #include "object/handle_table.h"
 #include "object/port.h"
@@ -16,14 +17,7 @@ __MX_EXPORT mx_status_t mx_port_create(uint32_t options, mx_handle_t* out) {
   std::shared_ptr<Port> port;
   mx_status_t st = Port::Create(&port);
   if (st != MX_OK) return st;
-  auto h = std::make_shared<Handle>(port, MX_DEFAULT_PORT_RIGHTS);
-  mx_handle_t v = HandleTable::Get().Add(h);
-  if (v == MX_HANDLE_INVALID) {
-    h->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out = v;
-  return MX_OK;
+  return AddHandle(std::make_shared<Handle>(port, MX_DEFAULT_PORT_RIGHTS), out);
 }
 
 __MX_EXPORT mx_status_t mx_port_queue(mx_handle_t handle, const mx_port_packet_t* packet,

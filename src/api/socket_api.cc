@@ -7,8 +7,8 @@
 
 #include <cstdint>
 
+#include "api/add_handle.h"
 #include "api/lookup.h"
-#include "object/handle_table.h"
 #include "object/socket_object.h"
 
 using namespace mx::internal;
@@ -24,23 +24,7 @@ __MX_EXPORT mx_status_t mx_socket_create(uint32_t options, mx_handle_t* out0, mx
   if (st != MX_OK) return st;
   auto h0 = std::make_shared<Handle>(std::move(e0), MX_DEFAULT_SOCKET_RIGHTS);
   auto h1 = std::make_shared<Handle>(std::move(e1), MX_DEFAULT_SOCKET_RIGHTS);
-  HandleTable& table = HandleTable::Get();
-  mx_handle_t v0 = table.Add(h0);
-  if (v0 == MX_HANDLE_INVALID) {
-    h0->Close();
-    h1->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  mx_handle_t v1 = table.Add(h1);
-  if (v1 == MX_HANDLE_INVALID) {
-    std::shared_ptr<Handle> back;
-    if (table.Remove(v0, &back) == MX_OK) back->Close();
-    h1->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out0 = v0;
-  *out1 = v1;
-  return MX_OK;
+  return AddHandlePair(std::move(h0), std::move(h1), out0, out1);
 }
 
 __MX_EXPORT mx_status_t mx_socket_write(mx_handle_t handle, uint32_t options, const void* buffer,

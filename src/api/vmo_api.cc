@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "api/add_handle.h"
 #include "api/lookup.h"
 #include "base/mutex.h"
 #include "object/handle_table.h"
@@ -60,14 +61,7 @@ __MX_EXPORT mx_status_t mx_vmo_create(uint64_t size, uint32_t options, mx_handle
   std::shared_ptr<Vmo> vmo;
   mx_status_t st = Vmo::Create(size, (options & MX_VMO_NON_RESIZABLE) != 0, &vmo);
   if (st != MX_OK) return st;
-  auto h = std::make_shared<Handle>(std::move(vmo), MX_DEFAULT_VMO_RIGHTS);
-  mx_handle_t v = HandleTable::Get().Add(h);
-  if (v == MX_HANDLE_INVALID) {
-    h->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out = v;
-  return MX_OK;
+  return AddHandle(std::make_shared<Handle>(std::move(vmo), MX_DEFAULT_VMO_RIGHTS), out);
 }
 
 __MX_EXPORT mx_status_t mx_vmo_read(mx_handle_t handle, void* data, uint64_t offset, size_t len,
