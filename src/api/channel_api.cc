@@ -4,20 +4,13 @@
 
 #include <cstring>
 
+#include "api/lookup.h"
 #include "api/materialize.h"
 #include "object/channel_endpoint.h"
 
 using namespace mx::internal;
 
 namespace {
-
-mx_status_t LookupEndpoint(mx_handle_t value, mx_rights_t rights, std::shared_ptr<Handle>* handle,
-                           ChannelEndpoint** ep) {
-  mx_status_t st = HandleTable::Get().Lookup(value, rights, MX_OBJ_TYPE_CHANNEL, handle);
-  if (st != MX_OK) return st;
-  *ep = static_cast<ChannelEndpoint*>((*handle)->object().get());
-  return MX_OK;
-}
 
 // Checks shared by write and call's write phase (after the endpoint lookup).
 mx_status_t CheckOutgoing(const void* bytes, uint32_t num_bytes, const mx_handle_t* handles,
@@ -71,9 +64,8 @@ __MX_EXPORT mx_status_t mx_channel_write(mx_handle_t handle, uint32_t options, c
                                          uint32_t num_bytes, const mx_handle_t* handles,
                                          uint32_t num_handles) {
   if (options != 0) return MX_ERR_INVALID_ARGS;
-  std::shared_ptr<Handle> h;
-  ChannelEndpoint* ep;
-  mx_status_t st = LookupEndpoint(handle, MX_RIGHT_WRITE, &h, &ep);
+  std::shared_ptr<ChannelEndpoint> ep;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_WRITE, &ep);
   if (st != MX_OK) return st;
   st = CheckOutgoing(bytes, num_bytes, handles, num_handles);
   if (st != MX_OK) return st;
@@ -84,7 +76,7 @@ __MX_EXPORT mx_status_t mx_channel_write(mx_handle_t handle, uint32_t options, c
   }
   OutgoingHandles outgoing;
   Message message;
-  st = BuildMessage(ep, bytes, num_bytes, handles, num_handles, &outgoing, &message);
+  st = BuildMessage(ep.get(), bytes, num_bytes, handles, num_handles, &outgoing, &message);
   if (st != MX_OK) return st;
   st = ep->Write(message);
   if (st != MX_OK) {
@@ -99,9 +91,8 @@ __MX_EXPORT mx_status_t mx_channel_read(mx_handle_t handle, uint32_t options, vo
                                         mx_handle_t* handles, uint32_t num_bytes,
                                         uint32_t num_handles, uint32_t* actual_bytes,
                                         uint32_t* actual_handles) {
-  std::shared_ptr<Handle> h;
-  ChannelEndpoint* ep;
-  mx_status_t st = LookupEndpoint(handle, MX_RIGHT_READ, &h, &ep);
+  std::shared_ptr<ChannelEndpoint> ep;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_READ, &ep);
   if (st != MX_OK) return st;
   if ((options & ~MX_CHANNEL_READ_MAY_DISCARD) != 0) return MX_ERR_NOT_SUPPORTED;
   {
@@ -157,16 +148,15 @@ __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx
                                         const mx_channel_call_args_t* args, uint32_t* actual_bytes,
                                         uint32_t* actual_handles, mx_status_t* read_status) {
   if (args == nullptr || options != 0) return MX_ERR_INVALID_ARGS;
-  std::shared_ptr<Handle> h;
-  ChannelEndpoint* ep;
-  mx_status_t st = LookupEndpoint(handle, MX_RIGHT_READ | MX_RIGHT_WRITE, &h, &ep);
+  std::shared_ptr<ChannelEndpoint> ep;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_READ | MX_RIGHT_WRITE, &ep);
   if (st != MX_OK) return st;
   st = CheckOutgoing(args->wr_bytes, args->wr_num_bytes, args->wr_handles, args->wr_num_handles);
   if (st != MX_OK) return st;
   OutgoingHandles outgoing;
   Message request;
-  st = BuildMessage(ep, args->wr_bytes, args->wr_num_bytes, args->wr_handles, args->wr_num_handles,
-                    &outgoing, &request);
+  st = BuildMessage(ep.get(), args->wr_bytes, args->wr_num_bytes, args->wr_handles,
+                    args->wr_num_handles, &outgoing, &request);
   if (st != MX_OK) return st;
   CallWaiter waiter;
   st = ep->BeginCall(request, &waiter);

@@ -3,8 +3,8 @@
 // EventPairSide::UserSignal / UserSignalPeer.)
 #include <magenta/syscalls.h>
 
+#include "api/add_handle.h"
 #include "object/eventpair.h"
-#include "object/handle_table.h"
 
 using namespace mx::internal;
 
@@ -16,23 +16,6 @@ extern "C" __MX_EXPORT mx_status_t mx_eventpair_create(uint32_t options, mx_hand
   std::unique_ptr<Handle> h0, h1;
   mx_status_t st = EventPairSide::Create(MX_DEFAULT_EVENTPAIR_RIGHTS, &h0, &h1);
   if (st != MX_OK) return st;
-  std::shared_ptr<Handle> s0(std::move(h0));
-  std::shared_ptr<Handle> s1(std::move(h1));
-  HandleTable& table = HandleTable::Get();
-  mx_handle_t v0 = table.Add(s0);
-  if (v0 == MX_HANDLE_INVALID) {
-    s0->Close();
-    s1->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  mx_handle_t v1 = table.Add(s1);
-  if (v1 == MX_HANDLE_INVALID) {
-    std::shared_ptr<Handle> back;
-    if (table.Remove(v0, &back) == MX_OK) back->Close();
-    s1->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out0 = v0;
-  *out1 = v1;
-  return MX_OK;
+  return AddHandlePair(std::shared_ptr<Handle>(std::move(h0)),
+                       std::shared_ptr<Handle>(std::move(h1)), out0, out1);
 }

@@ -3,6 +3,8 @@
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>
 
+#include "api/add_handle.h"
+#include "api/lookup.h"
 #include "object/fd_object.h"
 #include "object/handle_table.h"
 #include "os/fd.h"
@@ -16,28 +18,19 @@ __MX_EXPORT mx_status_t mx_fd_wrap(int fd, mx_handle_t* out) {
   if (out == nullptr) return MX_ERR_INVALID_ARGS;
   if (fd < 0 || !SetCloseOnExec(fd)) return MX_ERR_BAD_HANDLE;
   auto obj = std::make_shared<FdObject>(UniqueFd(fd), AllocateKoid());
-  auto h = std::make_shared<Handle>(obj, MX_DEFAULT_FD_RIGHTS);
-  mx_handle_t v = HandleTable::Get().Add(h);
-  if (v == MX_HANDLE_INVALID) {
-    h->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out = v;
-  return MX_OK;
+  return AddHandle(std::make_shared<Handle>(obj, MX_DEFAULT_FD_RIGHTS), out);
 }
 
 __MX_EXPORT mx_status_t mx_fd_unwrap(mx_handle_t handle, int* fd) {
-  HandleTable& table = HandleTable::Get();
-  std::shared_ptr<Handle> h;
-  mx_status_t st = table.Lookup(handle, 0, MX_OBJ_TYPE_FD, &h);
+  std::shared_ptr<FdObject> obj;
+  mx_status_t st = LookupObject(handle, 0, &obj);
   if (st != MX_OK) return st;
   if (fd == nullptr) return MX_ERR_INVALID_ARGS;
-  auto* obj = static_cast<FdObject*>(h->object().get());
   int result = -1;
   st = obj->TakeFd(obj->local_handle_count() == 1, &result);
   if (st != MX_OK) return st;
   std::shared_ptr<Handle> removed;
-  if (table.Remove(handle, &removed) != MX_OK) {
+  if (HandleTable::Get().Remove(handle, &removed) != MX_OK) {
     // Closed by another thread meanwhile: the fd is ours to give back all the same.
   } else {
     removed->Close();

@@ -6,11 +6,7 @@
 #include <new>
 
 #include "object/channel_endpoint.h"
-#include "object/event.h"
-#include "object/eventpair.h"
-#include "object/fd_object.h"
-#include "object/socket_object.h"
-#include "object/vmo.h"
+#include "object/handle_from_raw.h"
 #include "os/fd.h"
 #include "os/fd_check.h"
 #include "os/log.h"
@@ -18,11 +14,6 @@
 #include "transport/endpoint_state.h"
 
 namespace mx::internal {
-
-// Frame decoding (transport/wire.h) enforces each type's shape with its own copy of the numbers;
-// the objects define them.
-static_assert(Event::kWireFds == kEventWireFds);
-static_assert(EventPairSide::kWireFds == kEventPairWireFds);
 
 mx_status_t OutgoingHandles::Begin(const mx_handle_t* values, uint32_t count, const Object* self,
                                    std::vector<RawHandle>* raw) {
@@ -66,59 +57,6 @@ void OutgoingHandles::Abort() {
 }
 
 namespace {
-
-// Rebuilds an object whose handles share it (T::FromRaw gives the object), with the rights the
-// sender claimed cut down to what the type can carry.
-template <typename T>
-mx_status_t SharedObjectHandle(RawHandle raw, mx_rights_t allowed, std::unique_ptr<Handle>* out) {
-  mx_rights_t rights = raw.rights & allowed;
-  std::shared_ptr<T> object;
-  mx_status_t st = T::FromRaw(std::move(raw), &object);
-  if (st != MX_OK) return st;
-  *out = std::make_unique<Handle>(std::move(object), rights);
-  return MX_OK;
-}
-
-}  // namespace
-
-mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out) {
-  switch (raw.type) {
-    case MX_OBJ_TYPE_CHANNEL:
-      return SharedObjectHandle<ChannelEndpoint>(std::move(raw), MX_DEFAULT_CHANNEL_RIGHTS, out);
-    case MX_OBJ_TYPE_FD:
-      return SharedObjectHandle<FdObject>(std::move(raw), MX_DEFAULT_FD_RIGHTS, out);
-    case MX_OBJ_TYPE_VMO:
-      // The VMO builds the handle: its rights also depend on the description's access mode.
-      raw.rights &= MX_DEFAULT_VMO_RIGHTS;
-      return Vmo::FromRaw(std::move(raw), out);
-    case MX_OBJ_TYPE_SOCKET:
-      return SharedObjectHandle<SocketObject>(std::move(raw), MX_DEFAULT_SOCKET_RIGHTS, out);
-    // Events and eventpair sides build the handle themselves: it carries a per-handle lock.
-    case MX_OBJ_TYPE_EVENT:
-      raw.rights &= MX_DEFAULT_EVENT_RIGHTS;
-      return Event::FromRaw(std::move(raw), out);
-    case MX_OBJ_TYPE_EVENT_PAIR:
-      raw.rights &= MX_DEFAULT_EVENTPAIR_RIGHTS;
-      return EventPairSide::FromRaw(std::move(raw), out);
-    default:
-      return MX_ERR_IO;
-  }
-}
-
-namespace {
-
-// True if rebuilding |raw| needs resources beyond the fds it carries (see IncomingHandles).
-bool NeedsNewResources(const RawHandle& raw) {
-  switch (raw.type) {
-    case MX_OBJ_TYPE_EVENT:
-    case MX_OBJ_TYPE_EVENT_PAIR:
-      return true;
-    case MX_OBJ_TYPE_CHANNEL:
-      return raw.fds.size() > 1;  // rings or a queue beside the socket
-    default:
-      return false;
-  }
-}
 
 // The identity of the queue blob of |raw|, if it is an endpoint whose (well-formed) state says it
 // carries one. False otherwise: a malformed endpoint is refused by FromRaw on its own.
@@ -209,7 +147,7 @@ mx_status_t IncomingHandles::Prepare(const std::vector<RawHandle>& raws) {
     built_.resize(raws.size());
     prepared_.assign(raws.size(), false);
     for (size_t i = 0; i < raws.size() && st == MX_OK; ++i) {
-      if (refused_[i] || !NeedsNewResources(raws[i])) continue;
+      if (refused_[i] || !RebuildNeedsNewResources(raws[i])) continue;
       RawHandle copy;
       st = DuplicateRaw(raws[i], &copy);
       if (st == MX_OK) st = HandleFromRaw(std::move(copy), &built_[i]);

@@ -33,11 +33,6 @@ class OutgoingHandles {
   size_t prepared_ = 0;
 };
 
-// Builds a Handle for a RawHandle that arrived in a message (rights are masked to what the
-// type allows). MX_ERR_IO: |raw| is malformed (its fds are closed). NO_RESOURCES / NO_MEMORY:
-// the object could not be rebuilt (its fds are closed too).
-mx_status_t HandleFromRaw(RawHandle raw, std::unique_ptr<Handle>* out);
-
 // Takes the handles of a received message into the table: the API layer's half of a read.
 // All or nothing in two phases, so that a read that runs out of fds, memory or table slots
 // leaves its message — and every fd in it — where it was:

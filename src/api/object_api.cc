@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "api/lookup.h"
 #include "object/channel_endpoint.h"
 #include "object/handle_table.h"
 #include "object/process.h"
@@ -93,7 +94,8 @@ __MX_EXPORT mx_status_t mx_object_get_info(mx_handle_t handle, uint32_t topic, v
       return actual == 1 ? MX_OK : MX_ERR_BUFFER_TOO_SMALL;
     }
     case MX_INFO_PROCESS: {
-      mx_status_t st = HandleTable::Get().Lookup(handle, MX_RIGHT_READ, MX_OBJ_TYPE_PROCESS, &h);
+      std::shared_ptr<ProcessObject> process;
+      mx_status_t st = LookupObject(handle, MX_RIGHT_READ, &process);
       if (st != MX_OK) return st;
       if (buffer_size < sizeof(mx_info_process_t)) {
         if (actual_count != nullptr) *actual_count = 0;
@@ -101,7 +103,7 @@ __MX_EXPORT mx_status_t mx_object_get_info(mx_handle_t handle, uint32_t topic, v
         return MX_ERR_BUFFER_TOO_SMALL;
       }
       if (buffer == nullptr) return MX_ERR_INVALID_ARGS;
-      mx_info_process_t info = static_cast<ProcessObject*>(h->object().get())->Info();
+      mx_info_process_t info = process->Info();
       std::memcpy(buffer, &info, sizeof(info));
       if (actual_count != nullptr) *actual_count = 1;
       if (avail_count != nullptr) *avail_count = 1;
@@ -109,9 +111,10 @@ __MX_EXPORT mx_status_t mx_object_get_info(mx_handle_t handle, uint32_t topic, v
     }
     case MX_INFO_PEER_CRED: {
       // libmx (<magenta/service.h>): who is at the other end of a rendezvous channel.
-      mx_status_t st = HandleTable::Get().Lookup(handle, 0, MX_OBJ_TYPE_CHANNEL, &h);
+      std::shared_ptr<ChannelEndpoint> ep;
+      mx_status_t st = LookupObject(handle, 0, &ep);
       if (st != MX_OK) return st;
-      const auto& cred = static_cast<ChannelEndpoint*>(h->object().get())->peer_cred();
+      const auto& cred = ep->peer_cred();
       if (!cred) return MX_ERR_NOT_FOUND;
       if (buffer_size < sizeof(mx_info_peer_cred_t)) {
         if (actual_count != nullptr) *actual_count = 0;
@@ -134,10 +137,10 @@ __MX_EXPORT mx_status_t mx_object_get_info(mx_handle_t handle, uint32_t topic, v
 }
 
 __MX_EXPORT mx_status_t mx_task_kill(mx_handle_t task) {
-  std::shared_ptr<Handle> h;
-  mx_status_t st = HandleTable::Get().Lookup(task, MX_RIGHT_WRITE, MX_OBJ_TYPE_PROCESS, &h);
+  std::shared_ptr<ProcessObject> process;
+  mx_status_t st = LookupObject(task, MX_RIGHT_WRITE, &process);
   if (st != MX_OK) return st;
-  return static_cast<ProcessObject*>(h->object().get())->Kill();
+  return process->Kill();
 }
 
 }  // extern "C"

@@ -3,22 +3,12 @@
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>
 
+#include "api/add_handle.h"
+#include "api/lookup.h"
 #include "object/handle_table.h"
 #include "object/port.h"
 
 using namespace mx::internal;
-
-namespace {
-
-mx_status_t LookupPort(mx_handle_t value, mx_rights_t rights, std::shared_ptr<Handle>* h,
-                       Port** port) {
-  mx_status_t st = HandleTable::Get().Lookup(value, rights, MX_OBJ_TYPE_PORT, h);
-  if (st != MX_OK) return st;
-  *port = static_cast<Port*>((*h)->object().get());
-  return MX_OK;
-}
-
-}  // namespace
 
 extern "C" {
 
@@ -27,21 +17,13 @@ __MX_EXPORT mx_status_t mx_port_create(uint32_t options, mx_handle_t* out) {
   std::shared_ptr<Port> port;
   mx_status_t st = Port::Create(&port);
   if (st != MX_OK) return st;
-  auto h = std::make_shared<Handle>(port, MX_DEFAULT_PORT_RIGHTS);
-  mx_handle_t v = HandleTable::Get().Add(h);
-  if (v == MX_HANDLE_INVALID) {
-    h->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out = v;
-  return MX_OK;
+  return AddHandle(std::make_shared<Handle>(port, MX_DEFAULT_PORT_RIGHTS), out);
 }
 
 __MX_EXPORT mx_status_t mx_port_queue(mx_handle_t handle, const mx_port_packet_t* packet,
                                       size_t count) {
-  std::shared_ptr<Handle> h;
-  Port* port;
-  mx_status_t st = LookupPort(handle, MX_RIGHT_WRITE, &h, &port);
+  std::shared_ptr<Port> port;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_WRITE, &port);
   if (st != MX_OK) return st;
   if (packet == nullptr || count > 1) return MX_ERR_INVALID_ARGS;
   return port->Queue(*packet);
@@ -49,9 +31,8 @@ __MX_EXPORT mx_status_t mx_port_queue(mx_handle_t handle, const mx_port_packet_t
 
 __MX_EXPORT mx_status_t mx_port_wait(mx_handle_t handle, mx_time_t deadline,
                                      mx_port_packet_t* packet, size_t count) {
-  std::shared_ptr<Handle> h;
-  Port* port;
-  mx_status_t st = LookupPort(handle, MX_RIGHT_READ, &h, &port);
+  std::shared_ptr<Port> port;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_READ, &port);
   if (st != MX_OK) return st;
   if (packet == nullptr || count > 1) return MX_ERR_INVALID_ARGS;
   return port->Wait(deadline, packet);
@@ -63,9 +44,8 @@ __MX_EXPORT mx_status_t mx_object_wait_async(mx_handle_t handle, mx_handle_t por
   if (options != MX_WAIT_ASYNC_ONCE && options != MX_WAIT_ASYNC_REPEATING) {
     return MX_ERR_INVALID_ARGS;
   }
-  std::shared_ptr<Handle> ph;
-  Port* port;
-  mx_status_t st = LookupPort(port_handle, MX_RIGHT_WRITE, &ph, &port);
+  std::shared_ptr<Port> port;
+  mx_status_t st = LookupObject(port_handle, MX_RIGHT_WRITE, &port);
   if (st != MX_OK) return st;
   std::shared_ptr<Handle> h;
   st = HandleTable::Get().Lookup(handle, MX_RIGHT_READ, 0, &h);
@@ -75,9 +55,8 @@ __MX_EXPORT mx_status_t mx_object_wait_async(mx_handle_t handle, mx_handle_t por
 }
 
 __MX_EXPORT mx_status_t mx_port_get_fd(mx_handle_t handle, int* fd) {
-  std::shared_ptr<Handle> h;
-  Port* port;
-  mx_status_t st = LookupPort(handle, MX_RIGHT_READ, &h, &port);
+  std::shared_ptr<Port> port;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_READ, &port);
   if (st != MX_OK) return st;
   if (fd == nullptr) return MX_ERR_INVALID_ARGS;
   *fd = port->fd();

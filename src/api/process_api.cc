@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 
+#include "api/lookup.h"
 #include "api/materialize.h"
 #include "base/mutex.h"
 #include "object/process.h"
@@ -110,8 +111,8 @@ __MX_EXPORT mx_handle_t mx_process_self(void) {
   MutexLock lock(&s.mu);
   if (s.value != MX_HANDLE_INVALID && s.generation == ForkGeneration()) {
     // Still ours unless the caller closed it (it should not): then make a new one.
-    std::shared_ptr<Handle> h;
-    if (HandleTable::Get().Lookup(s.value, 0, MX_OBJ_TYPE_PROCESS, &h) == MX_OK) return s.value;
+    std::shared_ptr<ProcessObject> live;
+    if (LookupObject(s.value, 0, &live) == MX_OK) return s.value;
   }
   std::shared_ptr<ProcessObject> obj = ProcessObject::Self();
   if (!obj) return MX_HANDLE_INVALID;

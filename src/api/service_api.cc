@@ -6,6 +6,8 @@
 #include <cstring>
 #include <string>
 
+#include "api/add_handle.h"
+#include "api/lookup.h"
 #include "object/handle_table.h"
 #include "object/listener.h"
 #include "os/unix_listener.h"
@@ -27,14 +29,7 @@ bool ValidName(const char* path, std::string* out) {
 }
 
 mx_status_t AddEndpoint(std::shared_ptr<ChannelEndpoint> ep, mx_handle_t* out) {
-  auto h = std::make_shared<Handle>(std::move(ep), MX_DEFAULT_CHANNEL_RIGHTS);
-  mx_handle_t v = HandleTable::Get().Add(h);
-  if (v == MX_HANDLE_INVALID) {
-    h->Close();  // the peer sees PEER_CLOSED
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out = v;
-  return MX_OK;
+  return AddHandle(std::make_shared<Handle>(std::move(ep), MX_DEFAULT_CHANNEL_RIGHTS), out);
 }
 
 }  // namespace
@@ -48,25 +43,18 @@ __MX_EXPORT mx_status_t mx_service_listen(const char* path, uint32_t options,
   std::shared_ptr<Listener> l;
   mx_status_t st = Listener::Listen(name, &l);
   if (st != MX_OK) return st;
-  auto h = std::make_shared<Handle>(std::move(l), MX_DEFAULT_SERVICE_LISTENER_RIGHTS);
-  mx_handle_t v = HandleTable::Get().Add(h);
-  if (v == MX_HANDLE_INVALID) {
-    h->Close();  // removes the socket file again
-    return MX_ERR_NO_RESOURCES;
-  }
-  *listener = v;
-  return MX_OK;
+  return AddHandle(std::make_shared<Handle>(std::move(l), MX_DEFAULT_SERVICE_LISTENER_RIGHTS),
+                   listener);
 }
 
 __MX_EXPORT mx_status_t mx_service_accept(mx_handle_t listener, mx_handle_t* channel) {
-  std::shared_ptr<Handle> h;
-  mx_status_t st =
-      HandleTable::Get().Lookup(listener, MX_RIGHT_READ, MX_OBJ_TYPE_SERVICE_LISTENER, &h);
+  std::shared_ptr<Listener> l;
+  mx_status_t st = LookupObject(listener, MX_RIGHT_READ, &l);
   if (st != MX_OK) return st;
   if (channel == nullptr) return MX_ERR_INVALID_ARGS;
   if (!HandleTable::Get().HasRoom(1)) return MX_ERR_NO_RESOURCES;
   std::shared_ptr<ChannelEndpoint> ep;
-  st = static_cast<Listener*>(h->object().get())->Accept(&ep);
+  st = l->Accept(&ep);
   if (st != MX_OK) return st;
   return AddEndpoint(std::move(ep), channel);
 }

@@ -7,22 +7,11 @@
 
 #include <cstdint>
 
-#include "object/handle_table.h"
+#include "api/add_handle.h"
+#include "api/lookup.h"
 #include "object/socket_object.h"
 
 using namespace mx::internal;
-
-namespace {
-
-mx_status_t LookupSocket(mx_handle_t value, mx_rights_t rights, SocketObject** out,
-                         std::shared_ptr<Handle>* holder) {
-  mx_status_t st = HandleTable::Get().Lookup(value, rights, MX_OBJ_TYPE_SOCKET, holder);
-  if (st != MX_OK) return st;
-  *out = static_cast<SocketObject*>((*holder)->object().get());
-  return MX_OK;
-}
-
-}  // namespace
 
 extern "C" {
 
@@ -35,31 +24,14 @@ __MX_EXPORT mx_status_t mx_socket_create(uint32_t options, mx_handle_t* out0, mx
   if (st != MX_OK) return st;
   auto h0 = std::make_shared<Handle>(std::move(e0), MX_DEFAULT_SOCKET_RIGHTS);
   auto h1 = std::make_shared<Handle>(std::move(e1), MX_DEFAULT_SOCKET_RIGHTS);
-  HandleTable& table = HandleTable::Get();
-  mx_handle_t v0 = table.Add(h0);
-  if (v0 == MX_HANDLE_INVALID) {
-    h0->Close();
-    h1->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  mx_handle_t v1 = table.Add(h1);
-  if (v1 == MX_HANDLE_INVALID) {
-    std::shared_ptr<Handle> back;
-    if (table.Remove(v0, &back) == MX_OK) back->Close();
-    h1->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out0 = v0;
-  *out1 = v1;
-  return MX_OK;
+  return AddHandlePair(std::move(h0), std::move(h1), out0, out1);
 }
 
 __MX_EXPORT mx_status_t mx_socket_write(mx_handle_t handle, uint32_t options, const void* buffer,
                                         size_t size, size_t* actual) {
   if (size > 0 && buffer == nullptr) return MX_ERR_INVALID_ARGS;
-  std::shared_ptr<Handle> h;
-  SocketObject* socket = nullptr;
-  mx_status_t st = LookupSocket(handle, MX_RIGHT_WRITE, &socket, &h);
+  std::shared_ptr<SocketObject> socket;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_WRITE, &socket);
   if (st != MX_OK) return st;
   if (options != 0) return MX_ERR_INVALID_ARGS;
   // Magenta sizes socket I/O in 32 bits.
@@ -72,9 +44,8 @@ __MX_EXPORT mx_status_t mx_socket_write(mx_handle_t handle, uint32_t options, co
 
 __MX_EXPORT mx_status_t mx_socket_read(mx_handle_t handle, uint32_t options, void* buffer,
                                        size_t size, size_t* actual) {
-  std::shared_ptr<Handle> h;
-  SocketObject* socket = nullptr;
-  mx_status_t st = LookupSocket(handle, MX_RIGHT_READ, &socket, &h);
+  std::shared_ptr<SocketObject> socket;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_READ, &socket);
   if (st != MX_OK) return st;
   if (options != 0) return MX_ERR_INVALID_ARGS;
   if (buffer == nullptr && size > 0) return MX_ERR_INVALID_ARGS;

@@ -18,35 +18,23 @@
 //            3 memfd, 4 SOCK_SEQPACKET socketpair end, 5 SOCK_STREAM socketpair end, 6 a sealed
 //            4 KiB memfd (an event's shape)
 //   rest     the datagram
-#include <fcntl.h>
 #include <magenta/syscalls.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <vector>
 
 #include "api/materialize.h"
+#include "support/fd_count.h"
+#include "support/fuzz_support.h"
 #include "transport/startup.h"
 #include "transport/wire.h"
-#include "support/fd_count.h"
 
 namespace mx::internal {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "startup_fuzzer: check failed: %s (%s:%d)\n", #cond, __FILE__, \
-                   __LINE__);                                                             \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 struct Stats {
   unsigned long long inputs = 0, headers_refused = 0, frames_refused = 0, frames = 0;
@@ -63,35 +51,13 @@ void PrintStats() {
                g_stats.handles_installed, g_stats.installs_rejected);
 }
 
-UniqueFd MakeFd(uint8_t kind) {
-  int p[2];
-  switch (kind % 7) {
-    case 0:
-    case 1: {
-      FUZZ_CHECK(::pipe2(p, O_CLOEXEC) == 0);
-      int keep = kind % 7;
-      ::close(p[1 - keep]);
-      return UniqueFd(p[keep]);
-    }
-    case 2:
-      return UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    case 3:
-      return UniqueFd(::memfd_create("startup-fuzz", MFD_CLOEXEC));
-    case 4:
-    case 5: {
-      int type = (kind % 7 == 4 ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK;
-      FUZZ_CHECK(::socketpair(AF_UNIX, type, 0, p) == 0);
-      ::close(p[1]);
-      return UniqueFd(p[0]);
-    }
-    default: {
-      UniqueFd fd(::memfd_create("startup-fuzz-sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-      FUZZ_CHECK(fd.is_valid() && ::ftruncate(fd.get(), 4096) == 0);
-      FUZZ_CHECK(::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0);
-      return fd;
-    }
-  }
-}
+// The fd kinds of the input format, by byte modulo 7.
+using mx_fuzz::FuzzFd;
+constexpr FuzzFd kFdKinds[] = {FuzzFd::kPipeRead,   FuzzFd::kPipeWrite,    FuzzFd::kEventFd,
+                               FuzzFd::kMemfd,      FuzzFd::kSeqpacketEnd, FuzzFd::kStreamEnd,
+                               FuzzFd::kSealedMemfd};
+
+UniqueFd MakeFd(uint8_t kind) { return mx_fuzz::MakeFuzzFd(kFdKinds[kind % std::size(kFdKinds)]); }
 
 }  // namespace
 }  // namespace mx::internal

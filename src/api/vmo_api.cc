@@ -6,6 +6,8 @@
 
 #include <mutex>
 
+#include "api/add_handle.h"
+#include "api/lookup.h"
 #include "base/mutex.h"
 #include "object/handle_table.h"
 #include "object/vmar.h"
@@ -31,14 +33,6 @@ constexpr uint32_t kPermFlags =
     MX_VM_FLAG_PERM_READ | MX_VM_FLAG_PERM_WRITE | MX_VM_FLAG_PERM_EXECUTE;
 constexpr uint32_t kCanMapFlags =
     MX_VM_FLAG_CAN_MAP_READ | MX_VM_FLAG_CAN_MAP_WRITE | MX_VM_FLAG_CAN_MAP_EXECUTE;
-
-mx_status_t LookupVmo(mx_handle_t value, mx_rights_t rights, std::shared_ptr<Handle>* h,
-                      Vmo** vmo) {
-  mx_status_t st = HandleTable::Get().Lookup(value, rights, MX_OBJ_TYPE_VMO, h);
-  if (st != MX_OK) return st;
-  *vmo = static_cast<Vmo*>((*h)->object().get());
-  return MX_OK;
-}
 
 bool RoundUpToPage(size_t len, size_t* out) {
   const size_t page = PageSize();
@@ -67,21 +61,13 @@ __MX_EXPORT mx_status_t mx_vmo_create(uint64_t size, uint32_t options, mx_handle
   std::shared_ptr<Vmo> vmo;
   mx_status_t st = Vmo::Create(size, (options & MX_VMO_NON_RESIZABLE) != 0, &vmo);
   if (st != MX_OK) return st;
-  auto h = std::make_shared<Handle>(std::move(vmo), MX_DEFAULT_VMO_RIGHTS);
-  mx_handle_t v = HandleTable::Get().Add(h);
-  if (v == MX_HANDLE_INVALID) {
-    h->Close();
-    return MX_ERR_NO_RESOURCES;
-  }
-  *out = v;
-  return MX_OK;
+  return AddHandle(std::make_shared<Handle>(std::move(vmo), MX_DEFAULT_VMO_RIGHTS), out);
 }
 
 __MX_EXPORT mx_status_t mx_vmo_read(mx_handle_t handle, void* data, uint64_t offset, size_t len,
                                     size_t* actual) {
-  std::shared_ptr<Handle> h;
-  Vmo* vmo;
-  mx_status_t st = LookupVmo(handle, MX_RIGHT_READ, &h, &vmo);
+  std::shared_ptr<Vmo> vmo;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_READ, &vmo);
   if (st != MX_OK) return st;
   if ((data == nullptr && len > 0) || actual == nullptr) return MX_ERR_INVALID_ARGS;
   return vmo->Read(data, offset, len, actual);
@@ -89,27 +75,24 @@ __MX_EXPORT mx_status_t mx_vmo_read(mx_handle_t handle, void* data, uint64_t off
 
 __MX_EXPORT mx_status_t mx_vmo_write(mx_handle_t handle, const void* data, uint64_t offset,
                                      size_t len, size_t* actual) {
-  std::shared_ptr<Handle> h;
-  Vmo* vmo;
-  mx_status_t st = LookupVmo(handle, MX_RIGHT_WRITE, &h, &vmo);
+  std::shared_ptr<Vmo> vmo;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_WRITE, &vmo);
   if (st != MX_OK) return st;
   if ((data == nullptr && len > 0) || actual == nullptr) return MX_ERR_INVALID_ARGS;
   return vmo->Write(data, offset, len, actual);
 }
 
 __MX_EXPORT mx_status_t mx_vmo_get_size(mx_handle_t handle, uint64_t* size) {
-  std::shared_ptr<Handle> h;
-  Vmo* vmo;
-  mx_status_t st = LookupVmo(handle, 0, &h, &vmo);  // Magenta: no rights needed
+  std::shared_ptr<Vmo> vmo;
+  mx_status_t st = LookupObject(handle, 0, &vmo);  // Magenta: no rights needed
   if (st != MX_OK) return st;
   if (size == nullptr) return MX_ERR_INVALID_ARGS;
   return vmo->GetSize(size);
 }
 
 __MX_EXPORT mx_status_t mx_vmo_set_size(mx_handle_t handle, uint64_t size) {
-  std::shared_ptr<Handle> h;
-  Vmo* vmo;
-  mx_status_t st = LookupVmo(handle, MX_RIGHT_WRITE, &h, &vmo);
+  std::shared_ptr<Vmo> vmo;
+  mx_status_t st = LookupObject(handle, MX_RIGHT_WRITE, &vmo);
   if (st != MX_OK) return st;
   return vmo->SetSize(size);
 }
@@ -117,17 +100,17 @@ __MX_EXPORT mx_status_t mx_vmo_set_size(mx_handle_t handle, uint64_t size) {
 __MX_EXPORT mx_status_t mx_vmar_map(mx_handle_t vmar_handle, size_t vmar_offset,
                                     mx_handle_t vmo_handle, uint64_t vmo_offset, size_t len,
                                     uint32_t flags, uintptr_t* mapped_addr) {
-  HandleTable& table = HandleTable::Get();
   // 1. Both handles: valid, then type (Magenta needs no particular right to look them up).
-  std::shared_ptr<Handle> vmar_h;
-  mx_status_t st = table.Lookup(vmar_handle, 0, MX_OBJ_TYPE_VMAR, &vmar_h);
+  std::shared_ptr<Vmar> vmar;
+  mx_rights_t vmar_rights = 0;
+  mx_status_t st = LookupObject(vmar_handle, 0, &vmar, &vmar_rights);
   if (st != MX_OK) return st;
-  std::shared_ptr<Handle> vmo_h;
-  Vmo* vmo;
-  st = LookupVmo(vmo_handle, 0, &vmo_h, &vmo);
+  std::shared_ptr<Vmo> vmo;
+  mx_rights_t vmo_rights = 0;
+  st = LookupObject(vmo_handle, 0, &vmo, &vmo_rights);
   if (st != MX_OK) return st;
   // 2. The VMO must be mappable at all.
-  if (!vmo_h->HasRights(MX_RIGHT_MAP)) return MX_ERR_ACCESS_DENIED;
+  if ((vmo_rights & MX_RIGHT_MAP) == 0) return MX_ERR_ACCESS_DENIED;
   // 3. Protection must be expressible: no write or execute without read.
   if (!(flags & MX_VM_FLAG_PERM_READ) &&
       (flags & (MX_VM_FLAG_PERM_WRITE | MX_VM_FLAG_PERM_EXECUTE))) {
@@ -136,7 +119,7 @@ __MX_EXPORT mx_status_t mx_vmar_map(mx_handle_t vmar_handle, size_t vmar_offset,
   // 4. The CAN_MAP_* flags are for mx_vmar_allocate, never for a mapping.
   if (flags & kCanMapFlags) return MX_ERR_INVALID_ARGS;
   // 5. Each permission needs the right on both the VMO and the VMAR.
-  auto allowed = [&](mx_rights_t r) { return vmo_h->HasRights(r) && vmar_h->HasRights(r); };
+  auto allowed = [&](mx_rights_t r) { return (vmo_rights & r) == r && (vmar_rights & r) == r; };
   if ((flags & MX_VM_FLAG_PERM_READ) && !allowed(MX_RIGHT_READ)) return MX_ERR_ACCESS_DENIED;
   if ((flags & MX_VM_FLAG_PERM_WRITE) && !allowed(MX_RIGHT_WRITE)) return MX_ERR_ACCESS_DENIED;
   if ((flags & MX_VM_FLAG_PERM_EXECUTE) && !allowed(MX_RIGHT_EXECUTE)) {
@@ -179,13 +162,12 @@ __MX_EXPORT mx_status_t mx_vmar_map(mx_handle_t vmar_handle, size_t vmar_offset,
 
   const uint32_t perm_flags =
       flags & (MX_VM_FLAG_PERM_READ | MX_VM_FLAG_PERM_WRITE | MX_VM_FLAG_PERM_EXECUTE);
-  auto* vmar = static_cast<Vmar*>(vmar_h->object().get());
   return vmar->Map(vmo->fd(), vmo_offset, size, perm_flags, specific, vmar_offset, mapped_addr);
 }
 
 __MX_EXPORT mx_status_t mx_vmar_unmap(mx_handle_t vmar_handle, uintptr_t addr, size_t len) {
-  std::shared_ptr<Handle> h;
-  mx_status_t st = HandleTable::Get().Lookup(vmar_handle, 0, MX_OBJ_TYPE_VMAR, &h);
+  std::shared_ptr<Vmar> vmar;
+  mx_status_t st = LookupObject(vmar_handle, 0, &vmar);
   if (st != MX_OK) return st;
   size_t size;
   if ((addr & (PageSize() - 1)) != 0 || len == 0 || !RoundUpToPage(len, &size)) {
@@ -193,7 +175,7 @@ __MX_EXPORT mx_status_t mx_vmar_unmap(mx_handle_t vmar_handle, uintptr_t addr, s
   }
   uintptr_t end;
   if (__builtin_add_overflow(addr, size, &end)) return MX_ERR_INVALID_ARGS;
-  return static_cast<Vmar*>(h->object().get())->Unmap(addr, size);
+  return vmar->Unmap(addr, size);
 }
 
 __MX_EXPORT mx_handle_t mx_vmar_root_self(void) {
@@ -201,8 +183,8 @@ __MX_EXPORT mx_handle_t mx_vmar_root_self(void) {
   MutexLock lock(&r.mu);
   if (r.value != MX_HANDLE_INVALID && r.generation == ForkGeneration()) {
     // Still in the table unless the caller closed it (it should not): then make a new one.
-    std::shared_ptr<Handle> live;
-    if (HandleTable::Get().Lookup(r.value, 0, MX_OBJ_TYPE_VMAR, &live) == MX_OK) return r.value;
+    std::shared_ptr<Vmar> live;
+    if (LookupObject(r.value, 0, &live) == MX_OK) return r.value;
   }
   auto h = std::make_shared<Handle>(std::make_shared<Vmar>(AllocateKoid()), kRootVmarRights);
   r.value = HandleTable::Get().Add(h);

@@ -25,38 +25,26 @@
 //            7 a memfd holding the datagram (or blob) itself (modulo 8)
 //   c * 9    overflow mode only: each chunk is 8 header bytes then a byte of fd count (% 64)
 //   rest     the datagram or the queue blob
-#include <fcntl.h>
-#include <sys/eventfd.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <magenta/syscalls.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <vector>
 
 #include "api/materialize.h"
+#include "os/fd.h"
+#include "os/fd_check.h"
 #include "os/socket.h"
+#include "support/fd_count.h"
+#include "support/fuzz_support.h"
 #include "transport/frame_io.h"
 #include "transport/wire.h"
-#include "support/fd_count.h"
 
 namespace mx::internal {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                       \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      std::fprintf(stderr, "wire_fuzzer: check failed: %s (%s:%d)\n", #cond, \
-                   __FILE__, __LINE__);                                        \
-      std::abort();                                                            \
-    }                                                                          \
-  } while (0)
 
 // What the inputs did, printed at exit (the figures in docs/RELIABILITY.md).
 struct Stats {
@@ -76,60 +64,28 @@ void PrintStats() {
                g_stats.handles_installed, g_stats.installs_rejected, g_stats.messages_read);
 }
 
-struct FileId {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  bool operator==(const FileId&) const = default;
-};
-
+// The file |fd| names, for comparing fds across an encode and a decode.
 FileId IdOf(int fd) {
-  struct stat st;
-  FUZZ_CHECK(::fstat(fd, &st) == 0);
-  return {st.st_dev, st.st_ino};
+  FileId id;
+  FUZZ_CHECK(GetFileId(fd, &id) == MX_OK);
+  return id;
 }
 
 UniqueFd Dup(int fd) {
-  UniqueFd d(::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  UniqueFd d = DupFd(fd);
   FUZZ_CHECK(d.is_valid());
   return d;
 }
 
+// The fd kinds of the input format, by byte modulo 8.
+using mx_fuzz::FuzzFd;
+constexpr FuzzFd kFdKinds[] = {FuzzFd::kPipeRead,    FuzzFd::kPipeWrite,        FuzzFd::kEventFd,
+                               FuzzFd::kMemfd,       FuzzFd::kSeqpacketEnd,     FuzzFd::kStreamEnd,
+                               FuzzFd::kSealedMemfd, FuzzFd::kMemfdWithContents};
+
 // |contents|: what a kind-7 memfd holds.
 UniqueFd MakeFd(uint8_t kind, const uint8_t* contents, size_t size) {
-  int p[2];
-  switch (kind % 8) {
-    case 0:
-    case 1: {
-      FUZZ_CHECK(::pipe2(p, O_CLOEXEC) == 0);
-      int keep = kind % 8;
-      ::close(p[1 - keep]);
-      return UniqueFd(p[keep]);
-    }
-    case 2:
-      return UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    case 3:
-      return UniqueFd(::memfd_create("wire-fuzz", MFD_CLOEXEC));
-    case 6: {
-      UniqueFd fd(::memfd_create("wire-fuzz-sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-      FUZZ_CHECK(fd.is_valid() && ::ftruncate(fd.get(), 4096) == 0);
-      FUZZ_CHECK(::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0);
-      return fd;
-    }
-    case 7: {
-      UniqueFd fd(::memfd_create("wire-fuzz-blob", MFD_CLOEXEC));
-      FUZZ_CHECK(fd.is_valid());
-      FUZZ_CHECK(size == 0 || ::pwrite(fd.get(), contents, size, 0) == static_cast<ssize_t>(size));
-      return fd;
-    }
-    case 4:
-    case 5: {
-      int type = (kind % 8 == 4 ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK;
-      FUZZ_CHECK(::socketpair(AF_UNIX, type, 0, p) == 0);
-      ::close(p[1]);
-      return UniqueFd(p[0]);
-    }
-  }
-  return UniqueFd();
+  return mx_fuzz::MakeFuzzFd(kFdKinds[kind % std::size(kFdKinds)], contents, size);
 }
 
 std::vector<UniqueFd> DupAll(const std::vector<int>& fds) {

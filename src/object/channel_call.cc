@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // mx_channel_call on an endpoint: register for the reply, send, then wait for it. The steps are
 // numbered (1)-(4) across BeginCall, CallWait and FinishCall.
-#include <sys/epoll.h>
 
 #include <algorithm>
 
@@ -9,6 +8,7 @@
 #include "object/channel_endpoint.h"
 #include "object/wait.h"
 #include "os/clock.h"
+#include "os/epoll.h"
 #include "os/spin.h"
 
 namespace mx::internal {

@@ -3,11 +3,9 @@
 // the end of its life. Sending, receiving, calls and transfer live in channel_*.cc beside it.
 #include "object/channel_endpoint.h"
 
-#include <sys/epoll.h>
-#include <sys/socket.h>
-
 #include "object/channel_costs.h"
 #include "os/clock.h"
+#include "os/epoll.h"
 #include "os/koid.h"
 #include "os/log.h"
 #include "os/socket.h"
@@ -41,7 +39,7 @@ void ChannelEndpoint::BreakLocked(const char* why) {
            static_cast<unsigned long long>(koid()), why);
   // A malformed frame: the peer is not speaking our protocol. Stop listening to it, let it
   // see us go away, and report PEER_CLOSED. Already-queued messages stay readable.
-  if (sock_) ::shutdown(sock_.get(), SHUT_RDWR);
+  if (sock_) ShutdownSocket(sock_.get());
   sequencer_.DropStash();
   EndOfStreamLocked();
 }

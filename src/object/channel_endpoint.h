@@ -55,6 +55,8 @@ struct CallWaiter {
 
 class ChannelEndpoint final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_CHANNEL;
+
   // Bytes of payload buffered per direction before writes return SHOULD_WAIT. Default 4 MiB;
   // the environment variable MX_CHANNEL_BUFFER_BYTES (read once) may raise or lower it
   // (minimum 256 KiB).
@@ -82,7 +84,7 @@ class ChannelEndpoint final : public Object {
   void set_peer_cred(const PeerCred& cred) { peer_cred_ = cred; }
   const std::optional<PeerCred>& peer_cred() const { return peer_cred_; }
 
-  uint32_t type() const override { return MX_OBJ_TYPE_CHANNEL; }
+  uint32_t type() const override { return kType; }
   mx_koid_t related_koid() const override { return peer_koid_; }
   bool IsLastHandle(const Handle&) const override { return true; }
   mx_signals_t Signals() override;

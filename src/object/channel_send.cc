@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The channel endpoint's send side: frames on the socket, records in the shared-memory ring,
 // the ring's creation, and the kicks that wake the peer.
-#include <sys/uio.h>
-
 #include <cstring>
 
 #include "object/channel_endpoint.h"

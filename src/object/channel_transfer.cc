@@ -1,24 +1,17 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // A channel endpoint leaving this process (written into a channel, or spawned) and arriving:
 // its state, socket, rings and queue packed into a RawHandle, and rebuilt from one.
-#include <fcntl.h>
-#include <sched.h>
-
 #include <cstring>
 
 #include "object/channel_costs.h"
 #include "object/channel_endpoint.h"
+#include "os/clock.h"
+#include "os/fd.h"
 #include "os/fd_check.h"
 #include "os/socket.h"
 #include "transport/endpoint_state.h"
 
 namespace mx::internal {
-namespace {
-
-UniqueFd Dup(int fd) { return UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
-
-}  // namespace
-
 mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpoint>* out) {
   // The frame decoder checked the shape already; a RawHandle may come from elsewhere (a test,
   // the startup frame), so the state is checked again here, with no resources spent on it.
@@ -104,7 +97,7 @@ bool ChannelEndpoint::SettleStash() {
   for (int spins = 0; sequencer_.has_stash() && spins < 100000; ++spins) {
     if (ResolveStashLocked() || !sequencer_.has_stash() || EndOfStreamSeenLocked()) break;
     mu_.unlock();
-    ::sched_yield();
+    YieldCpu();
     mu_.lock();
     if (!LiveLocked()) return false;
   }
@@ -139,19 +132,19 @@ mx_status_t ChannelEndpoint::PackLocked(bool writes, RawHandle* out) {
     state.flags |= kEndpointPeerNoWrite;
     state.peer_write_limit = sequencer_.write_limit();
   }
-  UniqueFd sock = Dup(sock_.get());
+  UniqueFd sock = DupFd(sock_.get());
   if (!sock) return MX_ERR_NO_RESOURCES;
   out->fds.push_back(std::move(sock));
   // Without WRITE the next owner has no use for the send ring, and must not get a way to publish
   // records in it.
   if (send_ring_.valid() && writes) {
-    UniqueFd fd = Dup(send_ring_.fd());
+    UniqueFd fd = DupFd(send_ring_.fd());
     if (!fd) return MX_ERR_NO_RESOURCES;
     out->fds.push_back(std::move(fd));
     state.flags |= kEndpointHasSendRing;
   }
   if (recv_ring_.valid()) {
-    UniqueFd fd = Dup(recv_ring_.fd());
+    UniqueFd fd = DupFd(recv_ring_.fd());
     if (!fd) return MX_ERR_NO_RESOURCES;
     out->fds.push_back(std::move(fd));
     state.flags |= kEndpointHasRecvRing;
@@ -176,7 +169,7 @@ mx_status_t ChannelEndpoint::PackQueueLocked(EndpointState* state, RawHandle* ou
   if (st != MX_OK) return st;
   out->fds.push_back(std::move(memfd));
   for (int fd : nested) {
-    UniqueFd d = Dup(fd);
+    UniqueFd d = DupFd(fd);
     if (!d) return MX_ERR_NO_RESOURCES;
     out->fds.push_back(std::move(d));
   }

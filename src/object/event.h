@@ -37,6 +37,8 @@ namespace mx::internal {
 
 class Event final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_EVENT;
+
   static constexpr uint32_t kWireFds = 3;
   static constexpr uint32_t kWireExtraBytes = 0;
 
@@ -47,7 +49,7 @@ class Event final : public Object {
   static mx_status_t FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle);
 
   ~Event() override;
-  uint32_t type() const override { return MX_OBJ_TYPE_EVENT; }
+  uint32_t type() const override { return kType; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;
   // ACCESS_DENIED if this process holds the word read-only (never the case for a handle with

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "object/eventpair.h"
 
-#include <sys/epoll.h>
-
 #include <new>
 #include <utility>
 
 #include "os/doorbell.h"
+#include "os/epoll.h"
 #include "os/fd.h"
 #include "os/fd_check.h"
 #include "os/handle_lock.h"

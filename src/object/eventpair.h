@@ -43,6 +43,8 @@ namespace mx::internal {
 
 class EventPairSide final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_EVENT_PAIR;
+
   static constexpr uint32_t kWireFds = 6;
   static constexpr uint32_t kWireExtraBytes = 0;
 
@@ -56,7 +58,7 @@ class EventPairSide final : public Object {
   static mx_status_t FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle);
 
   ~EventPairSide() override;
-  uint32_t type() const override { return MX_OBJ_TYPE_EVENT_PAIR; }
+  uint32_t type() const override { return kType; }
   mx_koid_t related_koid() const override { return peer_koid_; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;

@@ -7,8 +7,6 @@
 
 namespace mx::internal {
 
-uint32_t FdObject::type() const { return MX_OBJ_TYPE_FD; }
-
 mx_status_t FdObject::FromRaw(RawHandle raw, std::shared_ptr<FdObject>* out) {
   if (raw.type != MX_OBJ_TYPE_FD || raw.fds.size() != 1 || !raw.extra.empty()) return MX_ERR_IO;
   *out = std::make_shared<FdObject>(std::move(raw.fds[0]), raw.koid);

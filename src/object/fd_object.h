@@ -6,16 +6,20 @@
 // Not waitable: its signals are always 0 and it has no wait sources (wait_one → NOT_SUPPORTED).
 #pragma once
 
+#include <magenta/fd.h>
+
 #include "object/object.h"
 
 namespace mx::internal {
 
 class FdObject final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_FD;
+
   explicit FdObject(UniqueFd fd, mx_koid_t koid) : Object(koid), fd_(std::move(fd)) {}
   static mx_status_t FromRaw(RawHandle raw, std::shared_ptr<FdObject>* out);
 
-  uint32_t type() const override;
+  uint32_t type() const override { return kType; }
   bool waitable() const override { return false; }
   mx_signals_t Signals() override { return 0; }
   void AddWaitSources(mx_signals_t, std::vector<WaitSource>*) override {}

@@ -160,6 +160,19 @@ mx_status_t HandleTable::Lookup(mx_handle_t value, mx_rights_t rights, uint32_t 
   return MX_OK;
 }
 
+mx_status_t HandleTable::LookupObject(mx_handle_t value, mx_rights_t rights, uint32_t type,
+                                      std::shared_ptr<Object>* out, mx_rights_t* handle_rights) {
+  MutexLock lock(&mu_);
+  Slot* slot = LiveSlotLocked(value);
+  if (slot == nullptr) return MX_ERR_BAD_HANDLE;
+  const Handle& handle = *slot->handle;
+  if (!handle.HasRights(rights)) return MX_ERR_ACCESS_DENIED;
+  if (type != 0 && handle.object()->type() != type) return MX_ERR_WRONG_TYPE;
+  *out = handle.object();
+  if (handle_rights != nullptr) *handle_rights = handle.rights();
+  return MX_OK;
+}
+
 mx_status_t HandleTable::Remove(mx_handle_t value, std::shared_ptr<Handle>* out) {
   MutexLock lock(&mu_);
   Slot* slot = LiveSlotLocked(value);

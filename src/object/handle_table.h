@@ -34,6 +34,10 @@ class HandleTable {
   // and different).
   mx_status_t Lookup(mx_handle_t value, mx_rights_t rights, uint32_t type,
                      std::shared_ptr<Handle>* out);
+  // The same checks, giving the handle's object and (if |handle_rights|) its rights instead of
+  // the handle: what a typed lookup needs (api/lookup.h, LookupObject<T>).
+  mx_status_t LookupObject(mx_handle_t value, mx_rights_t rights, uint32_t type,
+                           std::shared_ptr<Object>* out, mx_rights_t* handle_rights);
 
   // True if |count| more handles fit.
   bool HasRoom(size_t count);

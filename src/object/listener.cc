@@ -2,9 +2,9 @@
 #include "object/listener.h"
 
 #include <magenta/service.h>
-#include <sys/epoll.h>
 
 #include "os/clock.h"
+#include "os/epoll.h"
 #include "os/fd.h"
 #include "os/koid.h"
 #include "os/log.h"
@@ -45,8 +45,6 @@ Listener::Listener(mx_koid_t koid, UniqueFd sock, std::string path, FileId file)
       owner_pid_(CurrentPid()) {}
 
 Listener::~Listener() = default;
-
-uint32_t Listener::type() const { return MX_OBJ_TYPE_SERVICE_LISTENER; }
 
 mx_status_t Listener::Listen(const std::string& name, std::shared_ptr<Listener>* out) {
   const bool abstract = name[0] == '@';

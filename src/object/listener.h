@@ -33,6 +33,7 @@
 // Thread-safety: one mutex guards the silent and ready lists; the listening socket is immutable.
 #pragma once
 
+#include <magenta/service.h>
 #include <sys/types.h>
 
 #include <deque>
@@ -46,6 +47,8 @@ namespace mx::internal {
 
 class Listener final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_SERVICE_LISTENER;
+
   // Binds and listens on |name| (validated by the caller: 1..107 bytes, "@..." = abstract).
   static mx_status_t Listen(const std::string& name, std::shared_ptr<Listener>* out);
   // The client side of the protocol (step 1). MX_OK with a new endpoint and the listener's
@@ -56,7 +59,7 @@ class Listener final : public Object {
   Listener(mx_koid_t koid, UniqueFd sock, std::string path, FileId file);
   ~Listener() override;
 
-  uint32_t type() const override;
+  uint32_t type() const override { return kType; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;
   // Never reached: the handle has no TRANSFER right.

@@ -44,6 +44,8 @@ class Object : public std::enable_shared_from_this<Object> {
   Object(const Object&) = delete;
   Object& operator=(const Object&) = delete;
 
+  // MX_OBJ_TYPE_*. Each concrete class also names it as a constant, kType, which a typed
+  // lookup (api/lookup.h, LookupObject<T>) compares with this.
   virtual uint32_t type() const = 0;
   mx_koid_t koid() const { return koid_; }
   virtual mx_koid_t related_koid() const { return 0; }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "object/port.h"
 
-#include <sys/epoll.h>
-
 #include <algorithm>
 
 #include "base/check.h"

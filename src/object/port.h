@@ -50,10 +50,12 @@ namespace mx::internal {
 
 class Port final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_PORT;
+
   static mx_status_t Create(std::shared_ptr<Port>* out);
   ~Port() override;
 
-  uint32_t type() const override { return MX_OBJ_TYPE_PORT; }
+  uint32_t type() const override { return kType; }
   bool waitable() const override { return false; }
   mx_signals_t Signals() override { return 0; }
   void AddWaitSources(mx_signals_t, std::vector<WaitSource>*) override {}

@@ -22,6 +22,8 @@ namespace mx::internal {
 
 class ProcessObject final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_PROCESS;
+
   // Starts |path| (argv, envp as for execve; a null |envp| passes ours on) in a new process that
   // finds |handles| on its startup socket. MX_OK once the child runs and its startup socket holds
   // the handles (the caller's transfer is then done); |*process| is the child's object, or null
@@ -37,7 +39,7 @@ class ProcessObject final : public Object {
   ProcessObject(UniqueFd pidfd, pid_t pid, bool is_self);
   ~ProcessObject() override;
 
-  uint32_t type() const override { return MX_OBJ_TYPE_PROCESS; }
+  uint32_t type() const override { return kType; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;
   mx_status_t PrepareTransfer(const Handle& handle, RawHandle* out) override;

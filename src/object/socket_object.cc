@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "object/socket_object.h"
 
-#include <sys/epoll.h>
-
+#include "os/epoll.h"
 #include "os/fd.h"
 #include "os/fd_check.h"
 #include "os/koid.h"

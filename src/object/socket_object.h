@@ -26,6 +26,8 @@ namespace mx::internal {
 
 class SocketObject final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_SOCKET;
+
   SocketObject(UniqueFd fd, mx_koid_t koid, mx_koid_t peer_koid);
   // Creates both ends.
   static mx_status_t Create(std::shared_ptr<SocketObject>* end0,
@@ -33,7 +35,7 @@ class SocketObject final : public Object {
   // Rebuilds an end from a RawHandle (no new fds). MX_ERR_IO if |raw| is malformed.
   static mx_status_t FromRaw(RawHandle raw, std::shared_ptr<SocketObject>* out);
 
-  uint32_t type() const override { return MX_OBJ_TYPE_SOCKET; }
+  uint32_t type() const override { return kType; }
   mx_koid_t related_koid() const override { return peer_koid_; }
   mx_signals_t Signals() override;
   void AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) override;

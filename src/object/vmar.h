@@ -20,9 +20,11 @@ namespace mx::internal {
 
 class Vmar final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_VMAR;
+
   explicit Vmar(mx_koid_t koid) : Object(koid) {}
 
-  uint32_t type() const override { return MX_OBJ_TYPE_VMAR; }
+  uint32_t type() const override { return kType; }
   bool waitable() const override { return false; }
   mx_signals_t Signals() override { return 0; }
   void AddWaitSources(mx_signals_t, std::vector<WaitSource>*) override {}

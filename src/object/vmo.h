@@ -32,6 +32,8 @@ namespace mx::internal {
 
 class Vmo final : public Object {
  public:
+  static constexpr uint32_t kType = MX_OBJ_TYPE_VMO;
+
   // A new, zero-filled VMO of |size| bytes; sealed against resizing when |non_resizable|.
   static mx_status_t Create(uint64_t size, bool non_resizable, std::shared_ptr<Vmo>* out);
   // Rebuilds a VMO handle that arrived in a message, with the rights |raw| claims (already cut
@@ -41,7 +43,7 @@ class Vmo final : public Object {
 
   Vmo(mx_koid_t koid, UniqueFd memfd);
 
-  uint32_t type() const override { return MX_OBJ_TYPE_VMO; }
+  uint32_t type() const override { return kType; }
   bool waitable() const override { return false; }
   mx_signals_t Signals() override { return 0; }
   void AddWaitSources(mx_signals_t, std::vector<WaitSource>*) override {}

@@ -1,44 +1,15 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "object/wait.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <sys/epoll.h>
-
 #include <algorithm>
 #include <atomic>
-#include <climits>
 
 #include "os/clock.h"
+#include "os/epoll.h"
+#include "os/poll_set.h"
 #include "os/spin.h"
 
 namespace mx::internal {
-
-namespace {
-
-// epoll_pwait2 (a timespec timeout) needs Linux 5.11. Older kernels, seccomp profiles that
-// predate it and valgrind 3.19 answer ENOSYS; unnoticed, every blocking wait on an event then
-// spun until its deadline (forever for MX_TIME_INFINITE). After the first ENOSYS, waits use
-// epoll_wait with the timeout rounded up to whole milliseconds (never earlier than the deadline).
-std::atomic<bool> g_no_epoll_pwait2{false};
-
-void EpollWait(int epoll_fd, struct epoll_event* out, int max, const struct timespec* timeout) {
-  if (!g_no_epoll_pwait2.load(std::memory_order_relaxed)) {
-    if (::epoll_pwait2(epoll_fd, out, max, timeout, nullptr) >= 0 || errno != ENOSYS) return;
-    g_no_epoll_pwait2.store(true, std::memory_order_relaxed);
-  }
-  int ms = -1;
-  if (timeout != nullptr) {
-    const uint64_t ns = static_cast<uint64_t>(timeout->tv_sec) * 1000000000u +
-                        static_cast<uint64_t>(timeout->tv_nsec);
-    ms = static_cast<int>(std::min<uint64_t>((ns + 999999u) / 1000000u, INT_MAX));
-  }
-  ::epoll_wait(epoll_fd, out, max, ms);
-}
-
-}  // namespace
-
-void DisableEpollPwait2ForTesting() { g_no_epoll_pwait2.store(true, std::memory_order_relaxed); }
 
 void WaitSet::Update(const std::vector<WaitSource>& sources) {
   sources_ = sources;
@@ -46,12 +17,8 @@ void WaitSet::Update(const std::vector<WaitSource>& sources) {
       std::any_of(sources.begin(), sources.end(), [](const WaitSource& s) { return s.edge; });
   if (!any_edge && !epoll_) return;
   if (!epoll_) {
-    epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
-    if (!epoll_) return;
-    struct epoll_event ev = {};
-    ev.events = EPOLLIN;
-    ev.data.fd = waker_->fd();
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, waker_->fd(), &ev);
+    if (CreateEpoll(&epoll_) != MX_OK) return;
+    EpollAdd(epoll_.get(), waker_->fd(), EPOLLIN, static_cast<uint64_t>(waker_->fd()));
   }
   // Merge interest per fd (the same object may be watched twice).
   std::vector<std::pair<int, uint32_t>> wanted;
@@ -74,48 +41,32 @@ void WaitSet::Update(const std::vector<WaitSource>& sources) {
       ++it;
       continue;
     }
-    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->first, nullptr);
+    EpollRemove(epoll_.get(), it->first);
     it = registered_.erase(it);
   }
   for (auto& [fd, events] : wanted) {
     auto it = std::find_if(registered_.begin(), registered_.end(),
                            [fd = fd](auto& p) { return p.first == fd; });
-    struct epoll_event ev = {};
-    ev.events = events;
-    ev.data.fd = fd;
     if (it == registered_.end()) {
-      ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+      EpollAdd(epoll_.get(), fd, events, static_cast<uint64_t>(fd));
       registered_.emplace_back(fd, events);
     } else if (it->second != events) {
-      ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev);
+      EpollModify(epoll_.get(), fd, events, static_cast<uint64_t>(fd));
       it->second = events;
     }
   }
 }
 
 void WaitSet::Wait(mx_time_t deadline) {
-  struct timespec ts;
-  struct timespec* timeout = nullptr;
-  if (deadline != MX_TIME_INFINITE) {
-    ts = TimeoutUntil(deadline);
-    timeout = &ts;
-  }
   if (epoll_) {
-    struct epoll_event out[16];
-    EpollWait(epoll_.get(), out, 16, timeout);
+    EpollWaitUntil(epoll_.get(), deadline);
     return;
   }
-  std::vector<struct pollfd> fds;
-  fds.reserve(sources_.size() + 1);
-  fds.push_back({waker_->fd(), POLLIN, 0});
-  for (const WaitSource& s : sources_) {
-    short events = 0;
-    if (s.events & EPOLLIN) events |= POLLIN;
-    if (s.events & EPOLLOUT) events |= POLLOUT;
-    if (s.events & EPOLLRDHUP) events |= POLLRDHUP;
-    fds.push_back({s.fd, events, 0});
-  }
-  ::ppoll(fds.data(), fds.size(), timeout, nullptr);
+  PollSet fds;
+  fds.Reserve(sources_.size() + 1);
+  fds.Add(waker_->fd(), EPOLLIN);
+  for (const WaitSource& s : sources_) fds.Add(s.fd, s.events);
+  fds.Wait(deadline);
 }
 
 namespace {

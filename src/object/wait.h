@@ -5,9 +5,9 @@
 // calling thread's ThreadWaker, woken by in-process changes (observers) and by handles leaving
 // the table. Level-triggered sources are polled with ppoll(); when some source is
 // edge-triggered (a counter fd nobody reads, e.g. an event's), the wait keeps one epoll set
-// for its whole duration (epoll_pwait2; epoll_wait with millisecond timeouts where the kernel
-// lacks it); adding an fd that is already readable reports it once, so a change between a state
-// check and the registration is not missed.
+// for its whole duration (os/epoll.h, EpollWaitUntil: millisecond timeouts where the kernel
+// lacks epoll_pwait2); adding an fd that is already readable reports it once, so a change between
+// a state check and the registration is not missed.
 #pragma once
 
 #include <memory>
@@ -76,9 +76,5 @@ struct WaitItem {
 // (an item's handle left the table; its |observed| has MX_SIGNAL_HANDLE_CLOSED).
 // MX_ERR_NO_RESOURCES if the wait could not be set up.
 mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline);
-
-// Makes waits behave as on a kernel without epoll_pwait2 (before Linux 5.11): they fall back to
-// epoll_wait. For tests; there is no way back.
-void DisableEpollPwait2ForTesting();
 
 }  // namespace mx::internal

@@ -11,6 +11,8 @@
 
 #include <thread>
 
+#include "os/epoll.h"
+
 namespace mx::internal {
 namespace {
 

@@ -2,11 +2,23 @@
 #include "os/epoll.h"
 
 #include <errno.h>
-#include <sys/epoll.h>
+#include <time.h>
 
+#include <algorithm>
+#include <atomic>
+#include <climits>
+
+#include "os/clock.h"
 #include "os/status.h"
 
 namespace mx::internal {
+
+namespace {
+
+// Set after the first ENOSYS from epoll_pwait2 (see EpollWaitUntil).
+std::atomic<bool> g_no_epoll_pwait2{false};
+
+}  // namespace
 
 mx_status_t CreateEpoll(UniqueFd* out) {
   UniqueFd fd(::epoll_create1(EPOLL_CLOEXEC));
@@ -39,5 +51,29 @@ size_t EpollCollect(int epoll, uint64_t* cookies, size_t max) {
   for (int i = 0; i < n; ++i) cookies[i] = events[i].data.u64;
   return static_cast<size_t>(n);
 }
+
+void EpollWaitUntil(int epoll, mx_time_t deadline) {
+  struct timespec ts;
+  struct timespec* timeout = nullptr;
+  if (deadline != MX_TIME_INFINITE) {
+    ts = TimeoutUntil(deadline);
+    timeout = &ts;
+  }
+  constexpr int kBatch = 16;
+  struct epoll_event out[kBatch];
+  if (!g_no_epoll_pwait2.load(std::memory_order_relaxed)) {
+    if (::epoll_pwait2(epoll, out, kBatch, timeout, nullptr) >= 0 || errno != ENOSYS) return;
+    g_no_epoll_pwait2.store(true, std::memory_order_relaxed);
+  }
+  int ms = -1;
+  if (timeout != nullptr) {
+    const uint64_t ns = static_cast<uint64_t>(timeout->tv_sec) * 1000000000u +
+                        static_cast<uint64_t>(timeout->tv_nsec);
+    ms = static_cast<int>(std::min<uint64_t>((ns + 999999u) / 1000000u, INT_MAX));
+  }
+  ::epoll_wait(epoll, out, kBatch, ms);
+}
+
+void DisableEpollPwait2ForTesting() { g_no_epoll_pwait2.store(true, std::memory_order_relaxed); }
 
 }  // namespace mx::internal

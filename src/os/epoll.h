@@ -2,10 +2,12 @@
 // Epoll sets: many fds watched through one, each with a 64-bit cookie reported when it is ready.
 //
 // Thread-safe (the kernel serializes changes to a set); the caller keeps its own record of
-// which fds it added.
+// which fds it added. The event bits (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLET) are epoll's own,
+// so this header brings them along.
 #pragma once
 
 #include <magenta/types.h>
+#include <sys/epoll.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -30,5 +32,19 @@ void EpollRemove(int epoll, int fd);
 
 // The cookies of up to |max| fds that are ready now, never waiting. Returns how many.
 size_t EpollCollect(int epoll, uint64_t* cookies, size_t max);
+
+// Blocks until some fd in the set is ready, |deadline| (MX_TIME_INFINITE: none) has passed, or a
+// signal arrives; what is ready is not reported, the caller looks again either way. Never
+// returns before |deadline| unless something is ready or a signal came.
+//
+// The timeout is a timespec (epoll_pwait2, Linux 5.11). Older kernels, seccomp profiles that
+// predate it and valgrind 3.19 answer ENOSYS; unnoticed, a caller that loops until its deadline
+// would spin instead of blocking. After the first ENOSYS every wait uses epoll_wait with the
+// timeout rounded up to whole milliseconds.
+void EpollWaitUntil(int epoll, mx_time_t deadline);
+
+// Makes EpollWaitUntil behave as on a kernel without epoll_pwait2. For tests; there is no way
+// back.
+void DisableEpollPwait2ForTesting();
 
 }  // namespace mx::internal

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for os/epoll.h and os/eventfd.h: cookies come back for ready fds only, modified
-// interest is honoured, and an eventfd is readable between a signal and a drain.
+// interest is honoured, a blocking wait ends at its deadline or when an fd becomes ready (with
+// epoll_pwait2 and with the epoll_wait fallback), and an eventfd is readable between a signal and
+// a drain.
 #include "os/epoll.h"
 
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/epoll.h>
 
+#include <thread>
+
+#include "os/clock.h"
 #include "os/eventfd.h"
 #include "os/fd.h"
 
@@ -39,6 +44,35 @@ TEST(EpollTest, ReportsTheCookiesOfReadyFdsAndFollowsModifyAndRemove) {
   SignalEventFd(a.get());
   ASSERT_EQ(EpollCollect(epoll.get(), cookies, 4), 1u);
   EXPECT_EQ(cookies[0], 11u);
+}
+
+// Waits on an epoll set holding one eventfd: first until a deadline, then until another thread
+// signals the eventfd.
+void ExpectWaitUntilEndsAtDeadlineOrReadiness() {
+  constexpr mx_time_t kMs = 1000000;
+  UniqueFd epoll, fd;
+  ASSERT_EQ(CreateEpoll(&epoll), MX_OK);
+  ASSERT_EQ(CreateEventFd(&fd), MX_OK);
+  ASSERT_TRUE(EpollAdd(epoll.get(), fd.get(), EPOLLIN | EPOLLET, 1));
+  const mx_time_t deadline = MonotonicNow() + 20 * kMs;
+  EpollWaitUntil(epoll.get(), deadline);
+  EXPECT_GE(MonotonicNow(), deadline);
+
+  std::thread signaller([&fd] {
+    SleepUntil(MonotonicNow() + 5 * kMs);
+    SignalEventFd(fd.get());
+  });
+  EpollWaitUntil(epoll.get(), MX_TIME_INFINITE);  // would hang if the readiness were lost
+  signaller.join();
+}
+
+TEST(EpollTest, WaitUntilEndsAtItsDeadlineOrWhenAnFdIsReady) {
+  ExpectWaitUntilEndsAtDeadlineOrReadiness();
+}
+
+TEST(EpollTest, WaitUntilWithoutEpollPwait2EndsAtItsDeadlineOrWhenAnFdIsReady) {
+  DisableEpollPwait2ForTesting();
+  ExpectWaitUntilEndsAtDeadlineOrReadiness();
 }
 
 TEST(EventFdTest, ReadableFromSignalToDrain) {

@@ -20,31 +20,21 @@
 //   rest       the queue blob
 // The limits are those of the smallest buffer limit (256 KiB) with at most 64 queued fds, so
 // inputs reach them.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "os/fd.h"
+#include "os/memfd.h"
+#include "support/fd_count.h"
+#include "support/fuzz_support.h"
 #include "transport/endpoint_state.h"
 #include "transport/wire.h"
-#include "support/fd_count.h"
 
 namespace mx::internal {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                 \
-  do {                                                                                   \
-    if (!(cond)) {                                                                       \
-      std::fprintf(stderr, "endpoint_state_fuzzer: check failed: %s (%s:%d)\n", #cond,   \
-                   __FILE__, __LINE__);                                                  \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (0)
 
 struct Stats {
   unsigned long long states = 0, malformed = 0, over_limit = 0;
@@ -72,12 +62,9 @@ const QueueLimits& FuzzLimits() {
 
 // |n| duplicates of a pipe's read end (the decoder never looks at what they are).
 std::vector<UniqueFd> Fds(uint32_t n) {
-  int p[2];
-  FUZZ_CHECK(::pipe2(p, O_CLOEXEC) == 0);
-  ::close(p[1]);
   std::vector<UniqueFd> out;
-  out.push_back(UniqueFd(p[0]));
-  while (out.size() < n) out.push_back(UniqueFd(::fcntl(p[0], F_DUPFD_CLOEXEC, 0)));
+  out.push_back(mx_fuzz::MakeFuzzFd(mx_fuzz::FuzzFd::kPipeRead));
+  while (out.size() < n) out.push_back(DupFd(out.front().get()));
   if (n == 0) out.clear();
   for (const UniqueFd& fd : out) FUZZ_CHECK(fd.is_valid());
   return out;
@@ -154,11 +141,8 @@ void RunOne(const uint8_t* data, size_t size) {
 
   if ((mode & 2) && blob_size == state.queue_bytes) {
     ++g_stats.loads;
-    UniqueFd memfd(::memfd_create("endpoint-state-fuzz", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-    FUZZ_CHECK(memfd.is_valid());
-    FUZZ_CHECK(::write(memfd.get(), blob, blob_size) == static_cast<ssize_t>(blob_size));
-    FUZZ_CHECK(::fcntl(memfd.get(), F_ADD_SEALS,
-                       F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0);
+    UniqueFd memfd;
+    FUZZ_CHECK(CreateFrozenMemfd("endpoint-state-fuzz", blob, blob_size, &memfd) == MX_OK);
     std::vector<Message> loaded;
     mx_status_t lst = LoadEndpointQueue(memfd.get(), state, Fds(state.queue_fds), &loaded);
     FUZZ_CHECK(lst == st);

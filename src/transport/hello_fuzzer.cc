@@ -17,33 +17,21 @@
 //            socketpair end, 2 pipe read end, 3 memfd, 4 a listening SOCK_SEQPACKET socket,
 //            5 an unconnected SOCK_SEQPACKET socket
 //   rest     the datagram
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <vector>
 
 #include "os/fd_check.h"
-#include "transport/hello.h"
 #include "support/fd_count.h"
+#include "support/fuzz_support.h"
+#include "transport/hello.h"
 
 namespace mx::internal {
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                           \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      std::fprintf(stderr, "hello_fuzzer: check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                                \
-    }                                                                                              \
-  } while (0)
 
 struct Stats {
   unsigned long long inputs = 0, accepted = 0;
@@ -59,37 +47,13 @@ void PrintStats() {
                g_stats.refused[3], g_stats.refused[4], g_stats.refused[5], g_stats.refused[6]);
 }
 
-UniqueFd MakeFd(uint8_t kind) {
-  int p[2];
-  switch (kind % 6) {
-    case 0:
-    case 1: {
-      int type = (kind % 6 == 0 ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK;
-      FUZZ_CHECK(::socketpair(AF_UNIX, type, 0, p) == 0);
-      ::close(p[1]);
-      return UniqueFd(p[0]);
-    }
-    case 2:
-      FUZZ_CHECK(::pipe2(p, O_CLOEXEC) == 0);
-      ::close(p[1]);
-      return UniqueFd(p[0]);
-    case 3:
-      return UniqueFd(::memfd_create("hello-fuzz", MFD_CLOEXEC));
-    case 4: {
-      UniqueFd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-      FUZZ_CHECK(s.is_valid());
-      // Autobind to an abstract name, then listen.
-      struct sockaddr_un addr = {};
-      addr.sun_family = AF_UNIX;
-      FUZZ_CHECK(::bind(s.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(sa_family_t)) ==
-                 0);
-      FUZZ_CHECK(::listen(s.get(), 1) == 0);
-      return s;
-    }
-    default:
-      return UniqueFd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  }
-}
+// The fd kinds of the input format, by byte modulo 6.
+using mx_fuzz::FuzzFd;
+constexpr FuzzFd kFdKinds[] = {FuzzFd::kSeqpacketEnd,       FuzzFd::kStreamEnd,
+                               FuzzFd::kPipeRead,           FuzzFd::kMemfd,
+                               FuzzFd::kListeningSeqpacket, FuzzFd::kUnconnectedSeqpacket};
+
+UniqueFd MakeFd(uint8_t kind) { return mx_fuzz::MakeFuzzFd(kFdKinds[kind % std::size(kFdKinds)]); }
 
 }  // namespace
 }  // namespace mx::internal
