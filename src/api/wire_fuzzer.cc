@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// libFuzzer target for the receive path below the API: the wire decoder (transport/wire.h),
-// DecodeFrame on a datagram with real fds attached and DecodeQueue on a raw blob, then the
+// libFuzzer target for the receive path below the API: the frame decoder (transport/wire.h; its
+// overflow I/O in transport/frame_io.h): DecodeFrame on a datagram with real fds attached and DecodeQueue on a raw blob, then the
 // handles of a data or startup frame that decodes installed as mx_channel_read would
 // (api/materialize.h, InstallHandles: each object type checks its fds and extra state), read from
 // if they are channel endpoints (a queue that travelled with an endpoint brings handles of its
