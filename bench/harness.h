@@ -67,9 +67,7 @@ struct PeerGone : BenchError {
   throw BenchError(buf);
 }
 
-[[noreturn]] inline void FailErrno(const char* what) {
-  Fail("%s: %s", what, strerror(errno));
-}
+[[noreturn]] inline void FailErrno(const char* what) { Fail("%s: %s", what, strerror(errno)); }
 
 inline void CheckMx(mx_status_t st, const char* what) {
   if (st != MX_OK) Fail("%s: status %d", what, st);
@@ -157,7 +155,9 @@ struct Args {
     return it->second;
   }
   uint64_t U64(const std::string& k) const { return strtoull(Str(k).c_str(), nullptr, 10); }
-  int Int(const std::string& k) const { return static_cast<int>(strtol(Str(k).c_str(), nullptr, 10)); }
+  int Int(const std::string& k) const {
+    return static_cast<int>(strtol(Str(k).c_str(), nullptr, 10));
+  }
   std::vector<int> Ints(const std::string& k) const {
     std::vector<int> out;
     std::string s = Str(k);
@@ -187,8 +187,8 @@ inline std::string JoinInts(const std::vector<int>& v) {
 struct ChildSpec {
   std::string role;
   std::vector<std::string> args;
-  std::vector<int> fds;               // fork+exec: these (close-on-exec) fds are inherited
-  std::vector<mx_handle_t> handles;   // mx_spawn: startup handles PA_HND(PA_USER0, i)
+  std::vector<int> fds;              // fork+exec: these (close-on-exec) fds are inherited
+  std::vector<mx_handle_t> handles;  // mx_spawn: startup handles PA_HND(PA_USER0, i)
 };
 
 // Every child gets: the parent's pid (it exits if the parent is already gone) and an alarm.

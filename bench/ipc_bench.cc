@@ -35,7 +35,8 @@
 namespace mxb {
 namespace {
 
-// ---- Configuration -------------------------------------------------------------------------------
+// ---- Configuration
+// -------------------------------------------------------------------------------
 
 struct Config {
   std::string out = ".";
@@ -183,8 +184,8 @@ Row MakeRow(Mech m, const char* label = nullptr) {
 
 // ---- Scenario: call round trip ------------------------------------------------------------------
 
-const Mech kAllMechs[] = {Mech::kMxCall, Mech::kMxRw, Mech::kPipe, Mech::kSeq,
-                          Mech::kSeqSpin, Mech::kShm, Mech::kZmq, Mech::kNng};
+const Mech kAllMechs[] = {Mech::kMxCall,  Mech::kMxRw, Mech::kPipe, Mech::kSeq,
+                          Mech::kSeqSpin, Mech::kShm,  Mech::kZmq,  Mech::kNng};
 
 // One repetition: fresh child, warm-up, then round trips for the time budget, each timed.
 void PingPongRep(Mech m, size_t size, Row& row) {
@@ -226,9 +227,9 @@ Plan RoundTrip(size_t size) {
   Plan plan;
   Table& t = plan.table;
   t.id = Fmt("rtt_%zu", size);
-  t.title = Fmt("Call round trip, %s (request and reply of %zu bytes)",
-                size >= 1024 ? Fmt("%zu KiB", size / 1024).c_str() : Fmt("%zu B", size).c_str(),
-                size);
+  t.title =
+      Fmt("Call round trip, %s (request and reply of %zu bytes)",
+          size >= 1024 ? Fmt("%zu KiB", size / 1024).c_str() : Fmt("%zu B", size).c_str(), size);
   t.note =
       "The parent sends a request and waits for the reply; the child echoes it. One sample per "
       "round trip (clock_gettime around it).";
@@ -264,9 +265,9 @@ uint64_t SendStream(Link& link, size_t size, uint64_t max_n, uint64_t budget, ui
     link.Recv(ack.data(), ack.size());
     Hdr h = HdrOf(ack);
     if (h.op == kOpAck && h.txid == 1) {
-      if (h.value != n) Fail("stream: receiver counted %llu of %llu",
-                             static_cast<unsigned long long>(h.value),
-                             static_cast<unsigned long long>(n));
+      if (h.value != n)
+        Fail("stream: receiver counted %llu of %llu", static_cast<unsigned long long>(h.value),
+             static_cast<unsigned long long>(n));
       return n;
     }
   }
@@ -290,8 +291,8 @@ void StreamRep(Mech m, const StreamParams& p, Row& row) {
   SendStream(link, p.size, 16, UINT64_MAX, p.window, with_handle);  // waits for the child
   SendStream(link, p.size, UINT64_MAX, g_cfg.Budget(0.04), p.window, with_handle);  // warm-up
   uint64_t a = NowNs();
-  uint64_t n = SendStream(link, p.size, UINT64_MAX, g_cfg.Budget(p.budget_s), p.window,
-                          with_handle);
+  uint64_t n =
+      SendStream(link, p.size, UINT64_MAX, g_cfg.Budget(p.budget_s), p.window, with_handle);
   uint64_t b = NowNs();
   s.Close();
   row.rep_values.push_back(static_cast<double>(n) * 1e9 / static_cast<double>(b - a));
@@ -299,7 +300,7 @@ void StreamRep(Mech m, const StreamParams& p, Row& row) {
 }
 
 const Mech kStreamMechs[] = {Mech::kMxRw, Mech::kPipe, Mech::kSeq, Mech::kSeqSpin,
-                             Mech::kShm, Mech::kZmq, Mech::kNng};
+                             Mech::kShm,  Mech::kZmq,  Mech::kNng};
 
 Plan Streaming(size_t size) {
   Plan plan;
@@ -357,7 +358,8 @@ Plan HandleTransfer() {
       {Mech::kSeq, HandleKind::kFd, "seqpacket", "SEQPACKET + SCM_RIGHTS, an fd, blocking"},
       {Mech::kSeqSpin, HandleKind::kFd, "seqpacket_spin",
        "SEQPACKET + SCM_RIGHTS, an fd, busy-poll"},
-      {Mech::kShm, HandleKind::kNone, "shm_spin", "shared-memory ring, spinning, no handle (floor)"},
+      {Mech::kShm, HandleKind::kNone, "shm_spin",
+       "shared-memory ring, spinning, no handle (floor)"},
   };
   for (auto& v : kVariants) {
     Row r = MakeRow(v.mech, v.label);
@@ -431,8 +433,9 @@ std::string Lifecycle(std::vector<Table>* tables) {
         int code = c.Finish(NowNs() + 10 * kSec);
         if (code != 0) Fail("child exited with %d", code);
         double rate, iters, ri, fi, ru, fu, rb, ci, fl;
-        if (sscanf(out.c_str(), "rate=%lf iters=%lf rss_idle=%lf fds_idle=%lf rss_used=%lf "
-                                "fds_used=%lf rss_busy=%lf cpu_idle=%lf fds_left=%lf",
+        if (sscanf(out.c_str(),
+                   "rate=%lf iters=%lf rss_idle=%lf fds_idle=%lf rss_used=%lf "
+                   "fds_used=%lf rss_busy=%lf cpu_idle=%lf fds_left=%lf",
                    &rate, &iters, &ri, &fi, &ru, &fu, &rb, &ci, &fl) != 9) {
           Fail("bad child output: %s", out.c_str());
         }
@@ -492,7 +495,8 @@ std::string Lifecycle(std::vector<Table>* tables) {
   return s + "\n";
 }
 
-// ---- Scenario: fan-in ----------------------------------------------------------------------------
+// ---- Scenario: fan-in
+// ----------------------------------------------------------------------------
 
 const Mech kFanMechs[] = {Mech::kMxRw, Mech::kSeq, Mech::kZmq, Mech::kNng};
 const char* const kFanLabels[] = {
@@ -510,9 +514,9 @@ double FanInRep(Mech m, int n, uint64_t* served_out) {
   uint64_t t_start = NowNs() + 200 * kMs + static_cast<uint64_t>(procs) * 30 * kMs;
   uint64_t t_end = t_start + window;
   uint64_t serve_until = t_end + 300 * kMs;
-  std::vector<std::string> common = {
-      std::string("mech=") + Info(m).name, Fmt("threads=%d", threads),
-      Fmt("t_end=%llu", static_cast<unsigned long long>(t_end))};
+  std::vector<std::string> common = {std::string("mech=") + Info(m).name,
+                                     Fmt("threads=%d", threads),
+                                     Fmt("t_end=%llu", static_cast<unsigned long long>(t_end))};
 
   std::vector<Child> children;
   std::vector<mx_handle_t> mx_ends;
@@ -596,9 +600,10 @@ double FanInRep(Mech m, int n, uint64_t* served_out) {
       mx_handle_t port;
       CheckMx(mx_port_create(0, &port), "mx_port_create");
       for (size_t i = 0; i < mx_ends.size(); ++i) {
-        CheckMx(mx_object_wait_async(mx_ends[i], port, i, MX_CHANNEL_READABLE | MX_CHANNEL_PEER_CLOSED,
-                                     MX_WAIT_ASYNC_REPEATING),
-                "mx_object_wait_async");
+        CheckMx(
+            mx_object_wait_async(mx_ends[i], port, i, MX_CHANNEL_READABLE | MX_CHANNEL_PEER_CLOSED,
+                                 MX_WAIT_ASYNC_REPEATING),
+            "mx_object_wait_async");
       }
       size_t alive = mx_ends.size();
       std::vector<bool> done(mx_ends.size(), false);
@@ -694,14 +699,15 @@ void FanIn(std::vector<Table>* tables) {
     t.latency = false;
     t.title = Fmt("Fan-in: one server thread, %d client%s", n, n == 1 ? "" : "s");
     t.rate_unit = "req/s";
-    t.note = n == 256 ? "16 client processes × 16 threads, one connection each."
+    t.note = n == 256  ? "16 client processes × 16 threads, one connection each."
              : n == 16 ? "16 client processes, one thread each."
                        : "1 client process.";
     t.note +=
         " Each client thread does 64 B request/reply round trips back to back for the whole "
         "window; requests/s = replies the server sent inside the window. libmx's server waits on "
         "one port with a REPEATING wait per endpoint; the baselines use "
-        "epoll or the library's own server socket. No shm floor here. Iterations: requests served in "
+        "epoll or the library's own server socket. No shm floor here. Iterations: requests served "
+        "in "
         "the window.";
     t.base_key = "seqpacket";
     for (size_t i = 0; i < std::size(kFanMechs); ++i) {
@@ -733,7 +739,8 @@ void FanIn(std::vector<Table>* tables) {
   }
 }
 
-// ---- Children ------------------------------------------------------------------------------------
+// ---- Children
+// ------------------------------------------------------------------------------------
 
 // "echo": return every data message until told to quit.
 int ChildEcho(const Args& a) {
@@ -835,8 +842,7 @@ int ChildLife(const Args& a) {
     char msg[4096] = {1}, in[4096];
     if (kind == LifeKind::kMx) {
       for (int d = 0; d < 2; ++d) {
-        CheckMx(mx_channel_write(p.h[d], 0, msg, static_cast<uint32_t>(size), nullptr, 0),
-                "write");
+        CheckMx(mx_channel_write(p.h[d], 0, msg, static_cast<uint32_t>(size), nullptr, 0), "write");
         uint32_t nb;
         CheckMx(mx_channel_read(p.h[1 - d], 0, in, nullptr, sizeof(in), 0, &nb, nullptr), "read");
       }
@@ -908,14 +914,13 @@ int ChildLife(const Args& a) {
                   static_cast<double>(c1.tv_nsec - c0.tv_nsec) / 1e6;
   for (auto& q : pairs) destroy(q);
   long fds3 = OpenFds();
-  std::string line = Fmt("rate=%.1f iters=%llu rss_idle=%.1f fds_idle=%.3f rss_used=%.1f "
-                         "fds_used=%.3f rss_busy=%.1f cpu_idle=%.3f fds_left=%ld\n",
-                         rate, static_cast<unsigned long long>(iters),
-                         static_cast<double>(rss1 - rss0) / kCount,
-                         static_cast<double>(fds1 - fds0) / kCount,
-                         static_cast<double>(rss2 - rss0) / kCount,
-                         static_cast<double>(fds2 - fds0) / kCount,
-                         static_cast<double>(rss3 - rss0) / kCount, cpu_ms, fds3 - fds0);
+  std::string line =
+      Fmt("rate=%.1f iters=%llu rss_idle=%.1f fds_idle=%.3f rss_used=%.1f "
+          "fds_used=%.3f rss_busy=%.1f cpu_idle=%.3f fds_left=%ld\n",
+          rate, static_cast<unsigned long long>(iters), static_cast<double>(rss1 - rss0) / kCount,
+          static_cast<double>(fds1 - fds0) / kCount, static_cast<double>(rss2 - rss0) / kCount,
+          static_cast<double>(fds2 - fds0) / kCount, static_cast<double>(rss3 - rss0) / kCount,
+          cpu_ms, fds3 - fds0);
   if (write(out, line.data(), line.size()) != static_cast<ssize_t>(line.size())) return 1;
   return 0;
 }
@@ -1008,7 +1013,8 @@ int ChildMain(int argc, char** argv) {
   return 2;
 }
 
-// ---- Environment ---------------------------------------------------------------------------------
+// ---- Environment
+// ---------------------------------------------------------------------------------
 
 std::string FirstLine(const char* path, const char* prefix) {
   FILE* f = fopen(path, "r");
@@ -1098,21 +1104,23 @@ std::string Environment(const std::string& load_before, double cpu_before, uint6
   s += Fmt("| load average (1/5/15 min) | %s before, %s after |\n", load_before.c_str(),
            LoadAvg().c_str());
   double cpu_after = CpuAvailable(300 * kMs);
-  s += Fmt("| CPU the bench could get | %.2f vCPUs before, %.2f after (two threads spinning "
-           "0.3 s)%s |\n",
-           cpu_before, cpu_after,
-           std::min(cpu_before, cpu_after) < 1.6
-               ? ": **the VM was busy with other work; spinning rows and the × shm floor column "
-                 "mostly measure the scheduler in this run**"
-               : "");
+  s +=
+      Fmt("| CPU the bench could get | %.2f vCPUs before, %.2f after (two threads spinning "
+          "0.3 s)%s |\n",
+          cpu_before, cpu_after,
+          std::min(cpu_before, cpu_after) < 1.6
+              ? ": **the VM was busy with other work; spinning rows and the × shm floor column "
+                "mostly measure the scheduler in this run**"
+              : "");
   s += std::string("| pinning | ") +
        (g_cfg.pin ? "`--pin`: the measuring process on CPU 0, every child on CPU 1 "
                     "(sched_setaffinity)"
                   : "none: no taskset, no sched_setaffinity; the scheduler places both processes") +
        " |\n";
-  s += Fmt("| repetitions | %d per measurement, interleaved across mechanisms; time budget scale "
-           "%.2f |\n",
-           g_cfg.reps, g_cfg.scale);
+  s +=
+      Fmt("| repetitions | %d per measurement, interleaved across mechanisms; time budget scale "
+          "%.2f |\n",
+          g_cfg.reps, g_cfg.scale);
   s += Fmt("| build | %s, %s |\n", __VERSION__,
 #ifdef NDEBUG
            "NDEBUG (release)"
@@ -1121,9 +1129,10 @@ std::string Environment(const std::string& load_before, double cpu_before, uint6
 #endif
   );
   s += Fmt("| peers | %s (loaded with dlopen) |\n", peers.c_str());
-  s += Fmt("| timer | `clock_gettime(CLOCK_MONOTONIC)`, %.0f ns per call (included in every "
-           "latency sample) |\n",
-           ClockCost());
+  s +=
+      Fmt("| timer | `clock_gettime(CLOCK_MONOTONIC)`, %.0f ns per call (included in every "
+          "latency sample) |\n",
+          ClockCost());
   s += Fmt("| total run time | %.0f s |\n", static_cast<double>(NowNs() - started) / 1e9);
   return s;
 }
@@ -1163,8 +1172,10 @@ int ParentMain(int argc, char** argv) {
     } else if (arg == "--mechs") {
       list(value(), &g_cfg.mechs);
     } else {
-      fprintf(stderr, "usage: %s [--out DIR] [--reps N] [--scale F] [--quick] [--pin] "
-                      "[--only rtt,stream,bw,handle,life,fanin] [--mechs KEY,...]\n", argv[0]);
+      fprintf(stderr,
+              "usage: %s [--out DIR] [--reps N] [--scale F] [--quick] [--pin] "
+              "[--only rtt,stream,bw,handle,life,fanin] [--mechs KEY,...]\n",
+              argv[0]);
       return 2;
     }
   }
@@ -1212,8 +1223,9 @@ int ParentMain(int argc, char** argv) {
   section("done");
 
   // Headline: the libmx rows' ratios in one place.
-  std::string head = "### Headline ratios (time per operation, this run)\n\n"
-                     "| scenario | libmx | × SEQPACKET blocking | × shm floor |\n|---|---|--:|--:|\n";
+  std::string head =
+      "### Headline ratios (time per operation, this run)\n\n"
+      "| scenario | libmx | × SEQPACKET blocking | × shm floor |\n|---|---|--:|--:|\n";
   for (const Table& t : tables) {
     for (const Row& r : t.rows) {
       if (r.key.rfind("mx", 0) != 0 || !r.ok || r.rep_values.empty()) continue;
@@ -1221,8 +1233,8 @@ int ParentMain(int argc, char** argv) {
               (t.floor_key.empty() ? "–" : FmtRatio(t.Ratio(r, t.floor_key))) + " |\n";
     }
   }
-  std::string md = "## Environment\n\n" + Environment(load_before, cpu_before, started) + "\n" + head +
-                   "\n## Results\n\n" + body;
+  std::string md = "## Environment\n\n" + Environment(load_before, cpu_before, started) + "\n" +
+                   head + "\n## Results\n\n" + body;
   printf("%s", md.c_str());
   fflush(stdout);
 

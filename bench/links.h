@@ -13,6 +13,7 @@
 #pragma once
 
 #include <immintrin.h>
+#include <magenta/fd.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -23,8 +24,6 @@
 
 #include "harness.h"
 #include "peers.h"
-
-#include <magenta/fd.h>
 
 namespace mxb {
 
@@ -159,8 +158,7 @@ class MxLink : public Link {
       if (st == MX_OK) break;
       if (st == MX_ERR_SHOULD_WAIT) {
         mx_signals_t seen = 0;
-        st = mx_object_wait_one(h_, MX_CHANNEL_WRITABLE | MX_CHANNEL_PEER_CLOSED, deadline_,
-                                &seen);
+        st = mx_object_wait_one(h_, MX_CHANNEL_WRITABLE | MX_CHANNEL_PEER_CLOSED, deadline_, &seen);
         if (st == MX_OK && !(seen & MX_CHANNEL_PEER_CLOSED)) continue;
       }
       mx_handle_close(extra);
@@ -193,8 +191,14 @@ class MxLink : public Link {
       WaitReadable();
       return Recv(rep, cap);
     }
-    mx_channel_call_args_t args = {req, nullptr, rep, handles_, static_cast<uint32_t>(n), 0,
-                                   static_cast<uint32_t>(cap), MX_CHANNEL_MAX_MSG_HANDLES};
+    mx_channel_call_args_t args = {req,
+                                   nullptr,
+                                   rep,
+                                   handles_,
+                                   static_cast<uint32_t>(n),
+                                   0,
+                                   static_cast<uint32_t>(cap),
+                                   MX_CHANNEL_MAX_MSG_HANDLES};
     uint32_t nb = 0, nh = 0;
     mx_status_t rs = MX_OK;
     mx_status_t st = mx_channel_call(h_, 0, deadline_, &args, &nb, &nh, &rs);
@@ -385,7 +389,8 @@ class PipeLink : public Link {
 // ---- Shared-memory rings: the floor -------------------------------------------------------------
 
 // One single-producer single-consumer ring of fixed slots in shared memory; a slot holds a 8-byte
-// length and up to |slot - 8| bytes. Both sides spin (pause instruction) and never enter the kernel.
+// length and up to |slot - 8| bytes. Both sides spin (pause instruction) and never enter the
+// kernel.
 struct RingCtl {
   alignas(64) std::atomic<uint64_t> head;  // written by the producer
   alignas(64) std::atomic<uint64_t> tail;  // written by the consumer
@@ -474,7 +479,8 @@ class ShmLink : public Link {
   uint64_t rx_head_cache_ = 0;
 };
 
-// ---- Peer libraries ------------------------------------------------------------------------------
+// ---- Peer libraries
+// ------------------------------------------------------------------------------
 
 constexpr int kPeerTimeoutMs = 20000;
 constexpr int kNngBufferMsgs = 1000;
@@ -496,8 +502,8 @@ class ZmqLink : public Link {
     z_.setsockopt(sock_, ZMQ_SNDTIMEO, &ms, sizeof(ms));
     z_.setsockopt(sock_, ZMQ_LINGER, &zero, sizeof(zero));
     int rc = bind ? z_.bind(sock_, endpoint.c_str()) : z_.connect(sock_, endpoint.c_str());
-    if (rc != 0) Fail("zmq %s %s: %s", bind ? "bind" : "connect", endpoint.c_str(),
-                      z_.LastError().c_str());
+    if (rc != 0)
+      Fail("zmq %s %s: %s", bind ? "bind" : "connect", endpoint.c_str(), z_.LastError().c_str());
   }
   ~ZmqLink() override {
     z_.close(sock_);

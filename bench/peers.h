@@ -71,15 +71,14 @@ inline const Zmq& GetZmq() {
       z.error = "libzmq.so.5 not found (apt-get install libzmq5)";
       return z;
     }
-    bool ok = BindSymbol(lib, "zmq_ctx_new", &z.ctx_new) &&
-              BindSymbol(lib, "zmq_ctx_term", &z.ctx_term) &&
-              BindSymbol(lib, "zmq_socket", &z.socket) && BindSymbol(lib, "zmq_close", &z.close) &&
-              BindSymbol(lib, "zmq_setsockopt", &z.setsockopt) &&
-              BindSymbol(lib, "zmq_bind", &z.bind) && BindSymbol(lib, "zmq_connect", &z.connect) &&
-              BindSymbol(lib, "zmq_send", &z.send) && BindSymbol(lib, "zmq_recv", &z.recv) &&
-              BindSymbol(lib, "zmq_errno", &z.errno_) &&
-              BindSymbol(lib, "zmq_strerror", &z.strerror) &&
-              BindSymbol(lib, "zmq_version", &z.version);
+    bool ok =
+        BindSymbol(lib, "zmq_ctx_new", &z.ctx_new) &&
+        BindSymbol(lib, "zmq_ctx_term", &z.ctx_term) && BindSymbol(lib, "zmq_socket", &z.socket) &&
+        BindSymbol(lib, "zmq_close", &z.close) &&
+        BindSymbol(lib, "zmq_setsockopt", &z.setsockopt) && BindSymbol(lib, "zmq_bind", &z.bind) &&
+        BindSymbol(lib, "zmq_connect", &z.connect) && BindSymbol(lib, "zmq_send", &z.send) &&
+        BindSymbol(lib, "zmq_recv", &z.recv) && BindSymbol(lib, "zmq_errno", &z.errno_) &&
+        BindSymbol(lib, "zmq_strerror", &z.strerror) && BindSymbol(lib, "zmq_version", &z.version);
     if (!ok) z.error = "libzmq.so.5 lacks a symbol";
     return z;
   }();
@@ -114,16 +113,15 @@ inline const Nng& GetNng() {
       n.error = "libnng.so.1 not found (apt-get install libnng1)";
       return n;
     }
-    bool ok = BindSymbol(lib, "nng_pair0_open", &n.pair0_open) &&
-              BindSymbol(lib, "nng_req0_open", &n.req0_open) &&
-              BindSymbol(lib, "nng_rep0_open", &n.rep0_open) &&
-              BindSymbol(lib, "nng_listen", &n.listen) && BindSymbol(lib, "nng_dial", &n.dial) &&
-              BindSymbol(lib, "nng_send", &n.send) && BindSymbol(lib, "nng_recv", &n.recv) &&
-              BindSymbol(lib, "nng_close", &n.close) &&
-              BindSymbol(lib, "nng_socket_set_ms", &n.set_ms) &&
-              BindSymbol(lib, "nng_socket_set_int", &n.set_int) &&
-              BindSymbol(lib, "nng_strerror", &n.strerror) &&
-              BindSymbol(lib, "nng_version", &n.version);
+    bool ok =
+        BindSymbol(lib, "nng_pair0_open", &n.pair0_open) &&
+        BindSymbol(lib, "nng_req0_open", &n.req0_open) &&
+        BindSymbol(lib, "nng_rep0_open", &n.rep0_open) &&
+        BindSymbol(lib, "nng_listen", &n.listen) && BindSymbol(lib, "nng_dial", &n.dial) &&
+        BindSymbol(lib, "nng_send", &n.send) && BindSymbol(lib, "nng_recv", &n.recv) &&
+        BindSymbol(lib, "nng_close", &n.close) && BindSymbol(lib, "nng_socket_set_ms", &n.set_ms) &&
+        BindSymbol(lib, "nng_socket_set_int", &n.set_int) &&
+        BindSymbol(lib, "nng_strerror", &n.strerror) && BindSymbol(lib, "nng_version", &n.version);
     if (!ok) n.error = "libnng.so.1 lacks a symbol";
     return n;
   }();

@@ -29,19 +29,23 @@ struct Row {
   std::string note;
 
   double Value() const { return Median(rep_values); }
-  double Lo() const { return rep_values.empty() ? 0 : *std::min_element(rep_values.begin(), rep_values.end()); }
-  double Hi() const { return rep_values.empty() ? 0 : *std::max_element(rep_values.begin(), rep_values.end()); }
+  double Lo() const {
+    return rep_values.empty() ? 0 : *std::min_element(rep_values.begin(), rep_values.end());
+  }
+  double Hi() const {
+    return rep_values.empty() ? 0 : *std::max_element(rep_values.begin(), rep_values.end());
+  }
 };
 
 struct Table {
-  std::string id;     // "rtt_64"
-  std::string title;  // "Call round trip, 64 B"
-  std::string note;   // printed under the title
-  bool latency = true;       // else throughput (rate)
-  std::string rate_unit;     // "msgs/s", "MiB/s", "req/s", "ops/s"
-  double rate_scale = 1;     // displayed rate = rate * rate_scale (bytes → MiB etc.)
-  std::string base_key;      // reference row for the first ratio ("seqpacket")
-  std::string floor_key;     // reference row for the second ratio ("shm_spin"); "" = none
+  std::string id;         // "rtt_64"
+  std::string title;      // "Call round trip, 64 B"
+  std::string note;       // printed under the title
+  bool latency = true;    // else throughput (rate)
+  std::string rate_unit;  // "msgs/s", "MiB/s", "req/s", "ops/s"
+  double rate_scale = 1;  // displayed rate = rate * rate_scale (bytes → MiB etc.)
+  std::string base_key;   // reference row for the first ratio ("seqpacket")
+  std::string floor_key;  // reference row for the second ratio ("shm_spin"); "" = none
   std::vector<Row> rows;
 
   const Row* Find(const std::string& key) const {
@@ -103,7 +107,8 @@ inline std::string RenderTable(const Table& t) {
     s += "| mechanism | median | p99 | iterations | × SEQPACKET blocking |";
     s += floor ? " × shm floor |\n|---|--:|--:|--:|--:|--:|\n" : "\n|---|--:|--:|--:|--:|\n";
   } else {
-    s += "| mechanism | median " + t.rate_unit + " | min–max of reps | iterations | × SEQPACKET blocking |";
+    s += "| mechanism | median " + t.rate_unit +
+         " | min–max of reps | iterations | × SEQPACKET blocking |";
     s += floor ? " × shm floor |\n|---|--:|--:|--:|--:|--:|\n" : "\n|---|--:|--:|--:|--:|\n";
   }
   for (const Row& r : t.rows) {

@@ -62,12 +62,12 @@ double Median(std::vector<double> v) {
 }
 
 // Reports which step failed.
-#define CHECK(cond)                                                 \
-  do {                                                              \
-    if (!(cond)) {                                                  \
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
       fprintf(stderr, "port_scale: %s failed (line %d)\n", #cond, __LINE__); \
-      return false;                                                 \
-    }                                                               \
+      return false;                                                          \
+    }                                                                        \
   } while (0)
 
 bool Measure(const char* self, size_t n, int rounds, double* median_us, double* p99_us) {
@@ -76,7 +76,8 @@ bool Measure(const char* self, size_t n, int rounds, double* median_us, double* 
   CHECK(mx_channel_create(0, &hot, &child_hot) == MX_OK);
   CHECK(mx_port_create(0, &port) == MX_OK);
   const char* argv[] = {self, "--child", nullptr};
-  mx_spawn_handle_t startup[] = {{PA_HND(PA_USER0, 0), child_ctl}, {PA_HND(PA_USER1, 0), child_hot}};
+  mx_spawn_handle_t startup[] = {{PA_HND(PA_USER0, 0), child_ctl},
+                                 {PA_HND(PA_USER1, 0), child_hot}};
   CHECK(mx_spawn(self, argv, nullptr, startup, 2, &process) == MX_OK);
   std::vector<mx_handle_t> idle;
   while (idle.size() < n) {
@@ -101,10 +102,14 @@ bool Measure(const char* self, size_t n, int rounds, double* median_us, double* 
   for (int i = 0; i < rounds + 200; ++i) {
     uint64_t v = static_cast<uint64_t>(i), back = 0;
     mx_time_t t0 = mx_time_get(MX_CLOCK_MONOTONIC);
-    if (mx_channel_write(hot, 0, &v, sizeof(v), nullptr, 0) != MX_OK) { return false; }
+    if (mx_channel_write(hot, 0, &v, sizeof(v), nullptr, 0) != MX_OK) {
+      return false;
+    }
     mx_port_packet_t p;
     do {
-      if (mx_port_wait(port, Deadline(), &p, 0) != MX_OK) { return false; }
+      if (mx_port_wait(port, Deadline(), &p, 0) != MX_OK) {
+        return false;
+      }
     } while (p.key != 1);
     uint32_t got = 0;
     if (mx_channel_read(hot, 0, &back, nullptr, sizeof(back), 0, &got, nullptr) != MX_OK ||

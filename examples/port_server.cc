@@ -33,7 +33,8 @@ int Client() {
   mx_handle_t ch = mx_get_startup_handle(PA_HND(PA_USER0, 0));
   for (uint32_t i = 0; i < kCallsPerClient; ++i) {
     Request req = {0x1000u + i, i}, reply = {};
-    mx_channel_call_args_t args = {&req, nullptr, &reply, nullptr, sizeof(req), 0, sizeof(reply), 0};
+    mx_channel_call_args_t args = {&req,        nullptr, &reply,        nullptr,
+                                   sizeof(req), 0,       sizeof(reply), 0};
     uint32_t nb = 0, nh = 0;
     mx_status_t rs = MX_OK;
     if (mx_channel_call(ch, 0, mx_deadline_after(MX_SEC(30)), &args, &nb, &nh, &rs) != MX_OK ||

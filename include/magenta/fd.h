@@ -10,9 +10,9 @@
 __BEGIN_CDECLS
 
 // A libmx object type, outside Magenta's range.
-#define MX_OBJ_TYPE_FD              ((uint32_t)0x10000u)
+#define MX_OBJ_TYPE_FD ((uint32_t)0x10000u)
 #define MX_DEFAULT_FD_RIGHTS \
-    (MX_RIGHT_DUPLICATE | MX_RIGHT_TRANSFER | MX_RIGHT_READ | MX_RIGHT_WRITE)
+  (MX_RIGHT_DUPLICATE | MX_RIGHT_TRANSFER | MX_RIGHT_READ | MX_RIGHT_WRITE)
 
 // Takes ownership of |fd| (it is made close-on-exec) and returns a handle for it.
 // MX_ERR_INVALID_ARGS if |out| is NULL; MX_ERR_BAD_HANDLE if |fd| is not an open descriptor

@@ -8,8 +8,8 @@
 __BEGIN_CDECLS
 
 typedef struct {
-    uint32_t info;       // PA_HND(type, arg): how the child finds it with mx_get_startup_handle
-    mx_handle_t handle;  // must carry MX_RIGHT_TRANSFER
+  uint32_t info;       // PA_HND(type, arg): how the child finds it with mx_get_startup_handle
+  mx_handle_t handle;  // must carry MX_RIGHT_TRANSFER
 } mx_spawn_handle_t;
 
 // Starts |path| with |argv| and |envp| (NULL: the caller's environment), both passed to execve
@@ -24,8 +24,8 @@ typedef struct {
 //   MX_ERR_NO_RESOURCES  out of processes or file descriptors
 // |out_process| (may be NULL) receives a process handle: waitable for MX_PROCESS_TERMINATED,
 // MX_INFO_PROCESS gives the exit code, mx_task_kill kills it.
-__MX_EXPORT mx_status_t mx_spawn(const char* path, const char* const* argv,
-                                 const char* const* envp, const mx_spawn_handle_t* handles,
-                                 uint32_t num_handles, mx_handle_t* out_process);
+__MX_EXPORT mx_status_t mx_spawn(const char* path, const char* const* argv, const char* const* envp,
+                                 const mx_spawn_handle_t* handles, uint32_t num_handles,
+                                 mx_handle_t* out_process);
 
 __END_CDECLS

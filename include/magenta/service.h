@@ -24,7 +24,7 @@ __BEGIN_CDECLS
 // The listener's object type (a libmx value, outside Magenta's range).
 #define MX_OBJ_TYPE_SERVICE_LISTENER ((uint32_t)0x10001u)
 // Asserted on a listener while at least one client waits to be accepted.
-#define MX_SERVICE_READABLE          MX_OBJECT_SIGNAL_0
+#define MX_SERVICE_READABLE MX_OBJECT_SIGNAL_0
 // Rights of a listener handle: waitable (READ) and duplicable, but process-local (no TRANSFER).
 #define MX_DEFAULT_SERVICE_LISTENER_RIGHTS (MX_RIGHT_DUPLICATE | MX_RIGHT_READ)
 
@@ -37,9 +37,9 @@ __BEGIN_CDECLS
 #define MX_INFO_PEER_CRED ((uint32_t)0x10001u)
 
 typedef struct mx_info_peer_cred {
-    int32_t pid;
-    uint32_t uid;
-    uint32_t gid;
+  int32_t pid;
+  uint32_t uid;
+  uint32_t gid;
 } mx_info_peer_cred_t;
 
 // Binds and listens on |path| ("@name": abstract namespace). A stale socket file at |path|

@@ -17,7 +17,8 @@ __BEGIN_CDECLS
 
 // ---- Time -------------------------------------------------------------------------------------
 
-// Nanoseconds on |clock_id| (MX_CLOCK_MONOTONIC, MX_CLOCK_UTC, MX_CLOCK_THREAD); 0 for an unknown id.
+// Nanoseconds on |clock_id| (MX_CLOCK_MONOTONIC, MX_CLOCK_UTC, MX_CLOCK_THREAD); 0 for an unknown
+// id.
 __MX_EXPORT mx_time_t mx_time_get(uint32_t clock_id);
 // mx_time_get(MX_CLOCK_MONOTONIC) + nanoseconds (a plain, non-saturating add, as in Magenta).
 __MX_EXPORT mx_time_t mx_deadline_after(mx_duration_t nanoseconds);
@@ -29,8 +30,7 @@ __MX_EXPORT mx_status_t mx_nanosleep(mx_time_t deadline);
 __MX_EXPORT mx_status_t mx_handle_close(mx_handle_t handle);
 __MX_EXPORT mx_status_t mx_handle_duplicate(mx_handle_t handle, mx_rights_t rights,
                                             mx_handle_t* out);
-__MX_EXPORT mx_status_t mx_handle_replace(mx_handle_t handle, mx_rights_t rights,
-                                          mx_handle_t* out);
+__MX_EXPORT mx_status_t mx_handle_replace(mx_handle_t handle, mx_rights_t rights, mx_handle_t* out);
 
 // ---- Objects ----------------------------------------------------------------------------------
 
@@ -57,9 +57,8 @@ __MX_EXPORT mx_status_t mx_channel_write(mx_handle_t handle, uint32_t options, c
                                          uint32_t num_bytes, const mx_handle_t* handles,
                                          uint32_t num_handles);
 __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx_time_t deadline,
-                                        const mx_channel_call_args_t* args,
-                                        uint32_t* actual_bytes, uint32_t* actual_handles,
-                                        mx_status_t* read_status);
+                                        const mx_channel_call_args_t* args, uint32_t* actual_bytes,
+                                        uint32_t* actual_handles, mx_status_t* read_status);
 
 // ---- Events -----------------------------------------------------------------------------------
 
@@ -83,8 +82,7 @@ __MX_EXPORT mx_status_t mx_object_wait_async(mx_handle_t handle, mx_handle_t por
 
 // ---- Event pairs ------------------------------------------------------------------------------
 
-__MX_EXPORT mx_status_t mx_eventpair_create(uint32_t options, mx_handle_t* out0,
-                                            mx_handle_t* out1);
+__MX_EXPORT mx_status_t mx_eventpair_create(uint32_t options, mx_handle_t* out0, mx_handle_t* out1);
 
 // ---- Sockets ----------------------------------------------------------------------------------
 

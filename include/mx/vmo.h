@@ -7,8 +7,8 @@
 //   mx::vmo::create(size, 0, &vmo);
 //   vmo.write(data, 0, len, &actual);
 //   uintptr_t addr;
-//   mx::vmar::root_self().map(0, vmo, 0, size, MX_VM_FLAG_PERM_READ | MX_VM_FLAG_PERM_WRITE, &addr);
-//   mx::vmar::root_self().unmap(addr, size);
+//   mx::vmar::root_self().map(0, vmo, 0, size, MX_VM_FLAG_PERM_READ | MX_VM_FLAG_PERM_WRITE,
+//   &addr); mx::vmar::root_self().unmap(addr, size);
 //
 // VMO handles can be duplicated and travel through channels (the pages are shared with every
 // process that maps them). The root VMAR handle is owned by libmx: root_self() returns an

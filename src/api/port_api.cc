@@ -39,8 +39,7 @@ __MX_EXPORT mx_status_t mx_port_wait(mx_handle_t handle, mx_time_t deadline,
 }
 
 __MX_EXPORT mx_status_t mx_object_wait_async(mx_handle_t handle, mx_handle_t port_handle,
-                                             uint64_t key, mx_signals_t signals,
-                                             uint32_t options) {
+                                             uint64_t key, mx_signals_t signals, uint32_t options) {
   if (options != MX_WAIT_ASYNC_ONCE && options != MX_WAIT_ASYNC_REPEATING) {
     return MX_ERR_INVALID_ARGS;
   }

@@ -122,9 +122,9 @@ __MX_EXPORT mx_handle_t mx_process_self(void) {
   return s.value;
 }
 
-__MX_EXPORT mx_status_t mx_spawn(const char* path, const char* const* argv,
-                                 const char* const* envp, const mx_spawn_handle_t* handles,
-                                 uint32_t num_handles, mx_handle_t* out_process) {
+__MX_EXPORT mx_status_t mx_spawn(const char* path, const char* const* argv, const char* const* envp,
+                                 const mx_spawn_handle_t* handles, uint32_t num_handles,
+                                 mx_handle_t* out_process) {
   if (path == nullptr || argv == nullptr) return MX_ERR_INVALID_ARGS;
   if (num_handles > 0 && handles == nullptr) return MX_ERR_INVALID_ARGS;
   if (num_handles > MX_CHANNEL_MAX_MSG_HANDLES) return MX_ERR_INVALID_ARGS;

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // libFuzzer target for the receive path below the API: the frame decoder (transport/wire.h; its
-// overflow I/O in transport/frame_io.h): DecodeFrame on a datagram with real fds attached and DecodeQueue on a raw blob, then the
-// handles of a data or startup frame that decodes installed as mx_channel_read would
-// (api/materialize.h, InstallHandles: each object type checks its fds and extra state), read from
-// if they are channel endpoints (a queue that travelled with an endpoint brings handles of its
-// own), and closed. It lives in api/ because it drives the api layer; transport/ stays below it.
+// overflow I/O in transport/frame_io.h): DecodeFrame on a datagram with real fds attached and
+// DecodeQueue on a raw blob, then the handles of a data or startup frame that decodes installed as
+// mx_channel_read would (api/materialize.h, InstallHandles: each object type checks its fds and
+// extra state), read from if they are channel endpoints (a queue that travelled with an endpoint
+// brings handles of its own), and closed. It lives in api/ because it drives the api layer;
+// transport/ stays below it.
 //
 // Properties checked (a violation aborts):
 //   - no crash, no sanitizer report, whatever the bytes and fds;
@@ -146,8 +147,8 @@ void InstallAndClose(std::vector<RawHandle>* raws) {
   g_stats.handles_installed += values.size();
   for (mx_handle_t v : values) {
     mx_info_handle_basic_t info;
-    FUZZ_CHECK(mx_object_get_info(v, MX_INFO_HANDLE_BASIC, &info, sizeof(info), nullptr,
-                                  nullptr) == MX_OK);
+    FUZZ_CHECK(mx_object_get_info(v, MX_INFO_HANDLE_BASIC, &info, sizeof(info), nullptr, nullptr) ==
+               MX_OK);
     if (info.type == MX_OBJ_TYPE_CHANNEL) ReadSome(v);
     FUZZ_CHECK(mx_handle_close(v) == MX_OK);
   }
@@ -342,8 +343,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const int fds_after = mx_test::CountOpenFds();
   if (fds_after != fds_before) {
-    std::fprintf(stderr, "wire_fuzzer: fd leak: %d open before, %d after\n", fds_before,
-                 fds_after);
+    std::fprintf(stderr, "wire_fuzzer: fd leak: %d open before, %d after\n", fds_before, fds_after);
     std::abort();
   }
   return 0;

@@ -198,9 +198,8 @@ mx_status_t ChannelEndpoint::Write(const Message& message) {
   FrameHeader h = {};
   h.kind = kFrameData;
   h.seq = send_seq_;
-  mx_status_t st =
-      SendFrameLocked(h, message.bytes.data(), message.bytes.size(), message.handles,
-                      WhenFull::kShouldWait);
+  mx_status_t st = SendFrameLocked(h, message.bytes.data(), message.bytes.size(), message.handles,
+                                   WhenFull::kShouldWait);
   if (st == MX_OK) {
     ++send_seq_;
     return MX_OK;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "object/event.h"
 
-
 #include <new>
 
 #include "os/doorbell.h"
@@ -110,7 +109,9 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   return MX_OK;
 }
 
-mx_status_t Event::NewToken(UniqueFd* out) const { return OpenLockedDescription(memfd_.get(), out); }
+mx_status_t Event::NewToken(UniqueFd* out) const {
+  return OpenLockedDescription(memfd_.get(), out);
+}
 
 mx_signals_t Event::Signals() { return shared_->signals.load(std::memory_order_acquire); }
 

@@ -67,7 +67,7 @@ class Event final : public Object {
   // A new open file description of the memfd, holding the handle lock.
   mx_status_t NewToken(UniqueFd* out) const;
 
-  UniqueFd memfd_;     // an unlocked description, used to open tokens; writable iff writable_
+  UniqueFd memfd_;  // an unlocked description, used to open tokens; writable iff writable_
   UniqueFd doorbell_;
   Mapping map_;     // the word's page: mapped read-write iff writable_
   Shared* shared_;  // in map_

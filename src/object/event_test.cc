@@ -4,7 +4,6 @@
 #include "object/event.h"
 
 #include <fcntl.h>
-
 #include <gtest/gtest.h>
 
 #include "object/eventpair.h"

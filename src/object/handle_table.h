@@ -115,7 +115,8 @@ mx_status_t HandleTable::BeginTransfer(const mx_handle_t* values, size_t count, 
   for (size_t i = 0; i < count; ++i) {
     Slot* slot = LiveSlotLocked(values[i]);
     if (slot == nullptr) {
-      for (size_t j = 0; j < i; ++j) slots_[static_cast<size_t>(DecodeLocked(values[j]))].state = kLive;
+      for (size_t j = 0; j < i; ++j)
+        slots_[static_cast<size_t>(DecodeLocked(values[j]))].state = kLive;
       out->clear();
       return MX_ERR_INVALID_ARGS;
     }

@@ -43,7 +43,8 @@ std::shared_ptr<Handle> NewHandle(uint32_t type = kTypeA,
 HandleTable& Table() { return HandleTable::Get(); }
 
 // Adds |n| fresh handles; returns their values.
-std::vector<mx_handle_t> AddMany(size_t n, std::vector<std::shared_ptr<Handle>>* handles = nullptr) {
+std::vector<mx_handle_t> AddMany(size_t n,
+                                 std::vector<std::shared_ptr<Handle>>* handles = nullptr) {
   std::vector<mx_handle_t> values;
   for (size_t i = 0; i < n; ++i) {
     auto h = NewHandle();
@@ -187,8 +188,8 @@ TEST(HandleTableTest, BeginTransferTakesHandlesOutAndCommitFreesThem) {
   std::vector<std::shared_ptr<Handle>> handles;
   std::vector<mx_handle_t> values = AddMany(3, &handles);
   std::vector<std::shared_ptr<Handle>> out;
-  ASSERT_EQ(Table().BeginTransfer(values.data(), values.size(),
-                                  [](const Handle&) { return MX_OK; }, &out),
+  ASSERT_EQ(Table().BeginTransfer(
+                values.data(), values.size(), [](const Handle&) { return MX_OK; }, &out),
             MX_OK);
   ASSERT_EQ(out, handles) << "handles come out in array order";
   for (mx_handle_t v : values) {
@@ -198,7 +199,8 @@ TEST(HandleTableTest, BeginTransferTakesHandlesOutAndCommitFreesThem) {
   }
   // A second transfer of a value in transit fails.
   std::vector<std::shared_ptr<Handle>> out2;
-  EXPECT_EQ(Table().BeginTransfer(values.data(), 1, [](const Handle&) { return MX_OK; }, &out2),
+  EXPECT_EQ(Table().BeginTransfer(
+                values.data(), 1, [](const Handle&) { return MX_OK; }, &out2),
             MX_ERR_BAD_HANDLE);
   Table().CommitTransfer(values.data(), values.size());
   for (mx_handle_t v : values) EXPECT_FALSE(IsLive(v));
@@ -215,8 +217,8 @@ TEST(HandleTableTest, AbortTransferRestoresTheSameValues) {
   std::vector<std::shared_ptr<Handle>> handles;
   std::vector<mx_handle_t> values = AddMany(4, &handles);
   std::vector<std::shared_ptr<Handle>> out;
-  ASSERT_EQ(Table().BeginTransfer(values.data(), values.size(),
-                                  [](const Handle&) { return MX_OK; }, &out),
+  ASSERT_EQ(Table().BeginTransfer(
+                values.data(), values.size(), [](const Handle&) { return MX_OK; }, &out),
             MX_OK);
   // Values in transit are not handed out again.
   std::vector<mx_handle_t> during = AddMany(200);
@@ -271,7 +273,8 @@ TEST(HandleTableTest, BeginTransferValidatesInArrayOrder) {
   // [dup, stale]: BAD_HANDLE, because validity is checked for every value before duplicates.
   {
     mx_handle_t vs[] = {values[0], values[0], stale};
-    EXPECT_EQ(Table().BeginTransfer(vs, 3, [](const Handle&) { return MX_OK; }, &out),
+    EXPECT_EQ(Table().BeginTransfer(
+                  vs, 3, [](const Handle&) { return MX_OK; }, &out),
               MX_ERR_BAD_HANDLE);
   }
   // Nothing changed.
@@ -286,13 +289,13 @@ TEST(HandleTableTest, BeginTransferValidatesInArrayOrder) {
 TEST(HandleTableTest, BeginTransferWithADuplicateIsInvalidArgsAndChangesNothing) {
   std::vector<std::shared_ptr<Handle>> handles;
   std::vector<mx_handle_t> values = AddMany(3, &handles);
-  for (const auto& vs : std::vector<std::vector<mx_handle_t>>{
-           {values[0], values[1], values[0]},
-           {values[0], values[0]},
-           {values[2], values[1], values[0], values[1]}}) {
+  for (const auto& vs :
+       std::vector<std::vector<mx_handle_t>>{{values[0], values[1], values[0]},
+                                             {values[0], values[0]},
+                                             {values[2], values[1], values[0], values[1]}}) {
     std::vector<std::shared_ptr<Handle>> out;
-    EXPECT_EQ(Table().BeginTransfer(vs.data(), vs.size(), [](const Handle&) { return MX_OK; },
-                                    &out),
+    EXPECT_EQ(Table().BeginTransfer(
+                  vs.data(), vs.size(), [](const Handle&) { return MX_OK; }, &out),
               MX_ERR_INVALID_ARGS);
     EXPECT_TRUE(out.empty());
     for (size_t i = 0; i < values.size(); ++i) {
@@ -303,8 +306,8 @@ TEST(HandleTableTest, BeginTransferWithADuplicateIsInvalidArgsAndChangesNothing)
   }
   // The table is still fully usable for these values.
   std::vector<std::shared_ptr<Handle>> out;
-  ASSERT_EQ(Table().BeginTransfer(values.data(), values.size(),
-                                  [](const Handle&) { return MX_OK; }, &out),
+  ASSERT_EQ(Table().BeginTransfer(
+                values.data(), values.size(), [](const Handle&) { return MX_OK; }, &out),
             MX_OK);
   Table().AbortTransfer(values.data(), values.size());
   RemoveAll(values);
@@ -312,7 +315,9 @@ TEST(HandleTableTest, BeginTransferWithADuplicateIsInvalidArgsAndChangesNothing)
 
 TEST(HandleTableTest, EmptyTransferSucceeds) {
   std::vector<std::shared_ptr<Handle>> out;
-  EXPECT_EQ(Table().BeginTransfer(nullptr, 0, [](const Handle&) { return MX_OK; }, &out), MX_OK);
+  EXPECT_EQ(Table().BeginTransfer(
+                nullptr, 0, [](const Handle&) { return MX_OK; }, &out),
+            MX_OK);
   EXPECT_TRUE(out.empty());
   Table().CommitTransfer(nullptr, 0);
   Table().AbortTransfer(nullptr, 0);
@@ -415,7 +420,8 @@ TEST(HandleTableTest, ConcurrentAddLookupRemoveStaysConsistent) {
           if (mine.size() < 3) break;
           mx_handle_t vs[2] = {mine[0].first, mine[1].first};
           std::vector<std::shared_ptr<Handle>> out;
-          if (Table().BeginTransfer(vs, 2, [](const Handle&) { return MX_OK; }, &out) != MX_OK) {
+          if (Table().BeginTransfer(
+                  vs, 2, [](const Handle&) { return MX_OK; }, &out) != MX_OK) {
             ++failures;
             break;
           }

@@ -10,7 +10,8 @@ namespace mx::internal {
 mx_time_t MonotonicNow();
 // Nanoseconds of |clock_id| (MX_CLOCK_*), 0 for an unknown clock.
 mx_time_t ClockNow(uint32_t clock_id);
-// Relative timeout from now until |deadline|, clamped at 0; nullptr-like infinite handled by caller.
+// Relative timeout from now until |deadline|, clamped at 0; nullptr-like infinite handled by
+// caller.
 struct timespec TimeoutUntil(mx_time_t deadline);
 
 // Sleeps until |deadline| (MX_CLOCK_MONOTONIC) has passed, through any signals.

@@ -4,6 +4,7 @@
 #include "os/doorbell.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <linux/filter.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -11,8 +12,6 @@
 #include <sys/un.h>
 
 #include <chrono>
-
-#include <gtest/gtest.h>
 
 #include "os/fd_check.h"
 

@@ -188,7 +188,7 @@ TEST(FdRegistryTest, OutOfRangeValuesAreIgnored) {
   FdRegistryAdd(-1);
   FdRegistryRemove(-1);
   FdRegistryAdd(-12345);
-  FdRegistryAdd(1 << 22);        // past the bitmap
+  FdRegistryAdd(1 << 22);  // past the bitmap
   FdRegistryAdd((1 << 22) + 5);
   FdRegistryRemove(1 << 22);
   FdRegistryRemove(1 << 30);

@@ -4,10 +4,9 @@
 #include "os/socket.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 namespace mx::internal {
 namespace {

@@ -52,7 +52,7 @@ class Spinner {
   mx_time_t end_ = 0;
   mx_duration_t budget_ = 0;  // SpinBudget(), for the adaptation's bounds
   mx_time_t start_ = 0;
-  bool by_budget_ = false;    // |end_| is the budget's end, not the deadline
+  bool by_budget_ = false;  // |end_| is the budget's end, not the deadline
   mx_duration_t planned_ = 0;
   bool hit_ = false;
   bool expired_ = false;

@@ -56,64 +56,67 @@ TEST(SpinTest, TheEnvironmentSetsItAndZeroTurnsItOff) {
 }
 
 TEST(SpinTest, NoSpinningOnASingleCpu) {
-  EXPECT_EQ(InChild("5000", [] {
-              cpu_set_t one;
-              CPU_ZERO(&one);
-              CPU_SET(sched_getcpu(), &one);
-              if (::sched_setaffinity(0, sizeof(one), &one) != 0) return 1;
-              if (SpinBudget() != 0) return 2;
-              // A spinner gives up at once.
-              Spinner spin(MX_TIME_INFINITE);
-              return spin.Pause() ? 3 : 0;
-            }),
+  EXPECT_EQ(InChild("5000",
+                    [] {
+                      cpu_set_t one;
+                      CPU_ZERO(&one);
+                      CPU_SET(sched_getcpu(), &one);
+                      if (::sched_setaffinity(0, sizeof(one), &one) != 0) return 1;
+                      if (SpinBudget() != 0) return 2;
+                      // A spinner gives up at once.
+                      Spinner spin(MX_TIME_INFINITE);
+                      return spin.Pause() ? 3 : 0;
+                    }),
             0);
 }
 
 TEST(SpinTest, ASpinnerStopsAtItsBudgetOrDeadline) {
   if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
-  EXPECT_EQ(InChild("2000", [] {
-              // A 2 ms budget: the spin ends, and not before 2 ms have passed.
-              mx_time_t start = MonotonicNow();
-              Spinner spin(MX_TIME_INFINITE);
-              while (spin.Pause()) {
-              }
-              if (MonotonicNow() - start < 2'000'000) return 1;
-              // A deadline before the budget ends it first (it is already due here).
-              Spinner due(MonotonicNow());
-              unsigned pauses = 0;
-              while (due.Pause()) ++pauses;
-              return pauses <= 8 ? 0 : 2;
-            }),
+  EXPECT_EQ(InChild("2000",
+                    [] {
+                      // A 2 ms budget: the spin ends, and not before 2 ms have passed.
+                      mx_time_t start = MonotonicNow();
+                      Spinner spin(MX_TIME_INFINITE);
+                      while (spin.Pause()) {
+                      }
+                      if (MonotonicNow() - start < 2'000'000) return 1;
+                      // A deadline before the budget ends it first (it is already due here).
+                      Spinner due(MonotonicNow());
+                      unsigned pauses = 0;
+                      while (due.Pause()) ++pauses;
+                      return pauses <= 8 ? 0 : 2;
+                    }),
             0);
 }
 
 TEST(SpinTest, MissesShrinkAThreadsBudgetAndHitsGrowItBack) {
   if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
-  EXPECT_EQ(InChild("160", [] {
-              auto spin_out = [] {
-                Spinner s(MX_TIME_INFINITE);
-                while (s.Pause()) {
-                }
-              };
-              if (Spinner(MX_TIME_INFINITE).planned() != 160'000) return 1;
-              spin_out();
-              if (Spinner(MX_TIME_INFINITE).planned() != 80'000) return 2;
-              for (int i = 0; i < 10; ++i) spin_out();
-              if (Spinner(MX_TIME_INFINITE).planned() != 2'500) return 3;  // floor: 1/64
-              {
-                Spinner s(MX_TIME_INFINITE);
-                s.Pause();
-                s.Hit();
-              }
-              if (Spinner(MX_TIME_INFINITE).planned() != 5'000) return 4;
-              // A spin cut short by its deadline says nothing about the peer.
-              {
-                Spinner s(MonotonicNow() + 1'000);
-                while (s.Pause()) {
-                }
-              }
-              return Spinner(MX_TIME_INFINITE).planned() == 5'000 ? 0 : 5;
-            }),
+  EXPECT_EQ(InChild("160",
+                    [] {
+                      auto spin_out = [] {
+                        Spinner s(MX_TIME_INFINITE);
+                        while (s.Pause()) {
+                        }
+                      };
+                      if (Spinner(MX_TIME_INFINITE).planned() != 160'000) return 1;
+                      spin_out();
+                      if (Spinner(MX_TIME_INFINITE).planned() != 80'000) return 2;
+                      for (int i = 0; i < 10; ++i) spin_out();
+                      if (Spinner(MX_TIME_INFINITE).planned() != 2'500) return 3;  // floor: 1/64
+                      {
+                        Spinner s(MX_TIME_INFINITE);
+                        s.Pause();
+                        s.Hit();
+                      }
+                      if (Spinner(MX_TIME_INFINITE).planned() != 5'000) return 4;
+                      // A spin cut short by its deadline says nothing about the peer.
+                      {
+                        Spinner s(MonotonicNow() + 1'000);
+                        while (s.Pause()) {
+                        }
+                      }
+                      return Spinner(MX_TIME_INFINITE).planned() == 5'000 ? 0 : 5;
+                    }),
             0);
 }
 
@@ -121,36 +124,37 @@ TEST(SpinTest, AMissWhoseNewsCameWithinTheFullBudgetRestoresIt) {
   // Found by the benchmarks: a call whose round trip is longer than the cut budget missed every
   // spin, so its thread never spun in full again and every call blocked (10x slower).
   if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
-  EXPECT_EQ(InChild("10000", [] {
-              auto spin_out = [] {
-                Spinner s(MX_TIME_INFINITE);
-                while (s.Pause()) {
-                }
-              };
-              // Misses nobody judges shrink the budget to its floor (10 ms / 64).
-              for (int i = 0; i < 8; ++i) spin_out();
-              if (Spinner(MX_TIME_INFINITE).planned() != 156'250) return 1;
-              // The news comes right after a cut spin ran out: full budget again. (Retried if
-              // this thread was descheduled for the whole budget in between.)
-              bool restored = false;
-              for (int attempt = 0; attempt < 5 && !restored; ++attempt) {
-                const mx_time_t t0 = MonotonicNow();
-                spin_out();
-                SpinWaitEnded();
-                if (MonotonicNow() - t0 > 10'000'000) continue;
-                if (Spinner(MX_TIME_INFINITE).planned() != 10'000'000) return 2;
-                restored = true;
-              }
-              if (!restored) return 3;
-              // The news comes later than a full spin would have waited: the budget halves.
-              spin_out();
-              ::usleep(20'000);
-              SpinWaitEnded();
-              if (Spinner(MX_TIME_INFINITE).planned() != 5'000'000) return 4;
-              // Nothing to judge: no change.
-              SpinWaitEnded();
-              return Spinner(MX_TIME_INFINITE).planned() == 5'000'000 ? 0 : 5;
-            }),
+  EXPECT_EQ(InChild("10000",
+                    [] {
+                      auto spin_out = [] {
+                        Spinner s(MX_TIME_INFINITE);
+                        while (s.Pause()) {
+                        }
+                      };
+                      // Misses nobody judges shrink the budget to its floor (10 ms / 64).
+                      for (int i = 0; i < 8; ++i) spin_out();
+                      if (Spinner(MX_TIME_INFINITE).planned() != 156'250) return 1;
+                      // The news comes right after a cut spin ran out: full budget again. (Retried
+                      // if this thread was descheduled for the whole budget in between.)
+                      bool restored = false;
+                      for (int attempt = 0; attempt < 5 && !restored; ++attempt) {
+                        const mx_time_t t0 = MonotonicNow();
+                        spin_out();
+                        SpinWaitEnded();
+                        if (MonotonicNow() - t0 > 10'000'000) continue;
+                        if (Spinner(MX_TIME_INFINITE).planned() != 10'000'000) return 2;
+                        restored = true;
+                      }
+                      if (!restored) return 3;
+                      // The news comes later than a full spin would have waited: the budget halves.
+                      spin_out();
+                      ::usleep(20'000);
+                      SpinWaitEnded();
+                      if (Spinner(MX_TIME_INFINITE).planned() != 5'000'000) return 4;
+                      // Nothing to judge: no change.
+                      SpinWaitEnded();
+                      return Spinner(MX_TIME_INFINITE).planned() == 5'000'000 ? 0 : 5;
+                    }),
             0);
 }
 

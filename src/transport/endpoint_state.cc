@@ -90,8 +90,8 @@ mx_status_t DecodeEndpointQueue(const uint8_t* blob, size_t size, const Endpoint
   return st;
 }
 
-mx_status_t LoadEndpointQueue(int blob_fd, const EndpointState& state,
-                              std::vector<UniqueFd> nested, std::vector<Message>* out) {
+mx_status_t LoadEndpointQueue(int blob_fd, const EndpointState& state, std::vector<UniqueFd> nested,
+                              std::vector<Message>* out) {
   if (CheckQueueBlob(blob_fd, state.queue_bytes) != MX_OK) return MX_ERR_IO;
   const size_t size = static_cast<size_t>(state.queue_bytes);
   // Read-only and shared: no copy, and the seals keep the file from changing under the mapping.

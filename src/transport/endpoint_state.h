@@ -43,11 +43,11 @@ struct EndpointState {
   uint64_t recv_seq;
   uint32_t user_signals;
   uint32_t flags;
-  uint32_t queue_count;          // messages in the blob
-  uint32_t queue_fds;            // fds of the handles inside them
-  uint64_t queue_bytes;          // the blob's exact size
-  uint64_t socket_frames_seen;   // frames received since the peer announced its ring
-  uint64_t peer_write_limit;     // with kEndpointPeerNoWrite; 0 otherwise
+  uint32_t queue_count;         // messages in the blob
+  uint32_t queue_fds;           // fds of the handles inside them
+  uint64_t queue_bytes;         // the blob's exact size
+  uint64_t socket_frames_seen;  // frames received since the peer announced its ring
+  uint64_t peer_write_limit;    // with kEndpointPeerNoWrite; 0 otherwise
 };
 static_assert(sizeof(EndpointState) == 56);
 
@@ -64,7 +64,7 @@ constexpr uint32_t kEndpointOwnFds = 4;
 // less), and a pull can overshoot by what one pump delivers. Each message is charged at least
 // 64 bytes there, so the count follows from the bytes.
 struct QueueLimits {
-  uint64_t max_bytes;      // the blob's size
+  uint64_t max_bytes;  // the blob's size
   uint32_t max_messages;
   uint32_t max_fds;
 };
@@ -104,8 +104,8 @@ mx_status_t DecodeEndpointQueue(const uint8_t* blob, size_t size, const Endpoint
 // Checks |blob_fd| (a queue blob: sealed memfd of exactly state.queue_bytes bytes, every page
 // present), maps it read-only and decodes it. MX_OK; MX_ERR_IO (malformed; fds closed);
 // MX_ERR_NO_MEMORY (could not map or allocate; fds closed).
-mx_status_t LoadEndpointQueue(int blob_fd, const EndpointState& state,
-                              std::vector<UniqueFd> nested, std::vector<Message>* out);
+mx_status_t LoadEndpointQueue(int blob_fd, const EndpointState& state, std::vector<UniqueFd> nested,
+                              std::vector<Message>* out);
 
 // The queue blobs this process decoded lately, by file identity: process-wide, bounded and
 // thread-safe. An honest sender makes a new sealed memfd for every endpoint it sends, and a

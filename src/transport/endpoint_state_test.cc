@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "os/fd_check.h"
-#include "transport/wire.h"
 #include "support/multiprocess.h"
+#include "transport/wire.h"
 
 namespace mx::internal {
 namespace {
@@ -110,7 +110,7 @@ TEST(EndpointStateTest, RejectsWhatNoSenderWrites) {
   s = {};
   s.peer_write_limit = 5;  // a limit without the flag
   EXPECT_EQ(Parse(s), StateCheck::kMalformed);
-  EXPECT_EQ(Parse(WithQueue(0, 16, 0)), StateCheck::kMalformed);   // an empty queue
+  EXPECT_EQ(Parse(WithQueue(0, 16, 0)), StateCheck::kMalformed);    // an empty queue
   EXPECT_EQ(Parse(WithQueue(10, 159, 0)), StateCheck::kMalformed);  // shorter than its records
   std::vector<uint8_t> b = Bytes(EndpointState{});
   EndpointState out;
@@ -156,12 +156,11 @@ TEST(EndpointStateTest, QueueBlobMustBeSealedExactAndWithoutHoles) {
   EXPECT_EQ(CheckQueueBlob(Memfd(blob, blob.size(), kBlobSeals).get(), blob.size()), MX_OK);
   // Not sealed, or sealed only against resizing: it could change under the mapping.
   EXPECT_EQ(CheckQueueBlob(Memfd(blob, blob.size(), 0).get(), blob.size()), MX_ERR_IO);
-  EXPECT_EQ(CheckQueueBlob(Memfd(blob, blob.size(), F_SEAL_SHRINK | F_SEAL_GROW).get(),
-                           blob.size()),
-            MX_ERR_IO);
+  EXPECT_EQ(
+      CheckQueueBlob(Memfd(blob, blob.size(), F_SEAL_SHRINK | F_SEAL_GROW).get(), blob.size()),
+      MX_ERR_IO);
   // Another size than announced.
-  EXPECT_EQ(CheckQueueBlob(Memfd(blob, blob.size(), kBlobSeals).get(), blob.size() + 1),
-            MX_ERR_IO);
+  EXPECT_EQ(CheckQueueBlob(Memfd(blob, blob.size(), kBlobSeals).get(), blob.size() + 1), MX_ERR_IO);
   // A page never written: the sender did not pay for it.
   EXPECT_EQ(CheckQueueBlob(Memfd({}, 1 << 20, kBlobSeals).get(), 1 << 20), MX_ERR_IO);
   std::vector<uint8_t> head(4096, 0);

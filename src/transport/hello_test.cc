@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for the rendezvous Hello decoder, and the generator of mx_hello_fuzzer's seeds.
 #include "transport/hello.h"
-#include "support/multiprocess.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -12,6 +11,8 @@
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "support/multiprocess.h"
 
 namespace mx::internal {
 namespace {

@@ -21,9 +21,9 @@ struct RawHandle {
   uint32_t rights = 0;
   uint64_t koid = 0;
   uint64_t related_koid = 0;
-  uint32_t info = 0;             // startup handles: the PA_HND value; otherwise 0
-  std::vector<uint8_t> extra;    // type-specific state, validated by the object layer
-  std::vector<UniqueFd> fds;     // the fds that carry the object, in the order its type defines
+  uint32_t info = 0;           // startup handles: the PA_HND value; otherwise 0
+  std::vector<uint8_t> extra;  // type-specific state, validated by the object layer
+  std::vector<UniqueFd> fds;   // the fds that carry the object, in the order its type defines
 };
 
 struct Message {

@@ -20,14 +20,14 @@ struct MessageRing::Header {
   // One cache line per end's hot counters: each message moves the writer's line to the reader
   // once and, only when the writer's cached view of the reader's runs out, the reader's line
   // to the writer (see PlanWrite, Locate).
-  alignas(64) std::atomic<uint64_t> head;         // writer: bytes ever written
-  std::atomic<uint64_t> payload_in;               // writer: payload bytes ever written
+  alignas(64) std::atomic<uint64_t> head;  // writer: bytes ever written
+  std::atomic<uint64_t> payload_in;        // writer: payload bytes ever written
   // 0 free, 1 the writer is placing a record, 2 the reader is rewinding (see Rewind). Never
   // waited for by blocking: the writer gives up after a few tries (the message takes the
   // socket), the reader does not rewind this time. On the writer's line: it takes it per record.
   std::atomic<uint32_t> busy;
-  alignas(64) std::atomic<uint64_t> tail;         // reader: bytes ever consumed
-  std::atomic<uint64_t> payload_out;              // reader: payload bytes ever consumed
+  alignas(64) std::atomic<uint64_t> tail;  // reader: bytes ever consumed
+  std::atomic<uint64_t> payload_out;       // reader: payload bytes ever consumed
   // Written only when the writer finds the ring full; the reader reads it after every record.
   alignas(64) std::atomic<uint32_t> writer_waiting;  // writer sets, reader clears
   // Fast-path signalling (see message_ring.h "Waking the reader").
@@ -38,7 +38,6 @@ struct MessageRing::Header {
   std::atomic<uint32_t> writer_closed;               // writer: its endpoint was closed
   std::atomic<uint32_t> reader_attached;             // reader: it has mapped the ring
 };
-
 
 namespace {
 
@@ -143,7 +142,7 @@ mx_status_t MessageRing::Attach(UniqueFd fd, MessageRing* out) {
 }
 
 bool MessageRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
-                          uint64_t* waste_out) {
+                            uint64_t* waste_out) {
   if (broken_ || !map_.is_valid()) return false;
   if (len > MX_CHANNEL_MAX_MSG_BYTES) return false;  // the reader would take it for corruption
   Header* h = header();
@@ -209,8 +208,7 @@ bool MessageRing::TryWrite(uint64_t seq, const void* bytes, uint32_t len, uint32
   return ok;
 }
 
-bool MessageRing::WriteUnderTryLock(uint64_t seq, const void* bytes, uint32_t len,
-                                    uint32_t flags) {
+bool MessageRing::WriteUnderTryLock(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
   uint64_t head, pos, waste;
   if (!PlanWrite(len, &head, &pos, &waste)) return false;
   Header* h = header();
@@ -275,8 +273,7 @@ bool MessageRing::Locate(uint64_t* tail_out, uint64_t* seq, uint32_t* len, uint3
       continue;
     }
     if ((r.flags & ~MessageRing::kRecordHasHandles) != 0 || r.len > MX_CHANNEL_MAX_MSG_BYTES ||
-        kRecordHeader + Align8(r.len) > to_end ||
-        kRecordHeader + Align8(r.len) > head - tail) {
+        kRecordHeader + Align8(r.len) > to_end || kRecordHeader + Align8(r.len) > head - tail) {
       broken_ = true;
       return false;
     }
@@ -316,7 +313,8 @@ void MessageRing::PopInto(void* out, uint32_t capacity) {
   if (!Locate(&tail, &seq, &len, &flags)) return;
   uint64_t pos = tail % capacity_;
   MX_DCHECK(pos + kRecordHeader + len <= capacity_);  // Locate validated the record
-  if (out != nullptr) std::memcpy(out, data() + pos + kRecordHeader, len < capacity ? len : capacity);
+  if (out != nullptr)
+    std::memcpy(out, data() + pos + kRecordHeader, len < capacity ? len : capacity);
   Consume(tail, pos, len);
 }
 
@@ -331,7 +329,8 @@ void MessageRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
   // writer sees this record gone. A release store here could be ordered after our look at the
   // flag (store-load reordering), and a writer blocked on a full ring would miss its wake-up.
   h->payload_out.store(out_bytes + len, std::memory_order_seq_cst);
-  if (pos + kRecordHeader + Align8(len) > consumed_hi_) consumed_hi_ = pos + kRecordHeader + Align8(len);
+  if (pos + kRecordHeader + Align8(len) > consumed_hi_)
+    consumed_hi_ = pos + kRecordHeader + Align8(len);
   // Empty as far as we know (seen_head_ never runs ahead of the real head) and truly empty.
   if (end % capacity_ >= kRewindAfterBytes && seen_head_ == end &&
       h->head.load(std::memory_order_acquire) == end) {
@@ -375,8 +374,8 @@ void MessageRing::RewindAndRelease(Pages pages) {
       // Everything in the data area is dead (the ring is empty); keep the front, which the
       // next records use.
       auto page_up = [](uint64_t n) { return (n + kPage - 1) & ~(kPage - 1); };
-      const uint64_t from = page_up(kHeaderBytes + kRewindAfterBytes + MX_CHANNEL_MAX_MSG_BYTES +
-                                    2 * kRecordHeader);
+      const uint64_t from =
+          page_up(kHeaderBytes + kRewindAfterBytes + MX_CHANNEL_MAX_MSG_BYTES + 2 * kRecordHeader);
       const uint64_t to = page_up(kHeaderBytes + consumed_hi_);
       if (to > from) {
         PunchHole(fd_.get(), from, to - from);

@@ -82,8 +82,7 @@ class TA_CAP("ring try-lock") MessageRing {
   bool LockForWriter() TA_TRY_ACQ(true);
   void UnlockForWriter() TA_REL();
   bool HasRoomUnderTryLock(uint32_t len) TA_REQ(this);
-  bool WriteUnderTryLock(uint64_t seq, const void* data, uint32_t len, uint32_t flags)
-      TA_REQ(this);
+  bool WriteUnderTryLock(uint64_t seq, const void* data, uint32_t len, uint32_t flags) TA_REQ(this);
   // Writer: appends a record; false if there is no room (or the ring is broken).
   bool TryWrite(uint64_t seq, const void* data, uint32_t len, uint32_t flags = 0);
   // Reader: the sequence number, flags and payload length of the first record, if any.

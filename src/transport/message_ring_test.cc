@@ -231,10 +231,18 @@ TEST(MessageRingTest, RecordsArriveInOrderAcrossManyWrapArounds) {
     // Sizes: mostly small, sometimes near the maximum, sometimes empty.
     uint32_t len;
     switch (rng() % 6) {
-      case 0: len = 0; break;
-      case 1: len = MX_CHANNEL_MAX_MSG_BYTES - rng() % 64; break;
-      case 2: len = rng() % 20000; break;
-      default: len = rng() % 300; break;
+      case 0:
+        len = 0;
+        break;
+      case 1:
+        len = MX_CHANNEL_MAX_MSG_BYTES - rng() % 64;
+        break;
+      case 2:
+        len = rng() % 20000;
+        break;
+      default:
+        len = rng() % 300;
+        break;
     }
     std::vector<uint8_t> payload = Pattern(next_write, len);
     uint32_t flags = (rng() % 4 == 0) ? MessageRing::kRecordHasHandles : 0;
@@ -607,8 +615,7 @@ TEST(MessageRingTest, AttachRejectsTooSmallMemfd) {
 
 TEST(MessageRingTest, AttachRejectsTooLargeMemfd) {
   // Sparse: no memory is used.
-  ExpectAttachRejected(
-      MakeRingLikeMemfd(kHeaderBytes + (size_t{1} << 30) + 8, kRingSeals));
+  ExpectAttachRejected(MakeRingLikeMemfd(kHeaderBytes + (size_t{1} << 30) + 8, kRingSeals));
 }
 
 TEST(MessageRingTest, AttachRejectsWrongMagic) {
@@ -820,10 +827,18 @@ TEST(MessageRingTest, RandomScribblesNeverCrashOrReadOutOfBounds) {
                                                &m.header()->payload_in, &m.header()->payload_out};
           uint64_t v = counters[rng() % 4]->load();
           switch (rng() % 4) {
-            case 0: v += rng() % 64; break;
-            case 1: v -= rng() % 64; break;
-            case 2: v += kMinCapacity - rng() % 64; break;
-            default: v = rng(); break;
+            case 0:
+              v += rng() % 64;
+              break;
+            case 1:
+              v -= rng() % 64;
+              break;
+            case 2:
+              v += kMinCapacity - rng() % 64;
+              break;
+            default:
+              v = rng();
+              break;
           }
           counters[rng() % 4]->store(v);
           break;
@@ -833,7 +848,8 @@ TEST(MessageRingTest, RandomScribblesNeverCrashOrReadOutOfBounds) {
           uint64_t pos = (rng() % 2) ? m.header()->tail.load() % kMinCapacity
                                      : (rng() % (kMinCapacity / 8)) * 8;
           if (pos + 16 <= kMinCapacity) {
-            MirrorRecord r = {rng(), static_cast<uint32_t>(rng()), static_cast<uint32_t>(rng() % 8)};
+            MirrorRecord r = {rng(), static_cast<uint32_t>(rng()),
+                              static_cast<uint32_t>(rng() % 8)};
             if (rng() % 2) r.len %= 70000;
             m.WriteRecord(pos, r);
           }

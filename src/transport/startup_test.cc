@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "transport/wire.h"
 #include "support/multiprocess.h"
+#include "transport/wire.h"
 
 namespace mx::internal {
 namespace {

@@ -38,9 +38,9 @@ namespace mx::internal {
 constexpr uint32_t kFrameMagic = 0x3146584du;  // "MXF1"
 
 enum FrameKind : uint8_t {
-  kFrameData = 1,     // a channel message
-  kFrameSignal = 2,   // user signals set by mx_object_signal_peer: payload {clear, set}
-  kFrameRing = 3,     // announces the sender's message ring; one fd (the ring memfd)
+  kFrameData = 1,    // a channel message
+  kFrameSignal = 2,  // user signals set by mx_object_signal_peer: payload {clear, set}
+  kFrameRing = 3,    // announces the sender's message ring; one fd (the ring memfd)
   // Wakes the reader after a ring write, or the writer once the ring has room again. No content.
   kFrameKick = 4,
   kFrameStartup = 5,  // the startup handles of a spawned process

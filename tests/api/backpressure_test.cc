@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of channel backpressure: at least 4 MiB of payload is
-// buffered per direction; past that a write returns SHOULD_WAIT, the writer loses WRITABLE and keeps
-// its handles; after the reader drains, WRITABLE returns and nothing was lost or reordered.
-#include <magenta/syscalls.h>
-
+// buffered per direction; past that a write returns SHOULD_WAIT, the writer loses WRITABLE and
+// keeps its handles; after the reader drains, WRITABLE returns and nothing was lost or reordered.
 #include <gtest/gtest.h>
+#include <magenta/syscalls.h>
 #include <string.h>
 
 #include <string>
@@ -89,9 +88,9 @@ void FillAndDrain(size_t size) {
   }
   EXPECT_EQ(bad, 0u);
   uint32_t n = 0;
-  EXPECT_EQ(mx_channel_read(b, 0, buf.data(), nullptr, static_cast<uint32_t>(buf.size()), 0, &n,
-                            nullptr),
-            MX_ERR_SHOULD_WAIT)
+  EXPECT_EQ(
+      mx_channel_read(b, 0, buf.data(), nullptr, static_cast<uint32_t>(buf.size()), 0, &n, nullptr),
+      MX_ERR_SHOULD_WAIT)
       << "an extra message of " << n << " bytes arrived";
 
   // WRITABLE is back, and writing works again.
@@ -100,9 +99,9 @@ void FillAndDrain(size_t size) {
   FillMessage(written, &msg);
   EXPECT_EQ(mx_channel_write(a, 0, msg.data(), static_cast<uint32_t>(size), nullptr, 0), MX_OK);
   ASSERT_EQ(mx_object_wait_one(b, MX_CHANNEL_READABLE, DeadlineIn10s(), nullptr), MX_OK);
-  ASSERT_EQ(mx_channel_read(b, 0, buf.data(), nullptr, static_cast<uint32_t>(buf.size()), 0, &n,
-                            nullptr),
-            MX_OK);
+  ASSERT_EQ(
+      mx_channel_read(b, 0, buf.data(), nullptr, static_cast<uint32_t>(buf.size()), 0, &n, nullptr),
+      MX_OK);
   EXPECT_TRUE(MessageIsIntact(written, buf.data(), n, size));
   // The reverse-direction message is still there for a.
   char rev[8];

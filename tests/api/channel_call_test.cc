@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of mx_channel_call: txid matching, concurrent callers, the wait-phase
 // outcomes (timeout, peer closed, cancelled, reply too large) and the write-phase errors.
-#include <magenta/syscalls.h>
-
 #include <gtest/gtest.h>
+#include <magenta/syscalls.h>
 #include <string.h>
 
 #include <algorithm>
@@ -113,8 +112,8 @@ CallResult Call(mx_handle_t h, const std::string& request, std::vector<mx_handle
   args.rd_num_bytes = rd_bytes;
   args.rd_handles = hbuf.data();
   args.rd_num_handles = rd_handles;
-  r.status = mx_channel_call(h, 0, deadline, &args, &r.actual_bytes, &r.actual_handles,
-                             &r.read_status);
+  r.status =
+      mx_channel_call(h, 0, deadline, &args, &r.actual_bytes, &r.actual_handles, &r.read_status);
   if (r.status == MX_OK) {
     r.reply.assign(buf.data(), std::min(r.actual_bytes, rd_bytes));
     r.handles.assign(hbuf.data(), hbuf.data() + std::min(r.actual_handles, rd_handles));
@@ -143,9 +142,9 @@ TEST(ChannelCallTest, CallReturnsReplyWithMatchingTxid) {
     req = ReadRequest(ch.b);
     if (req.status != MX_OK || req.bytes.size() < 4) return;
     std::string reply = Msg(TxidOf(req.bytes.data()), "pong");
-    EXPECT_EQ(mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr,
-                               0),
-              MX_OK);
+    EXPECT_EQ(
+        mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0),
+        MX_OK);
   });
   CallResult r = Call(ch.a, Msg(0x11223344u, "ping"));
   server.join();
@@ -190,15 +189,15 @@ TEST(ChannelCallTest, NonMatchingMessageGoesToGeneralQueueWhileCallWaits) {
     Request req = ReadRequest(ch.b);
     ASSERT_EQ(req.status, MX_OK);
     std::string other = Msg(TxidOf(req.bytes.data()) + 1, "unrelated");
-    ASSERT_EQ(mx_channel_write(ch.b, 0, other.data(), static_cast<uint32_t>(other.size()), nullptr,
-                               0),
-              MX_OK);
+    ASSERT_EQ(
+        mx_channel_write(ch.b, 0, other.data(), static_cast<uint32_t>(other.size()), nullptr, 0),
+        MX_OK);
     // The call is still waiting (no reply yet), and the other message made the caller READABLE.
     saw_readable = mx_object_wait_one(ch.a, MX_CHANNEL_READABLE, DeadlineIn10s(), nullptr);
     std::string reply = Msg(TxidOf(req.bytes.data()), "reply");
-    EXPECT_EQ(mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr,
-                               0),
-              MX_OK);
+    EXPECT_EQ(
+        mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0),
+        MX_OK);
   });
   CallResult r = Call(ch.a, Msg(500, "req"));
   server.join();
@@ -228,17 +227,16 @@ TEST(ChannelCallTest, ConcurrentCallsGetTheirOwnRepliesInAnyOrder) {
     for (int i = kCallers - 1; i >= 0; --i) {
       const std::string& q = reqs[i].bytes;
       std::string reply = Msg(TxidOf(q.data()), "re:" + q.substr(4));
-      EXPECT_EQ(mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()),
-                                 nullptr, 0),
-                MX_OK);
+      EXPECT_EQ(
+          mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0),
+          MX_OK);
     }
   });
   std::vector<CallResult> results(kCallers);
   std::vector<std::thread> callers;
   for (int i = 0; i < kCallers; ++i) {
-    callers.emplace_back([&, i] {
-      results[i] = Call(ch.a, Msg(0x1000u + i, "caller" + std::to_string(i)));
-    });
+    callers.emplace_back(
+        [&, i] { results[i] = Call(ch.a, Msg(0x1000u + i, "caller" + std::to_string(i))); });
   }
   for (std::thread& t : callers) t.join();
   server.join();
@@ -285,9 +283,9 @@ TEST(ChannelCallTest, EmptyRequestMatchesReplyWithZeroTxid) {
     ASSERT_EQ(req.status, MX_OK);
     EXPECT_EQ(req.bytes.size(), 0u);
     std::string reply = Msg(0, "zero");
-    ASSERT_EQ(mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr,
-                               0),
-              MX_OK);
+    ASSERT_EQ(
+        mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0),
+        MX_OK);
   });
   CallResult r = Call(ch.a, "");
   server.join();
@@ -316,9 +314,9 @@ TEST(ChannelCallTest, CallTimesOutAndLateReplyGoesToGeneralQueue) {
   EXPECT_EQ(mx_handle_close(req.handles[0]), MX_OK);
   // The late reply lands in the general queue.
   std::string reply = Msg(42, "late");
-  ASSERT_EQ(mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr,
-                             0),
-            MX_OK);
+  ASSERT_EQ(
+      mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0),
+      MX_OK);
   EXPECT_EQ(mx_object_wait_one(ch.a, MX_CHANNEL_READABLE, DeadlineIn10s(), nullptr), MX_OK);
   char buf[16];
   uint32_t n = 0;
@@ -368,8 +366,7 @@ TEST(ChannelCallTest, ReadStatusIsOptional) {
   args.rd_bytes = buf;
   args.rd_num_bytes = sizeof(buf);
   uint32_t n = 0, nh = 0;
-  EXPECT_EQ(mx_channel_call(ch.a, 0, DeadlineIn10s(), &args, &n, &nh, nullptr),
-            MX_ERR_CALL_FAILED);
+  EXPECT_EQ(mx_channel_call(ch.a, 0, DeadlineIn10s(), &args, &n, &nh, nullptr), MX_ERR_CALL_FAILED);
   server.join();
 }
 
@@ -402,9 +399,9 @@ TEST(ChannelCallTest, WritingCallersEndpointIntoChannelCancelsCall) {
   EXPECT_EQ(r.read_status, MX_ERR_CANCELED);
   // The endpoint lives on: a reply sent now waits in its queue for its next owner.
   std::string reply = Msg(77, "reply");
-  ASSERT_EQ(mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr,
-                             0),
-            MX_OK);
+  ASSERT_EQ(
+      mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0),
+      MX_OK);
   mx_handle_t moved = MX_HANDLE_INVALID;
   uint32_t nh = 0;
   ASSERT_EQ(mx_channel_read(carrier.b, 0, nullptr, &moved, 0, 1, nullptr, &nh), MX_OK);
@@ -423,9 +420,9 @@ TEST(ChannelCallTest, ReplyWithTooManyBytesFailsWithBufferTooSmallAndIsDiscarded
     Request req = ReadRequest(ch.b);
     ASSERT_EQ(req.status, MX_OK);
     std::string reply = Msg(TxidOf(req.bytes.data()), std::string(96, 'r'));
-    EXPECT_EQ(mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr,
-                               0),
-              MX_OK);
+    EXPECT_EQ(
+        mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0),
+        MX_OK);
   });
   CallResult r = Call(ch.a, Msg(11, "q"), {}, 0, /*rd_bytes=*/16, /*rd_handles=*/4);
   server.join();
@@ -572,9 +569,9 @@ TEST(ChannelCallTest, MaxBytesAndHandlesAreAccepted) {
     EXPECT_EQ(req.handles.size(), 64u);
     for (mx_handle_t h : req.handles) EXPECT_EQ(mx_handle_close(h), MX_OK);
     std::string reply = Msg(TxidOf(req.bytes.data()), "ok");
-    EXPECT_EQ(mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr,
-                               0),
-              MX_OK);
+    EXPECT_EQ(
+        mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0),
+        MX_OK);
   });
   CallResult r = Call(ch.a, Msg(8, std::string(65532, 'b')), events);
   server.join();

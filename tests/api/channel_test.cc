@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of mx_channel_create / write / read, the channel signals, and the
 // in-process part of B.1 (an endpoint keeps its queued messages while it travels).
-#include <magenta/syscalls.h>
-
 #include <gtest/gtest.h>
+#include <magenta/syscalls.h>
 #include <string.h>
 
 #include <algorithm>
@@ -17,8 +16,8 @@
 
 namespace {
 
-using mx_test::SignalsOf;
 using mx_test::CountOpenFds;
+using mx_test::SignalsOf;
 
 constexpr mx_signals_t kNewEndpointSignals = 0x400002;  // WRITABLE | LAST_HANDLE
 
@@ -182,9 +181,9 @@ TEST(ChannelTest, WriteOfMaxBytesSucceedsAndArrivesIntact) {
   ASSERT_EQ(mx_channel_write(ch.a, 0, msg.data(), 65536, nullptr, 0), MX_OK);
   std::vector<uint8_t> got(65536 + 16);
   uint32_t n = 0, nh = 99;
-  ASSERT_EQ(mx_channel_read(ch.b, 0, got.data(), nullptr, static_cast<uint32_t>(got.size()), 0, &n,
-                            &nh),
-            MX_OK);
+  ASSERT_EQ(
+      mx_channel_read(ch.b, 0, got.data(), nullptr, static_cast<uint32_t>(got.size()), 0, &n, &nh),
+      MX_OK);
   EXPECT_EQ(n, 65536u);
   EXPECT_EQ(nh, 0u);
   EXPECT_EQ(memcmp(got.data(), msg.data(), 65536), 0);
@@ -196,8 +195,7 @@ TEST(ChannelTest, WriteOfTooManyBytesReturnsOutOfRange) {
   EXPECT_EQ(mx_channel_write(ch.a, 0, msg.data(), 65537, nullptr, 0), MX_ERR_OUT_OF_RANGE);
   // OUT_OF_RANGE comes before the NULL-pointer checks.
   EXPECT_EQ(mx_channel_write(ch.a, 0, nullptr, 65537, nullptr, 0), MX_ERR_OUT_OF_RANGE);
-  EXPECT_EQ(mx_channel_read(ch.b, 0, nullptr, nullptr, 0, 0, nullptr, nullptr),
-            MX_ERR_SHOULD_WAIT);
+  EXPECT_EQ(mx_channel_read(ch.b, 0, nullptr, nullptr, 0, 0, nullptr, nullptr), MX_ERR_SHOULD_WAIT);
 }
 
 TEST(ChannelTest, WriteOfMaxHandlesSucceedsAndArrivesIntact) {
@@ -424,9 +422,9 @@ TEST(ChannelTest, ReadWithUnknownOptionsReturnsNotSupported) {
   ASSERT_EQ(mx_channel_write(ch.a, 0, "x", 1, nullptr, 0), MX_OK);
   char c;
   EXPECT_EQ(mx_channel_read(ch.b, 2, &c, nullptr, 1, 0, nullptr, nullptr), MX_ERR_NOT_SUPPORTED);
-  EXPECT_EQ(mx_channel_read(ch.b, MX_CHANNEL_READ_MAY_DISCARD | 4, &c, nullptr, 1, 0, nullptr,
-                            nullptr),
-            MX_ERR_NOT_SUPPORTED);
+  EXPECT_EQ(
+      mx_channel_read(ch.b, MX_CHANNEL_READ_MAY_DISCARD | 4, &c, nullptr, 1, 0, nullptr, nullptr),
+      MX_ERR_NOT_SUPPORTED);
   // The message is still there.
   EXPECT_EQ(mx_channel_read(ch.b, 0, &c, nullptr, 1, 0, nullptr, nullptr), MX_OK);
   EXPECT_EQ(c, 'x');
@@ -536,9 +534,9 @@ TEST(ChannelTest, ReadMayDiscardRemovesTooLargeMessage) {
   ASSERT_EQ(mx_channel_write(ch.a, 0, msg, 100, ev, 5), MX_OK);
   char buf[8];
   uint32_t n = 0, nh = 0;
-  EXPECT_EQ(mx_channel_read(ch.b, MX_CHANNEL_READ_MAY_DISCARD, buf, nullptr, sizeof(buf), 0, &n,
-                            &nh),
-            MX_ERR_BUFFER_TOO_SMALL);
+  EXPECT_EQ(
+      mx_channel_read(ch.b, MX_CHANNEL_READ_MAY_DISCARD, buf, nullptr, sizeof(buf), 0, &n, &nh),
+      MX_ERR_BUFFER_TOO_SMALL);
   EXPECT_EQ(n, 100u);
   EXPECT_EQ(nh, 5u);
   EXPECT_EQ(SignalsOf(ch.b) & MX_CHANNEL_READABLE, 0u);
@@ -556,9 +554,9 @@ TEST(ChannelTest, ReadMayDiscardLeavesFollowingMessages) {
                             nullptr, nullptr),
             MX_ERR_BUFFER_TOO_SMALL);
   uint32_t n = 0;
-  ASSERT_EQ(mx_channel_read(ch.b, MX_CHANNEL_READ_MAY_DISCARD, buf, nullptr, sizeof(buf), 0, &n,
-                            nullptr),
-            MX_OK);
+  ASSERT_EQ(
+      mx_channel_read(ch.b, MX_CHANNEL_READ_MAY_DISCARD, buf, nullptr, sizeof(buf), 0, &n, nullptr),
+      MX_OK);
   EXPECT_EQ(n, 2u);
   EXPECT_EQ(memcmp(buf, "ok", 2), 0);
 }
@@ -572,9 +570,9 @@ TEST(ChannelTest, ReadMayDiscardClosesHandlesOfDiscardedMessage) {
   mx_handle_t arr[2] = {y, d};
   ASSERT_EQ(mx_channel_write(ch.a, 0, "discard me", 10, arr, 2), MX_OK);
   char buf[1];
-  EXPECT_EQ(mx_channel_read(ch.b, MX_CHANNEL_READ_MAY_DISCARD, buf, nullptr, 1, 0, nullptr,
-                            nullptr),
-            MX_ERR_BUFFER_TOO_SMALL);
+  EXPECT_EQ(
+      mx_channel_read(ch.b, MX_CHANNEL_READ_MAY_DISCARD, buf, nullptr, 1, 0, nullptr, nullptr),
+      MX_ERR_BUFFER_TOO_SMALL);
   // The endpoint inside the message was closed: its peer sees PEER_CLOSED.
   mx_signals_t s = 0;
   EXPECT_EQ(mx_object_wait_one(x, MX_CHANNEL_PEER_CLOSED, DeadlineIn10s(), &s), MX_OK);
@@ -645,8 +643,7 @@ TEST(ChannelTest, QueuedMessagesStayReadableAfterPeerCloses) {
   ASSERT_EQ(mx_channel_write(a, 0, "three", 5, nullptr, 0), MX_OK);
   ASSERT_EQ(mx_handle_close(a), MX_OK);
   ASSERT_EQ(mx_object_wait_one(b, MX_CHANNEL_PEER_CLOSED, DeadlineIn10s(), nullptr), MX_OK);
-  EXPECT_EQ(SignalsOf(b),
-            MX_CHANNEL_READABLE | MX_CHANNEL_PEER_CLOSED | MX_SIGNAL_LAST_HANDLE);
+  EXPECT_EQ(SignalsOf(b), MX_CHANNEL_READABLE | MX_CHANNEL_PEER_CLOSED | MX_SIGNAL_LAST_HANDLE);
   char buf[8];
   uint32_t n = 0, nh = 0;
   mx_handle_t got = 0;
@@ -899,25 +896,25 @@ TEST(ChannelTest, ClosingEndpointInFlightClosesItsPeerSide) {
 // The shared-memory ring: a write after the reader closed returns PEER_CLOSED even when the
 // reader never mapped the ring (its announcement was still unread when it closed).
 TEST(ChannelRingTest, WriteAfterPeerClosedBeforeMappingTheRingReturnsPeerClosed) {
-    mx_handle_t a, b;
-    ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
-    for (int i = 0; i < 9; ++i) ASSERT_EQ(mx_channel_write(a, 0, "12345678", 8, nullptr, 0), MX_OK);
-    ASSERT_EQ(mx_handle_close(b), MX_OK);
-    EXPECT_EQ(mx_channel_write(a, 0, nullptr, 0, nullptr, 0), MX_ERR_PEER_CLOSED);
-    EXPECT_EQ(mx_handle_close(a), MX_OK);
+  mx_handle_t a, b;
+  ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
+  for (int i = 0; i < 9; ++i) ASSERT_EQ(mx_channel_write(a, 0, "12345678", 8, nullptr, 0), MX_OK);
+  ASSERT_EQ(mx_handle_close(b), MX_OK);
+  EXPECT_EQ(mx_channel_write(a, 0, nullptr, 0, nullptr, 0), MX_ERR_PEER_CLOSED);
+  EXPECT_EQ(mx_handle_close(a), MX_OK);
 }
 
 // ...and when it did map it and closed in order.
 TEST(ChannelRingTest, WriteAfterPeerClosedWithTheRingMappedReturnsPeerClosed) {
-    mx_handle_t a, b;
-    ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
-    char buf[8];
-    uint32_t n = 0;
-    for (int i = 0; i < 20; ++i) {
-        ASSERT_EQ(mx_channel_write(a, 0, "12345678", 8, nullptr, 0), MX_OK);
-        ASSERT_EQ(mx_channel_read(b, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr), MX_OK);
-    }
-    ASSERT_EQ(mx_handle_close(b), MX_OK);
-    EXPECT_EQ(mx_channel_write(a, 0, "x", 1, nullptr, 0), MX_ERR_PEER_CLOSED);
-    EXPECT_EQ(mx_handle_close(a), MX_OK);
+  mx_handle_t a, b;
+  ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
+  char buf[8];
+  uint32_t n = 0;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(mx_channel_write(a, 0, "12345678", 8, nullptr, 0), MX_OK);
+    ASSERT_EQ(mx_channel_read(b, 0, buf, nullptr, sizeof(buf), 0, &n, nullptr), MX_OK);
+  }
+  ASSERT_EQ(mx_handle_close(b), MX_OK);
+  EXPECT_EQ(mx_channel_write(a, 0, "x", 1, nullptr, 0), MX_ERR_PEER_CLOSED);
+  EXPECT_EQ(mx_handle_close(a), MX_OK);
 }

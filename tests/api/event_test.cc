@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of events and of mx_object_signal / mx_object_signal_peer on events and channels
 //.
-#include <magenta/syscalls.h>
-
 #include <gtest/gtest.h>
+#include <magenta/syscalls.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -138,9 +137,9 @@ TEST(EventTest, SignalClearsBeforeSetting) {
 TEST(EventTest, SignalOfOtherBitsReturnsInvalidArgs) {
   mx_handle_t e = MakeEvent();
   ASSERT_EQ(mx_object_signal(e, 0, MX_USER_SIGNAL_4), MX_OK);
-  for (mx_signals_t bad : {MX_OBJECT_SIGNAL_0, MX_OBJECT_SIGNAL_1, MX_OBJECT_SIGNAL_2,
-                           MX_OBJECT_SIGNAL_4, MX_OBJECT_SIGNAL_21, MX_SIGNAL_LAST_HANDLE,
-                           MX_SIGNAL_HANDLE_CLOSED}) {
+  for (mx_signals_t bad :
+       {MX_OBJECT_SIGNAL_0, MX_OBJECT_SIGNAL_1, MX_OBJECT_SIGNAL_2, MX_OBJECT_SIGNAL_4,
+        MX_OBJECT_SIGNAL_21, MX_SIGNAL_LAST_HANDLE, MX_SIGNAL_HANDLE_CLOSED}) {
     EXPECT_EQ(mx_object_signal(e, 0, bad), MX_ERR_INVALID_ARGS) << std::hex << bad;
     EXPECT_EQ(mx_object_signal(e, bad, 0), MX_ERR_INVALID_ARGS) << std::hex << bad;
     EXPECT_EQ(mx_object_signal(e, MX_USER_SIGNAL_4, MX_EVENT_SIGNALED | bad), MX_ERR_INVALID_ARGS)
@@ -177,7 +176,8 @@ TEST(EventTest, SignalOnBadHandleReturnsBadHandle) {
 
 TEST(EventTest, SignalPeerOnEventIsRejected) {
   // Final Magenta: signal_peer looks the handle up with SIGNAL_PEER, which events never carry, so
-  // the call fails with ACCESS_DENIED before EventDispatcher::user_signal (NOT_SUPPORTED) is reached.
+  // the call fails with ACCESS_DENIED before EventDispatcher::user_signal (NOT_SUPPORTED) is
+  // reached.
   mx_handle_t e = MakeEvent();
   EXPECT_EQ(mx_object_signal_peer(e, 0, MX_USER_SIGNAL_0), MX_ERR_ACCESS_DENIED);
   EXPECT_EQ(SignalsOf(e), MX_SIGNAL_LAST_HANDLE);

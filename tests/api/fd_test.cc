@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of <magenta/fd.h>: file descriptors as handles.
-#include <magenta/fd.h>
-#include <magenta/syscalls.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <magenta/fd.h>
+#include <magenta/syscalls.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -251,9 +250,9 @@ TEST(FdTest, FdInDiscardedMessageIsClosed) {
   mx_handle_t a, b;
   ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
   ASSERT_EQ(mx_channel_write(a, 0, "fd", 2, &h, 1), MX_OK);
-  ASSERT_EQ(mx_channel_read(b, MX_CHANNEL_READ_MAY_DISCARD, nullptr, nullptr, 0, 0, nullptr,
-                            nullptr),
-            MX_ERR_BUFFER_TOO_SMALL);
+  ASSERT_EQ(
+      mx_channel_read(b, MX_CHANNEL_READ_MAY_DISCARD, nullptr, nullptr, 0, 0, nullptr, nullptr),
+      MX_ERR_BUFFER_TOO_SMALL);
   // The discard closed the only write end.
   EXPECT_TRUE(SeesEofWithin10s(p.r));
   EXPECT_EQ(mx_handle_close(a), MX_OK);

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of fork(): the child starts with an empty handle table and does not
 // keep the parent's channels alive; the parent keeps its handles.
-#include <magenta/syscalls.h>
-
 #include <gtest/gtest.h>
+#include <magenta/syscalls.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/types.h>

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of handle values, close, duplicate, replace, LAST_HANDLE, the lookup order and
 // the cancellation of waits when a handle leaves the table.
-#include <magenta/syscalls.h>
-
 #include <gtest/gtest.h>
+#include <magenta/syscalls.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +19,6 @@
 namespace {
 
 using mx_test::SignalsOf;
-
 
 mx_time_t DeadlineIn10s() { return mx_deadline_after(MX_SEC(10)); }
 
@@ -110,9 +108,7 @@ TEST(HandleTest, ValuesAreOddPositiveNonzeroAndDistinct) {
   for (mx_handle_t h : handles) EXPECT_EQ(mx_handle_close(h), MX_OK);
 }
 
-TEST(HandleTest, CloseOfInvalidHandleIsOk) {
-  EXPECT_EQ(mx_handle_close(MX_HANDLE_INVALID), MX_OK);
-}
+TEST(HandleTest, CloseOfInvalidHandleIsOk) { EXPECT_EQ(mx_handle_close(MX_HANDLE_INVALID), MX_OK); }
 
 TEST(HandleTest, DoubleCloseReturnsBadHandle) {
   mx_handle_t e = MakeEvent();
@@ -136,7 +132,8 @@ TEST(HandleTest, ClosedValueIsNotReusedByTheNextHandles) {
   std::vector<mx_handle_t> closed;
   for (int i = 0; i < 100; ++i) {
     mx_handle_t e = MakeEvent();
-    for (mx_handle_t old : closed) ASSERT_NE(e, old) << "stale value reused after " << i << " rounds";
+    for (mx_handle_t old : closed)
+      ASSERT_NE(e, old) << "stale value reused after " << i << " rounds";
     ASSERT_EQ(mx_handle_close(e), MX_OK);
     closed.push_back(e);
   }
@@ -220,11 +217,11 @@ TEST(HandleTest, DuplicateWithSubsetRightsGivesExactlyThoseRights) {
 TEST(HandleTest, DuplicateWithSupersetRightsReturnsInvalidArgs) {
   mx_handle_t e = MakeEvent();
   mx_handle_t out = 12345;
-  EXPECT_EQ(mx_handle_duplicate(e, MX_DEFAULT_EVENT_RIGHTS | MX_RIGHT_SIGNAL_PEER, &out), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_handle_duplicate(e, MX_DEFAULT_EVENT_RIGHTS | MX_RIGHT_SIGNAL_PEER, &out),
+            MX_ERR_INVALID_ARGS);
   EXPECT_EQ(out, 12345);
   ReduceRights(&e, MX_RIGHT_DUPLICATE | MX_RIGHT_READ);
-  EXPECT_EQ(mx_handle_duplicate(e, MX_RIGHT_DUPLICATE | MX_RIGHT_WRITE, &out),
-            MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_handle_duplicate(e, MX_RIGHT_DUPLICATE | MX_RIGHT_WRITE, &out), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(out, 12345);
   EXPECT_TRUE(IsValid(e));
   EXPECT_EQ(mx_handle_close(e), MX_OK);
@@ -327,7 +324,8 @@ TEST(HandleTest, ReplaceWithSupersetRightsFailsAndKeepsOriginal) {
   mx_handle_t a, b;
   ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
   mx_handle_t out = 12345;
-  EXPECT_EQ(mx_handle_replace(a, MX_DEFAULT_CHANNEL_RIGHTS | MX_RIGHT_DUPLICATE, &out), MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_handle_replace(a, MX_DEFAULT_CHANNEL_RIGHTS | MX_RIGHT_DUPLICATE, &out),
+            MX_ERR_INVALID_ARGS);
   EXPECT_EQ(out, 12345);
   EXPECT_TRUE(IsValid(a));
   EXPECT_EQ(BasicInfo(a).rights, MX_DEFAULT_CHANNEL_RIGHTS);
@@ -469,7 +467,8 @@ TEST(HandleTest, WaitIsCanceledWhenHandleClosedByAnotherThread) {
 TEST(HandleTest, WaitOnChannelIsCanceledWhenHandleClosedByAnotherThread) {
   mx_handle_t a, b;
   ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
-  WaitResult r = WaitOneWhile(a, MX_CHANNEL_READABLE, [&] { EXPECT_EQ(mx_handle_close(a), MX_OK); });
+  WaitResult r =
+      WaitOneWhile(a, MX_CHANNEL_READABLE, [&] { EXPECT_EQ(mx_handle_close(a), MX_OK); });
   EXPECT_EQ(r.status, MX_ERR_CANCELED);
   EXPECT_NE(r.observed & MX_SIGNAL_HANDLE_CLOSED, 0u) << std::hex << r.observed;
   EXPECT_EQ(mx_handle_close(b), MX_OK);
@@ -493,9 +492,8 @@ TEST(HandleTest, WaitIsCanceledWhenHandleWrittenIntoChannel) {
   mx_handle_t e = MakeEvent();
   mx_handle_t a, b;
   ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
-  WaitResult r = WaitOneWhile(e, MX_EVENT_SIGNALED, [&] {
-    EXPECT_EQ(mx_channel_write(a, 0, nullptr, 0, &e, 1), MX_OK);
-  });
+  WaitResult r = WaitOneWhile(e, MX_EVENT_SIGNALED,
+                              [&] { EXPECT_EQ(mx_channel_write(a, 0, nullptr, 0, &e, 1), MX_OK); });
   EXPECT_EQ(r.status, MX_ERR_CANCELED);
   EXPECT_NE(r.observed & MX_SIGNAL_HANDLE_CLOSED, 0u) << std::hex << r.observed;
   mx_handle_t got = MX_HANDLE_INVALID;
@@ -510,9 +508,8 @@ TEST(HandleTest, WaitOnChannelEndpointIsCanceledWhenItIsWrittenIntoAnotherChanne
   mx_handle_t a, b, x, y;
   ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
   ASSERT_EQ(mx_channel_create(0, &x, &y), MX_OK);
-  WaitResult r = WaitOneWhile(a, MX_CHANNEL_READABLE, [&] {
-    EXPECT_EQ(mx_channel_write(x, 0, nullptr, 0, &a, 1), MX_OK);
-  });
+  WaitResult r = WaitOneWhile(a, MX_CHANNEL_READABLE,
+                              [&] { EXPECT_EQ(mx_channel_write(x, 0, nullptr, 0, &a, 1), MX_OK); });
   EXPECT_EQ(r.status, MX_ERR_CANCELED);
   EXPECT_NE(r.observed & MX_SIGNAL_HANDLE_CLOSED, 0u) << std::hex << r.observed;
   mx_handle_t got = MX_HANDLE_INVALID;

@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of mx_object_get_info and the runtime side of the A.2 constants
 // (default rights, object types, properties).
-#include <magenta/syscalls.h>
-
 #include <gtest/gtest.h>
+#include <magenta/syscalls.h>
 #include <string.h>
 
 #include <set>
 #include <vector>
 
 namespace {
-
 
 mx_handle_t MakeEvent() {
   mx_handle_t h = MX_HANDLE_INVALID;
@@ -29,9 +27,7 @@ mx_info_handle_basic_t BasicInfo(mx_handle_t h) {
   return info;
 }
 
-TEST(ObjectInfoTest, BasicRecordIs32Bytes) {
-  EXPECT_EQ(sizeof(mx_info_handle_basic_t), 32u);
-}
+TEST(ObjectInfoTest, BasicRecordIs32Bytes) { EXPECT_EQ(sizeof(mx_info_handle_basic_t), 32u); }
 
 TEST(ObjectInfoTest, HandleValidReturnsOkForLiveHandle) {
   mx_handle_t e = MakeEvent();
@@ -44,9 +40,9 @@ TEST(ObjectInfoTest, HandleValidReturnsBadHandleForClosedOrInvalidHandle) {
   ASSERT_EQ(mx_handle_close(e), MX_OK);
   EXPECT_EQ(mx_object_get_info(e, MX_INFO_HANDLE_VALID, nullptr, 0, nullptr, nullptr),
             MX_ERR_BAD_HANDLE);
-  EXPECT_EQ(mx_object_get_info(MX_HANDLE_INVALID, MX_INFO_HANDLE_VALID, nullptr, 0, nullptr,
-                               nullptr),
-            MX_ERR_BAD_HANDLE);
+  EXPECT_EQ(
+      mx_object_get_info(MX_HANDLE_INVALID, MX_INFO_HANDLE_VALID, nullptr, 0, nullptr, nullptr),
+      MX_ERR_BAD_HANDLE);
 }
 
 TEST(ObjectInfoTest, HandleValidNeedsNoRights) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Ports: mx_port_create / queue / wait, mx_object_wait_async (ONCE and REPEATING), the port fd,
 // and close-order safety. Black-box, through the public headers only.
+#include <gtest/gtest.h>
 #include <magenta/fd.h>
 #include <magenta/syscalls.h>
 #include <poll.h>
@@ -9,8 +10,6 @@
 #include <set>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace {
 
@@ -161,8 +160,7 @@ TEST(PortTest, OnceWaitOnAlreadyAssertedSignalFiresAtOnce) {
 TEST(PortTest, RepeatingWaitDeliversAPacketPerChange) {
   mx_handle_t port = NewPort(), event;
   ASSERT_EQ(mx_event_create(0, &event), MX_OK);
-  ASSERT_EQ(mx_object_wait_async(event, port, 9, MX_USER_SIGNAL_0, MX_WAIT_ASYNC_REPEATING),
-            MX_OK);
+  ASSERT_EQ(mx_object_wait_async(event, port, 9, MX_USER_SIGNAL_0, MX_WAIT_ASYNC_REPEATING), MX_OK);
   EXPECT_TRUE(PortIsEmpty(port));
   for (int round = 0; round < 3; ++round) {
     ASSERT_EQ(mx_object_signal(event, 0, MX_USER_SIGNAL_0), MX_OK);
@@ -213,8 +211,7 @@ TEST(PortTest, SeveralWaitsOnOneObjectFireNewestFirst) {
   mx_handle_t port = NewPort(), event;
   ASSERT_EQ(mx_event_create(0, &event), MX_OK);
   for (uint64_t key = 1; key <= 3; ++key) {
-    ASSERT_EQ(mx_object_wait_async(event, port, key, MX_EVENT_SIGNALED, MX_WAIT_ASYNC_ONCE),
-              MX_OK);
+    ASSERT_EQ(mx_object_wait_async(event, port, key, MX_EVENT_SIGNALED, MX_WAIT_ASYNC_ONCE), MX_OK);
   }
   ASSERT_EQ(mx_object_signal(event, 0, MX_EVENT_SIGNALED), MX_OK);
   for (uint64_t key = 3; key >= 1; --key) {
@@ -345,7 +342,8 @@ TEST(PortTest, ConcurrentArmCloseAndWaitStaySafe) {
   waiter.join();
   mx_handle_t event;
   ASSERT_EQ(mx_event_create(0, &event), MX_OK);
-  ASSERT_EQ(mx_object_wait_async(event, port, 1, MX_EVENT_SIGNALED, MX_WAIT_ASYNC_REPEATING), MX_OK);
+  ASSERT_EQ(mx_object_wait_async(event, port, 1, MX_EVENT_SIGNALED, MX_WAIT_ASYNC_REPEATING),
+            MX_OK);
   EXPECT_EQ(mx_handle_close(port), MX_OK);
   EXPECT_EQ(mx_object_signal(event, 0, MX_EVENT_SIGNALED), MX_OK);
   EXPECT_EQ(mx_handle_close(event), MX_OK);

@@ -6,13 +6,14 @@
 // holds, by index) after each step, since every handle argument is an index into it. A program
 // passes when every call returned what the model predicts and no fd leaked. Inputs that once
 // found a bug stay here as regression programs.
+#include "fuzz/sequence_program.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include "fuzz/sequence_program.h"
 #include "support/multiprocess.h"
 
 namespace {
@@ -47,16 +48,16 @@ std::vector<Seed> Seeds() {
 
   // An event and both ends of a pipe travel together and come back live.
   add("handles")
-      .CreateChannel()  // a0 a1
-      .CreateEvent()    // a0 a1 ev
-      .CreatePipe()     // a0 a1 ev r w
+      .CreateChannel()             // a0 a1
+      .CreateEvent()               // a0 a1 ev
+      .CreatePipe()                // a0 a1 ev r w
       .Write(0, 20, 0, {2, 3, 4})  // a0 a1
       .Wait(1)
       .Read(1)  // a0 a1 ev r w
       .Wait(2)
       .CheckFd(3)
-      .Duplicate(2)  // a0 a1 ev r w ev2
-      .Wait(2)       // two handles: no LAST_HANDLE
+      .Duplicate(2)         // a0 a1 ev r w ev2
+      .Wait(2)              // two handles: no LAST_HANDLE
       .Write(1, 5, 0, {5})  // a0 a1 ev r w
       .Wait(2)
       .Read(0)  // a0 a1 ev r w ev2
@@ -69,10 +70,10 @@ std::vector<Seed> Seeds() {
       .CreateChannel()  // a0 a1 b0 b1
       .Write(3, 8, 0, {})
       .Write(3, 9, 1, {})
-      .Wait(2)  // pulls the two messages into b0's local queue
+      .Wait(2)              // pulls the two messages into b0's local queue
       .Write(0, 4, 0, {2})  // b0 into a1's inbox: a0 a1 b1
       .Write(2, 10, 2, {})  // sent to b0 while it travels
-      .Read(1)  // a0 a1 b1 b0
+      .Read(1)              // a0 a1 b1 b0
       .Read(3)
       .Read(3)
       .Read(3)
@@ -81,27 +82,27 @@ std::vector<Seed> Seeds() {
       .Read(2)
       .Write(2, 11, 3, {})
       .Write(1, 0, 0, {3})  // b0 again, into a0's inbox: a0 a1 b1
-      .Read(0)  // a0 a1 b1 b0
+      .Read(0)              // a0 a1 b1 b0
       .Wait(3)
       .Read(3);
 
   // Calls answered by the responder: handles echoed, a reply too large, an earlier message with
   // the same txid left alone.
   add("call_reply")
-      .CreateChannel()  // a0 a1
-      .CreateEvent()    // a0 a1 ev
-      .Write(1, 8, 2, {})  // txid 2, like the first call's
+      .CreateChannel()                  // a0 a1
+      .CreateEvent()                    // a0 a1 ev
+      .Write(1, 8, 2, {})               // txid 2, like the first call's
       .CallReply(0, 12, {2}, 4 | 0x10)  // ev echoed back: a0 a1 ev
       .Wait(0)
       .Read(0)
-      .CallReply(0, 4, {}, 1)  // reply buffer one byte short: CALL_FAILED
+      .CallReply(0, 4, {}, 1)   // reply buffer one byte short: CALL_FAILED
       .CallReply(1, 8, {2}, 0)  // the responder closes ev: a0 a1
       .CallReply(1, 30, {}, 0x20);
 
   // A call nobody answers times out; its request (with a pipe end) waits at the peer.
   add("call_timeout")
-      .CreateChannel()  // a0 a1
-      .CreatePipe()     // a0 a1 r w
+      .CreateChannel()         // a0 a1
+      .CreatePipe()            // a0 a1 r w
       .CallTimeout(0, 8, {3})  // a0 a1 r
       .Wait(1)
       .Read(1)  // a0 a1 r w
@@ -134,8 +135,8 @@ std::vector<Seed> Seeds() {
       .Wait(1)
       .SignalPeer(1, 0x80, 0x40)
       .Wait(0)
-      .Signal(2, 0, 0, 4)  // LAST_HANDLE: INVALID_ARGS
-      .Signal(0, 0, 0, 1)  // SIGNALED on a channel: INVALID_ARGS
+      .Signal(2, 0, 0, 4)   // LAST_HANDLE: INVALID_ARGS
+      .Signal(0, 0, 0, 1)   // SIGNALED on a channel: INVALID_ARGS
       .CreateChannel()      // a0 a1 ev b0 b1
       .Write(3, 4, 0, {1})  // a1 travels with its signals: a0 ev b0 b1
       .Read(3)              // a0 ev b0 b1 a1
@@ -143,9 +144,9 @@ std::vector<Seed> Seeds() {
 
   // Rights: no TRANSFER after replace, channels can't be duplicated; stale values.
   add("rights_and_stale")
-      .CreateChannel()  // a0 a1
-      .CreateEvent()    // a0 a1 ev
-      .Replace(2, 1)    // ev without TRANSFER
+      .CreateChannel()      // a0 a1
+      .CreateEvent()        // a0 a1 ev
+      .Replace(2, 1)        // ev without TRANSFER
       .Write(0, 4, 0, {2})  // ACCESS_DENIED
       .Duplicate(0)         // ACCESS_DENIED
       .Duplicate(2)         // a0 a1 ev ev2 (also without TRANSFER)
@@ -159,22 +160,22 @@ std::vector<Seed> Seeds() {
 
   // Errors in Magenta's order of checks.
   add("errors")
-      .CreateChannel()  // a0 a1
-      .CreateEvent()    // a0 a1 ev
-      .CreatePipe()     // a0 a1 ev r w
-      .Write(2, 4, 0, {})      // WRONG_TYPE
-      .Write(0, 4, 0, {0})     // NOT_SUPPORTED
-      .Write(0, 4, 0, {2, 2})  // INVALID_ARGS
-      .Write(0, 4, 0, {1, 0})  // NOT_SUPPORTED before anything else
-      .Write(0, 255, 0, {})    // OUT_OF_RANGE (bytes)
+      .CreateChannel()                         // a0 a1
+      .CreateEvent()                           // a0 a1 ev
+      .CreatePipe()                            // a0 a1 ev r w
+      .Write(2, 4, 0, {})                      // WRONG_TYPE
+      .Write(0, 4, 0, {0})                     // NOT_SUPPORTED
+      .Write(0, 4, 0, {2, 2})                  // INVALID_ARGS
+      .Write(0, 4, 0, {1, 0})                  // NOT_SUPPORTED before anything else
+      .Write(0, 255, 0, {})                    // OUT_OF_RANGE (bytes)
       .Raw({mx_fuzz::kOpWrite, 0, 4, 0, 255})  // OUT_OF_RANGE (65 handles)
-      .Write(0, 254, 0, {})    // exactly 64 KiB
+      .Write(0, 254, 0, {})                    // exactly 64 KiB
       .Read(1)
-      .Read(3)  // WRONG_TYPE
-      .Wait(3)  // NOT_SUPPORTED
-      .Signal(3, 0, 1)  // ACCESS_DENIED
-      .SignalPeer(2, 0, 1)  // ACCESS_DENIED
-      .CheckFd(0)  // WRONG_TYPE
+      .Read(3)                // WRONG_TYPE
+      .Wait(3)                // NOT_SUPPORTED
+      .Signal(3, 0, 1)        // ACCESS_DENIED
+      .SignalPeer(2, 0, 1)    // ACCESS_DENIED
+      .CheckFd(0)             // WRONG_TYPE
       .CallTimeout(2, 4, {})  // WRONG_TYPE
       .Read(0, 7);
 
@@ -207,12 +208,12 @@ std::vector<Seed> Seeds() {
   // An endpoint sent into its own channel, and two endpoints sent into each other's: nobody can
   // read them any more (the kernel's garbage collector frees them).
   add("cycles")
-      .CreateChannel()  // a0 a1
+      .CreateChannel()      // a0 a1
       .Write(0, 4, 0, {1})  // a0
       .Wait(0)
       .Write(0, 4, 0, {})
-      .CreateChannel()  // a0 b0 b1
-      .CreateChannel()  // a0 b0 b1 c0 c1
+      .CreateChannel()      // a0 b0 b1
+      .CreateChannel()      // a0 b0 b1 c0 c1
       .Write(1, 4, 0, {3})  // c0 into b1's inbox: a0 b0 b1 c1
       .Write(3, 4, 0, {2})  // b1 into c0's inbox: a0 b0 c1
       .Wait(1)
@@ -222,8 +223,8 @@ std::vector<Seed> Seeds() {
 
   // Discarded messages close what they carry.
   add("discard")
-      .CreateChannel()  // a0 a1
-      .CreateChannel()  // a0 a1 b0 b1
+      .CreateChannel()      // a0 a1
+      .CreateChannel()      // a0 a1 b0 b1
       .Write(0, 8, 0, {2})  // a0 a1 b1
       .Read(1, 4 | 1)       // MAY_DISCARD with a short buffer: b0 is closed
       .Wait(2)
@@ -237,15 +238,15 @@ std::vector<Seed> Seeds() {
 
   // Pipe ends as handles: duplicates, unwrapping, a byte through the pipe.
   add("fd_pipe")
-      .CreatePipe()    // r w
-      .Duplicate(1)    // r w w2
+      .CreatePipe()  // r w
+      .Duplicate(1)  // r w w2
       .CheckFd(2)
       .CheckFd(0)
       .Close(1)  // r w2
       .CheckFd(1)
-      .CreateChannel()  // r w2 a0 a1
+      .CreateChannel()         // r w2 a0 a1
       .Write(2, 3, 0, {0, 1})  // r and w2 travel: a0 a1
-      .Read(1)  // a0 a1 r w2
+      .Read(1)                 // a0 a1 r w2
       .CheckFd(2);
 
   // Regressions: inputs the fuzzer reduced to a bug, kept as programs.
@@ -263,12 +264,12 @@ std::vector<Seed> Seeds() {
   // A received event duplicated, then the received handle closed: the duplicate must be the
   // last handle (was not: the event's mapping held the received lock description).
   add("regression_event_dup_of_received")
-      .CreateChannel()  // a0 a1
-      .CreateEvent()    // a0 a1 ev
+      .CreateChannel()      // a0 a1
+      .CreateEvent()        // a0 a1 ev
       .Write(0, 4, 0, {2})  // a0 a1
-      .Read(1)        // a0 a1 ev
-      .Duplicate(2)   // a0 a1 ev ev2
-      .Close(2)       // a0 a1 ev2
+      .Read(1)              // a0 a1 ev
+      .Duplicate(2)         // a0 a1 ev ev2
+      .Close(2)             // a0 a1 ev2
       .Wait(2);
 
   return seeds;
@@ -298,7 +299,8 @@ MX_CHILD(write_sequence_corpus) {
   for (const Seed& seed : Seeds()) {
     const std::vector<uint8_t>& bytes = seed.program.bytes();
     std::ofstream f(args[0] + "/" + seed.name, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    f.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
     CHILD_CHECK(f.good());
   }
   return 0;

@@ -2,10 +2,9 @@
 // Black-box tests of <magenta/service.h>: named rendezvous in one process. The
 // cross-process cases (credentials of another process, permissions as another user) are in
 // tests/multiprocess/vmo_service_test.cc.
+#include <gtest/gtest.h>
 #include <magenta/service.h>
 #include <magenta/syscalls.h>
-
-#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -66,9 +65,9 @@ void ExpectRendezvous(const char* name) {
   mx_handle_t client;
   ASSERT_EQ(mx_service_connect(name, 0, &client), MX_OK);
   ASSERT_EQ(mx_channel_write(client, 0, "hi", 2, nullptr, 0), MX_OK);
-  ASSERT_EQ(mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_deadline_after(kTimeout),
-                               &observed),
-            MX_OK);
+  ASSERT_EQ(
+      mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_deadline_after(kTimeout), &observed),
+      MX_OK);
   mx_handle_t server;
   ASSERT_EQ(mx_service_accept(listener, &server), MX_OK);
   EXPECT_EQ(mx_service_accept(listener, &server), MX_ERR_SHOULD_WAIT);
@@ -94,9 +93,9 @@ void ExpectRendezvous(const char* name) {
   EXPECT_EQ(c.related_koid, s.koid);
 
   EXPECT_EQ(mx_handle_close(client), MX_OK);
-  EXPECT_EQ(mx_object_wait_one(server, MX_CHANNEL_PEER_CLOSED, mx_deadline_after(kTimeout),
-                               nullptr),
-            MX_OK);
+  EXPECT_EQ(
+      mx_object_wait_one(server, MX_CHANNEL_PEER_CLOSED, mx_deadline_after(kTimeout), nullptr),
+      MX_OK);
   EXPECT_EQ(mx_handle_close(server), MX_OK);
   EXPECT_EQ(mx_handle_close(listener), MX_OK);
 }
@@ -121,9 +120,9 @@ TEST_F(ServiceTest, ListenerIsReadableWhileAClientWaitsAndAcceptsInOrder) {
     ASSERT_EQ(mx_channel_write(clients[i], 0, &b, 1, nullptr, 0), MX_OK);
   }
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_deadline_after(kTimeout),
-                                 nullptr),
-              MX_OK);
+    ASSERT_EQ(
+        mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_deadline_after(kTimeout), nullptr),
+        MX_OK);
     mx_handle_t server;
     ASSERT_EQ(mx_service_accept(listener, &server), MX_OK);
     char b = 0;
@@ -195,9 +194,9 @@ TEST_F(ServiceTest, ClosingTheListenerRemovesItsFileAndClosesWaitingClients) {
   ASSERT_EQ(mx_service_connect(path_.c_str(), 0, &client), MX_OK);
   EXPECT_EQ(mx_handle_close(listener), MX_OK);
   EXPECT_NE(lstat(path_.c_str(), &st), 0);
-  EXPECT_EQ(mx_object_wait_one(client, MX_CHANNEL_PEER_CLOSED, mx_deadline_after(kTimeout),
-                               nullptr),
-            MX_OK);
+  EXPECT_EQ(
+      mx_object_wait_one(client, MX_CHANNEL_PEER_CLOSED, mx_deadline_after(kTimeout), nullptr),
+      MX_OK);
   EXPECT_EQ(mx_channel_write(client, 0, "x", 1, nullptr, 0), MX_ERR_PEER_CLOSED);
   EXPECT_EQ(mx_handle_close(client), MX_OK);
   // The name is free again.
@@ -248,8 +247,7 @@ TEST_F(ServiceTest, PeerCredNamesThisProcessOnBothEnds) {
   mx_handle_t listener, client, server;
   ASSERT_EQ(mx_service_listen(path_.c_str(), 0, &listener), MX_OK);
   ASSERT_EQ(mx_service_connect(path_.c_str(), 0, &client), MX_OK);
-  ASSERT_EQ(mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_deadline_after(kTimeout),
-                               nullptr),
+  ASSERT_EQ(mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_deadline_after(kTimeout), nullptr),
             MX_OK);
   ASSERT_EQ(mx_service_accept(listener, &server), MX_OK);
   for (mx_handle_t h : {server, client}) {
@@ -277,8 +275,7 @@ TEST_F(ServiceTest, PeerCredNamesThisProcessOnBothEnds) {
   EXPECT_EQ(mx_object_get_info(MX_HANDLE_INVALID, MX_INFO_PEER_CRED, &cred, sizeof(cred), nullptr,
                                nullptr),
             MX_ERR_BAD_HANDLE);
-  EXPECT_EQ(mx_object_get_info(listener, MX_INFO_PEER_CRED, &cred, sizeof(cred), nullptr,
-                               nullptr),
+  EXPECT_EQ(mx_object_get_info(listener, MX_INFO_PEER_CRED, &cred, sizeof(cred), nullptr, nullptr),
             MX_ERR_WRONG_TYPE);
   EXPECT_EQ(mx_object_get_info(a, MX_INFO_PEER_CRED, &cred, sizeof(cred), nullptr, nullptr),
             MX_ERR_NOT_FOUND);
@@ -308,9 +305,9 @@ TEST_F(ServiceTest, FdCountIsStableAcrossManyRendezvous) {
   for (int i = 0; i < 20; ++i) {
     mx_handle_t c, s;
     ASSERT_EQ(mx_service_connect(path_.c_str(), 0, &c), MX_OK);
-    ASSERT_EQ(mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_deadline_after(kTimeout),
-                                 nullptr),
-              MX_OK);
+    ASSERT_EQ(
+        mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_deadline_after(kTimeout), nullptr),
+        MX_OK);
     ASSERT_EQ(mx_service_accept(listener, &s), MX_OK);
     EXPECT_EQ(mx_handle_close(c), MX_OK);
     EXPECT_EQ(mx_handle_close(s), MX_OK);
@@ -348,9 +345,9 @@ TEST_F(ServiceTest, ClientsOnManyThreadsAreEachAcceptedExactlyOnce) {
   }
   std::set<int> seen;
   while (seen.size() < static_cast<size_t>(kThreads * kPerThread)) {
-    ASSERT_EQ(mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_deadline_after(kTimeout),
-                                 nullptr),
-              MX_OK);
+    ASSERT_EQ(
+        mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_deadline_after(kTimeout), nullptr),
+        MX_OK);
     mx_handle_t s;
     mx_status_t st = mx_service_accept(listener, &s);
     if (st == MX_ERR_SHOULD_WAIT) continue;

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of mx_time_get, mx_deadline_after and mx_nanosleep.
-#include <magenta/syscalls.h>
-
 #include <gtest/gtest.h>
+#include <magenta/syscalls.h>
 #include <time.h>
 
 namespace {
@@ -63,9 +62,7 @@ TEST(TimeTest, DeadlineAfterIsNowPlusDuration) {
   }
 }
 
-TEST(TimeTest, NanosleepZeroReturnsOk) {
-  EXPECT_EQ(mx_nanosleep(0), MX_OK);
-}
+TEST(TimeTest, NanosleepZeroReturnsOk) { EXPECT_EQ(mx_nanosleep(0), MX_OK); }
 
 TEST(TimeTest, NanosleepWithPastDeadlineReturnsOk) {
   EXPECT_EQ(mx_nanosleep(1), MX_OK);

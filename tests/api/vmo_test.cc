@@ -2,13 +2,12 @@
 // Black-box tests of VMOs and the root VMAR, in one process: create / read / write /
 // size round trips, every error path in Magenta's order, mappings, transfer through a channel,
 // and the C++ wrappers.
+#include <errno.h>
+#include <gtest/gtest.h>
 #include <magenta/process.h>
 #include <magenta/syscalls.h>
 #include <mx/channel.h>
 #include <mx/vmo.h>
-
-#include <errno.h>
-#include <gtest/gtest.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -112,8 +111,7 @@ TEST_F(VmoTest, RequireNonResizableMapsOnlyASealedVmoWithinItsSize) {
             MX_ERR_INVALID_ARGS);
   EXPECT_EQ(mx_vmar_map(root, 0, fixed, 0, kPage, kFlags | MX_VM_FLAG_COMPACT, &addr),
             MX_ERR_INVALID_ARGS);
-  EXPECT_EQ(mx_vmar_map(root, 0, fixed, 0, kPage, kFlags | (1u << 13), &addr),
-            MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(mx_vmar_map(root, 0, fixed, 0, kPage, kFlags | (1u << 13), &addr), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(mx_vmar_map(root, 0, fixed, 1, kPage, kFlags, &addr), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(mx_vmar_map(root, 0, fixed, 0, kPage, kFlags, nullptr), MX_ERR_INVALID_ARGS);
   // Past the last (partial) page of the VMO the mapping could fault: OUT_OF_RANGE.
@@ -125,8 +123,9 @@ TEST_F(VmoTest, RequireNonResizableMapsOnlyASealedVmoWithinItsSize) {
   p[3 * kPage - 1] = 7;
   EXPECT_EQ(p[3 * kPage - 1], 7);
   EXPECT_EQ(mx_vmar_unmap(root, addr, 3 * kPage), MX_OK);
-  ASSERT_EQ(mx_vmar_map(root, 0, fixed, 2 * kPage, kPage, MX_VM_FLAG_PERM_READ |
-                        MX_VM_FLAG_REQUIRE_NON_RESIZABLE, &addr), MX_OK);
+  ASSERT_EQ(mx_vmar_map(root, 0, fixed, 2 * kPage, kPage,
+                        MX_VM_FLAG_PERM_READ | MX_VM_FLAG_REQUIRE_NON_RESIZABLE, &addr),
+            MX_OK);
   EXPECT_EQ(mx_vmar_unmap(root, addr, kPage), MX_OK);
   // Without the flag the old rules hold: a mapping may reach past the end.
   ASSERT_EQ(mx_vmar_map(root, 0, fixed, 0, 4 * kPage, kRW, &addr), MX_OK);
@@ -319,9 +318,9 @@ TEST_F(VmoTest, MapErrorsFollowMagentaOrder) {
   mx_handle_t ro;
   ASSERT_EQ(mx_handle_duplicate(vmo_, MX_RIGHT_MAP | MX_RIGHT_READ, &ro), MX_OK);
   EXPECT_EQ(mx_vmar_map(root, 0, ro, 0, kPage, kRW, &addr), MX_ERR_ACCESS_DENIED);
-  EXPECT_EQ(mx_vmar_map(root, 0, ro, 0, kPage, MX_VM_FLAG_PERM_READ | MX_VM_FLAG_PERM_EXECUTE,
-                        &addr),
-            MX_ERR_ACCESS_DENIED);
+  EXPECT_EQ(
+      mx_vmar_map(root, 0, ro, 0, kPage, MX_VM_FLAG_PERM_READ | MX_VM_FLAG_PERM_EXECUTE, &addr),
+      MX_ERR_ACCESS_DENIED);
   // Placement flags.
   EXPECT_EQ(mx_vmar_map(root, 0, vmo_, 0, kPage, kRW | MX_VM_FLAG_SPECIFIC_OVERWRITE, &addr),
             MX_ERR_NOT_SUPPORTED);
@@ -355,17 +354,17 @@ TEST_F(VmoTest, SpecificMappingLandsAtTheAddressAndRefusesToOverlap) {
   ASSERT_EQ(munmap(spot, 2 * kPage), 0);
   auto want = reinterpret_cast<uintptr_t>(spot);
   uintptr_t addr = 0;
-  ASSERT_EQ(mx_vmar_map(mx_vmar_root_self(), want, vmo_, 0, kPage, kRW | MX_VM_FLAG_SPECIFIC,
-                        &addr),
-            MX_OK);
+  ASSERT_EQ(
+      mx_vmar_map(mx_vmar_root_self(), want, vmo_, 0, kPage, kRW | MX_VM_FLAG_SPECIFIC, &addr),
+      MX_OK);
   EXPECT_EQ(addr, want);
   uintptr_t again = 0;
-  EXPECT_EQ(mx_vmar_map(mx_vmar_root_self(), want, vmo_, 0, kPage, kRW | MX_VM_FLAG_SPECIFIC,
-                        &again),
-            MX_ERR_NO_MEMORY);
-  EXPECT_EQ(mx_vmar_map(mx_vmar_root_self(), want + 1, vmo_, 0, kPage,
-                        kRW | MX_VM_FLAG_SPECIFIC, &again),
-            MX_ERR_INVALID_ARGS);
+  EXPECT_EQ(
+      mx_vmar_map(mx_vmar_root_self(), want, vmo_, 0, kPage, kRW | MX_VM_FLAG_SPECIFIC, &again),
+      MX_ERR_NO_MEMORY);
+  EXPECT_EQ(
+      mx_vmar_map(mx_vmar_root_self(), want + 1, vmo_, 0, kPage, kRW | MX_VM_FLAG_SPECIFIC, &again),
+      MX_ERR_INVALID_ARGS);
   EXPECT_EQ(mx_vmar_unmap(mx_vmar_root_self(), addr, kPage), MX_OK);
 }
 
@@ -446,10 +445,8 @@ TEST_F(VmoTest, VmoSentWithoutWriteCannotBeMadeWritableByMprotect) {
   ASSERT_EQ(mx_channel_read(b, 0, &byte, &got, 1, 1, &nb, &nh), MX_OK);
   ASSERT_EQ(nh, 1u);
   uintptr_t addr = 0;
-  EXPECT_EQ(mx_vmar_map(mx_vmar_root_self(), 0, got, 0, kPage, kRW, &addr),
-            MX_ERR_ACCESS_DENIED);
-  ASSERT_EQ(mx_vmar_map(mx_vmar_root_self(), 0, got, 0, kPage, MX_VM_FLAG_PERM_READ, &addr),
-            MX_OK);
+  EXPECT_EQ(mx_vmar_map(mx_vmar_root_self(), 0, got, 0, kPage, kRW, &addr), MX_ERR_ACCESS_DENIED);
+  ASSERT_EQ(mx_vmar_map(mx_vmar_root_self(), 0, got, 0, kPage, MX_VM_FLAG_PERM_READ, &addr), MX_OK);
   errno = 0;
   EXPECT_NE(mprotect(reinterpret_cast<void*>(addr), kPage, PROT_READ | PROT_WRITE), 0);
   EXPECT_EQ(errno, EACCES);
@@ -526,9 +523,9 @@ TEST(VmoCppTest, WrappersCreateReadWriteMapAndClose) {
   EXPECT_TRUE(dup.is_valid());
   // The root VMAR view never closes the root handle.
   { auto root = mx::vmar::root_self(); }
-  EXPECT_EQ(mx_object_get_info(mx_vmar_root_self(), MX_INFO_HANDLE_VALID, nullptr, 0, nullptr,
-                               nullptr),
-            MX_OK);
+  EXPECT_EQ(
+      mx_object_get_info(mx_vmar_root_self(), MX_INFO_HANDLE_VALID, nullptr, 0, nullptr, nullptr),
+      MX_OK);
 }
 
 }  // namespace

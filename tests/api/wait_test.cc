@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Black-box tests of mx_object_wait_one and mx_object_wait_many.
-#include <magenta/syscalls.h>
-
 #include <gtest/gtest.h>
+#include <magenta/syscalls.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -167,9 +166,7 @@ TEST(WaitTest, WaitOneWithInfiniteDeadlineWakesWhenAnotherThreadSignals) {
 
 TEST(WaitTest, WaitOneWakesWhenPeerCloses) {
   Channel ch;
-  std::thread closer([&] {
-    EXPECT_EQ(mx_handle_close(ch.b), MX_OK);
-  });
+  std::thread closer([&] { EXPECT_EQ(mx_handle_close(ch.b), MX_OK); });
   mx_signals_t s = 0;
   EXPECT_EQ(mx_object_wait_one(ch.a, MX_CHANNEL_PEER_CLOSED, DeadlineIn10s(), &s), MX_OK);
   EXPECT_NE(s & MX_CHANNEL_PEER_CLOSED, 0u);
@@ -225,7 +222,8 @@ TEST(WaitTest, WaitManyAcceptsMaxItems) {
   mx_handle_t events[8];
   for (mx_handle_t& e : events) e = MakeEvent();
   std::vector<mx_wait_item_t> items(MX_WAIT_MANY_MAX_ITEMS);
-  for (size_t i = 0; i < items.size(); ++i) items[i] = {events[i % 8], MX_EVENT_SIGNALED, kUntouched};
+  for (size_t i = 0; i < items.size(); ++i)
+    items[i] = {events[i % 8], MX_EVENT_SIGNALED, kUntouched};
   ASSERT_EQ(mx_object_signal(events[5], 0, MX_EVENT_SIGNALED), MX_OK);
   EXPECT_EQ(mx_object_wait_many(items.data(), 1024, DeadlineIn10s()), MX_OK);
   for (size_t i = 0; i < items.size(); ++i) {

@@ -13,7 +13,6 @@
 // a lost endpoint's peer may or may not see PEER_CLOSED, and a lost event's LAST_HANDLE is unknown.
 // An object whose last handle the program closed is *closed*: its peer must see PEER_CLOSED.
 #include "fuzz/sequence_program.h"
-#include "support/fd_count.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -33,13 +32,15 @@
 #include <mutex>
 #include <thread>
 
+#include "support/fd_count.h"
+
 namespace mx_fuzz {
 namespace {
 
 using mx_test::CountOpenFds;
 
-constexpr size_t kMaxCreates = 24;              // create operations per program (fds stay bounded)
-constexpr size_t kMaxPool = 64;                 // duplicates stop here
+constexpr size_t kMaxCreates = 24;  // create operations per program (fds stay bounded)
+constexpr size_t kMaxPool = 64;     // duplicates stop here
 // Payload written per program: enough to fill the socket (about 200 KiB) and the message ring at
 // the fuzzer's 256 KiB limit, so both backpressure paths are reached.
 constexpr size_t kMaxProgramBytes = 512u * 1024;
@@ -67,31 +68,48 @@ std::string Format(const char* fmt, ...) {
 
 const char* StatusName(mx_status_t st) {
   switch (st) {
-    case MX_OK: return "OK";
-    case MX_ERR_INVALID_ARGS: return "INVALID_ARGS";
-    case MX_ERR_BAD_HANDLE: return "BAD_HANDLE";
-    case MX_ERR_WRONG_TYPE: return "WRONG_TYPE";
-    case MX_ERR_ACCESS_DENIED: return "ACCESS_DENIED";
-    case MX_ERR_NOT_SUPPORTED: return "NOT_SUPPORTED";
-    case MX_ERR_OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case MX_ERR_BUFFER_TOO_SMALL: return "BUFFER_TOO_SMALL";
-    case MX_ERR_SHOULD_WAIT: return "SHOULD_WAIT";
-    case MX_ERR_PEER_CLOSED: return "PEER_CLOSED";
-    case MX_ERR_TIMED_OUT: return "TIMED_OUT";
-    case MX_ERR_CALL_FAILED: return "CALL_FAILED";
-    case MX_ERR_CANCELED: return "CANCELED";
-    case MX_ERR_NO_RESOURCES: return "NO_RESOURCES";
-    case MX_ERR_NO_MEMORY: return "NO_MEMORY";
-    case MX_ERR_IO: return "IO";
-    default: return "other";
+    case MX_OK:
+      return "OK";
+    case MX_ERR_INVALID_ARGS:
+      return "INVALID_ARGS";
+    case MX_ERR_BAD_HANDLE:
+      return "BAD_HANDLE";
+    case MX_ERR_WRONG_TYPE:
+      return "WRONG_TYPE";
+    case MX_ERR_ACCESS_DENIED:
+      return "ACCESS_DENIED";
+    case MX_ERR_NOT_SUPPORTED:
+      return "NOT_SUPPORTED";
+    case MX_ERR_OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
+    case MX_ERR_BUFFER_TOO_SMALL:
+      return "BUFFER_TOO_SMALL";
+    case MX_ERR_SHOULD_WAIT:
+      return "SHOULD_WAIT";
+    case MX_ERR_PEER_CLOSED:
+      return "PEER_CLOSED";
+    case MX_ERR_TIMED_OUT:
+      return "TIMED_OUT";
+    case MX_ERR_CALL_FAILED:
+      return "CALL_FAILED";
+    case MX_ERR_CANCELED:
+      return "CANCELED";
+    case MX_ERR_NO_RESOURCES:
+      return "NO_RESOURCES";
+    case MX_ERR_NO_MEMORY:
+      return "NO_MEMORY";
+    case MX_ERR_IO:
+      return "IO";
+    default:
+      return "other";
   }
 }
 
 const char* OpName(uint8_t op) {
   static const char* const kNames[kOpCount] = {
-      "create_channel", "create_event", "create_pipe", "write",     "read",
-      "call_reply",     "call_timeout", "close",       "wait",      "signal",
-      "signal_peer",    "duplicate",    "replace",     "check_fd",  "stale"};
+      "create_channel", "create_event", "create_pipe", "write",    "read",
+      "call_reply",     "call_timeout", "close",       "wait",     "signal",
+      "signal_peer",    "duplicate",    "replace",     "check_fd", "stale"};
   return op < kOpCount ? kNames[op] : "?";
 }
 
@@ -267,9 +285,9 @@ struct Object {
   int peer = -1;
   std::deque<ModelMessage> inbox;
   size_t inbox_bytes = 0;
-  bool blocked = false;         // a write towards it returned SHOULD_WAIT; until its inbox empties
+  bool blocked = false;  // a write towards it returned SHOULD_WAIT; until its inbox empties
   uint32_t user_signals = 0;
-  bool signals_exact = true;    // false once a peer signal may be unapplied
+  bool signals_exact = true;  // false once a peer signal may be unapplied
   // Events.
   uint32_t event_signals = 0;
   // Pipe ends.
@@ -295,31 +313,37 @@ struct SendExpect {
 
 mx_rights_t DefaultRights(Kind kind) {
   switch (kind) {
-    case Kind::kChannel: return MX_DEFAULT_CHANNEL_RIGHTS;
-    case Kind::kEvent: return MX_DEFAULT_EVENT_RIGHTS;
-    case Kind::kFd: return MX_DEFAULT_FD_RIGHTS;
+    case Kind::kChannel:
+      return MX_DEFAULT_CHANNEL_RIGHTS;
+    case Kind::kEvent:
+      return MX_DEFAULT_EVENT_RIGHTS;
+    case Kind::kFd:
+      return MX_DEFAULT_FD_RIGHTS;
   }
   return 0;
 }
 
 uint32_t TypeOf(Kind kind) {
   switch (kind) {
-    case Kind::kChannel: return MX_OBJ_TYPE_CHANNEL;
-    case Kind::kEvent: return MX_OBJ_TYPE_EVENT;
-    case Kind::kFd: return MX_OBJ_TYPE_FD;
+    case Kind::kChannel:
+      return MX_OBJ_TYPE_CHANNEL;
+    case Kind::kEvent:
+      return MX_OBJ_TYPE_EVENT;
+    case Kind::kFd:
+      return MX_OBJ_TYPE_FD;
   }
   return 0;
 }
 
-#define SEQ_CHECK(cond, ...)                       \
-  do {                                             \
-    if (!(cond)) {                                 \
-      Fail(__LINE__, #cond, Format(__VA_ARGS__));  \
-      return;                                      \
-    }                                              \
+#define SEQ_CHECK(cond, ...)                      \
+  do {                                            \
+    if (!(cond)) {                                \
+      Fail(__LINE__, #cond, Format(__VA_ARGS__)); \
+      return;                                     \
+    }                                             \
   } while (0)
 
-#define SEQ_STATUS(got, want, what)                                                        \
+#define SEQ_STATUS(got, want, what)                                                     \
   SEQ_CHECK((got) == (want), "%s returned %s (%d), expected %s", what, StatusName(got), \
             static_cast<int>(got), StatusName(want))
 
@@ -557,8 +581,7 @@ class Runner {
     SEQ_CHECK(info.type == TypeOf(o.kind), "received handle has type %u, expected %u", info.type,
               TypeOf(o.kind));
     SEQ_CHECK(info.koid == o.koid, "received koid %llu, expected %llu",
-              static_cast<unsigned long long>(info.koid),
-              static_cast<unsigned long long>(o.koid));
+              static_cast<unsigned long long>(info.koid), static_cast<unsigned long long>(o.koid));
     const mx_rights_t rights = ref.rights & DefaultRights(o.kind);
     SEQ_CHECK(info.rights == rights, "received rights %#x, expected %#x", info.rights, rights);
     if (o.kind == Kind::kChannel) {
@@ -593,9 +616,14 @@ class Runner {
     }
     if (ex.error != MX_OK) return ex;
     switch (PeerOf(w.obj)) {
-      case Peer::kClosed: ex.error = MX_ERR_PEER_CLOSED; break;
-      case Peer::kUnknown: ex.may_peer_closed = true; break;
-      case Peer::kOpen: break;
+      case Peer::kClosed:
+        ex.error = MX_ERR_PEER_CLOSED;
+        break;
+      case Peer::kUnknown:
+        ex.may_peer_closed = true;
+        break;
+      case Peer::kOpen:
+        break;
     }
     // A lost peer (unreachable, e.g. sent into its own channel) still takes messages until the
     // kernel's garbage collector closes it, and they pile up unread: the model drops them (no
@@ -648,8 +676,8 @@ class Runner {
   void SettleSend(const Entry& w, const std::vector<size_t>& idx, std::vector<uint8_t> bytes,
                   const SendExpect& ex, mx_status_t st, mx_status_t sent_status,
                   mx_status_t read_status, const char* what) {
-    Trace(Format("%s on %d: %zu bytes, %zu handles -> %s", what, w.value, bytes.size(),
-                 idx.size(), StatusName(st)));
+    Trace(Format("%s on %d: %zu bytes, %zu handles -> %s", what, w.value, bytes.size(), idx.size(),
+                 StatusName(st)));
     if (ex.error == MX_ERR_PEER_CLOSED && idx.empty() && !StrictMode() &&
         (st == sent_status || (st == MX_ERR_CALL_FAILED && read_status == MX_ERR_PEER_CLOSED))) {
       // KNOWN LIMIT (docs/design.md, "Peer death"): a handle-free message goes into the
@@ -713,18 +741,22 @@ class Runner {
     std::unique_ptr<uint8_t[]> buf(new uint8_t[std::max<uint32_t>(cap_bytes, 1)]);
     std::vector<mx_handle_t> hs(std::max<uint32_t>(cap_handles, 1), MX_HANDLE_INVALID);
     uint32_t actual_bytes = 0xFFFFFFFF, actual_handles = 0xFFFFFFFF;
-    mx_status_t st = mx_channel_read(r.value, options, buf.get(), hs.data(), cap_bytes,
-                                     cap_handles, &actual_bytes, &actual_handles);
-    Trace(Format("read on %d (mode %#x) -> %s, %u bytes, %u handles", r.value, mode,
-                 StatusName(st), actual_bytes, actual_handles));
+    mx_status_t st = mx_channel_read(r.value, options, buf.get(), hs.data(), cap_bytes, cap_handles,
+                                     &actual_bytes, &actual_handles);
+    Trace(Format("read on %d (mode %#x) -> %s, %u bytes, %u handles", r.value, mode, StatusName(st),
+                 actual_bytes, actual_handles));
     if (o.kind != Kind::kChannel) {
       SEQ_STATUS(st, MX_ERR_WRONG_TYPE, "read");
       return;
     }
     if (front == nullptr) {
       switch (PeerOf(r.obj)) {
-        case Peer::kOpen: SEQ_STATUS(st, MX_ERR_SHOULD_WAIT, "read of an empty endpoint"); break;
-        case Peer::kClosed: SEQ_STATUS(st, MX_ERR_PEER_CLOSED, "read, peer closed"); break;
+        case Peer::kOpen:
+          SEQ_STATUS(st, MX_ERR_SHOULD_WAIT, "read of an empty endpoint");
+          break;
+        case Peer::kClosed:
+          SEQ_STATUS(st, MX_ERR_PEER_CLOSED, "read, peer closed");
+          break;
         case Peer::kUnknown:
           SEQ_CHECK(st == MX_ERR_SHOULD_WAIT || st == MX_ERR_PEER_CLOSED,
                     "read of an empty endpoint returned %s", StatusName(st));
@@ -747,10 +779,10 @@ class Runner {
       }
       return;
     }
-    SEQ_CHECK(front->bytes.empty() ||
-                  memcmp(buf.get(), front->bytes.data(), front->bytes.size()) == 0,
-              "read returned different bytes than the oldest message (%zu bytes, serial %u)",
-              front->bytes.size(), front->bytes.size() >= 8 ? front->bytes[4] : 0u);
+    SEQ_CHECK(
+        front->bytes.empty() || memcmp(buf.get(), front->bytes.data(), front->bytes.size()) == 0,
+        "read returned different bytes than the oldest message (%zu bytes, serial %u)",
+        front->bytes.size(), front->bytes.size() >= 8 ? front->bytes[4] : 0u);
     ModelMessage m = std::move(o.inbox.front());
     PopFront(r.obj);
     if (stats_ != nullptr) stats_->messages_read++;
@@ -778,8 +810,8 @@ class Runner {
       if (!o.lost) {
         const bool last = RefCount(e.obj) == 1;
         SEQ_CHECK(((observed & MX_SIGNAL_LAST_HANDLE) != 0) == last,
-                  "event LAST_HANDLE is %d with %zu handles", (observed & MX_SIGNAL_LAST_HANDLE) != 0,
-                  RefCount(e.obj));
+                  "event LAST_HANDLE is %d with %zu handles",
+                  (observed & MX_SIGNAL_LAST_HANDLE) != 0, RefCount(e.obj));
       }
       return;
     }
@@ -836,21 +868,36 @@ class Runner {
 
   void Dispatch() {
     switch (op_) {
-      case kOpCreateChannel: return OpCreateChannel();
-      case kOpCreateEvent: return OpCreateEvent();
-      case kOpCreatePipe: return OpCreatePipe();
-      case kOpWrite: return OpWrite();
-      case kOpRead: return OpRead();
-      case kOpCallReply: return OpCall(/*reply=*/true);
-      case kOpCallTimeout: return OpCall(/*reply=*/false);
-      case kOpClose: return OpClose();
-      case kOpWait: return OpWait();
-      case kOpSignal: return OpSignal();
-      case kOpSignalPeer: return OpSignalPeer();
-      case kOpDuplicate: return OpDuplicate();
-      case kOpReplace: return OpReplace();
-      case kOpCheckFd: return OpCheckFd();
-      case kOpStale: return OpStale();
+      case kOpCreateChannel:
+        return OpCreateChannel();
+      case kOpCreateEvent:
+        return OpCreateEvent();
+      case kOpCreatePipe:
+        return OpCreatePipe();
+      case kOpWrite:
+        return OpWrite();
+      case kOpRead:
+        return OpRead();
+      case kOpCallReply:
+        return OpCall(/*reply=*/true);
+      case kOpCallTimeout:
+        return OpCall(/*reply=*/false);
+      case kOpClose:
+        return OpClose();
+      case kOpWait:
+        return OpWait();
+      case kOpSignal:
+        return OpSignal();
+      case kOpSignalPeer:
+        return OpSignalPeer();
+      case kOpDuplicate:
+        return OpDuplicate();
+      case kOpReplace:
+        return OpReplace();
+      case kOpCheckFd:
+        return OpCheckFd();
+      case kOpStale:
+        return OpStale();
     }
   }
 
@@ -994,14 +1041,15 @@ class Runner {
     args.rd_bytes = rbuf.data();
     args.rd_handles = rhs.data();
     args.rd_num_bytes = reply_size - ((mode & 1) ? 1 : 0);
-    args.rd_num_handles = static_cast<uint32_t>(idx.size()) - ((mode & 2) && idx.size() > 0 ? 1 : 0);
+    args.rd_num_handles =
+        static_cast<uint32_t>(idx.size()) - ((mode & 2) && idx.size() > 0 ? 1 : 0);
     const bool too_small = (mode & 1) || (echo && (mode & 2) && !idx.empty());
     uint32_t actual_bytes = 0, actual_handles = 0;
     mx_status_t read_status = MX_OK;
     if (!answer) {
       // Nobody answers: with a deadline already past, the call sends and times out.
-      mx_status_t st = mx_channel_call(c.value, 0, 0, &args, &actual_bytes, &actual_handles,
-                                       &read_status);
+      mx_status_t st =
+          mx_channel_call(c.value, 0, 0, &args, &actual_bytes, &actual_handles, &read_status);
       if (st == MX_ERR_TIMED_OUT && stats_ != nullptr) stats_->calls_timed_out++;
       SettleSend(c, idx, std::move(bytes), ex, st, MX_ERR_TIMED_OUT, read_status, "call");
       return;
@@ -1106,7 +1154,9 @@ class Runner {
     }
     const int peer = objs_[e.obj].peer;
     switch (PeerOf(e.obj)) {
-      case Peer::kClosed: SEQ_STATUS(st, MX_ERR_PEER_CLOSED, "signal_peer, peer closed"); return;
+      case Peer::kClosed:
+        SEQ_STATUS(st, MX_ERR_PEER_CLOSED, "signal_peer, peer closed");
+        return;
       case Peer::kUnknown:
         SEQ_CHECK(st == MX_OK || st == MX_ERR_PEER_CLOSED || st == MX_ERR_SHOULD_WAIT,
                   "signal_peer returned %s", StatusName(st));
@@ -1123,8 +1173,8 @@ class Runner {
     // when the peer is in flight) when it applies is not modelled.
     const int peer_index = PoolIndexOf(peer);
     Object& p = objs_[peer];
-    const bool handles_ahead = std::any_of(p.inbox.begin(), p.inbox.end(),
-                                           [](const ModelMessage& m) { return !m.handles.empty(); });
+    const bool handles_ahead = std::any_of(
+        p.inbox.begin(), p.inbox.end(), [](const ModelMessage& m) { return !m.handles.empty(); });
     if (peer_index < 0 || p.inbox_bytes >= kRefreshBytes || handles_ahead) {
       p.signals_exact = false;
       return;

@@ -33,7 +33,8 @@
 //   kOpCreateChannel -                     mx_channel_create (both endpoints appended)
 //   kOpCreateEvent   -                     mx_event_create
 //   kOpCreatePipe    -                     pipe2, both ends through mx_fd_wrap (read end first)
-//   kOpWrite         h size tag n h1..hn   mx_channel_write(h) of a |size| payload starting with the
+//   kOpWrite         h size tag n h1..hn   mx_channel_write(h) of a |size| payload starting with
+//   the
 //                                          txid |tag| % 4, with handles h1..hn (n % 6; 255: 65)
 //   kOpRead          h mode                mx_channel_read(h); mode bit 0: byte buffer one short,
 //                                          bit 1: handle array one short, bit 2: MAY_DISCARD
@@ -52,7 +53,8 @@
 //   kOpSignalPeer    h clear set           mx_object_signal_peer(h, clear << 24, set << 24)
 //   kOpDuplicate     h                     mx_handle_duplicate(h, SAME_RIGHTS)
 //   kOpReplace       h mode                mx_handle_replace; mode bit 0: without TRANSFER
-//   kOpCheckFd       h                     mx_fd_unwrap, check the file (and move a byte through the
+//   kOpCheckFd       h                     mx_fd_unwrap, check the file (and move a byte through
+//   the
 //                                          pipe when both ends are in the pool), mx_fd_wrap again
 //   kOpStale         i which               a value this program closed, sent or replaced (i-th,
 //                                          modulo) is BAD_HANDLE for: 0 close, 1 wait, 2 write on
@@ -95,14 +97,14 @@ constexpr size_t kMaxOps = 64;
 // Counters summed over every program run in this process (for the fuzzer's final report).
 struct SequenceStats {
   uint64_t programs = 0;
-  uint64_t ops = 0;            // operations executed (skipped ones not counted)
+  uint64_t ops = 0;  // operations executed (skipped ones not counted)
   uint64_t messages_written = 0;
   uint64_t messages_read = 0;  // read back and compared (including call replies)
   uint64_t handles_moved = 0;  // handles that left with a message (write, call, reply)
   uint64_t calls_answered = 0;
   uint64_t calls_timed_out = 0;
-  uint64_t expected_errors = 0;  // calls that failed exactly as the model said they must
-  uint64_t should_wait = 0;      // writes refused for backpressure
+  uint64_t expected_errors = 0;   // calls that failed exactly as the model said they must
+  uint64_t should_wait = 0;       // writes refused for backpressure
   uint64_t known_bug_writes = 0;  // writes to a closed peer that succeeded (tolerated known bug)
 };
 

@@ -13,22 +13,22 @@ namespace mx_test {
 inline constexpr uint32_t kRingVersion = 3;
 
 struct RingHeader {
-    uint32_t magic;
-    uint32_t version;
-    uint64_t capacity;
-    uint64_t payload_limit;
-    alignas(64) std::atomic<uint64_t> head;
-    std::atomic<uint64_t> payload_in;
-    std::atomic<uint32_t> busy;
-    alignas(64) std::atomic<uint64_t> tail;
-    std::atomic<uint64_t> payload_out;
-    alignas(64) std::atomic<uint32_t> writer_waiting;
-    alignas(64) std::atomic<uint32_t> reader_waiting;
-    std::atomic<uint32_t> kick_pending;
-    std::atomic<uint32_t> reader_closed;
-    alignas(64) std::atomic<uint64_t> socket_frames;
-    std::atomic<uint32_t> writer_closed;
-    std::atomic<uint32_t> reader_attached;
+  uint32_t magic;
+  uint32_t version;
+  uint64_t capacity;
+  uint64_t payload_limit;
+  alignas(64) std::atomic<uint64_t> head;
+  std::atomic<uint64_t> payload_in;
+  std::atomic<uint32_t> busy;
+  alignas(64) std::atomic<uint64_t> tail;
+  std::atomic<uint64_t> payload_out;
+  alignas(64) std::atomic<uint32_t> writer_waiting;
+  alignas(64) std::atomic<uint32_t> reader_waiting;
+  std::atomic<uint32_t> kick_pending;
+  std::atomic<uint32_t> reader_closed;
+  alignas(64) std::atomic<uint64_t> socket_frames;
+  std::atomic<uint32_t> writer_closed;
+  std::atomic<uint32_t> reader_attached;
 };
 
 // Where the data area starts: records follow the header at this offset.

@@ -13,13 +13,13 @@
 #include "support/multiprocess.h"
 
 int main(int argc, char** argv) {
-    static constexpr char kChildFlag[] = "--mx-child=";
-    for (int i = 1; i < argc; ++i) {
-        if (strncmp(argv[i], kChildFlag, sizeof(kChildFlag) - 1) == 0) {
-            std::vector<std::string> args(argv + i + 1, argv + argc);
-            return mx_test::RunChild(argv[i] + sizeof(kChildFlag) - 1, args);
-        }
+  static constexpr char kChildFlag[] = "--mx-child=";
+  for (int i = 1; i < argc; ++i) {
+    if (strncmp(argv[i], kChildFlag, sizeof(kChildFlag) - 1) == 0) {
+      std::vector<std::string> args(argv + i + 1, argv + argc);
+      return mx_test::RunChild(argv[i] + sizeof(kChildFlag) - 1, args);
     }
-    testing::InitGoogleTest(&argc, argv);
-    return RUN_ALL_TESTS();
+  }
+  testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
 }
