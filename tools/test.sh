@@ -13,8 +13,9 @@
 # Ends with one line "N passed, M failed": N and M are summed over every ctest run (read from its
 # JUnit file, `ctest --output-junit`, by tools/junit_count.cmake: a test that ran and passed is
 # passed, any other non-disabled test failed); each fuzzer, the release build, the valgrind step,
-# the license-line check (tools/spdx.sh) and the install check count as one test each, and a step
-# that fails without producing test results (configure, build, ctest errors) counts as one failure.
+# the license-line check (tools/spdx.sh), the format check (tools/format.sh) and the install check
+# count as one test each, and a step that fails without producing test results (configure, build,
+# ctest errors) counts as one failure.
 # Exits non-zero when M > 0. Never changes a system setting (tsan: see prepare_tsan). Logs:
 # build/logs/ctest-<preset>.log and .xml (JUnit),
 # build/logs/fuzz.log (fuzzer output and crash inputs: build/fuzz-work/<name>/),
@@ -28,7 +29,7 @@ extra_checks=1  # fuzz smoke run and valgrind
 for arg in "$@"; do
   case "$arg" in
     --quick) presets=(debug); install_check=0; extra_checks=0 ;;
-    -h|--help) sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -115,6 +116,9 @@ run_fuzz() {
 
 echo "== license lines (tools/spdx.sh)"
 if tools/spdx.sh; then passed=$((passed + 1)); else fail_step "spdx: source files without a license line"; fi
+
+echo "== format (tools/format.sh: clang-format-14, .clang-format)"
+if tools/format.sh; then passed=$((passed + 1)); else fail_step "format: files clang-format would change"; fi
 
 for p in "${presets[@]}"; do run_preset "$p"; done
 
