@@ -14,6 +14,27 @@
 
 using namespace mx::internal;
 
+namespace {
+
+// A topic whose answer is one record: BUFFER_TOO_SMALL (actual 0, avail 1) when it does not fit,
+// INVALID_ARGS for a null buffer that would fit, else the record copied (actual 1, avail 1).
+template <typename Info>
+mx_status_t CopyOneRecord(const Info& info, void* buffer, size_t buffer_size, size_t* actual_count,
+                          size_t* avail_count) {
+  if (buffer_size < sizeof(Info)) {
+    if (actual_count != nullptr) *actual_count = 0;
+    if (avail_count != nullptr) *avail_count = 1;
+    return MX_ERR_BUFFER_TOO_SMALL;
+  }
+  if (buffer == nullptr) return MX_ERR_INVALID_ARGS;
+  std::memcpy(buffer, &info, sizeof(info));
+  if (actual_count != nullptr) *actual_count = 1;
+  if (avail_count != nullptr) *avail_count = 1;
+  return MX_OK;
+}
+
+}  // namespace
+
 extern "C" {
 
 __MX_EXPORT mx_status_t mx_object_wait_one(mx_handle_t handle, mx_signals_t waitfor,
@@ -77,37 +98,19 @@ __MX_EXPORT mx_status_t mx_object_get_info(mx_handle_t handle, uint32_t topic, v
     case MX_INFO_HANDLE_BASIC: {
       mx_status_t st = HandleTable::Get().Lookup(handle, 0, 0, &h);
       if (st != MX_OK) return st;
-      size_t actual = 0;
-      if (buffer_size >= sizeof(mx_info_handle_basic_t)) {
-        if (buffer == nullptr) return MX_ERR_INVALID_ARGS;
-        mx_info_handle_basic_t info = {};
-        info.koid = h->object()->koid();
-        info.rights = h->rights();
-        info.type = h->object()->type();
-        info.related_koid = h->object()->related_koid();
-        info.props = h->object()->waitable() ? MX_OBJ_PROP_WAITABLE : MX_OBJ_PROP_NONE;
-        std::memcpy(buffer, &info, sizeof(info));
-        actual = 1;
-      }
-      if (actual_count != nullptr) *actual_count = actual;
-      if (avail_count != nullptr) *avail_count = 1;
-      return actual == 1 ? MX_OK : MX_ERR_BUFFER_TOO_SMALL;
+      mx_info_handle_basic_t info = {};
+      info.koid = h->object()->koid();
+      info.rights = h->rights();
+      info.type = h->object()->type();
+      info.related_koid = h->object()->related_koid();
+      info.props = h->object()->waitable() ? MX_OBJ_PROP_WAITABLE : MX_OBJ_PROP_NONE;
+      return CopyOneRecord(info, buffer, buffer_size, actual_count, avail_count);
     }
     case MX_INFO_PROCESS: {
       std::shared_ptr<ProcessObject> process;
       mx_status_t st = LookupObject(handle, MX_RIGHT_READ, &process);
       if (st != MX_OK) return st;
-      if (buffer_size < sizeof(mx_info_process_t)) {
-        if (actual_count != nullptr) *actual_count = 0;
-        if (avail_count != nullptr) *avail_count = 1;
-        return MX_ERR_BUFFER_TOO_SMALL;
-      }
-      if (buffer == nullptr) return MX_ERR_INVALID_ARGS;
-      mx_info_process_t info = process->Info();
-      std::memcpy(buffer, &info, sizeof(info));
-      if (actual_count != nullptr) *actual_count = 1;
-      if (avail_count != nullptr) *avail_count = 1;
-      return MX_OK;
+      return CopyOneRecord(process->Info(), buffer, buffer_size, actual_count, avail_count);
     }
     case MX_INFO_PEER_CRED: {
       // libmx (<magenta/service.h>): who is at the other end of a rendezvous channel.
@@ -116,17 +119,8 @@ __MX_EXPORT mx_status_t mx_object_get_info(mx_handle_t handle, uint32_t topic, v
       if (st != MX_OK) return st;
       const auto& cred = ep->peer_cred();
       if (!cred) return MX_ERR_NOT_FOUND;
-      if (buffer_size < sizeof(mx_info_peer_cred_t)) {
-        if (actual_count != nullptr) *actual_count = 0;
-        if (avail_count != nullptr) *avail_count = 1;
-        return MX_ERR_BUFFER_TOO_SMALL;
-      }
-      if (buffer == nullptr) return MX_ERR_INVALID_ARGS;
-      mx_info_peer_cred_t info = {cred->pid, cred->uid, cred->gid};
-      std::memcpy(buffer, &info, sizeof(info));
-      if (actual_count != nullptr) *actual_count = 1;
-      if (avail_count != nullptr) *avail_count = 1;
-      return MX_OK;
+      const mx_info_peer_cred_t info = {cred->pid, cred->uid, cred->gid};
+      return CopyOneRecord(info, buffer, buffer_size, actual_count, avail_count);
     }
     default: {
       mx_status_t st = HandleTable::Get().Lookup(handle, 0, 0, &h);

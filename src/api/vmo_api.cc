@@ -100,6 +100,8 @@ __MX_EXPORT mx_status_t mx_vmo_set_size(mx_handle_t handle, uint64_t size) {
 __MX_EXPORT mx_status_t mx_vmar_map(mx_handle_t vmar_handle, size_t vmar_offset,
                                     mx_handle_t vmo_handle, uint64_t vmo_offset, size_t len,
                                     uint32_t flags, uintptr_t* mapped_addr) {
+  // One function of numbered steps, longer than most: the steps run in Magenta's order, and the
+  // order decides which error a caller sees when several apply.
   // 1. Both handles: valid, then type (Magenta needs no particular right to look them up).
   std::shared_ptr<Vmar> vmar;
   mx_rights_t vmar_rights = 0;
