@@ -54,8 +54,8 @@ mx_status_t Event::Create(std::shared_ptr<Event>* event, std::unique_ptr<Handle>
   shared->magic = kEventMagic;
   shared->version = kEventVersion;
   shared->koid = AllocateKoid();
-  std::shared_ptr<Event> ev(
-      new Event(shared->koid, std::move(memfd), std::move(doorbell), std::move(map), true));
+  std::shared_ptr<Event> ev(new Event(shared->koid, std::move(memfd), std::move(doorbell),
+                                      std::move(map), /*writable=*/true));
   UniqueFd token;
   st = ev->NewToken(&token);
   if (st != MX_OK) return st;

@@ -56,7 +56,7 @@ mx_status_t ProcessObject::Spawn(const char* path, const char* const* argv, cons
   parent_end.reset();
   UniqueFd pidfd;
   if (OpenPidfd(pid, &pidfd)) {
-    *process = std::make_shared<ProcessObject>(std::move(pidfd), pid, false);
+    *process = std::make_shared<ProcessObject>(std::move(pidfd), pid, /*is_self=*/false);
   } else {
     process->reset();
   }
@@ -66,7 +66,7 @@ mx_status_t ProcessObject::Spawn(const char* path, const char* const* argv, cons
 std::shared_ptr<ProcessObject> ProcessObject::Self() {
   UniqueFd pidfd;
   if (!OpenPidfd(CurrentPid(), &pidfd)) return nullptr;
-  return std::make_shared<ProcessObject>(std::move(pidfd), CurrentPid(), true);
+  return std::make_shared<ProcessObject>(std::move(pidfd), CurrentPid(), /*is_self=*/true);
 }
 
 ProcessObject::ProcessObject(UniqueFd pidfd, pid_t pid, bool is_self)
