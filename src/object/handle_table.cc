@@ -152,10 +152,9 @@ void HandleTable::Unreserve(const std::vector<uint32_t>& slots) {
 mx_status_t HandleTable::Lookup(mx_handle_t value, mx_rights_t rights, uint32_t type,
                                 std::shared_ptr<Handle>* out) {
   MutexLock lock(&mu_);
-  Slot* slot = LiveSlotLocked(value);
-  if (slot == nullptr) return MX_ERR_BAD_HANDLE;
-  if (!slot->handle->HasRights(rights)) return MX_ERR_ACCESS_DENIED;
-  if (type != 0 && slot->handle->object()->type() != type) return MX_ERR_WRONG_TYPE;
+  mx_status_t st = MX_OK;
+  Slot* slot = CheckedSlotLocked(value, rights, type, &st);
+  if (slot == nullptr) return st;
   *out = slot->handle;
   return MX_OK;
 }
@@ -163,14 +162,30 @@ mx_status_t HandleTable::Lookup(mx_handle_t value, mx_rights_t rights, uint32_t 
 mx_status_t HandleTable::LookupObject(mx_handle_t value, mx_rights_t rights, uint32_t type,
                                       std::shared_ptr<Object>* out, mx_rights_t* handle_rights) {
   MutexLock lock(&mu_);
-  Slot* slot = LiveSlotLocked(value);
-  if (slot == nullptr) return MX_ERR_BAD_HANDLE;
-  const Handle& handle = *slot->handle;
-  if (!handle.HasRights(rights)) return MX_ERR_ACCESS_DENIED;
-  if (type != 0 && handle.object()->type() != type) return MX_ERR_WRONG_TYPE;
-  *out = handle.object();
-  if (handle_rights != nullptr) *handle_rights = handle.rights();
+  mx_status_t st = MX_OK;
+  Slot* slot = CheckedSlotLocked(value, rights, type, &st);
+  if (slot == nullptr) return st;
+  *out = slot->handle->object();
+  if (handle_rights != nullptr) *handle_rights = slot->handle->rights();
   return MX_OK;
+}
+
+HandleTable::Slot* HandleTable::CheckedSlotLocked(mx_handle_t value, mx_rights_t rights,
+                                                  uint32_t type, mx_status_t* status) {
+  Slot* slot = LiveSlotLocked(value);
+  if (slot == nullptr) {
+    *status = MX_ERR_BAD_HANDLE;
+    return nullptr;
+  }
+  if (!slot->handle->HasRights(rights)) {
+    *status = MX_ERR_ACCESS_DENIED;
+    return nullptr;
+  }
+  if (type != 0 && slot->handle->object()->type() != type) {
+    *status = MX_ERR_WRONG_TYPE;
+    return nullptr;
+  }
+  return slot;
 }
 
 mx_status_t HandleTable::Remove(mx_handle_t value, std::shared_ptr<Handle>* out) {

@@ -91,6 +91,10 @@ class HandleTable {
   // Returns the slot index for a live-or-transit value, or -1.
   int64_t DecodeLocked(mx_handle_t value) const TA_REQ(mu_);
   Slot* LiveSlotLocked(mx_handle_t value) TA_REQ(mu_);
+  // The lookup's checks, in their order (BAD_HANDLE, ACCESS_DENIED, WRONG_TYPE unless |type| is
+  // 0): the slot of |value|'s live handle, or nullptr with the reason in |*status|.
+  Slot* CheckedSlotLocked(mx_handle_t value, mx_rights_t rights, uint32_t type, mx_status_t* status)
+      TA_REQ(mu_);
 
   Mutex mu_;
   const uint32_t mixer_;
