@@ -42,6 +42,12 @@ struct timespec TimeoutUntil(mx_time_t deadline) {
   return ts;
 }
 
+const struct timespec* KernelTimeout(mx_time_t deadline, struct timespec* storage) {
+  if (deadline == MX_TIME_INFINITE) return nullptr;
+  *storage = TimeoutUntil(deadline);
+  return storage;
+}
+
 void SleepUntil(mx_time_t deadline) {
   struct timespec ts;
   ts.tv_sec = static_cast<time_t>(deadline / 1000000000ull);

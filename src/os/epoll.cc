@@ -54,11 +54,7 @@ size_t EpollCollect(int epoll, uint64_t* cookies, size_t max) {
 
 void EpollWaitUntil(int epoll, mx_time_t deadline) {
   struct timespec ts;
-  struct timespec* timeout = nullptr;
-  if (deadline != MX_TIME_INFINITE) {
-    ts = TimeoutUntil(deadline);
-    timeout = &ts;
-  }
+  const struct timespec* timeout = KernelTimeout(deadline, &ts);
   constexpr int kBatch = 16;
   struct epoll_event out[kBatch];
   if (!g_no_epoll_pwait2.load(std::memory_order_relaxed)) {

@@ -39,11 +39,7 @@ short ReadyEvents(int fd, short events) {
 void WaitReadable(int fd, mx_time_t deadline) {
   struct pollfd p = {fd, POLLIN, 0};
   struct timespec ts;
-  struct timespec* timeout = nullptr;
-  if (deadline != MX_TIME_INFINITE) {
-    ts = TimeoutUntil(deadline);
-    timeout = &ts;
-  }
+  const struct timespec* timeout = KernelTimeout(deadline, &ts);
   ::ppoll(&p, 1, timeout, nullptr);
 }
 

@@ -18,11 +18,7 @@ void PollSet::Add(int fd, uint32_t epoll_events) {
 
 void PollSet::Wait(mx_time_t deadline) {
   struct timespec ts;
-  struct timespec* timeout = nullptr;
-  if (deadline != MX_TIME_INFINITE) {
-    ts = TimeoutUntil(deadline);
-    timeout = &ts;
-  }
+  const struct timespec* timeout = KernelTimeout(deadline, &ts);
   ::ppoll(fds_.data(), fds_.size(), timeout, nullptr);
 }
 
