@@ -9,9 +9,9 @@ if (!exists("outfile")) outfile = "latency.png"
 set terminal pngcairo size 1600,1100 font "DejaVu Sans,11"
 set output outfile
 
-mechs  = "mx_call mx_rw pipe seqpacket seqpacket_spin shm_spin zmq nng"
-titles = "libmx-call libmx-write/wait/read pipe SEQPACKET SEQPACKET-busy-poll shm-spin-(floor) ZeroMQ nng"
-colors = "#d62728 #ff7f0e #7f7f7f #1f77b4 #17becf #2ca02c #9467bd #8c564b"
+mechs  = "mx_call mx_rw pipe seqpacket seqpacket_spin shm_spin zmq nng sdbus iceoryx"
+titles = "libmx-call libmx-write/wait/read pipe SEQPACKET SEQPACKET-busy-poll shm-spin-(floor) ZeroMQ nng sd-bus iceoryx"
+colors = "#d62728 #ff7f0e #7f7f7f #1f77b4 #17becf #2ca02c #9467bd #8c564b #e377c2 #bcbd22"
 file(size, m) = sprintf("%s/rtt_%s_%s.cdf", datadir, size, m)
 
 set logscale x

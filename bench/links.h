@@ -9,7 +9,8 @@
 //
 // Mechanisms (Mech): libmx with mx_channel_call, libmx with write/wait/read, a pipe pair, an
 // AF_UNIX SOCK_SEQPACKET socketpair blocking or busy-polling (MSG_DONTWAIT spin), a shared-memory
-// ring pair with spinning on both sides, ZeroMQ PAIR over ipc://, nng pair0 over ipc://.
+// ring pair with spinning on both sides, ZeroMQ PAIR over ipc://, nng pair0 over ipc://, sd-bus
+// peer-to-peer on a socketpair (peer_sdbus.h), iceoryx publish/subscribe (peer_iceoryx.h).
 #pragma once
 
 #include <immintrin.h>
@@ -23,11 +24,13 @@
 #include <memory>
 
 #include "harness.h"
+#include "peer_iceoryx.h"
+#include "peer_sdbus.h"
 #include "peers.h"
 
 namespace mxb {
 
-enum class Mech { kMxCall, kMxRw, kPipe, kSeq, kSeqSpin, kShm, kZmq, kNng };
+enum class Mech { kMxCall, kMxRw, kPipe, kSeq, kSeqSpin, kShm, kZmq, kNng, kSdBus, kIceoryx };
 
 struct MechInfo {
   Mech mech;
@@ -44,6 +47,8 @@ inline constexpr MechInfo kMechs[] = {
     {Mech::kShm, "shm_spin", "shared-memory ring, spinning (floor)"},
     {Mech::kZmq, "zmq", "ZeroMQ PAIR, ipc://"},
     {Mech::kNng, "nng", "nng pair0 (buffers 1000 msgs), ipc://"},
+    {Mech::kSdBus, "sdbus", "sd-bus peer-to-peer, socketpair"},
+    {Mech::kIceoryx, "iceoryx", "iceoryx publish/subscribe, RouDi"},
 };
 
 inline const MechInfo& Info(Mech m) {
@@ -612,6 +617,8 @@ struct LinkPair {
 inline std::string Unavailable(Mech m) {
   if (m == Mech::kZmq) return ZmqUnavailable();
   if (m == Mech::kNng) return NngUnavailable();
+  if (m == Mech::kSdBus) return SdBusUnavailable();
+  if (m == Mech::kIceoryx) return IceoryxUnavailable();
   return "";
 }
 
@@ -677,6 +684,17 @@ inline LinkPair MakeLinkPair(Mech m, size_t max_msg) {
 #endif
       break;
     }
+    case Mech::kSdBus: {
+      int child_fd = -1;
+      lp.parent = MakeSdBusParent(&child_fd);
+      lp.child.fds = {child_fd};
+      args.push_back(Fmt("fd=%d", child_fd));
+      lp.close_after_spawn = lp.child.fds;
+      break;
+    }
+    case Mech::kIceoryx:
+      lp.parent = MakeIceoryxParent(&args);
+      break;
   }
   if (!lp.parent) Fail("%s: not available", Info(m).name);
   return lp;
@@ -712,6 +730,10 @@ inline std::unique_ptr<Link> OpenChildLink(const Args& a) {
 #else
       break;
 #endif
+    case Mech::kSdBus:
+      return OpenSdBusChild(a.Int("fd"));
+    case Mech::kIceoryx:
+      return OpenIceoryxChild(a.Str("iox"));
   }
   Fail("child: mechanism not available");
 }

@@ -23,6 +23,7 @@ struct Row {
   std::string label;  // Markdown
   bool ok = true;
   std::string error;
+  std::string na;  // set (with ok false): the mechanism cannot do this at all, and why
   std::vector<double> rep_values;  // per repetition: median latency (ns) or rate (1/s)
   std::vector<uint32_t> pooled;    // latency samples (ns), all repetitions, sorted at the end
   std::vector<double> rep_iters;   // per repetition: operations measured
@@ -113,7 +114,8 @@ inline std::string RenderTable(const Table& t) {
   }
   for (const Row& r : t.rows) {
     if (!r.ok) {
-      s += "| " + r.label + " | failed: " + r.error + " | | | |" + (floor ? " |\n" : "\n");
+      std::string why = r.na.empty() ? "failed: " + r.error : "n/a (" + r.na + ")";
+      s += "| " + r.label + " | " + why + " | | | |" + (floor ? " |\n" : "\n");
       continue;
     }
     std::string iters = Fmt("%zu × %.0f", r.rep_values.size(), Median(r.rep_iters));
@@ -139,7 +141,7 @@ inline std::string RenderTsv(const std::vector<Table>& tables) {
   for (const Table& t : tables) {
     for (const Row& r : t.rows) {
       if (!r.ok || r.rep_values.empty()) {
-        s += t.id + "\t" + r.key + "\tfailed\t\t\t\t\n";
+        s += t.id + "\t" + r.key + (r.na.empty() ? "\tfailed" : "\tn/a") + "\t\t\t\t\n";
         continue;
       }
       double a = t.latency ? Quantile(r.pooled, 0.99) : r.Lo();

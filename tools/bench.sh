@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # The project's benchmark command: libmx beside pipes, SEQPACKET sockets, a shared-memory spin
-# ring, ZeroMQ and nng, all between real processes.
+# ring, ZeroMQ, nng, sd-bus (peer-to-peer) and iceoryx, all between real processes. mx_bench_ipc
+# starts iceoryx's daemon iox-roudi itself for the iceoryx rows and kills it afterwards.
 #
 #   ./tools/bench.sh            install deps, build (release preset), run everything (~6 min on
 #                               2 vCPUs), print the tables, write docs/BENCHMARKS.md and
@@ -15,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 source tools/deps.sh
-MX_DEPS+=(libzmq3-dev libnng-dev gnuplot-nox)
+# libsystemd-dev: sd-bus; libiceoryx-binding-c-dev: iceoryx's C API; iceoryx: iox-roudi.
+MX_DEPS+=(libzmq3-dev libnng-dev libsystemd-dev libiceoryx-binding-c-dev iceoryx gnuplot-nox)
 mx_install_deps
 
 echo "== configure + build (release preset, target mx_bench_ipc)" >&2
