@@ -693,7 +693,7 @@ inline LinkPair MakeLinkPair(Mech m, size_t max_msg) {
       break;
     }
     case Mech::kIceoryx:
-      lp.parent = MakeIceoryxParent(&args);
+      lp.parent = MakeIceoryxParent(max_msg, &args);
       break;
   }
   if (!lp.parent) Fail("%s: not available", Info(m).name);
@@ -733,7 +733,7 @@ inline std::unique_ptr<Link> OpenChildLink(const Args& a) {
     case Mech::kSdBus:
       return OpenSdBusChild(a.Int("fd"));
     case Mech::kIceoryx:
-      return OpenIceoryxChild(a.Str("iox"));
+      return OpenIceoryxChild(a.Str("iox"), max_msg);
   }
   Fail("child: mechanism not available");
 }

@@ -132,7 +132,11 @@ namespace {
 
 constexpr char kService[] = "mxbench";
 constexpr uint64_t kQueue = 256;  // the largest subscriber queue iceoryx allows
-constexpr size_t kLenBytes = 8;   // each chunk starts with the message's length
+// RouDi's default configuration has 200 chunks big enough for a 64 KiB message; a shorter queue
+// for large messages makes the publisher wait for the reader before it runs out of them.
+constexpr uint64_t kLargeQueue = 64;
+constexpr size_t kLargeMessage = 16384;
+constexpr size_t kLenBytes = 8;  // each chunk starts with the message's length
 
 void EnsureRuntime() {
   if (g_runtime) return;
@@ -143,8 +147,9 @@ void EnsureRuntime() {
 
 class IceoryxLink : public Link {
  public:
-  // Publishes on event |tx| and subscribes to event |rx| of service instance |instance|.
-  IceoryxLink(const std::string& instance, const char* tx, const char* rx) {
+  // Publishes on event |tx| and subscribes to event |rx| of service instance |instance|, for
+  // messages of up to |max_msg| bytes.
+  IceoryxLink(const std::string& instance, const char* tx, const char* rx, size_t max_msg) {
     EnsureRuntime();
     iox_pub_options_t po;
     iox_pub_options_init(&po);
@@ -153,7 +158,7 @@ class IceoryxLink : public Link {
     pub_ = iox_pub_init(&pub_storage_, kService, instance.c_str(), tx, &po);
     iox_sub_options_t so;
     iox_sub_options_init(&so);
-    so.queueCapacity = kQueue;
+    so.queueCapacity = max_msg > kLargeMessage ? kLargeQueue : kQueue;
     so.historyRequest = 0;
     so.queueFullPolicy = QueueFullPolicy_BLOCK_PRODUCER;
     sub_ = iox_sub_init(&sub_storage_, kService, instance.c_str(), rx, &so);
@@ -239,16 +244,16 @@ class IceoryxLink : public Link {
 
 }  // namespace
 
-std::unique_ptr<Link> MakeIceoryxParent(std::vector<std::string>* child_args) {
+std::unique_ptr<Link> MakeIceoryxParent(size_t max_msg, std::vector<std::string>* child_args) {
   if (!g_roudi_error.empty()) Fail("%s", g_roudi_error.c_str());
   static int seq = 0;
   std::string instance = Fmt("p%d-%d", getpid(), ++seq);
   child_args->push_back("iox=" + instance);
-  return std::make_unique<IceoryxLink>(instance, "to_child", "to_parent");
+  return std::make_unique<IceoryxLink>(instance, "to_child", "to_parent", max_msg);
 }
 
-std::unique_ptr<Link> OpenIceoryxChild(const std::string& instance) {
-  return std::make_unique<IceoryxLink>(instance, "to_parent", "to_child");
+std::unique_ptr<Link> OpenIceoryxChild(const std::string& instance, size_t max_msg) {
+  return std::make_unique<IceoryxLink>(instance, "to_parent", "to_child", max_msg);
 }
 
 #else  // !MXB_HAVE_ICEORYX
@@ -259,10 +264,10 @@ std::string IceoryxUnavailable() {
   return "built without iceoryx (apt-get install libiceoryx-binding-c-dev iceoryx, then rebuild)";
 }
 std::string IceoryxVersion() { return ""; }
-std::unique_ptr<Link> MakeIceoryxParent(std::vector<std::string>*) {
+std::unique_ptr<Link> MakeIceoryxParent(size_t, std::vector<std::string>*) {
   Fail("%s", IceoryxUnavailable().c_str());
 }
-std::unique_ptr<Link> OpenIceoryxChild(const std::string&) {
+std::unique_ptr<Link> OpenIceoryxChild(const std::string&, size_t) {
   Fail("%s", IceoryxUnavailable().c_str());
 }
 

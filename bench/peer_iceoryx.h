@@ -7,11 +7,11 @@
 // goes through the subscriber's queue); the receiver takes the chunk, copies the message out and
 // releases it, so the bytes are copied as often as on every other row (a reader that works in
 // place would save the second copy). Backpressure is iceoryx's own: the publisher waits for the
-// consumer (ConsumerTooSlowPolicy WAIT_FOR_CONSUMER, queue of 256, BLOCK_PRODUCER). A receiver
-// blocks in a WaitSet. iceoryx cannot pass fds.
+// consumer (ConsumerTooSlowPolicy WAIT_FOR_CONSUMER with BLOCK_PRODUCER; a queue of 256 messages,
+// 64 above 16 KiB). A receiver blocks in a WaitSet. iceoryx cannot pass fds.
 //
 // Every process using iceoryx registers with a running `iox-roudi`. The bench starts its own
-// (RoudiGuard) for the rows that need it and stops it afterwards; if it cannot start, the rows
+// (RoudiGuard) for the rows that need it and kills it afterwards; if it cannot start, the rows
 // say why. Built when CMake finds iceoryx_binding_c (libiceoryx-binding-c-dev).
 #pragma once
 
@@ -44,9 +44,9 @@ std::string IceoryxUnavailable();
 // "iceoryx 2.0.3" or "" when not built in.
 std::string IceoryxVersion();
 
-// The parent's end of a fresh link; the child's end is opened from |child_args| (key=value
-// arguments the parent passes on) by OpenIceoryxChild.
-std::unique_ptr<Link> MakeIceoryxParent(std::vector<std::string>* child_args);
-std::unique_ptr<Link> OpenIceoryxChild(const std::string& service);
+// The parent's end of a fresh link for messages of up to |max_msg| bytes; it adds "iox=INSTANCE"
+// to |child_args|, and the child opens its end with OpenIceoryxChild(INSTANCE, max_msg).
+std::unique_ptr<Link> MakeIceoryxParent(size_t max_msg, std::vector<std::string>* child_args);
+std::unique_ptr<Link> OpenIceoryxChild(const std::string& instance, size_t max_msg);
 
 }  // namespace mxb
