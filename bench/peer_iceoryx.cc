@@ -42,13 +42,25 @@ void RemoveRoudiFiles() {
   for (const char* f : {"/tmp/roudi", "/tmp/roudi.lock", "/tmp/iox-unique-roudi.lock"}) unlink(f);
 }
 
-std::string LastLine(const std::string& path) {
+// Why RouDi gave up, from its log: its first fatal message, else its last line, without colours.
+std::string RoudiComplaint(const std::string& path) {
   std::ifstream in(path);
-  std::string line, last;
+  std::string line, last, fatal;
   while (std::getline(in, line)) {
-    if (!line.empty()) last = line;
+    std::string plain;
+    for (size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '\x1b') {
+        while (i < line.size() && line[i] != 'm') ++i;  // an SGR sequence: ESC [ ... m
+        continue;
+      }
+      plain.push_back(line[i]);
+    }
+    if (plain.empty()) continue;
+    last = plain;
+    size_t at = plain.find("[ Fatal ]: ");
+    if (fatal.empty() && at != std::string::npos) fatal = plain.substr(at + 11);
   }
-  return last;
+  return fatal.empty() ? last : fatal;
 }
 
 bool FileContains(const std::string& path, const char* text) {
@@ -94,7 +106,7 @@ RoudiGuard::RoudiGuard(const std::string& log_path) {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
       pid_ = -1;
-      std::string last = LastLine(log_path);
+      std::string last = RoudiComplaint(log_path);
       g_roudi_error = WIFEXITED(status) && WEXITSTATUS(status) == 127
                           ? "iox-roudi not found (apt-get install iceoryx)"
                           : "iox-roudi exited at start" + (last.empty() ? "" : ": " + last);
