@@ -65,7 +65,9 @@ class SdBusLink : public Link {
   ~SdBusLink() override {
     inbox_.clear();
     pending_call_.reset();
-    sd_bus_flush_close_unref(bus_);  // the socket is ours: sd_bus_set_fd gave it to the bus
+    // Closes the socket too (sd_bus_set_fd gave it to the bus). No flush: Send left nothing queued,
+    // and a flush could wait for a peer that no longer reads.
+    sd_bus_close_unref(bus_);
   }
 
   void Send(const void* buf, size_t n, bool with_handle) override {
