@@ -4,7 +4,7 @@
 # ring, ZeroMQ, nng, sd-bus (peer-to-peer) and iceoryx, all between real processes. mx_bench_ipc
 # starts iceoryx's daemon iox-roudi itself for the iceoryx rows and kills it afterwards.
 #
-#   ./tools/bench.sh            install deps, build (release preset), run everything (~6 min on
+#   ./tools/bench.sh            install deps, build (release preset), run everything (~8 min on
 #                               2 vCPUs), print the tables, write docs/BENCHMARKS.md and
 #                               docs/bench/{latency,fanin}.png
 #   ./tools/bench.sh ARGS...    the same, but ARGS go to mx_bench_ipc (--quick, --reps N,
