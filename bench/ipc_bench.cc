@@ -997,7 +997,6 @@ int ChildMain(int argc, char** argv) {
   Args a = Args::Parse(argc, argv, 3);
   ChildSafety(a);
   signal(SIGPIPE, SIG_IGN);
-  RaiseFdLimit();
   if (a.Has("cpu")) PinTo(a.Int("cpu"));
   try {
     if (role == "echo") return ChildEcho(a);
@@ -1180,7 +1179,6 @@ int ParentMain(int argc, char** argv) {
     }
   }
   signal(SIGPIPE, SIG_IGN);
-  RaiseFdLimit();
   if (g_cfg.pin) PinTo(0);
   Watchdog watchdog;
   g_watchdog = &watchdog;
