@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <functional>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,13 +37,16 @@ constexpr Cost kCosts[] = {
     {"eventpair, each side's first handle", 6},
     {"eventpair, each further handle", 1},
     {"port", 2},
+    {"port, each further handle", 0},
     {"port, each async wait", 0},
     {"socket endpoint", 1},
     {"socket, each further handle", 0},
     {"VMO", 1},
     {"VMO, each further handle or mapping", 0},
     {"fd handle", 0},
+    {"fd handle, each further handle", 0},
     {"process handle (mx_process_self)", 1},
+    {"process, each further handle", 0},
     {"service listener", 1},
     {"a thread's first blocking wait", 1},
 };
@@ -102,6 +106,7 @@ std::vector<int> Measure() {
 
   h.assign(4, MX_HANDLE_INVALID);
   got.push_back(Added([&] { mx_port_create(0, &h[0]); }));
+  got.push_back(Added([&] { mx_handle_duplicate(h[0], MX_RIGHT_SAME_RIGHTS, &h[2]); }));
   mx_event_create(0, &h[1]);
   got.push_back(Added([&] { mx_object_wait_async(h[1], h[0], 1, MX_EVENT_SIGNALED, 0); }));
   Close(&h);
@@ -126,9 +131,14 @@ std::vector<int> Measure() {
   EXPECT_EQ(pipe(fds), 0);
   close(fds[1]);
   got.push_back(Added([&] { mx_fd_wrap(fds[0], &h[0]); }));
+  got.push_back(Added([&] { mx_handle_duplicate(h[0], MX_RIGHT_SAME_RIGHTS, &h[1]); }));
   Close(&h);
 
+  h.assign(4, MX_HANDLE_INVALID);
   got.push_back(Added([] { mx_process_self(); }));
+  got.push_back(
+      Added([&] { mx_handle_duplicate(mx_process_self(), MX_RIGHT_SAME_RIGHTS, &h[0]); }));
+  Close(&h);
 
   h.assign(4, MX_HANDLE_INVALID);
   char path[] = "/tmp/mx-fd-cost-XXXXXX";
