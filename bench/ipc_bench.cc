@@ -1008,7 +1008,6 @@ int ChildMain(int argc, char** argv) {
   Args a = Args::Parse(argc, argv, 3);
   ChildSafety(a);
   signal(SIGPIPE, SIG_IGN);
-  RaiseFdLimit();
   if (a.Has("cpu")) PinTo(a.Int("cpu"));
   try {
     if (role == "echo") return ChildEcho(a);
@@ -1194,7 +1193,6 @@ int ParentMain(int argc, char** argv) {
     }
   }
   signal(SIGPIPE, SIG_IGN);
-  RaiseFdLimit();
   if (g_cfg.pin) PinTo(0);
   Watchdog watchdog;
   g_watchdog = &watchdog;

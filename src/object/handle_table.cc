@@ -6,6 +6,7 @@
 #include "base/check.h"
 #include "os/fd_registry.h"
 #include "os/koid.h"
+#include "os/nofile_limit.h"
 #include "os/random.h"
 
 namespace mx::internal {
@@ -40,10 +41,13 @@ void ForkChild() {
 
 HandleTable& HandleTable::Get() {
   // Registered here, with the table, so that every program that has handles has the handlers
-  // (a separate translation unit could be dropped by the linker from the static library).
+  // (a separate translation unit could be dropped by the linker from the static library). For
+  // the same reason the table names the load-time fd limit raise (os/nofile_limit.h), which has
+  // normally run already.
   std::call_once(g_table_once, [] {
     g_table = new HandleTable();
     ::pthread_atfork(ForkPrepare, ForkParent, ForkChild);
+    RaiseNofileLimitOnce();
   });
   return *g_table;
 }

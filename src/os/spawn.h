@@ -4,6 +4,8 @@
 // The child inherits no fd of libmx's: every fd libmx opens is close-on-exec. What the child
 // gets is listed in SpawnRequest::fds, one action per descriptor, applied in order in the child
 // before the program starts. The child starts with no signal blocked, whatever the caller's mask.
+// Its limits are this process's at the time of the call: in particular the soft RLIMIT_NOFILE as
+// libmx raised it at load (os/nofile_limit.h says why it cannot be put back for the child alone).
 //
 // Thread-safe.
 #pragma once
