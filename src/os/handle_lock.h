@@ -7,10 +7,12 @@
 //
 // The descriptions holding locks ("tokens") are opened read-only: a read lock and the query need
 // nothing more, so a token that is sent along never lets its receiver write the file. Memfds used
-// this way are made unwritable through reopening (DenyWriteReopen): /proc/self/fd/N checks the
-// inode's permission bits, so a holder running as another user cannot turn its read-only
-// description into a writable one. A holder running as the creator's uid (or root) owns the inode
-// and can always chmod it back or reopen it for writing; that is not enforced.
+// this way are made writable through reopening for their owner only (DenyWriteReopenToOthers):
+// /proc/self/fd/N checks the inode's permission bits, so a holder running as another user cannot
+// turn its read-only description into a writable one, while a process of the creator's uid (or
+// root) can open a writable description of its own whenever it needs one (NewWritableDescription)
+// instead of keeping or sharing one. Such a process owns the inode and could chmod it anyway;
+// rights are not enforced against it.
 #pragma once
 
 #include <magenta/types.h>
@@ -23,6 +25,10 @@ namespace mx::internal {
 UniqueFd ReopenReadOnly(int fd);
 // As ReopenReadOnly, with the failure as a status: NO_MEMORY or NO_RESOURCES.
 mx_status_t NewReadOnlyDescription(int fd, UniqueFd* out);
+// A new read-write open file description of |fd|'s file (via /proc/self/fd), unlocked and shared
+// with no one. ACCESS_DENIED if the inode's permission bits do not let this process write it (a
+// process of another uid than the creator's); NO_MEMORY / NO_RESOURCES.
+mx_status_t NewWritableDescription(int fd, UniqueFd* out);
 // A new read-only description of |fd|'s file holding the shared handle lock.
 // NO_RESOURCES / NO_MEMORY.
 mx_status_t OpenLockedDescription(int fd, UniqueFd* out);
@@ -34,9 +40,9 @@ bool IsSoleLockHolder(int fd);
 // anyone keeps the description open, and count as a handle for ever.
 void ClearLocks(int fd);
 
-// Clears every write permission bit of |fd|'s inode, so that no other user can open the file
-// for writing (the creator keeps the writable descriptions it already has). NO_RESOURCES.
-mx_status_t DenyWriteReopen(int fd);
+// Clears the group and other write permission bits of |fd|'s inode, so that no user but its
+// owner (the creator's uid) can open the file for writing. NO_RESOURCES.
+mx_status_t DenyWriteReopenToOthers(int fd);
 // True if |a| and |b| are descriptions of the same file.
 bool SameFile(int a, int b);
 
