@@ -51,7 +51,7 @@ mx_status_t Event::Create(std::shared_ptr<Event>* event, std::unique_ptr<Handle>
   st = CreateDoorbell(&doorbell);
   if (st != MX_OK) return st;
   UniqueFd token;
-  st = OpenLockedDescription(memfd.get(), &token);
+  st = HeldFileStatus(OpenLockedDescription(memfd.get(), &token));
   if (st != MX_OK) return st;
   auto* shared = new (map.get()) Shared();
   shared->magic = kEventMagic;
@@ -93,10 +93,10 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   UniqueFd word, shared_word;
   mx_status_t st = writable ? NewWritableDescription(raw.fds[1].get(), &word)
                             : NewReadOnlyDescription(raw.fds[1].get(), &word);
-  if (st == MX_ERR_ACCESS_DENIED) {
+  if (st == MX_ERR_ACCESS_DENIED && writable) {
     shared_word = std::move(raw.fds[1]);
   } else if (st != MX_OK) {
-    return st;
+    return ReceivedFileStatus(st);
   }
   Mapping map;
   st = map.MapReceived(word ? word.get() : shared_word.get(), kEventBytes, writable);
@@ -113,7 +113,7 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   // The handle's token is a description of our own, locked before the arriving one closes (so
   // the count never drops): the sender may have kept a dup of what it sent.
   UniqueFd token;
-  st = OpenLockedDescription(raw.fds[0].get(), &token);
+  st = ReceivedFileStatus(OpenLockedDescription(raw.fds[0].get(), &token));
   if (st != MX_OK) return st;
   std::shared_ptr<Event> ev(
       new Event(raw.koid, std::move(raw.fds[2]), std::move(map), writable, std::move(shared_word)));
@@ -157,8 +157,7 @@ mx_status_t Event::WritableWordToSend(const Handle& handle, UniqueFd* out) const
   // A description of our own per send: nothing we keep is shared with the receiver. Only a
   // process of the creator's uid (which may reopen writable) gets here; one that changed the
   // file's mode cannot send SIGNAL handles any more.
-  mx_status_t st = NewWritableDescription(handle.token().get(), out);
-  return st == MX_ERR_ACCESS_DENIED ? MX_ERR_NO_RESOURCES : st;
+  return HeldFileStatus(NewWritableDescription(handle.token().get(), out));
 }
 
 mx_status_t Event::PrepareTransfer(const Handle& handle, RawHandle* out) {
@@ -172,7 +171,7 @@ mx_status_t Event::PrepareTransfer(const Handle& handle, RawHandle* out) {
   mx_status_t st = DupFd(handle.token().get(), &token);
   if (st == MX_OK) {
     st = send_writable ? WritableWordToSend(handle, &word)
-                       : NewReadOnlyDescription(handle.token().get(), &word);
+                       : HeldFileStatus(NewReadOnlyDescription(handle.token().get(), &word));
   }
   if (st == MX_OK) st = DupFd(doorbell_.get(), &doorbell);
   if (st != MX_OK) return st;
@@ -185,7 +184,7 @@ mx_status_t Event::PrepareTransfer(const Handle& handle, RawHandle* out) {
 mx_status_t Event::PrepareNewHandle(const Handle& from, mx_rights_t rights,
                                     std::unique_ptr<Handle>* out) {
   UniqueFd token;
-  mx_status_t st = from.OpenFromToken(&OpenLockedDescription, &token);
+  mx_status_t st = HeldFileStatus(from.OpenFromToken(&OpenLockedDescription, &token));
   if (st != MX_OK) return st;
   auto h = std::make_unique<Handle>(from.object(), rights);
   h->token() = std::move(token);

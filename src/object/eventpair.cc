@@ -49,32 +49,32 @@ mx_status_t MakeSideMemory(UniqueFd* memfd, Mapping* map) {
 
 // A description of a received side memfd |fd| to keep or map: a new one of our own where this
 // process may open one with |fd|'s access mode (nobody else can lock through it), else |fd|
-// itself (|*shared| = true: its sender may keep a dup and lock through it). Checks |fd| first:
-// a side's memfd whose access mode is |access|. IO if it is not one.
+// itself (|*shared| = true: its sender may keep a dup and lock through it; only for a writable
+// one). Checks |fd| first: a side's memfd whose access mode is |access|. IO if it is not one, or
+// if this process may not even read it.
 mx_status_t OwnDescription(UniqueFd fd, int access, UniqueFd* out, bool* shared) {
   MemfdRule rule = SignalWordMemfdRule(kSideBytes);
   rule.access = access;
   if (CheckMemfd(fd.get(), rule, nullptr) != MX_OK) return MX_ERR_IO;
   mx_status_t st = access == O_RDWR ? NewWritableDescription(fd.get(), out)
                                     : NewReadOnlyDescription(fd.get(), out);
-  *shared = st == MX_ERR_ACCESS_DENIED;
+  *shared = st == MX_ERR_ACCESS_DENIED && access == O_RDWR;
   if (*shared) {
     *out = std::move(fd);
     return MX_OK;
   }
-  return st;
+  return ReceivedFileStatus(st);
 }
 
 // A description of a side's memfd to send, made from |fd| (a description we hold): writable
 // only if |writable|. A new description each time, so nothing we keep is shared with the
 // receiver — except |fd| itself when it is |shared| already (this uid may not reopen it writable).
 mx_status_t DescriptionToSend(int fd, bool shared, bool writable, UniqueFd* out) {
-  if (!writable) return NewReadOnlyDescription(fd, out);
+  if (!writable) return HeldFileStatus(NewReadOnlyDescription(fd, out));
   if (shared) return DupFd(fd, out);
   // Only a process of the creator's uid gets here; one that changed the file's mode cannot send
   // these rights any more.
-  mx_status_t st = NewWritableDescription(fd, out);
-  return st == MX_ERR_ACCESS_DENIED ? MX_ERR_NO_RESOURCES : st;
+  return HeldFileStatus(NewWritableDescription(fd, out));
 }
 
 // Clears, then sets, bits of a shared signal word; returns the old word.
@@ -127,7 +127,7 @@ mx_status_t EventPairSide::Create(mx_rights_t rights, std::unique_ptr<Handle>* o
   for (int i = 0; i < 2; ++i) {
     // Each object maps the peer's page itself (a mapping is owned by the object that made it).
     st = peer[i].Map(mem[1 - i].get(), kSideBytes, /*writable=*/true);
-    if (st == MX_OK) st = OpenLockedDescription(mem[i].get(), &tokens[i]);
+    if (st == MX_OK) st = HeldFileStatus(OpenLockedDescription(mem[i].get(), &tokens[i]));
     if (st == MX_OK) st = DupFd(bell.get(), &fds[i].doorbell);
     if (st != MX_OK) return st;
   }
@@ -193,7 +193,7 @@ mx_status_t EventPairSide::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handl
   // The handle's token is a description of our own, locked before the arriving one closes (the
   // sender may have kept a dup of what it sent).
   UniqueFd token;
-  st = OpenLockedDescription(raw.fds[0].get(), &token);
+  st = ReceivedFileStatus(OpenLockedDescription(raw.fds[0].get(), &token));
   if (st != MX_OK) return st;
   fds.doorbell = std::move(raw.fds[3]);
   fds.life = std::move(raw.fds[4]);
@@ -286,7 +286,7 @@ mx_status_t EventPairSide::PrepareTransfer(const Handle& handle, RawHandle* out)
 mx_status_t EventPairSide::PrepareNewHandle(const Handle& from, mx_rights_t rights,
                                             std::unique_ptr<Handle>* out) {
   UniqueFd token;
-  mx_status_t st = from.OpenFromToken(&OpenLockedDescription, &token);
+  mx_status_t st = HeldFileStatus(from.OpenFromToken(&OpenLockedDescription, &token));
   if (st != MX_OK) return st;
   auto h = std::make_unique<Handle>(from.object(), rights);
   h->token() = std::move(token);

@@ -32,26 +32,23 @@ UniqueFd ReopenReadOnly(int fd) { return Reopen(fd, O_RDONLY); }
 
 mx_status_t NewReadOnlyDescription(int fd, UniqueFd* out) {
   UniqueFd description = ReopenReadOnly(fd);
-  if (!description) return AllocationStatus(errno);
+  if (!description) return ReopenStatus(errno);
   *out = std::move(description);
   return MX_OK;
 }
 
 mx_status_t NewWritableDescription(int fd, UniqueFd* out) {
   UniqueFd description = Reopen(fd, O_RDWR);
-  if (!description) {
-    return errno == EACCES || errno == EPERM ? MX_ERR_ACCESS_DENIED : AllocationStatus(errno);
-  }
+  if (!description) return ReopenStatus(errno);
   *out = std::move(description);
   return MX_OK;
 }
 
 mx_status_t OpenLockedDescription(int fd, UniqueFd* out) {
   UniqueFd token = ReopenReadOnly(fd);
+  if (!token) return ReopenStatus(errno);
   struct flock lk = ByteZero(F_RDLCK);
-  if (!token || ::fcntl(token.get(), F_OFD_SETLK, &lk) != 0) {
-    return AllocationStatus(errno);
-  }
+  if (::fcntl(token.get(), F_OFD_SETLK, &lk) != 0) return AllocationStatus(errno);
   *out = std::move(token);
   return MX_OK;
 }

@@ -23,17 +23,31 @@ namespace mx::internal {
 
 // A new read-only open file description of the file behind |fd| (via /proc/self/fd), unlocked.
 UniqueFd ReopenReadOnly(int fd);
-// As ReopenReadOnly, with the failure as a status: NO_MEMORY or NO_RESOURCES.
+// As ReopenReadOnly, with the failure as a status (os/status.h ReopenStatus): ACCESS_DENIED if
+// the inode's permission bits do not let this process read it (its owner took them away),
+// NO_MEMORY, NO_RESOURCES, NOT_SUPPORTED without /proc.
 mx_status_t NewReadOnlyDescription(int fd, UniqueFd* out);
 // A new read-write open file description of |fd|'s file (via /proc/self/fd), unlocked and shared
 // with no one. ACCESS_DENIED if the inode's permission bits do not let this process write it (a
-// process of another uid than the creator's); NO_MEMORY / NO_RESOURCES.
+// process of another uid than the creator's); otherwise as NewReadOnlyDescription.
 mx_status_t NewWritableDescription(int fd, UniqueFd* out);
-// A new read-only description of |fd|'s file holding the shared handle lock.
-// NO_RESOURCES / NO_MEMORY.
+// A new read-only description of |fd|'s file holding the shared handle lock. Fails as
+// NewReadOnlyDescription does, or NO_RESOURCES if the lock cannot be had.
 mx_status_t OpenLockedDescription(int fd, UniqueFd* out);
 // True if no other description holds the handle lock (|fd| must hold it itself).
 bool IsSoleLockHolder(int fd);
+// What ACCESS_DENIED from the functions above means to their callers:
+//   - for a file this process holds a handle to, that a process of the owner's uid took the
+//     permission bits away: the operation fails for lack of a resource (NO_RESOURCES);
+//   - for a file that just arrived from another process, that the handle is unusable here: it
+//     is malformed (IO), so that a read drops it instead of keeping the message to retry.
+inline mx_status_t HeldFileStatus(mx_status_t st) {
+  return st == MX_ERR_ACCESS_DENIED ? MX_ERR_NO_RESOURCES : st;
+}
+inline mx_status_t ReceivedFileStatus(mx_status_t st) {
+  return st == MX_ERR_ACCESS_DENIED ? MX_ERR_IO : st;
+}
+
 // Releases every OFD lock held through |fd|'s description, whoever placed it. For descriptions
 // that never hold a handle lock themselves but may be shared with another process (a signal word
 // sent writable): a lock placed through one by a hostile holder would otherwise last as long as

@@ -803,6 +803,66 @@ TEST_P(HostileEventRightsTest, LockThroughAKeptWordIsReleased) {
   if (other != MX_HANDLE_INVALID) mx_handle_close(other);
 }
 
+// What the receiver of an unreadable word got (receiver -> test).
+struct UnreadableReport {
+  int32_t read_status;
+  uint32_t value;
+  uint32_t handles;
+};
+
+// args: [user]. Reads one message from kControlInfo and reports what it got.
+MX_CHILD(unreadable_receiver) {
+  mx_handle_t control = mx_test::TakeStartupHandle(kControlInfo);
+  MaybeBecomeNobody(args);
+  uint8_t value = 0;
+  std::vector<mx_handle_t> handles;
+  UnreadableReport r = {};
+  r.read_status = mx_test::ReadPod(control, &value, &handles);
+  r.value = value;
+  r.handles = static_cast<uint32_t>(handles.size());
+  CHILD_CHECK_OK(mx_test::WritePod(control, r));
+  return 0;
+}
+
+// The memfd's owner (here the test, as root) takes every permission bit away, then sends a
+// handle to a process of another user, which can no longer open the descriptions it needs
+// (its token, its private word). That handle is malformed there: the read drops its message
+// and returns the next one, instead of failing with NO_RESOURCES and keeping the message for
+// ever (which blocked the channel).
+TEST_P(HostileEventRightsTest, AnUnreadableMemfdIsDroppedNotRetried) {
+  const bool pair = GetParam();
+  const auto before = mx_test::ListOpenFds();
+  mx_handle_t kept, other, sent;
+  ASSERT_NO_FATAL_FAILURE(Create(&kept, &other, &sent, 0));
+  uint32_t chmodded = 0;
+  for (const mx_test::FdEntry& e : NewFds(before, mx_test::ListOpenFds())) {
+    struct stat st;
+    if (fstat(e.fd, &st) == 0 && S_ISREG(st.st_mode) && fchmod(e.fd, 0) == 0) ++chmodded;
+  }
+  ASSERT_GT(chmodded, 0u);
+  mx_handle_t control, control_child, process;
+  ASSERT_EQ(mx_channel_create(0, &control, &control_child), MX_OK);
+  ASSERT_EQ(mx_test::SpawnChild("unreadable_receiver", {{kControlInfo, control_child}}, {"nobody"},
+                                &process),
+            MX_OK);
+  mx_test::ScopedProcess child(process);
+  ASSERT_EQ(mx_test::WritePod(control, uint8_t{1}, {sent}), MX_OK);
+  ASSERT_EQ(mx_test::WritePod(control, uint8_t{2}), MX_OK);
+  UnreadableReport r = {};
+  ASSERT_EQ(mx_test::ReadPod(control, &r), MX_OK);
+  printf(
+      "[attack] memfd made unreadable by its owner, %s, receiver as nobody: read %s, got "
+      "message %u with %u handles\n",
+      pair ? "eventpair" : "event", mx_test::StatusName(r.read_status), r.value, r.handles);
+  EXPECT_EQ(r.read_status, MX_OK);
+  EXPECT_EQ(r.value, 2u) << "the message with the unusable handle was not dropped";
+  EXPECT_EQ(r.handles, 0u);
+  EXPECT_EQ(child.Join(), 0);
+  mx_handle_close(control);
+  mx_handle_close(kept);
+  if (other != MX_HANDLE_INVALID) mx_handle_close(other);
+}
+
 INSTANTIATE_TEST_SUITE_P(Objects, HostileEventRightsTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return std::string(info.param ? "EventPair" : "Event");
