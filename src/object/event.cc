@@ -27,13 +27,13 @@ constexpr size_t kEventBytes = 4096;
 
 }  // namespace
 
-Event::Event(mx_koid_t koid, UniqueFd memfd, UniqueFd doorbell, Mapping map, bool writable)
+Event::Event(mx_koid_t koid, UniqueFd doorbell, Mapping map, bool writable, UniqueFd shared_word)
     : Object(koid),
-      memfd_(std::move(memfd)),
       doorbell_(std::move(doorbell)),
       map_(std::move(map)),
       shared_(static_cast<Shared*>(map_.get())),
-      writable_(writable) {}
+      writable_(writable),
+      shared_word_(std::move(shared_word)) {}
 
 Event::~Event() = default;
 
@@ -43,22 +43,23 @@ mx_status_t Event::Create(std::shared_ptr<Event>* event, std::unique_ptr<Handle>
   Mapping map;
   mx_status_t st = CreateSealedMapping("mx-event", kEventBytes, &memfd, &map);
   if (st != MX_OK) return st;
-  // This description stays the only writable one this process has; holders of other users only
-  // ever get writable descriptions sent to them (with SIGNAL), never by reopening.
-  st = DenyWriteReopen(memfd.get());
+  // Holders of other users only ever get writable descriptions sent to them (with SIGNAL), never
+  // by reopening; this uid reopens one whenever it sends such a handle.
+  st = DenyWriteReopenToOthers(memfd.get());
   if (st != MX_OK) return st;
   UniqueFd doorbell;
   st = CreateDoorbell(&doorbell);
+  if (st != MX_OK) return st;
+  UniqueFd token;
+  st = HeldFileStatus(OpenLockedDescription(memfd.get(), &token));
   if (st != MX_OK) return st;
   auto* shared = new (map.get()) Shared();
   shared->magic = kEventMagic;
   shared->version = kEventVersion;
   shared->koid = AllocateKoid();
-  std::shared_ptr<Event> ev(new Event(shared->koid, std::move(memfd), std::move(doorbell),
-                                      std::move(map), /*writable=*/true));
-  UniqueFd token;
-  st = ev->NewToken(&token);
-  if (st != MX_OK) return st;
+  // |memfd| closes here: the mapping keeps the memory, and its description was never shared.
+  std::shared_ptr<Event> ev(new Event(shared->koid, std::move(doorbell), std::move(map),
+                                      /*writable=*/true, UniqueFd()));
   *handle = std::make_unique<Handle>(ev, rights);
   (*handle)->token() = std::move(token);
   *event = std::move(ev);
@@ -85,32 +86,40 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
       !SameFile(raw.fds[0].get(), raw.fds[1].get()) || !IsDoorbell(raw.fds[2].get())) {
     return MX_ERR_IO;
   }
-  // The arriving token keeps the sender's lock: it becomes this handle's token. The object maps
-  // the unlocked description: a mapping holds its description, so mapping the token would keep
-  // the lock after this handle closed and a duplicate would never see LAST_HANDLE.
+  // The sender may keep dups of everything it sent and lock through them. What we map is a
+  // description of our own where we can open one — a mapping holds its description, and a lock
+  // on a description only a mapping holds could never be released — and the word we were sent
+  // (kept, its locks released before every count) only where we cannot.
+  UniqueFd word, shared_word;
+  mx_status_t st = writable ? NewWritableDescription(raw.fds[1].get(), &word)
+                            : NewReadOnlyDescription(raw.fds[1].get(), &word);
+  if (st == MX_ERR_ACCESS_DENIED && writable) {
+    shared_word = std::move(raw.fds[1]);
+  } else if (st != MX_OK) {
+    return ReceivedFileStatus(st);
+  }
   Mapping map;
-  mx_status_t st = map.MapReceived(raw.fds[1].get(), kEventBytes, writable);
+  st = map.MapReceived(word ? word.get() : shared_word.get(), kEventBytes, writable);
   if (st != MX_OK) return st;
   const auto* shared = static_cast<const Shared*>(map.get());
   if (shared->magic != kEventMagic || shared->version != kEventVersion ||
       shared->koid != raw.koid) {
     return MX_ERR_IO;
   }
-  std::shared_ptr<Event> ev(
-      new Event(raw.koid, std::move(raw.fds[1]), std::move(raw.fds[2]), std::move(map), writable));
+  // The mapping holds what it maps; the descriptions it came from are not needed any more (a
+  // read installing handles needs one free fd less at a time).
+  word.reset();
+  raw.fds[1].reset();  // empty if it became shared_word
   // The handle's token is a description of our own, locked before the arriving one closes (so
-  // the count never drops): the sender may have kept a dup of what it sent, or sent one
-  // description as both token and word, and ClearLocks on the word must never reach our token.
+  // the count never drops): the sender may have kept a dup of what it sent.
   UniqueFd token;
-  st = ev->NewToken(&token);
+  st = ReceivedFileStatus(OpenLockedDescription(raw.fds[0].get(), &token));
   if (st != MX_OK) return st;
-  *handle = std::make_unique<Handle>(ev, raw.rights);
+  std::shared_ptr<Event> ev(
+      new Event(raw.koid, std::move(raw.fds[2]), std::move(map), writable, std::move(shared_word)));
+  *handle = std::make_unique<Handle>(std::move(ev), raw.rights);
   (*handle)->token() = std::move(token);
   return MX_OK;
-}
-
-mx_status_t Event::NewToken(UniqueFd* out) const {
-  return OpenLockedDescription(memfd_.get(), out);
 }
 
 mx_signals_t Event::Signals() { return shared_->signals.load(std::memory_order_acquire); }
@@ -132,10 +141,9 @@ mx_status_t Event::UserSignal(uint32_t clear_mask, uint32_t set_mask) {
 }
 
 bool Event::IsLastHandle(const Handle& handle) const {
-  // Only tokens hold handle locks. The word's description may be shared with holders in other
-  // processes (a writable one cannot be reopened, so it is passed on as is); a lock a holder
-  // placed through it would outlive that holder while this object keeps the description.
-  ClearLocks(memfd_.get());
+  // Only tokens hold handle locks. A word description we keep is shared with its sender; a lock
+  // a holder placed through it would outlive that holder while this object keeps it.
+  if (shared_word_) ClearLocks(shared_word_.get());
   return handle.token() && IsSoleLockHolder(handle.token().get());
 }
 
@@ -144,18 +152,26 @@ void Event::OnHandleCountChanged() {
   NotifySignalsSet(0);
 }
 
+mx_status_t Event::WritableWordToSend(const Handle& handle, UniqueFd* out) const {
+  if (shared_word_) return DupFd(shared_word_.get(), out);
+  // A description of our own per send: nothing we keep is shared with the receiver. Only a
+  // process of the creator's uid (which may reopen writable) gets here; one that changed the
+  // file's mode cannot send SIGNAL handles any more.
+  return HeldFileStatus(NewWritableDescription(handle.token().get(), out));
+}
+
 mx_status_t Event::PrepareTransfer(const Handle& handle, RawHandle* out) {
   out->type = MX_OBJ_TYPE_EVENT;
   out->rights = handle.rights();
   out->koid = koid();
   // The receiver gets a writable description only if this handle may signal (and so this
-  // process holds one: rights only shrink from the handle that brought the event here).
+  // process holds the word writable: rights only shrink from the handle that brought it here).
   const bool send_writable = writable_ && handle.HasRights(MX_RIGHT_SIGNAL);
   UniqueFd token, word, doorbell;
   mx_status_t st = DupFd(handle.token().get(), &token);
   if (st == MX_OK) {
-    st = send_writable || !writable_ ? DupFd(memfd_.get(), &word)
-                                     : NewReadOnlyDescription(memfd_.get(), &word);
+    st = send_writable ? WritableWordToSend(handle, &word)
+                       : HeldFileStatus(NewReadOnlyDescription(handle.token().get(), &word));
   }
   if (st == MX_OK) st = DupFd(doorbell_.get(), &doorbell);
   if (st != MX_OK) return st;
@@ -168,7 +184,7 @@ mx_status_t Event::PrepareTransfer(const Handle& handle, RawHandle* out) {
 mx_status_t Event::PrepareNewHandle(const Handle& from, mx_rights_t rights,
                                     std::unique_ptr<Handle>* out) {
   UniqueFd token;
-  mx_status_t st = NewToken(&token);
+  mx_status_t st = HeldFileStatus(from.OpenFromToken(&OpenLockedDescription, &token));
   if (st != MX_OK) return st;
   auto h = std::make_unique<Handle>(from.object(), rights);
   h->token() = std::move(token);

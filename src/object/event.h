@@ -11,19 +11,28 @@
 // in flight — and the kernel drops it when the last fd of that description closes, even when a
 // process is killed. "Am I the last handle" is then F_OFD_GETLK for a write lock: no conflicting
 // lock, no other handle. Only tokens count: a received token is replaced by one of this
-// process's own, and locks anyone placed through the word descriptions the object keeps (which
-// may be shared with other holders) are released before every count.
+// process's own.
 //
-// MX_RIGHT_SIGNAL is enforced by the kernel against holders of other users: the creator makes the
-// memfd unwritable through reopening (os/handle_lock.h), and a handle without SIGNAL travels with
-// read-only descriptions only, so its receiver maps the word read-only and has no way to get a
-// writable description. A handle with SIGNAL travels with a writable one.
+// The word is kept as a mapping, not as an fd: the mapping keeps the memory. The description
+// behind the mapping is private to this process (the creator's own, or one reopened through
+// /proc/self/fd), so no other holder can place a lock on it. Everything else a process needs the
+// memfd for is reopened from a token when needed: new tokens (duplicates, received handles) and
+// the word description a sent handle travels with. One case keeps an fd: a process of another
+// uid than the creator's that received the handle with SIGNAL cannot reopen the file writable,
+// so it keeps the writable description it was sent (shared with its sender) and releases any
+// lock placed through it before every count.
+//
+// MX_RIGHT_SIGNAL is enforced by the kernel against holders of other users: the creator lets only
+// its own uid reopen the memfd writable (os/handle_lock.h), and a handle without SIGNAL travels
+// with read-only descriptions only, so its receiver maps the word read-only and has no way to get
+// a writable description. A handle with SIGNAL travels with a writable one.
 //
 // On the wire (RawHandle): type MX_OBJ_TYPE_EVENT, the koid, no extra bytes, kWireFds fds:
 //   0 token (read-only, holding the handle lock)
 //   1 the memfd, unlocked: read-write if the handle has MX_RIGHT_SIGNAL, else read-only
 //   2 the doorbell
-// In a process an event costs two fds (memfd and doorbell) plus one token per handle.
+// In a process an event costs one fd (the doorbell) plus one token per handle: 2 fds for one
+// handle. A process of another uid holding it with SIGNAL keeps the word's fd too: 3.
 //
 // Thread-safe.
 #pragma once
@@ -63,15 +72,19 @@ class Event final : public Object {
 
  private:
   struct Shared;
-  Event(mx_koid_t koid, UniqueFd memfd, UniqueFd doorbell, Mapping map, bool writable);
-  // A new open file description of the memfd, holding the handle lock.
-  mx_status_t NewToken(UniqueFd* out) const;
+  Event(mx_koid_t koid, UniqueFd doorbell, Mapping map, bool writable, UniqueFd shared_word);
+  // The word description a handle with SIGNAL travels with: a writable one of our own, or a dup
+  // of the shared one we keep.
+  mx_status_t WritableWordToSend(const Handle& handle, UniqueFd* out) const;
 
-  UniqueFd memfd_;  // an unlocked description, used to open tokens; writable iff writable_
   UniqueFd doorbell_;
   Mapping map_;     // the word's page: mapped read-write iff writable_
   Shared* shared_;  // in map_
   const bool writable_;
+  // Valid only when this process holds the word writable but may not reopen it writable (another
+  // uid than the creator's): the description it was sent, which its sender may share. map_ maps
+  // it; every count first releases the locks anyone placed through it.
+  UniqueFd shared_word_;
 };
 
 }  // namespace mx::internal

@@ -83,7 +83,7 @@ TEST(EventPairWireTest, EachWordIsWritableOnlyWithItsRight) {
   ASSERT_EQ(raw.fds.size(), EventPairSide::kWireFds);
   EXPECT_EQ(AccessOf(raw.fds[0]), O_RDONLY);
   EXPECT_EQ(AccessOf(raw.fds[1]), O_RDWR);
-  EXPECT_EQ(AccessOf(raw.fds[3]), O_RDONLY);
+  EXPECT_EQ(AccessOf(raw.fds[2]), O_RDONLY);
   std::unique_ptr<Handle> received;
   ASSERT_EQ(EventPairSide::FromRaw(std::move(raw), &received), MX_OK);
   EXPECT_EQ(received->object()->UserSignal(0, MX_USER_SIGNAL_1), MX_OK);

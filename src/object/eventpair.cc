@@ -26,40 +26,55 @@ struct EventPairSide::Shared {
 namespace {
 
 constexpr uint32_t kSideMagic = 0x5045504du;  // "MPEP"
-constexpr uint32_t kSideVersion = 2;
+constexpr uint32_t kSideVersion = 3;
 constexpr size_t kSideBytes = 4096;
 // What mx_object_signal / mx_object_signal_peer may touch (Magenta: EPAIR_SIGNALED + user bits;
 // not MX_EPAIR_SIGNAL_MASK, which also names PEER_CLOSED).
 constexpr mx_signals_t kUserSettable = MX_EPAIR_SIGNALED | MX_USER_SIGNAL_ALL;
 
-mx_status_t MakeSideMemory(UniqueFd* memfd, UniqueFd* doorbell) {
+// A side's signal-word memfd, writable through reopening for this uid only, mapped writable.
+mx_status_t MakeSideMemory(UniqueFd* memfd, Mapping* map) {
   UniqueFd m;
-  mx_status_t st = CreateSealedMemfd("mx-eventpair", kSideBytes, &m);
+  Mapping mapping;
+  mx_status_t st = CreateSealedMapping("mx-eventpair", kSideBytes, &m, &mapping);
   if (st != MX_OK) return st;
-  // Writable descriptions are only ever sent (with SIGNAL / SIGNAL_PEER), never reopened.
-  st = DenyWriteReopen(m.get());
-  if (st != MX_OK) return st;
-  UniqueFd d;
-  st = CreateDoorbell(&d);
+  // Holders of other users only ever get writable descriptions sent to them (with SIGNAL /
+  // SIGNAL_PEER), never by reopening.
+  st = DenyWriteReopenToOthers(m.get());
   if (st != MX_OK) return st;
   *memfd = std::move(m);
-  *doorbell = std::move(d);
+  *map = std::move(mapping);
   return MX_OK;
 }
 
-// Checks that |fd| is a side's memfd whose access mode is |access| and maps it (read-write only
-// if |access| is O_RDWR). IO if it is not one; NO_MEMORY if the mapping failed for lack of
-// memory (a read keeps its message then).
-mx_status_t MapSide(int fd, int access, Mapping* out) {
+// A description of a received side memfd |fd| to keep or map: a new one of our own where this
+// process may open one with |fd|'s access mode (nobody else can lock through it), else |fd|
+// itself (|*shared| = true: its sender may keep a dup and lock through it; only for a writable
+// one). Checks |fd| first: a side's memfd whose access mode is |access|. IO if it is not one, or
+// if this process may not even read it.
+mx_status_t OwnDescription(UniqueFd fd, int access, UniqueFd* out, bool* shared) {
   MemfdRule rule = SignalWordMemfdRule(kSideBytes);
   rule.access = access;
-  if (CheckMemfd(fd, rule, nullptr) != MX_OK) return MX_ERR_IO;
-  return out->MapReceived(fd, kSideBytes, access == O_RDWR);
+  if (CheckMemfd(fd.get(), rule, nullptr) != MX_OK) return MX_ERR_IO;
+  mx_status_t st = access == O_RDWR ? NewWritableDescription(fd.get(), out)
+                                    : NewReadOnlyDescription(fd.get(), out);
+  *shared = st == MX_ERR_ACCESS_DENIED && access == O_RDWR;
+  if (*shared) {
+    *out = std::move(fd);
+    return MX_OK;
+  }
+  return ReceivedFileStatus(st);
 }
 
-// A description of a side's memfd to send: writable only if |writable| (and |fd| is).
-mx_status_t DescriptionToSend(int fd, bool fd_writable, bool writable, UniqueFd* out) {
-  return writable || !fd_writable ? DupFd(fd, out) : NewReadOnlyDescription(fd, out);
+// A description of a side's memfd to send, made from |fd| (a description we hold): writable
+// only if |writable|. A new description each time, so nothing we keep is shared with the
+// receiver — except |fd| itself when it is |shared| already (this uid may not reopen it writable).
+mx_status_t DescriptionToSend(int fd, bool shared, bool writable, UniqueFd* out) {
+  if (!writable) return HeldFileStatus(NewReadOnlyDescription(fd, out));
+  if (shared) return DupFd(fd, out);
+  // Only a process of the creator's uid gets here; one that changed the file's mode cannot send
+  // these rights any more.
+  return HeldFileStatus(NewWritableDescription(fd, out));
 }
 
 // Clears, then sets, bits of a shared signal word; returns the old word.
@@ -89,58 +104,46 @@ EventPairSide::~EventPairSide() {
 
 mx_status_t EventPairSide::Create(mx_rights_t rights, std::unique_ptr<Handle>* out0,
                                   std::unique_ptr<Handle>* out1) {
-  UniqueFd mem[2], bell[2], life[2];
-  for (int i = 0; i < 2; ++i) {
-    mx_status_t st = MakeSideMemory(&mem[i], &bell[i]);
-    if (st != MX_OK) return st;
-  }
-  mx_status_t st = CreateSeqpacketPair(&life[0], &life[1]);
-  if (st != MX_OK) return st;
-  // Both objects share the creator's writable, unlocked descriptions; tokens are opened from
-  // them.
-  Fds fds[2];
-  for (int i = 0; i < 2; ++i) {
-    for (auto [from, to] :
-         {std::pair{mem[i].get(), &fds[i].memfd}, std::pair{bell[i].get(), &fds[i].doorbell},
-          std::pair{mem[1 - i].get(), &fds[i].peer_memfd},
-          std::pair{bell[1 - i].get(), &fds[i].peer_doorbell}}) {
-      st = DupFd(from, to);
-      if (st != MX_OK) return st;
-    }
-    fds[i].life = std::move(life[i]);
-    fds[i].own_writable = true;
-    fds[i].peer_writable = true;
-  }
-  // Each object maps both pages itself; a mapping is owned by the object that made it.
+  UniqueFd mem[2], bell, life[2];
   Mapping own[2], peer[2];
   for (int i = 0; i < 2; ++i) {
-    for (Mapping* m : {&own[i], &peer[1 - i]}) {
-      st = m->Map(mem[i].get(), kSideBytes, /*writable=*/true);
-      if (st != MX_OK) return st;
-    }
+    mx_status_t st = MakeSideMemory(&mem[i], &own[i]);
+    if (st != MX_OK) return st;
     auto* shared = new (own[i].get()) Shared();
     shared->magic = kSideMagic;
     shared->version = kSideVersion;
     shared->koid = AllocateKoid();
   }
+  mx_status_t st = CreateDoorbell(&bell);
+  if (st == MX_OK) st = CreateSeqpacketPair(&life[0], &life[1]);
+  if (st != MX_OK) return st;
   auto* s0 = static_cast<Shared*>(own[0].get());
   auto* s1 = static_cast<Shared*>(own[1].get());
   s0->peer_koid = s1->koid;
   s1->peer_koid = s0->koid;
-  const mx_koid_t k0 = s0->koid, k1 = s1->koid;
-  std::shared_ptr<EventPairSide> side0(
-      new EventPairSide(k0, k1, std::move(fds[0]), std::move(own[0]), std::move(peer[0])));
-  std::shared_ptr<EventPairSide> side1(
-      new EventPairSide(k1, k0, std::move(fds[1]), std::move(own[1]), std::move(peer[1])));
-  UniqueFd token0, token1;
-  st = OpenLockedDescription(side0->fds_.memfd.get(), &token0);
-  if (st != MX_OK) return st;
-  st = OpenLockedDescription(side1->fds_.memfd.get(), &token1);
-  if (st != MX_OK) return st;
-  *out0 = std::make_unique<Handle>(std::move(side0), rights);
-  (*out0)->token() = std::move(token0);
-  *out1 = std::make_unique<Handle>(std::move(side1), rights);
-  (*out1)->token() = std::move(token1);
+  const mx_koid_t koids[2] = {s0->koid, s1->koid};
+  UniqueFd tokens[2];
+  Fds fds[2];
+  for (int i = 0; i < 2; ++i) {
+    // Each object maps the peer's page itself (a mapping is owned by the object that made it).
+    st = peer[i].Map(mem[1 - i].get(), kSideBytes, /*writable=*/true);
+    if (st == MX_OK) st = HeldFileStatus(OpenLockedDescription(mem[i].get(), &tokens[i]));
+    if (st == MX_OK) st = DupFd(bell.get(), &fds[i].doorbell);
+    if (st != MX_OK) return st;
+  }
+  std::unique_ptr<Handle>* outs[2] = {out0, out1};
+  for (int i = 0; i < 2; ++i) {
+    // Each object keeps the creator's description of the peer's memfd, which no other process
+    // ever gets (sending opens new ones).
+    fds[i].peer_word = std::move(mem[1 - i]);
+    fds[i].life = std::move(life[i]);
+    fds[i].own_writable = true;
+    fds[i].peer_writable = true;
+    std::shared_ptr<EventPairSide> side(new EventPairSide(koids[i], koids[1 - i], std::move(fds[i]),
+                                                          std::move(own[i]), std::move(peer[i])));
+    *outs[i] = std::make_unique<Handle>(std::move(side), rights);
+    (*outs[i])->token() = std::move(tokens[i]);
+  }
   return MX_OK;
 }
 
@@ -152,11 +155,8 @@ mx_status_t EventPairSide::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handl
   for (const UniqueFd& fd : raw.fds) {
     if (!fd) return MX_ERR_IO;
   }
-  if (!IsDoorbell(raw.fds[2].get()) || !IsDoorbell(raw.fds[4].get()) ||
-      !IsChannelSocket(raw.fds[5].get())) {
-    return MX_ERR_IO;
-  }
-  // The token is a read-only description of the same file as the own side's memfd.
+  if (!IsDoorbell(raw.fds[3].get()) || !IsChannelSocket(raw.fds[4].get())) return MX_ERR_IO;
+  // The token is a read-only description of the same file as the own side's word.
   MemfdRule token_rule = SignalWordMemfdRule(kSideBytes);
   token_rule.access = O_RDONLY;
   if (CheckMemfd(raw.fds[0].get(), token_rule, nullptr) != MX_OK ||
@@ -165,12 +165,20 @@ mx_status_t EventPairSide::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handl
   }
   // Each word is writable here exactly when the handle may change it; a sender whose
   // descriptions disagree with the rights it claims is malformed.
-  const bool own_writable = (raw.rights & MX_RIGHT_SIGNAL) != 0;
-  const bool peer_writable = (raw.rights & MX_RIGHT_SIGNAL_PEER) != 0;
+  Fds fds;
+  fds.own_writable = (raw.rights & MX_RIGHT_SIGNAL) != 0;
+  fds.peer_writable = (raw.rights & MX_RIGHT_SIGNAL_PEER) != 0;
+  UniqueFd own_word;
+  bool own_shared = false;
+  mx_status_t st = OwnDescription(std::move(raw.fds[1]), fds.own_writable ? O_RDWR : O_RDONLY,
+                                  &own_word, &own_shared);
+  if (st == MX_OK) {
+    st = OwnDescription(std::move(raw.fds[2]), fds.peer_writable ? O_RDWR : O_RDONLY,
+                        &fds.peer_word, &fds.peer_word_shared);
+  }
   Mapping own, peer;
-  mx_status_t st = MapSide(raw.fds[1].get(), own_writable ? O_RDWR : O_RDONLY, &own);
-  if (st != MX_OK) return st;
-  st = MapSide(raw.fds[3].get(), peer_writable ? O_RDWR : O_RDONLY, &peer);
+  if (st == MX_OK) st = own.MapReceived(own_word.get(), kSideBytes, fds.own_writable);
+  if (st == MX_OK) st = peer.MapReceived(fds.peer_word.get(), kSideBytes, fds.peer_writable);
   if (st != MX_OK) return st;
   const auto* o = static_cast<const Shared*>(own.get());
   const auto* p = static_cast<const Shared*>(peer.get());
@@ -179,21 +187,18 @@ mx_status_t EventPairSide::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handl
       o->peer_koid != p->koid || p->peer_koid != o->koid || raw.koid == raw.related_koid) {
     return MX_ERR_IO;
   }
-  Fds fds;
-  fds.memfd = std::move(raw.fds[1]);
-  fds.doorbell = std::move(raw.fds[2]);
-  fds.peer_memfd = std::move(raw.fds[3]);
-  fds.peer_doorbell = std::move(raw.fds[4]);
-  fds.life = std::move(raw.fds[5]);
-  fds.own_writable = own_writable;
-  fds.peer_writable = peer_writable;
+  // Our own word description is not kept: the mapping holds it. A shared one is kept, so that
+  // locks placed through it can be released.
+  if (own_shared) fds.shared_own_word = std::move(own_word);
+  // The handle's token is a description of our own, locked before the arriving one closes (the
+  // sender may have kept a dup of what it sent).
+  UniqueFd token;
+  st = ReceivedFileStatus(OpenLockedDescription(raw.fds[0].get(), &token));
+  if (st != MX_OK) return st;
+  fds.doorbell = std::move(raw.fds[3]);
+  fds.life = std::move(raw.fds[4]);
   std::shared_ptr<EventPairSide> side(new EventPairSide(raw.koid, raw.related_koid, std::move(fds),
                                                         std::move(own), std::move(peer)));
-  // The handle's token is a description of our own, locked before the arriving one closes (as
-  // for events: ClearLocks on the words must never reach our token).
-  UniqueFd token;
-  st = OpenLockedDescription(side->fds_.memfd.get(), &token);
-  if (st != MX_OK) return st;
   *handle = std::make_unique<Handle>(std::move(side), raw.rights);
   (*handle)->token() = std::move(token);
   return MX_OK;
@@ -213,6 +218,7 @@ mx_signals_t EventPairSide::Signals() {
 }
 
 void EventPairSide::AddWaitSources(mx_signals_t, std::vector<WaitSource>* out) {
+  // The pair's doorbell rings for changes of either word; waiters re-read their own.
   out->push_back({fds_.doorbell.get(), DoorbellWaitEvents(), true});
   // Edge-triggered: the hang-up is reported once, so a wait for other bits does not spin on it.
   out->push_back({fds_.life.get(), EPOLLRDHUP, true});
@@ -231,17 +237,18 @@ mx_status_t EventPairSide::UserSignalPeer(uint32_t clear_mask, uint32_t set_mask
   if (((clear_mask | set_mask) & ~kUserSettable) != 0) return MX_ERR_INVALID_ARGS;
   if (!fds_.peer_writable) return MX_ERR_ACCESS_DENIED;
   if (PeerGone()) return MX_ERR_PEER_CLOSED;
-  // The peer's waiters, in this process or any other, watch the peer's doorbell.
+  // The peer's waiters, in this process or any other, watch the pair's doorbell too.
   Update(&peer_->signals, clear_mask, set_mask);
-  RingDoorbell(fds_.peer_doorbell.get());
+  RingDoorbell(fds_.doorbell.get());
   return MX_OK;
 }
 
 bool EventPairSide::IsLastHandle(const Handle& handle) const {
-  // Only tokens hold handle locks; locks a holder placed through a shared word description are
-  // released (see Event::IsLastHandle). The peer's word counts the peer's handles.
-  ClearLocks(fds_.memfd.get());
-  ClearLocks(fds_.peer_memfd.get());
+  // Only tokens hold handle locks; locks a holder placed through a word description we keep and
+  // share with its sender are released (see Event::IsLastHandle). Locks on the peer's word count
+  // the peer's handles.
+  if (fds_.shared_own_word) ClearLocks(fds_.shared_own_word.get());
+  if (fds_.peer_word_shared) ClearLocks(fds_.peer_word.get());
   return handle.token() && IsSoleLockHolder(handle.token().get());
 }
 
@@ -255,20 +262,22 @@ mx_status_t EventPairSide::PrepareTransfer(const Handle& handle, RawHandle* out)
   out->rights = handle.rights();
   out->koid = koid();
   out->related_koid = peer_koid_;
-  // The receiver gets a writable word only where this handle has the right to change it.
+  // The receiver gets a writable word only where this handle has the right to change it (and so
+  // this process holds that word writable: rights only shrink).
+  const int token = handle.token().get();
+  const bool own_shared = static_cast<bool>(fds_.shared_own_word);
   UniqueFd fds[kWireFds];
-  mx_status_t st = DupFd(handle.token().get(), &fds[0]);
+  mx_status_t st = DupFd(token, &fds[0]);
   if (st == MX_OK) {
-    st = DescriptionToSend(fds_.memfd.get(), fds_.own_writable, handle.HasRights(MX_RIGHT_SIGNAL),
-                           &fds[1]);
+    st = DescriptionToSend(own_shared ? fds_.shared_own_word.get() : token, own_shared,
+                           fds_.own_writable && handle.HasRights(MX_RIGHT_SIGNAL), &fds[1]);
   }
-  if (st == MX_OK) st = DupFd(fds_.doorbell.get(), &fds[2]);
   if (st == MX_OK) {
-    st = DescriptionToSend(fds_.peer_memfd.get(), fds_.peer_writable,
-                           handle.HasRights(MX_RIGHT_SIGNAL_PEER), &fds[3]);
+    st = DescriptionToSend(fds_.peer_word.get(), fds_.peer_word_shared,
+                           fds_.peer_writable && handle.HasRights(MX_RIGHT_SIGNAL_PEER), &fds[2]);
   }
-  if (st == MX_OK) st = DupFd(fds_.peer_doorbell.get(), &fds[4]);
-  if (st == MX_OK) st = DupFd(fds_.life.get(), &fds[5]);
+  if (st == MX_OK) st = DupFd(fds_.doorbell.get(), &fds[3]);
+  if (st == MX_OK) st = DupFd(fds_.life.get(), &fds[4]);
   if (st != MX_OK) return st;
   for (UniqueFd& fd : fds) out->fds.push_back(std::move(fd));
   return MX_OK;
@@ -277,7 +286,7 @@ mx_status_t EventPairSide::PrepareTransfer(const Handle& handle, RawHandle* out)
 mx_status_t EventPairSide::PrepareNewHandle(const Handle& from, mx_rights_t rights,
                                             std::unique_ptr<Handle>* out) {
   UniqueFd token;
-  mx_status_t st = OpenLockedDescription(fds_.memfd.get(), &token);
+  mx_status_t st = HeldFileStatus(from.OpenFromToken(&OpenLockedDescription, &token));
   if (st != MX_OK) return st;
   auto h = std::make_unique<Handle>(from.object(), rights);
   h->token() = std::move(token);

@@ -62,6 +62,12 @@ UniqueFd Handle::TakeToken() {
   return std::move(token_);
 }
 
+mx_status_t Handle::OpenFromToken(mx_status_t (*open)(int fd, UniqueFd* out), UniqueFd* out) const {
+  MutexLock lock(&mu_);
+  if (!token_) return MX_ERR_BAD_HANDLE;
+  return open(token_.get(), out);
+}
+
 void Handle::Close() {
   if (gone_.exchange(true, std::memory_order_acq_rel)) return;
   Leave();

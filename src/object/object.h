@@ -140,6 +140,11 @@ class Handle {
   UniqueFd& token() { return token_; }
   const UniqueFd& token() const { return token_; }
   UniqueFd TakeToken();
+  // Calls |open|(the token's fd, |out|) under the handle's lock, so that the token is not closed
+  // (and its number reused for another file) meanwhile: for a new description of the token's
+  // file while the handle may still leave the table (mx_handle_duplicate). BAD_HANDLE if the
+  // handle has no token (any more).
+  mx_status_t OpenFromToken(mx_status_t (*open)(int fd, UniqueFd* out), UniqueFd* out) const;
 
   // Leaving the table. Close: the handle is destroyed (the object may run its last-handle
   // logic). TransferOut: the object moved to another place (message or child). Both cancel

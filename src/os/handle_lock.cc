@@ -20,27 +20,35 @@ struct flock ByteZero(short type) {
   return lk;
 }
 
-}  // namespace
-
-UniqueFd ReopenReadOnly(int fd) {
+UniqueFd Reopen(int fd, int access) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-  return UniqueFd(::open(path, O_RDONLY | O_CLOEXEC));
+  return UniqueFd(::open(path, access | O_CLOEXEC));
 }
+
+}  // namespace
+
+UniqueFd ReopenReadOnly(int fd) { return Reopen(fd, O_RDONLY); }
 
 mx_status_t NewReadOnlyDescription(int fd, UniqueFd* out) {
   UniqueFd description = ReopenReadOnly(fd);
-  if (!description) return AllocationStatus(errno);
+  if (!description) return ReopenStatus(errno);
+  *out = std::move(description);
+  return MX_OK;
+}
+
+mx_status_t NewWritableDescription(int fd, UniqueFd* out) {
+  UniqueFd description = Reopen(fd, O_RDWR);
+  if (!description) return ReopenStatus(errno);
   *out = std::move(description);
   return MX_OK;
 }
 
 mx_status_t OpenLockedDescription(int fd, UniqueFd* out) {
   UniqueFd token = ReopenReadOnly(fd);
+  if (!token) return ReopenStatus(errno);
   struct flock lk = ByteZero(F_RDLCK);
-  if (!token || ::fcntl(token.get(), F_OFD_SETLK, &lk) != 0) {
-    return AllocationStatus(errno);
-  }
+  if (::fcntl(token.get(), F_OFD_SETLK, &lk) != 0) return AllocationStatus(errno);
   *out = std::move(token);
   return MX_OK;
 }
@@ -57,12 +65,13 @@ void ClearLocks(int fd) {
   ::fcntl(fd, F_OFD_SETLK, &lk);
 }
 
-mx_status_t DenyWriteReopen(int fd) {
+mx_status_t DenyWriteReopenToOthers(int fd) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return MX_ERR_NO_RESOURCES;
   // Only the write bits change: a memfd sealed against exec changes (F_SEAL_EXEC, the default
   // under vm.memfd_noexec) refuses any change of its exec bits.
-  if (::fchmod(fd, st.st_mode & 07555) != 0) return MX_ERR_NO_RESOURCES;
+  const mode_t mode = (st.st_mode & 07777 & ~(S_IWGRP | S_IWOTH)) | S_IWUSR;
+  if (::fchmod(fd, mode) != 0) return MX_ERR_NO_RESOURCES;
   return MX_OK;
 }
 

@@ -85,7 +85,7 @@ static_assert(sizeof(WireHandle) == 40);
 // nothing cannot make the receiver keep anything it would not keep for a real object.
 constexpr uint32_t kChannelWireExtra = sizeof(EndpointState);  // fds: from the state
 constexpr uint32_t kEventWireFds = 3;
-constexpr uint32_t kEventPairWireFds = 6;
+constexpr uint32_t kEventPairWireFds = 5;
 constexpr uint32_t kVmoWireFds = 1;
 constexpr uint32_t kSocketWireFds = 1;
 constexpr uint32_t kFdWireFds = 1;

@@ -706,6 +706,163 @@ TEST_P(HostileEventRightsTest, LockThroughSentDescriptionsDoesNotOutliveTheAttac
   if (other != MX_HANDLE_INVALID) mx_handle_close(other);
 }
 
+// A process of another uid that holds a word writable cannot reopen it writable: it keeps the
+// description it was sent, and passes that same description on. Relay (as nobody) gets a SIGNAL
+// handle from the test, sends a duplicate on to Keeper (also nobody), locks byte 0 through the
+// writable descriptions it kept and exits. Keeper now shares those descriptions with nobody alive
+// but still keeps them, so the lock would count as a handle for as long as Keeper lives; once the
+// test has closed its own handles, Keeper's handle must see LAST_HANDLE at its next look.
+// args: [user, "relay" | "keeper"]. Relay: kControlInfo from the test, kPeerInfo to Keeper.
+// Keeper: kControlInfo to the test, kPeerInfo from Relay.
+MX_CHILD(kept_word_holder) {
+  mx_handle_t control = mx_test::TakeStartupHandle(kControlInfo);
+  mx_handle_t peer = mx_test::TakeStartupHandle(kPeerInfo);
+  MaybeBecomeNobody(args);
+  if (args.at(1) == "relay") {
+    TouchWaker(control);
+    auto before = mx_test::ListOpenFds();
+    std::vector<mx_handle_t> handles;
+    uint8_t hello = 0;
+    CHILD_CHECK_OK(mx_test::ReadPod(control, &hello, &handles));
+    CHILD_CHECK_EQ(handles.size(), 1u);
+    mx_handle_t dup = MX_HANDLE_INVALID;
+    CHILD_CHECK_OK(mx_handle_duplicate(handles[0], MX_RIGHT_SAME_RIGHTS, &dup));
+    CHILD_CHECK_OK(mx_test::WritePod(peer, uint8_t{1}, {dup}));
+    WordReport r = {};
+    for (const mx_test::FdEntry& e : NewFds(before, mx_test::ListOpenFds())) {
+      struct stat st;
+      if (fstat(e.fd, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      ++r.files;
+      if ((fcntl(e.fd, F_GETFL) & O_ACCMODE) == O_RDONLY) continue;
+      ++r.writable_fds;
+      LockByteZero(e.fd, &r);
+    }
+    CHILD_CHECK_OK(mx_test::WritePod(control, r));
+    return 0;  // exiting closes every fd; Keeper still holds the descriptions we locked through
+  }
+  std::vector<mx_handle_t> handles;
+  uint8_t hello = 0;
+  CHILD_CHECK_OK(mx_test::ReadPod(peer, &hello, &handles));
+  CHILD_CHECK_EQ(handles.size(), 1u);
+  CHILD_CHECK_OK(mx_test::WritePod(control, uint8_t{1}));  // holding it
+  uint8_t go = 0;
+  CHILD_CHECK_OK(mx_test::ReadPod(control, &go));  // Relay is gone, the test closed its handles
+  const uint64_t start = NowNs();
+  mx_signals_t observed = 0;
+  const int32_t st = mx_object_wait_one(handles[0], MX_SIGNAL_LAST_HANDLE,
+                                        mx_deadline_after(MX_SEC(5)), &observed);
+  const uint64_t took_ns = NowNs() - start;
+  CHILD_CHECK_OK(mx_test::WritePod(control, st));
+  CHILD_CHECK_OK(mx_test::WritePod(control, took_ns));
+  mx_handle_close(handles[0]);
+  return 0;
+}
+
+TEST_P(HostileEventRightsTest, LockThroughAKeptWordIsReleased) {
+  const bool pair = GetParam();
+  mx_handle_t kept, other, sent;
+  ASSERT_NO_FATAL_FAILURE(Create(&kept, &other, &sent, 0));
+  mx_handle_t relay_control, relay_child, keeper_control, keeper_child, r_end, k_end, process;
+  ASSERT_EQ(mx_channel_create(0, &relay_control, &relay_child), MX_OK);
+  ASSERT_EQ(mx_channel_create(0, &keeper_control, &keeper_child), MX_OK);
+  ASSERT_EQ(mx_channel_create(0, &r_end, &k_end), MX_OK);
+  ASSERT_EQ(
+      mx_test::SpawnChild("kept_word_holder", {{kControlInfo, relay_child}, {kPeerInfo, r_end}},
+                          {"nobody", "relay"}, &process),
+      MX_OK);
+  mx_test::ScopedProcess relay(process);
+  ASSERT_EQ(
+      mx_test::SpawnChild("kept_word_holder", {{kControlInfo, keeper_child}, {kPeerInfo, k_end}},
+                          {"nobody", "keeper"}, &process),
+      MX_OK);
+  mx_test::ScopedProcess keeper(process);
+  ASSERT_EQ(mx_test::WritePod(relay_control, uint8_t{1}, {sent}), MX_OK);
+  WordReport r = {};
+  ASSERT_EQ(mx_test::ReadPod(relay_control, &r), MX_OK);
+  ASSERT_EQ(relay.Join(), 0);
+  uint8_t holding = 0;
+  ASSERT_EQ(mx_test::ReadPod(keeper_control, &holding), MX_OK);
+  // The pair's side A (|other|) is not the side Keeper holds; only |kept| counts for it.
+  mx_handle_close(kept);
+  ASSERT_EQ(mx_test::WritePod(keeper_control, uint8_t{1}), MX_OK);
+  int32_t st = MX_ERR_INTERNAL;
+  uint64_t took_ns = 0;
+  ASSERT_EQ(mx_test::ReadPod(keeper_control, &st), MX_OK);
+  ASSERT_EQ(mx_test::ReadPod(keeper_control, &took_ns), MX_OK);
+  printf(
+      "[attack] OFD lock through a kept writable word, %s, relay and keeper as nobody: relay "
+      "kept %u files (%u writable), placed %u locks and exited; keeper's wait for LAST_HANDLE "
+      "returned %s after %.3f s\n",
+      pair ? "eventpair" : "event", r.files, r.writable_fds, r.locks_placed,
+      mx_test::StatusName(st), static_cast<double>(took_ns) / 1e9);
+  EXPECT_GT(r.locks_placed, 0u) << "the relay kept no writable description";
+  EXPECT_EQ(st, MX_OK) << "a lock placed through a kept description counted as a handle";
+  EXPECT_EQ(keeper.Join(), 0);
+  mx_handle_close(relay_control);
+  mx_handle_close(keeper_control);
+  if (other != MX_HANDLE_INVALID) mx_handle_close(other);
+}
+
+// What the receiver of an unreadable word got (receiver -> test).
+struct UnreadableReport {
+  int32_t read_status;
+  uint32_t value;
+  uint32_t handles;
+};
+
+// args: [user]. Reads one message from kControlInfo and reports what it got.
+MX_CHILD(unreadable_receiver) {
+  mx_handle_t control = mx_test::TakeStartupHandle(kControlInfo);
+  MaybeBecomeNobody(args);
+  uint8_t value = 0;
+  std::vector<mx_handle_t> handles;
+  UnreadableReport r = {};
+  r.read_status = mx_test::ReadPod(control, &value, &handles);
+  r.value = value;
+  r.handles = static_cast<uint32_t>(handles.size());
+  CHILD_CHECK_OK(mx_test::WritePod(control, r));
+  return 0;
+}
+
+// The memfd's owner (here the test, as root) takes every permission bit away, then sends a
+// handle to a process of another user, which can no longer open the descriptions it needs
+// (its token, its private word). That handle is malformed there: the read drops its message
+// and returns the next one, instead of failing with NO_RESOURCES and keeping the message for
+// ever (which blocked the channel).
+TEST_P(HostileEventRightsTest, AnUnreadableMemfdIsDroppedNotRetried) {
+  const bool pair = GetParam();
+  const auto before = mx_test::ListOpenFds();
+  mx_handle_t kept, other, sent;
+  ASSERT_NO_FATAL_FAILURE(Create(&kept, &other, &sent, 0));
+  uint32_t chmodded = 0;
+  for (const mx_test::FdEntry& e : NewFds(before, mx_test::ListOpenFds())) {
+    struct stat st;
+    if (fstat(e.fd, &st) == 0 && S_ISREG(st.st_mode) && fchmod(e.fd, 0) == 0) ++chmodded;
+  }
+  ASSERT_GT(chmodded, 0u);
+  mx_handle_t control, control_child, process;
+  ASSERT_EQ(mx_channel_create(0, &control, &control_child), MX_OK);
+  ASSERT_EQ(mx_test::SpawnChild("unreadable_receiver", {{kControlInfo, control_child}}, {"nobody"},
+                                &process),
+            MX_OK);
+  mx_test::ScopedProcess child(process);
+  ASSERT_EQ(mx_test::WritePod(control, uint8_t{1}, {sent}), MX_OK);
+  ASSERT_EQ(mx_test::WritePod(control, uint8_t{2}), MX_OK);
+  UnreadableReport r = {};
+  ASSERT_EQ(mx_test::ReadPod(control, &r), MX_OK);
+  printf(
+      "[attack] memfd made unreadable by its owner, %s, receiver as nobody: read %s, got "
+      "message %u with %u handles\n",
+      pair ? "eventpair" : "event", mx_test::StatusName(r.read_status), r.value, r.handles);
+  EXPECT_EQ(r.read_status, MX_OK);
+  EXPECT_EQ(r.value, 2u) << "the message with the unusable handle was not dropped";
+  EXPECT_EQ(r.handles, 0u);
+  EXPECT_EQ(child.Join(), 0);
+  mx_handle_close(control);
+  mx_handle_close(kept);
+  if (other != MX_HANDLE_INVALID) mx_handle_close(other);
+}
+
 INSTANTIATE_TEST_SUITE_P(Objects, HostileEventRightsTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return std::string(info.param ? "EventPair" : "Event");

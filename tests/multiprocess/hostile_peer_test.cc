@@ -773,7 +773,7 @@ void EventUnsealedMemfd(Hostile& h) {
   BadHandle(h, MX_OBJ_TYPE_EVENT, nullptr, 0, {MakeMemfd(4096, 0), MakeMemfd(4096, 0), h.Tracer()});
 }
 
-void EventPairBogus(Hostile& h) { BadHandle(h, MX_OBJ_TYPE_EVENT_PAIR, nullptr, 0, h.Tracers(6)); }
+void EventPairBogus(Hostile& h) { BadHandle(h, MX_OBJ_TYPE_EVENT_PAIR, nullptr, 0, h.Tracers(5)); }
 
 void VmoNotAMemfd(Hostile& h) { BadHandle(h, MX_OBJ_TYPE_VMO, nullptr, 0, {h.Tracer()}); }
 
@@ -1202,7 +1202,7 @@ const std::vector<Scenario>& Scenarios() {
        {"before", "after"},
        EventUnsealedMemfd},
       {"EventPairBogus",
-       "eventpair made of six pipe ends",
+       "eventpair made of five pipe ends",
        O::kContinues,
        {"before", "after"},
        EventPairBogus},
