@@ -146,7 +146,7 @@ bool ChannelEndpoint::SpinReadyLocked(mx_signals_t waitfor, bool deep) {
   }
   if ((waitfor & MX_CHANNEL_READABLE) && !queue_.empty()) return true;
   if (recv_ring_.valid() && (recv_ring_.HasRecord() || recv_ring_.SocketFrames() != sock_seen_ ||
-                             recv_ring_.WriterClosed())) {
+                             recv_ring_.WriterDone())) {
     return true;
   }
   return write_ == WriteState::kBlockedOnRing && (waitfor & MX_CHANNEL_WRITABLE) &&
@@ -235,7 +235,7 @@ void ChannelEndpoint::OnLastHandleClosed() {
   // The peer learns of an orderly close from the rings without a system call; closing the
   // socket is what tells it in every case (PEER_CLOSED), and dropping the queue closes the
   // handles inside unread messages, which cascades to their own peers.
-  send_ring_.MarkWriterClosed();
+  send_ring_.MarkWriterDone();
   recv_ring_.MarkReaderClosed();
   sock_.reset();
   queue_.clear();

@@ -13,10 +13,11 @@
 //   call   → registers a call waiter *after* pumping everything already queued, then sends; every
 //            message pumped afterwards is offered to the waiters in registration order.
 //
-// Moving an endpoint (written into a channel, or spawned): its socket moves as an fd, its local
-// queue is serialized into a memfd that travels with it, and its sequence numbers, user signals
-// and rings travel in its descriptor; the next owner starts with that queue, so no message is
-// lost or reordered however many hops it makes.
+// Moving an endpoint (written into a channel, or spawned): its socket and receive ring move as
+// fds, its local queue is serialized into a memfd that travels with it, and its sequence numbers
+// and user signals travel in its descriptor; the next owner starts with that queue, so no message
+// is lost or reordered however many hops it makes. The send ring stays behind, marked done: the
+// peer reads it empty, then drops it, and the next owner announces a ring of its own later.
 //
 // The peer is another process we do not trust: every frame is validated (transport/wire.h);
 // a malformed one breaks the channel, which then reads as PEER_CLOSED, and its fds are closed.
@@ -56,6 +57,14 @@ struct CallWaiter {
 class ChannelEndpoint final : public Object {
  public:
   static constexpr uint32_t kType = MX_OBJ_TYPE_CHANNEL;
+
+  // A direction gets its shared-memory ring once this many messages went the socket way (counted
+  // from the channel's creation, or from the endpoint's arrival in this process: its ring stayed
+  // behind): setting a ring up costs about ten system calls and an fd at the reader, which a
+  // channel used for one request and its reply would never win back. That many socket frames
+  // before an announcement also means the reader has read every record of the ring it replaces
+  // when it gets to the announcement.
+  static constexpr uint64_t kRingAfterMessages = 8;
 
   // Bytes of payload buffered per direction before writes return SHOULD_WAIT. Default 4 MiB;
   // the environment variable MX_CHANNEL_BUFFER_BYTES (read once) may raise or lower it
@@ -275,7 +284,10 @@ class ChannelEndpoint final : public Object {
   // held; lets go of it while it yields.
   bool SettleStash() TA_REQ(mu_);
   mx_status_t AnnounceNoWriteLocked() TA_REQ(mu_);
-  mx_status_t PackLocked(bool writes, RawHandle* out) TA_REQ(mu_);
+  // The send ring stays behind when the endpoint leaves: marked done (no record follows) and
+  // unmapped; whoever writes next starts afresh with the socket.
+  void RetireSendRingLocked() TA_REQ(mu_);
+  mx_status_t PackLocked(RawHandle* out) TA_REQ(mu_);
   mx_status_t PackQueueLocked(EndpointState* state, RawHandle* out) TA_REQ(mu_);
   // Calls.
   class CallWait;
@@ -294,6 +306,9 @@ class ChannelEndpoint final : public Object {
   bool drained_ TA_GUARDED(mu_) = false;
   // Creating the send ring failed: the socket carries everything.
   bool ring_failed_ TA_GUARDED(mu_) = false;
+  // The send ring is created once send_seq_ reaches this (kRingAfterMessages socket messages
+  // after the endpoint was created or arrived, or after a transfer retired its ring).
+  uint64_t ring_after_seq_ TA_GUARDED(mu_) = kRingAfterMessages;
   // The next pump reads the socket even if no frame was counted.
   bool force_socket_ TA_GUARDED(mu_) = true;
   // BeginWait minus EndWait: threads/ports that may block.
@@ -311,6 +326,8 @@ class ChannelEndpoint final : public Object {
   // The bytes queue_ is charged for: the sum of MessageBytes over its messages.
   size_t queue_bytes_ TA_GUARDED(mu_) = 0;
   std::list<CallWaiter*> callers_ TA_GUARDED(mu_);
+  // The writer keeps its ring's mapping only (no fd); the reader keeps the ring's memfd. A ring
+  // whose writer is done (it closed, or its endpoint moved away) is dropped once read empty.
   MessageRing send_ring_ TA_GUARDED(mu_);
   MessageRing recv_ring_ TA_GUARDED(mu_);
   // Set once either ring exists (CanSpin, read without the mutex); never cleared.

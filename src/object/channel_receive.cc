@@ -110,9 +110,14 @@ ChannelEndpoint::RingStep ChannelEndpoint::PumpRingLocked(PumpBudget* budget) {
   if (!recv_ring_.valid()) return RingStep::kNothing;
   const std::optional<RingHead> head = RingHeadLocked();
   if (!head) {
-    if (!recv_ring_.broken()) return RingStep::kNothing;
-    BreakLocked("message ring corrupted");
-    return RingStep::kStop;
+    if (recv_ring_.broken()) {
+      BreakLocked("message ring corrupted");
+      return RingStep::kStop;
+    }
+    // The writer closed or moved away and we read all it wrote: the ring's fd and mapping go
+    // (a moved writer's next holder announces a new ring); the socket is watched alone.
+    if (recv_ring_.Finished()) recv_ring_ = MessageRing();
+    return RingStep::kNothing;
   }
   switch (sequencer_.OnRingHead(*head)) {
     case InboundSequencer::RingAction::kDeliverRecord:
@@ -134,7 +139,7 @@ bool ChannelEndpoint::SocketMayHaveFramesLocked(bool ring_needs_socket) {
   // caller wants the kernel's word (force_socket_: a wait about to block or just woken, a
   // signal query, a read that found nothing).
   return !recv_ring_.valid() || force_socket_ || ring_needs_socket ||
-         recv_ring_.SocketFrames() != sock_seen_ || recv_ring_.WriterClosed();
+         recv_ring_.SocketFrames() != sock_seen_ || recv_ring_.WriterDone();
 }
 
 // Reads what is available next, in sequence order. Returns false when nothing more can be
@@ -240,10 +245,14 @@ bool ChannelEndpoint::ApplySignalFrameLocked(const Frame& frame) {
 }
 
 bool ChannelEndpoint::ApplyRingFrameLocked(Frame frame) {
-  if (recv_ring_.valid()) {
-    BreakLocked("second ring announcement");
+  // A writer announces a ring only after kRingAfterMessages socket frames since its endpoint
+  // arrived, and those come after every record of the ring it replaces: by now that ring is read
+  // empty and marked done. Anything else is a second ring at once, which we never keep.
+  if (recv_ring_.valid() && !recv_ring_.Finished()) {
+    BreakLocked("ring announced while the current ring is in use");
     return false;
   }
+  recv_ring_ = MessageRing();
   if (sequencer_.has_write_limit()) {
     BreakLocked("ring announced by an end that left without WRITE");
     return false;

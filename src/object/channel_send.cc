@@ -9,14 +9,6 @@
 #include "transport/frame_io.h"
 
 namespace mx::internal {
-namespace {
-
-// A direction gets its shared-memory ring once this many messages went the socket way: setting
-// a ring up costs about ten system calls and two fds, which a channel used for one request and
-// its reply would never win back.
-constexpr uint64_t kRingAfterMessages = 8;
-
-}  // namespace
 
 mx_status_t ChannelEndpoint::SendBytesLocked(const std::vector<uint8_t>& bytes,
                                              const std::vector<int>& fds, WhenFull when_full) {
@@ -85,7 +77,9 @@ mx_status_t ChannelEndpoint::CreateSendRingLocked() {
       MessageRing::Create(2 * limit + 2 * (MX_CHANNEL_MAX_MSG_BYTES + 64), limit, &ring);
   if (st != MX_OK) return MX_ERR_SHOULD_WAIT;
   uint32_t info[2] = {0, 0};
-  st = SendControlLocked(kFrameRing, info, sizeof(info), ring.fd());
+  // The reader keeps the memfd (it gives pages back through it); we keep the mapping only.
+  UniqueFd fd = ring.TakeFd();
+  st = SendControlLocked(kFrameRing, info, sizeof(info), fd.get());
   if (st != MX_OK) return st == MX_ERR_PEER_CLOSED ? st : MX_ERR_SHOULD_WAIT;
   send_ring_ = std::move(ring);
   has_ring_.store(true, std::memory_order_relaxed);
@@ -103,7 +97,7 @@ void ChannelEndpoint::PublishedLocked() {
 
 mx_status_t ChannelEndpoint::RingWriteLocked(const void* bytes, uint32_t num_bytes) {
   if (!send_ring_.valid()) {
-    if (ring_failed_ || send_seq_ < kRingAfterMessages) return MX_ERR_SHOULD_WAIT;
+    if (ring_failed_ || send_seq_ < ring_after_seq_) return MX_ERR_SHOULD_WAIT;
     mx_status_t st = CreateSendRingLocked();
     if (st == MX_ERR_PEER_CLOSED) return st;
     if (st != MX_OK) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // A channel endpoint leaving this process (written into a channel, or spawned) and arriving:
-// its state, socket, rings and queue packed into a RawHandle, and rebuilt from one.
+// its state, socket, receive ring and queue packed into a RawHandle, and rebuilt from one. The
+// send ring does not travel (docs/design.md, "Endpoint state").
 #include <cstring>
 
 #include "object/channel_costs.h"
@@ -36,11 +37,8 @@ mx_status_t ChannelEndpoint::FromRaw(RawHandle raw, std::shared_ptr<ChannelEndpo
                                              : InboundSequencer::kNoLimit);
   ep->user_signals_ = state.user_signals;
   ep->sock_seen_ = state.socket_frames_seen;
-  if (state.flags & kEndpointHasSendRing) {
-    mx_status_t st = MessageRing::Attach(std::move(raw.fds[next++]), &ep->send_ring_);
-    if (st != MX_OK) return st;
-    ep->has_ring_.store(true, std::memory_order_relaxed);
-  }
+  // Our writes start on the socket; a ring of our own follows as for a new channel.
+  ep->ring_after_seq_ = state.send_seq + kRingAfterMessages;
   if (state.flags & kEndpointHasRecvRing) {
     mx_status_t st = MessageRing::Attach(std::move(raw.fds[next++]), &ep->recv_ring_);
     if (st != MX_OK) return st;
@@ -80,8 +78,9 @@ mx_status_t ChannelEndpoint::PrepareTransfer(const Handle& handle, RawHandle* ou
   out->rights = handle.rights();
   out->koid = koid();
   out->related_koid = peer_koid_;
-  mx_status_t st = PackLocked(writes, out);
+  mx_status_t st = PackLocked(out);
   if (st != MX_OK) return st;
+  RetireSendRingLocked();
   life_ = Life::kFrozen;
   // The next owner sets the flag for its own waiters; ours must not linger (it would only
   // cost kicks, but clearing it after the endpoint left could erase the new owner's).
@@ -120,9 +119,21 @@ mx_status_t ChannelEndpoint::AnnounceNoWriteLocked() {
   return MX_OK;
 }
 
-mx_status_t ChannelEndpoint::PackLocked(bool writes, RawHandle* out) {
+void ChannelEndpoint::RetireSendRingLocked() {
+  // Before the endpoint is sent, so the peer sees the mark before anything the next holder
+  // sends; the ring's records are all published (we hold mu_). If the transfer is aborted, we
+  // are the next holder.
+  if (!send_ring_.valid()) return;
+  send_ring_.MarkWriterDone();
+  send_ring_ = MessageRing();
+  ring_after_seq_ = send_seq_ + kRingAfterMessages;
+}
+
+mx_status_t ChannelEndpoint::PackLocked(RawHandle* out) {
   // (3) The descriptor travels in |out->extra|; the fds in the order ParseEndpointState
-  // expects: socket, send ring, receive ring, queue blob, the queue's nested fds.
+  // expects: socket, receive ring, queue blob, the queue's nested fds. The send ring stays
+  // (RetireSendRingLocked): its memory would cost the next holder an fd and a mapping, and a
+  // holder without WRITE must not get a way to publish records in it.
   EndpointState state = {};
   state.send_seq = send_seq_;
   state.recv_seq = sequencer_.next();
@@ -135,14 +146,6 @@ mx_status_t ChannelEndpoint::PackLocked(bool writes, RawHandle* out) {
   UniqueFd sock = DupFd(sock_.get());
   if (!sock) return MX_ERR_NO_RESOURCES;
   out->fds.push_back(std::move(sock));
-  // Without WRITE the next owner has no use for the send ring, and must not get a way to publish
-  // records in it.
-  if (send_ring_.valid() && writes) {
-    UniqueFd fd = DupFd(send_ring_.fd());
-    if (!fd) return MX_ERR_NO_RESOURCES;
-    out->fds.push_back(std::move(fd));
-    state.flags |= kEndpointHasSendRing;
-  }
   if (recv_ring_.valid()) {
     UniqueFd fd = DupFd(recv_ring_.fd());
     if (!fd) return MX_ERR_NO_RESOURCES;

@@ -64,8 +64,7 @@ StateCheck ParseEndpointState(const uint8_t* extra, size_t size, const QueueLimi
   } else if (s.queue_count != 0 || s.queue_fds != 0 || s.queue_bytes != 0) {
     return StateCheck::kMalformed;
   }
-  uint64_t fds = 1 + ((s.flags & kEndpointHasSendRing) ? 1 : 0) +
-                 ((s.flags & kEndpointHasRecvRing) ? 1 : 0) +
+  uint64_t fds = 1 + ((s.flags & kEndpointHasRecvRing) ? 1 : 0) +
                  ((s.flags & kEndpointHasQueue) ? 1 : 0) + uint64_t{s.queue_fds};
   *state = s;
   *num_fds = fds > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(fds);

@@ -2,10 +2,12 @@
 // Endpoint state: how a channel endpoint travels between processes, and its decoder.
 //
 // A moving endpoint is a RawHandle (transport/message.h) whose |extra| is an EndpointState and
-// whose fds are, in this order: its socket; its send ring's memfd (kEndpointHasSendRing); its
-// receive ring's memfd (kEndpointHasRecvRing); the queue blob (kEndpointHasQueue: a sealed memfd
-// holding the messages already pulled into its local queue, in the encoding of EncodeQueue in
-// transport/wire.h); then the fds of every handle inside those messages (queue_fds of them).
+// whose fds are, in this order: its socket; its receive ring's memfd (kEndpointHasRecvRing); the
+// queue blob (kEndpointHasQueue: a sealed memfd holding the messages already pulled into its
+// local queue, in the encoding of EncodeQueue in transport/wire.h); then the fds of every handle
+// inside those messages (queue_fds of them). The send ring never travels: the mover marks it
+// done and the peer drops it once read (bit 1, which once said a send ring came along, is
+// refused like any unknown flag).
 //
 // Everything here is attacker-controlled. What an honest endpoint can hold is bounded by its
 // channel's buffer limit (QueueLimits), and a state that claims more is refused *before* anything
@@ -29,14 +31,13 @@
 
 namespace mx::internal {
 
-constexpr uint32_t kEndpointHasSendRing = 1;
 constexpr uint32_t kEndpointHasRecvRing = 2;
 constexpr uint32_t kEndpointHasQueue = 4;
 // The peer's end travelled without MX_RIGHT_WRITE: it may send no data frame or ring record with
 // a sequence number >= peer_write_limit (see docs/channels.md, "Rights across processes").
 constexpr uint32_t kEndpointPeerNoWrite = 8;
 constexpr uint32_t kEndpointKnownFlags =
-    kEndpointHasSendRing | kEndpointHasRecvRing | kEndpointHasQueue | kEndpointPeerNoWrite;
+    kEndpointHasRecvRing | kEndpointHasQueue | kEndpointPeerNoWrite;
 
 struct EndpointState {
   uint64_t send_seq;
@@ -56,8 +57,8 @@ static_assert(sizeof(EndpointState) == 56);
 // them must be installed by the receiver when the frame is read off the socket.
 constexpr uint32_t kMaxHandleFds = 4096;
 
-// The fds an endpoint carries besides its queue's: socket, two rings, the blob.
-constexpr uint32_t kEndpointOwnFds = 4;
+// The fds an endpoint carries besides its queue's: socket, receive ring, the blob.
+constexpr uint32_t kEndpointOwnFds = 3;
 
 // What a received endpoint's local queue may hold. An honest endpoint pulls messages into its
 // queue only up to twice its channel's buffer limit (a pending call; waits and reads pull much
@@ -90,8 +91,7 @@ StateCheck ParseEndpointState(const uint8_t* extra, size_t size, const QueueLimi
 
 // Where the queue blob is among the fds of an endpoint with |state| (kEndpointHasQueue).
 inline size_t QueueBlobFdIndex(const EndpointState& state) {
-  return 1 + ((state.flags & kEndpointHasSendRing) ? 1 : 0) +
-         ((state.flags & kEndpointHasRecvRing) ? 1 : 0);
+  return 1 + ((state.flags & kEndpointHasRecvRing) ? 1 : 0);
 }
 
 // Decodes the queue blob [blob, blob + size) of an endpoint whose state passed

@@ -111,8 +111,7 @@ void RunOne(const uint8_t* data, size_t size) {
     ++g_stats.malformed;
     return;
   }
-  const uint64_t want = 1 + ((state.flags & kEndpointHasSendRing) ? 1 : 0) +
-                        ((state.flags & kEndpointHasRecvRing) ? 1 : 0) +
+  const uint64_t want = 1 + ((state.flags & kEndpointHasRecvRing) ? 1 : 0) +
                         ((state.flags & kEndpointHasQueue) ? 1 : 0) + uint64_t{state.queue_fds};
   FUZZ_CHECK(num_fds == (want > UINT32_MAX ? UINT32_MAX : want));
   if (check == StateCheck::kOverLimit) {

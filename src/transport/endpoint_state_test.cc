@@ -88,11 +88,11 @@ TEST(EndpointStateTest, FdCountFollowsTheFlagsAndQueue) {
   EndpointState s = {};
   ASSERT_EQ(Parse(s, &n), StateCheck::kOk);
   EXPECT_EQ(n, 1u);
-  s.flags = kEndpointHasSendRing | kEndpointHasRecvRing;
+  s.flags = kEndpointHasRecvRing;
   ASSERT_EQ(Parse(s, &n), StateCheck::kOk);
-  EXPECT_EQ(n, 3u);
+  EXPECT_EQ(n, 2u);
   s = WithQueue(2, 64, 10);
-  s.flags |= kEndpointHasSendRing;
+  s.flags |= kEndpointHasRecvRing;
   ASSERT_EQ(Parse(s, &n), StateCheck::kOk);
   EXPECT_EQ(n, 13u);
 }
@@ -100,6 +100,8 @@ TEST(EndpointStateTest, FdCountFollowsTheFlagsAndQueue) {
 TEST(EndpointStateTest, RejectsWhatNoSenderWrites) {
   EndpointState s = {};
   s.flags = 0x80;
+  EXPECT_EQ(Parse(s), StateCheck::kMalformed);
+  s.flags = 1;  // a send ring: it never travels
   EXPECT_EQ(Parse(s), StateCheck::kMalformed);
   s = {};
   s.user_signals = MX_CHANNEL_READABLE;
@@ -205,17 +207,26 @@ MX_CHILD(write_endpoint_state_corpus) {
   EndpointState plain = {};
   write("plain", 0, plain, {});
   EndpointState rings = {};
-  rings.flags = kEndpointHasSendRing | kEndpointHasRecvRing;
+  rings.flags = kEndpointHasRecvRing;
   rings.send_seq = 10;
   rings.recv_seq = 7;
   rings.user_signals = MX_USER_SIGNAL_0;
   write("rings", 0, rings, {});
+  EndpointState send_ring = rings;  // the earlier shape, with a send ring: refused
+  send_ring.flags |= 1;
+  write("send_ring_refused", 0, send_ring, {});
+
   EndpointState no_write = {};
   no_write.flags = kEndpointPeerNoWrite;
   no_write.peer_write_limit = 3;
   write("peer_no_write", 0, no_write, {});
   std::vector<uint8_t> blob = TwoMessageBlob();
   write("queue_two", 3, WithQueue(2, blob.size(), 0), blob);
+  EndpointState ring_and_queue = WithQueue(2, blob.size(), 0);  // mid-stream: ring and queue
+  ring_and_queue.flags |= kEndpointHasRecvRing;
+  ring_and_queue.send_seq = 40;
+  ring_and_queue.recv_seq = 12;
+  write("recv_ring_and_queue", 3, ring_and_queue, blob);
   {
     // One message carrying an fd handle and a plain endpoint: two queued fds.
     Message m;

@@ -35,8 +35,10 @@ struct MessageRing::Header {
   std::atomic<uint32_t> kick_pending;                // writer sets (sent a kick), reader clears
   std::atomic<uint32_t> reader_closed;               // reader: its endpoint was closed
   alignas(64) std::atomic<uint64_t> socket_frames;   // writer: frames sent after the announcement
-  std::atomic<uint32_t> writer_closed;               // writer: its endpoint was closed
-  std::atomic<uint32_t> reader_attached;             // reader: it has mapped the ring
+  // writer: it publishes no more records here (its endpoint closed, or moved to another
+  // process, which starts a ring of its own). Set after its last record.
+  std::atomic<uint32_t> writer_done;
+  std::atomic<uint32_t> reader_attached;  // reader: it has mapped the ring
 };
 
 namespace {
@@ -45,7 +47,7 @@ constexpr uint32_t kRingMagic = 0x474e524du;  // "MRNG"
 constexpr uint32_t kRecordHeader = 16;
 constexpr uint32_t kWrapFlag = 1;
 constexpr size_t kMaxCapacity = size_t{1} << 30;
-constexpr uint32_t kRingVersion = 3;
+constexpr uint32_t kRingVersion = 4;
 // When the reader empties the ring at least this far into the data area, both ends start again
 // at offset 0: a channel whose reader keeps up only ever touches its first pages.
 constexpr uint64_t kRewindAfterBytes = 16 * 1024;
@@ -429,8 +431,8 @@ uint64_t MessageRing::SocketFrames() const {
   return header()->socket_frames.load(std::memory_order_acquire);
 }
 
-void MessageRing::MarkWriterClosed() {
-  if (map_.is_valid()) header()->writer_closed.store(1, std::memory_order_release);
+void MessageRing::MarkWriterDone() {
+  if (map_.is_valid()) header()->writer_done.store(1, std::memory_order_release);
 }
 
 void MessageRing::MarkReaderClosed() {
@@ -445,9 +447,18 @@ bool MessageRing::ReaderAttached() const {
   return map_.is_valid() && header()->reader_attached.load(std::memory_order_acquire) != 0;
 }
 
-bool MessageRing::WriterClosed() const {
-  return map_.is_valid() && header()->writer_closed.load(std::memory_order_acquire) != 0;
+bool MessageRing::WriterDone() const {
+  return map_.is_valid() && header()->writer_done.load(std::memory_order_acquire) != 0;
 }
+
+bool MessageRing::Finished() {
+  if (!map_.is_valid() || broken_ || !WriterDone()) return false;
+  // The flag was set after the writer's last record: a look at head from here on sees it.
+  uint64_t seq;
+  return !Peek(&seq);
+}
+
+UniqueFd MessageRing::TakeFd() { return std::move(fd_); }
 
 bool MessageRing::ReaderClosed() const {
   return map_.is_valid() && header()->reader_closed.load(std::memory_order_acquire) != 0;

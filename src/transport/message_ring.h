@@ -12,16 +12,16 @@
 //   record = {u64 seq, u32 len, u32 flags} + len bytes, padded to 8. flags & 1: wrap marker;
 //   flags & 2 (kRecordHasHandles): the payload of a message whose handles went on the socket.
 //   A gap of fewer than 16 bytes at the end of the data area is skipped implicitly.
-// head/payload_in/socket_frames/writer_closed are written only by the writer;
+// head/payload_in/socket_frames/writer_done are written only by the writer;
 // tail/payload_out/reader_waiting/reader_closed only by the reader; kick_pending by both.
 //
 // Memory: pages are touched only as records reach them. A reader that empties the ring past the
 // first 16 KiB moves both indices back to the front (under a shared try-lock the writer also
 // takes; neither ever waits for it), so a channel whose reader keeps up uses a few pages; after
-// a burst beyond 256 KiB the reader also gives the pages back (fallocate PUNCH_HOLE) when it
-// empties the ring or is about to sleep, at most once a second (a release unmaps the pages in
-// both processes and the writer faults them in again: right for a channel going quiet, ruinous
-// for one streaming).
+// a burst beyond 256 KiB the reader also gives the pages back (fallocate PUNCH_HOLE on its fd;
+// the writer keeps no fd, only its mapping: see TakeFd) when it empties the ring or is about to
+// sleep, at most once a second (a release unmaps the pages in both processes and the writer
+// faults them in again: right for a channel going quiet, ruinous for one streaming).
 //
 // Waking the reader: a reader about to block sets reader_waiting and looks at the ring once more;
 // a writer publishes its record, and if reader_waiting is set and
@@ -115,12 +115,20 @@ class TA_CAP("ring try-lock") MessageRing {
   void CountSocketFrame();
   uint64_t SocketFrames() const;
   // Orderly close: the writer or the reader tells the other end it is gone, so it learns it
-  // without a system call. A process that dies is seen on the socket instead.
-  void MarkWriterClosed();
+  // without a system call. A process that dies is seen on the socket instead. The writer also
+  // marks itself done when its endpoint moves to another process: the ring does not travel (the
+  // next holder starts one of its own), and no record follows.
+  void MarkWriterDone();
   void MarkReaderClosed();
-  // Reader: the writer marked its end closed. Writer: the reader marked its end closed.
-  bool WriterClosed() const;
+  // Reader: the writer marked its end done. Writer: the reader marked its end closed.
+  bool WriterDone() const;
   bool ReaderClosed() const;
+  // Reader: the writer is done and every record it published was read; the ring has nothing
+  // more to give (a hostile writer that writes on after saying so writes to nobody).
+  bool Finished();
+  // Writer: takes the memfd out (to announce the ring, then close it); the mapping stays and
+  // keeps the memory. Only the reader needs the fd afterwards (it gives pages back).
+  UniqueFd TakeFd();
   // Reader: it mapped the ring (so its orderly close will say so in the ring). Writer: whether
   // the reader has; until then only the socket can tell that the reader went away.
   void MarkAttached();

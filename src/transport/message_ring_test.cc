@@ -160,10 +160,10 @@ TEST(MessageRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   p.writer.CountSocketFrame();
   EXPECT_EQ(m.header()->socket_frames.load(), 1u);
   EXPECT_EQ(p.reader.SocketFrames(), 1u);
-  EXPECT_FALSE(p.reader.WriterClosed());
-  p.writer.MarkWriterClosed();
-  EXPECT_EQ(m.header()->writer_closed.load(), 1u);
-  EXPECT_TRUE(p.reader.WriterClosed());
+  EXPECT_FALSE(p.reader.WriterDone());
+  p.writer.MarkWriterDone();
+  EXPECT_EQ(m.header()->writer_done.load(), 1u);
+  EXPECT_TRUE(p.reader.WriterDone());
   p.reader.MarkReaderClosed();
   EXPECT_EQ(m.header()->reader_closed.load(), 1u);
   EXPECT_TRUE(p.writer.ReaderClosed());
@@ -173,6 +173,32 @@ TEST(MessageRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   EXPECT_TRUE(p.writer.ReaderAttached());
   p.writer.SetWriterWaiting();
   EXPECT_EQ(m.header()->writer_waiting.load(), 1u);
+}
+
+TEST(MessageRingTest, AWriterKeepsOnlyTheMappingAndADoneRingIsFinishedOnceReadEmpty) {
+  RingPair p;
+  MakePair(kMinCapacity, kMinCapacity, &p);
+  UniqueFd fd = p.writer.TakeFd();
+  ASSERT_TRUE(fd);
+  fd.reset();
+  EXPECT_EQ(p.writer.fd(), -1);
+  EXPECT_TRUE(p.writer.valid());
+  const uint8_t payload[3] = {1, 2, 3};
+  ASSERT_TRUE(p.writer.TryWrite(0, payload, 3)) << "the mapping keeps the memory";
+  ASSERT_TRUE(p.writer.TryWrite(1, payload, 3));
+  EXPECT_FALSE(p.reader.Finished()) << "the writer is not done";
+  p.writer.MarkWriterDone();
+  std::vector<uint8_t> out;
+  uint64_t seq;
+  for (uint64_t want = 0; want < 2; ++want) {
+    EXPECT_FALSE(p.reader.Finished()) << "records are still unread";
+    ASSERT_TRUE(p.reader.Peek(&seq));
+    EXPECT_EQ(seq, want);
+    p.reader.Pop(&out);
+    EXPECT_EQ(out, std::vector<uint8_t>(payload, payload + 3));
+  }
+  EXPECT_TRUE(p.reader.Finished());
+  EXPECT_FALSE(p.reader.broken());
 }
 
 TEST(MessageRingTest, CreateRejectsCapacityOutsideLimits) {

@@ -2,8 +2,8 @@
 // The shared-memory data path (docs/design.md, "The shared-memory data path"), between real
 // processes: order across ring and socket, a hostile peer scribbling on the shared ring, a
 // blocked wait that costs no CPU, and peer death seen by a spinning call.
-#include <dirent.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -24,37 +24,30 @@ namespace {
 using mx_test::kRingHeaderBytes;
 using mx_test::RingHeader;
 
-// Maps the channel ring of this process whose first record (at the front of the data area)
-// carries |first| (there is one ring per direction that carried messages).
+// The channel ring of this process whose first record (at the front of the data area) carries
+// |first| (there is one ring per direction that carried messages). Found among the process's
+// mappings: the writer keeps no fd of its ring, only the mapping. The mapping is libmx's own:
+// written through, never unmapped here.
 RingHeader* MapRingStartingWith(const void* first, size_t first_len, size_t* size_out) {
-  DIR* dir = opendir("/proc/self/fd");
-  CHILD_CHECK(dir != nullptr);
+  FILE* maps = fopen("/proc/self/maps", "re");
+  CHILD_CHECK(maps != nullptr);
   RingHeader* found = nullptr;
   int count = 0;
-  while (struct dirent* e = readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    char target[256] = {};
-    std::string link = std::string("/proc/self/fd/") + e->d_name;
-    ssize_t n = readlink(link.c_str(), target, sizeof(target) - 1);
-    if (n <= 0 || strstr(target, "mx-channel-ring") == nullptr) continue;
-    int fd = atoi(e->d_name);
-    struct stat st;
-    CHILD_CHECK(fstat(fd, &st) == 0);
-    void* base =
-        mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    CHILD_CHECK(base != MAP_FAILED);
-    const uint8_t* record = static_cast<uint8_t*>(base) + kRingHeaderBytes;
+  char line[512];
+  while (fgets(line, sizeof(line), maps) != nullptr) {
+    if (strstr(line, "mx-channel-ring") == nullptr) continue;
+    unsigned long start = 0, end = 0;
+    CHILD_CHECK(sscanf(line, "%lx-%lx", &start, &end) == 2);
+    const uint8_t* record = reinterpret_cast<const uint8_t*>(start) + kRingHeaderBytes;
     uint32_t len = 0;
     memcpy(&len, record + 8, sizeof(len));
     if (len == first_len && memcmp(record + 16, first, first_len) == 0) {
-      found = static_cast<RingHeader*>(base);
-      *size_out = static_cast<size_t>(st.st_size);
+      found = reinterpret_cast<RingHeader*>(start);
+      *size_out = static_cast<size_t>(end - start);
       ++count;
-    } else {
-      munmap(base, static_cast<size_t>(st.st_size));
     }
   }
-  closedir(dir);
+  fclose(maps);
   CHILD_CHECK_EQ(count, 1);
   return found;
 }
@@ -108,7 +101,6 @@ MX_CHILD(ring_vandal) {
   }
   CHILD_CHECK_OK(mx_test::WritePod(control, uint32_t{2}));  // done
   CHILD_CHECK_EQ(ReadU32(control), 3u);                     // the parent is finished
-  munmap(h, size);
   mx_handle_close(victim);
   mx_handle_close(control);
   return 0;
@@ -200,7 +192,6 @@ MX_CHILD(ring_liar) {
     ++next;
   }
   CHILD_CHECK_OK(mx_test::WritePod(control, next));
-  munmap(h, size);
   return 0;
 }
 

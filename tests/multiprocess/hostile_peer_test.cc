@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "support/multiprocess.h"
+#include "support/ring_layout.h"
 #include "support/wire_layout.h"
 
 namespace {
@@ -644,6 +645,96 @@ void RingUnsealed(Hostile& h) {
   Hostile::CloseFds(fds);
 }
 
+// A valid message ring, written by hand as a writer would (docs/design.md, "Channel data path"):
+// a sealed memfd with the header and records of ring layout mx_test::kRingVersion.
+class HandRing {
+ public:
+  HandRing() {
+    const size_t total = mx_test::kRingHeaderBytes + kCapacity;
+    fd_ = memfd_create("hostile-ring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    CHILD_CHECK(fd_ >= 0);
+    CHILD_CHECK(ftruncate(fd_, static_cast<off_t>(total)) == 0);
+    CHILD_CHECK(fcntl(fd_, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0);
+    void* base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
+    CHILD_CHECK(base != MAP_FAILED);
+    header_ = static_cast<mx_test::RingHeader*>(base);
+    header_->magic = 0x474e524du;  // "MRNG"
+    header_->version = mx_test::kRingVersion;
+    header_->capacity = kCapacity;
+    header_->payload_limit = kCapacity;
+  }
+  ~HandRing() { close(fd_); }  // the mapping goes with the process
+
+  // Sends the ring's announcement on the channel's socket.
+  void Announce(Hostile& h) {
+    uint32_t info[2] = {0, 0};
+    FrameSpec f(kFrameRing, 0, std::string(reinterpret_cast<char*>(info), 8), {}, 0, 1);
+    CHILD_CHECK_EQ(h.Send(f, {fd_}), 0);
+  }
+  // Counts a frame we are about to send after the announcement, as a writer does (the victim
+  // asks the kernel only while the count differs from what it received).
+  void Sent() { header_->socket_frames.fetch_add(1); }
+  // Publishes a handle-free record |seq| holding |text|, then kicks the victim awake.
+  void Write(Hostile& h, uint64_t seq, const std::string& text) {
+    const uint64_t head = header_->head.load();
+    uint8_t* at = reinterpret_cast<uint8_t*>(header_) + mx_test::kRingHeaderBytes + head;
+    const uint32_t record[4] = {static_cast<uint32_t>(seq), static_cast<uint32_t>(seq >> 32),
+                                static_cast<uint32_t>(text.size()), 0};
+    memcpy(at, record, sizeof(record));
+    memcpy(at + sizeof(record), text.data(), text.size());
+    header_->payload_in.fetch_add(text.size());
+    header_->head.store(head + sizeof(record) + ((text.size() + 7) & ~size_t{7}));
+    Sent();
+    CHILD_CHECK_EQ(h.Send(FrameSpec(kFrameKick, 0)), 0);
+  }
+  // No record follows: what a writer whose endpoint moved away says.
+  void MarkDone() { header_->writer_done.store(1); }
+
+ private:
+  static constexpr uint64_t kCapacity = 256 * 1024;
+  int fd_ = -1;
+  mx_test::RingHeader* header_ = nullptr;
+};
+
+// A second ring while the first is in use (its writer never said it was done).
+void RingAnnouncedTwice(Hostile& h) {
+  h.SendValid("before");
+  HandRing first, second;
+  first.Announce(h);
+  first.Write(h, h.next_seq(), "in ring");
+  h.set_next_seq(h.next_seq() + 1);
+  first.Sent();
+  second.Announce(h);
+}
+
+// The first ring is marked done but still holds a record the victim cannot read yet (it waits
+// for the socket frame numbered before it) when the next ring is announced.
+void RingReplacedBeforeItWasRead(Hostile& h) {
+  h.SendValid("before");
+  HandRing first, second;
+  first.Announce(h);
+  first.Write(h, h.next_seq() + 1, "unread");
+  first.MarkDone();
+  second.Announce(h);
+}
+
+// What an endpoint that moved does, in order: its old ring read empty and done, socket frames,
+// then a new ring. The victim reads everything and keeps one ring.
+void RingReplacedInOrder(Hostile& h) {
+  h.SendValid("before");
+  HandRing first, second;
+  first.Announce(h);
+  first.Write(h, h.next_seq(), "first ring");
+  h.set_next_seq(h.next_seq() + 1);
+  first.MarkDone();
+  h.SendValid("socket");
+  second.Announce(h);
+  second.Write(h, h.next_seq(), "second ring");
+  h.set_next_seq(h.next_seq() + 1);
+  second.Sent();
+  h.SendValid("after");
+}
+
 void SequenceGap(Hostile& h) {
   h.SendValid("before");
   SendExpectingBreak(h, FrameSpec(kFrameData, h.next_seq() + 5, "gap"), 0);
@@ -763,7 +854,7 @@ void EndpointHugeQueueBlob(Hostile& h) {
 
 void EndpointRingNotAMemfd(Hostile& h) {
   EndpointState s = PlainEndpoint();
-  s.flags = kHasSendRing;
+  s.flags = kHasRecvRing;
   BadHandle(h, MX_OBJ_TYPE_CHANNEL, &s, sizeof(s), {LoneSocket(SOCK_SEQPACKET), h.Tracer()});
 }
 
@@ -1121,6 +1212,21 @@ const std::vector<Scenario>& Scenarios() {
        O::kBreaks,
        {"before"},
        RingUnsealed},
+      {"RingAnnouncedTwice",
+       "a second message ring while the first is in use",
+       O::kBreaks,
+       {"before", "in ring"},
+       RingAnnouncedTwice},
+      {"RingReplacedBeforeItWasRead",
+       "a new message ring while the old one, marked done, holds an unread record",
+       O::kBreaks,
+       {"before"},
+       RingReplacedBeforeItWasRead},
+      {"RingReplacedInOrder",
+       "old ring done and read, socket frames, then a new ring (an endpoint that moved)",
+       O::kContinues,
+       {"before", "first ring", "socket", "second ring", "after"},
+       RingReplacedInOrder},
       {"SequenceGap", "data frame 5 ahead of sequence", O::kBreaks, {"before"}, SequenceGap},
       {"SequenceReplay",
        "data frame with an old sequence number",

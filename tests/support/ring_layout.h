@@ -10,7 +10,7 @@
 
 namespace mx_test {
 
-inline constexpr uint32_t kRingVersion = 3;
+inline constexpr uint32_t kRingVersion = 4;
 
 struct RingHeader {
   uint32_t magic;
@@ -27,7 +27,7 @@ struct RingHeader {
   std::atomic<uint32_t> kick_pending;
   std::atomic<uint32_t> reader_closed;
   alignas(64) std::atomic<uint64_t> socket_frames;
-  std::atomic<uint32_t> writer_closed;
+  std::atomic<uint32_t> writer_done;
   std::atomic<uint32_t> reader_attached;
 };
 

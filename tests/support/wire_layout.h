@@ -63,6 +63,7 @@ static_assert(sizeof(WireHandle) == 40);
 // A channel endpoint's |extra| (docs/design.md, "The local queue and moving endpoints"; the
 // count of socket frames seen came with the shared-memory ring as the data path, the peer's
 // write limit with endpoints that travel without WRITE).
+// Bit 1 once said a send ring came along; a send ring never travels, and the bit is refused.
 constexpr uint32_t kHasSendRing = 1;
 constexpr uint32_t kHasRecvRing = 2;
 constexpr uint32_t kHasQueue = 4;
