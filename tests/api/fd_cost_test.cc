@@ -31,10 +31,10 @@ struct Cost {
 // What each row adds, as docs/resources.md says.
 constexpr Cost kCosts[] = {
     {"channel endpoint, idle", 1},
-    {"channel endpoint, busy", 3},
-    {"event, first handle", 3},
+    {"channel endpoint, busy", 2},
+    {"event, first handle", 2},
     {"event, each further handle", 1},
-    {"eventpair, each side's first handle", 6},
+    {"eventpair, each side's first handle", 4},
     {"eventpair, each further handle", 1},
     {"port", 2},
     {"port, each further handle", 0},

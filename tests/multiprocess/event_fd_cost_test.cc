@@ -85,7 +85,7 @@ MX_CHILD(fd_cost_sender) {
   return 0;
 }
 
-class FdCostTest : public mx_test::MultiprocessTest,
+class EventFdCostTest : public mx_test::MultiprocessTest,
                    public ::testing::WithParamInterface<bool /*eventpair*/> {
  protected:
   const char* What() const { return GetParam() ? "eventpair" : "event"; }
@@ -124,7 +124,7 @@ class FdCostTest : public mx_test::MultiprocessTest,
   }
 };
 
-TEST_P(FdCostTest, CreateDuplicateClose) {
+TEST_P(EventFdCostTest, CreateDuplicateClose) {
   mx_handle_t a, b, c;
   ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
   TouchWaker(a);
@@ -164,7 +164,7 @@ TEST_P(FdCostTest, CreateDuplicateClose) {
   mx_handle_close(b);
 }
 
-TEST_P(FdCostTest, ReceivedFromAChild) {
+TEST_P(EventFdCostTest, ReceivedFromAChild) {
   mx_handle_t control, control_child, process;
   ASSERT_EQ(mx_channel_create(0, &control, &control_child), MX_OK);
   TouchWaker(control);
@@ -188,7 +188,7 @@ TEST_P(FdCostTest, ReceivedFromAChild) {
   mx_handle_close(control);
 }
 
-TEST_P(FdCostTest, SentToAChildOfTheSameUser) {
+TEST_P(EventFdCostTest, SentToAChildOfTheSameUser) {
   const Cost c = SendToChild("same-user", 0);
   Print("received by a child of the same user", c);
   EXPECT_EQ(c.first, PerObject());
@@ -196,7 +196,7 @@ TEST_P(FdCostTest, SentToAChildOfTheSameUser) {
   EXPECT_EQ(c.after_close, 0);
 }
 
-TEST_P(FdCostTest, SentToAnotherUser) {
+TEST_P(EventFdCostTest, SentToAnotherUser) {
   if (!mx_test::CanBecomeAnotherUser()) GTEST_SKIP() << "needs root to run a child as nobody";
   // Without SIGNAL the own word arrives read-only and is reopened privately; with it another
   // uid cannot reopen it writable and keeps what it got: one more fd. (An eventpair side keeps
@@ -213,7 +213,7 @@ TEST_P(FdCostTest, SentToAnotherUser) {
   EXPECT_EQ(with.after_close, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Objects, FdCostTest, ::testing::Values(false, true),
+INSTANTIATE_TEST_SUITE_P(Objects, EventFdCostTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return std::string(info.param ? "EventPair" : "Event");
                          });
