@@ -141,7 +141,7 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   // Hooked outside mu_: the object's locks may be held for a while by a thread pumping it.
   // In-process changes and the handle leaving the table mark the registration dirty; changes
   // from other processes arrive as edges on the object's fds. The registration may sleep in
-  // epoll_wait on those fds for as long as it lives (BeginWait).
+  // epoll_wait on those fds (BeginWait) except while it is hot (see port.h).
   Object* object = reg->handle->object().get();
   object->AddObserver(&reg->observer);
   reg->handle->AddWaiter(&reg->waker);
