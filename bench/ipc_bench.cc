@@ -14,6 +14,7 @@
 //     --pin       pin the measuring process to CPU 0 and every child to CPU 1 (default: no pinning)
 //     --only L    comma list of scenarios: rtt, stream, bw, handle, life, fanin
 //     --mechs L   comma list of row keys (results.tsv's second column) to run; others are skipped
+//     --fanin-clients L  comma list of fan-in client counts (default 1,16,256,1024)
 //
 // Method: each repetition starts fresh processes, warms up, then measures; repetitions of the
 // mechanisms of one table are interleaved (rep 1 of every mechanism, then rep 2, ...) so slow
@@ -46,6 +47,7 @@ struct Config {
   bool pin = false;
   std::set<std::string> only;
   std::set<std::string> mechs;  // row keys to run; empty: all
+  std::vector<int> fanin_clients = {1, 16, 256, 1024};
 
   bool WantsRow(const std::string& key) const { return mechs.empty() || mechs.count(key) != 0; }
 
@@ -522,7 +524,10 @@ double FanInRep(Mech m, int n, uint64_t* served_out) {
   int procs = std::min(n, 16);
   int threads = n / procs;
   uint64_t window = g_cfg.Budget(0.5);
-  uint64_t t_start = NowNs() + 200 * kMs + static_cast<uint64_t>(procs) * 30 * kMs;
+  // Setting up takes longer with more clients (1,024 channels, their handles spawned into the
+  // children, the server's waits registered): the window starts after it.
+  uint64_t t_start = NowNs() + 200 * kMs + static_cast<uint64_t>(procs) * 30 * kMs +
+                     static_cast<uint64_t>(n) * 2 * kMs;
   uint64_t t_end = t_start + window;
   uint64_t serve_until = t_end + 300 * kMs;
   std::vector<std::string> common = {std::string("mech=") + Info(m).name,
@@ -703,16 +708,18 @@ double FanInRep(Mech m, int n, uint64_t* served_out) {
 }
 
 void FanIn(std::vector<Table>* tables) {
-  const int kNs[] = {1, 16, 256};
-  for (int n : kNs) {
+  const std::vector<int>& ns = g_cfg.fanin_clients;
+  for (int n : ns) {
     Table t;
     t.id = Fmt("fanin_%d", n);
     t.latency = false;
     t.title = Fmt("Fan-in: one server thread, %d client%s", n, n == 1 ? "" : "s");
     t.rate_unit = "req/s";
-    t.note = n == 256  ? "16 client processes × 16 threads, one connection each."
-             : n == 16 ? "16 client processes, one thread each."
-                       : "1 client process.";
+    const int procs = std::min(n, 16);
+    t.note = n > procs
+                 ? Fmt("%d client processes × %d threads, one connection each.", procs, n / procs)
+             : n > 1 ? Fmt("%d client processes, one thread each.", n)
+                     : std::string("1 client process.");
     t.note +=
         " Each client thread does 64 B request/reply round trips back to back for the whole "
         "window; requests/s = replies the server sent inside the window. libmx's server waits on "
@@ -728,15 +735,15 @@ void FanIn(std::vector<Table>* tables) {
   }
   int reps = g_cfg.reps;
   for (int rep = 0; rep < reps; ++rep) {
-    for (size_t ni = 0; ni < std::size(kNs); ++ni) {
-      Table& t = (*tables)[tables->size() - std::size(kNs) + ni];
+    for (size_t ni = 0; ni < ns.size(); ++ni) {
+      Table& t = (*tables)[tables->size() - ns.size() + ni];
       for (size_t i = 0; i < t.rows.size(); ++i) {
         Row& row = t.rows[i];
         if (!row.ok) continue;
         g_watchdog->Arm(120 * kSec);
         try {
           uint64_t served = 0;
-          row.rep_values.push_back(FanInRep(kFanMechs[i], kNs[ni], &served));
+          row.rep_values.push_back(FanInRep(kFanMechs[i], ns[ni], &served));
           row.rep_iters.push_back(static_cast<double>(served));
         } catch (const BenchError& e) {
           row.ok = false;
@@ -1184,11 +1191,18 @@ int ParentMain(int argc, char** argv) {
       list(value(), &g_cfg.only);
     } else if (arg == "--mechs") {
       list(value(), &g_cfg.mechs);
+    } else if (arg == "--fanin-clients") {
+      std::set<std::string> ns;
+      list(value(), &ns);
+      g_cfg.fanin_clients.clear();
+      for (const std::string& n : ns) g_cfg.fanin_clients.push_back(std::max(1, atoi(n.c_str())));
+      std::sort(g_cfg.fanin_clients.begin(), g_cfg.fanin_clients.end());
     } else {
-      fprintf(stderr,
-              "usage: %s [--out DIR] [--reps N] [--scale F] [--quick] [--pin] "
-              "[--only rtt,stream,bw,handle,life,fanin] [--mechs KEY,...]\n",
-              argv[0]);
+      fprintf(
+          stderr,
+          "usage: %s [--out DIR] [--reps N] [--scale F] [--quick] [--pin] "
+          "[--only rtt,stream,bw,handle,life,fanin] [--mechs KEY,...] [--fanin-clients N,...]\n",
+          argv[0]);
       return 2;
     }
   }

@@ -38,10 +38,25 @@ struct Port::Registration : std::enable_shared_from_this<Registration> {
   // FinishLocked. (2) A thread that finds it claimed sets |again| instead of evaluating.
   bool evaluating = false;
   bool again = false;  // became ready while claimed: (3) evaluate it once more afterwards
+  bool hot = false;    // in hot_
+  // Removed while claimed: the claimant detaches it when its evaluation ends (armed belongs to
+  // the claim).
+  bool detach_pending = false;
 
-  // Only the thread holding the claim touches these.
+  // Only the thread holding the claim touches these (and Detach, once the registration ended
+  // and nobody can claim it any more).
   bool evaluated = false;
   mx_signals_t last = 0;
+  bool armed = false;  // the object's BeginWait is held for this registration
+  // The port had other work queued when this evaluation was claimed: a registration that
+  // fires now may be disarmed (a port about to sleep gains nothing from it).
+  bool backlog = false;
+
+  // Set when epoll reported one of its fds: the evaluation asks the kernel (the socket's
+  // frames, a hang-up), not only shared memory. Cleared by the evaluation that follows.
+  std::atomic<bool> kernel_news{true};
+  // Set by ArmHotLocked: the next evaluation arms the registration first.
+  std::atomic<bool> arm_requested{false};
 
   // Set by Wake() when it puts the registration on the dirty list, cleared when the list is
   // collected: the list holds each registration at most once.
@@ -126,11 +141,12 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   // Hooked outside mu_: the object's locks may be held for a while by a thread pumping it.
   // In-process changes and the handle leaving the table mark the registration dirty; changes
   // from other processes arrive as edges on the object's fds. The registration may sleep in
-  // epoll_wait on those fds for as long as it lives (BeginWait).
+  // epoll_wait on those fds (BeginWait) except while it is hot (see port.h).
   Object* object = reg->handle->object().get();
   object->AddObserver(&reg->observer);
   reg->handle->AddWaiter(&reg->waker);
   object->BeginWait();
+  reg->armed = true;
   std::vector<WaitSource> sources;
   object->AddWaitSources(signals, &sources);
 
@@ -168,7 +184,18 @@ Port::Outcome Port::Evaluate(Registration* reg) {
     out.ended = true;
     return out;
   }
-  mx_signals_t now = reg->handle->Signals();
+  Object* object = reg->handle->object().get();
+  // Armed before the look: the look then sees every record published before the flag, and
+  // the writer kicks for every record after it.
+  if (reg->arm_requested.exchange(false, std::memory_order_acq_rel) && !reg->armed) {
+    object->BeginWait();
+    reg->armed = true;
+  }
+  // Without news from epoll only shared memory can have changed (or this process's own
+  // operations, which update the object's state themselves): the cheap look reads the ring and
+  // the socket only when the ring's counters point at it.
+  const bool kernel = reg->kernel_news.exchange(false, std::memory_order_acq_rel);
+  mx_signals_t now = reg->handle->Signals(/*fast=*/!kernel);
   mx_signals_t seen = reg->observer.seen.exchange(0, std::memory_order_acq_rel);
   mx_signals_t cleared = reg->observer.cleared.exchange(0, std::memory_order_acq_rel);
   // A change: a different state, a trigger bit that came and went, or one that was cleared
@@ -186,7 +213,13 @@ Port::Outcome Port::Evaluate(Registration* reg) {
   out.packet.status = MX_OK;
   out.packet.signal.trigger = reg->trigger;
   out.packet.signal.observed = now | seen;
-  out.packet.signal.count = reg->handle->object()->SignalCount();
+  out.packet.signal.count = object->SignalCount();
+  // The port is busy with this object: poll its ring instead of having its peer kick us for
+  // every message (see "Hot registrations" in port.h).
+  if (reg->repeating && reg->armed && reg->backlog && object->CanSpin()) {
+    object->EndWait();
+    reg->armed = false;
+  }
   return out;
 }
 
@@ -197,7 +230,10 @@ bool Port::FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
   MX_DCHECK(reg->evaluating);  // the caller claimed it
   reg->evaluating = false;
   // Ended while we looked (port closed): no packet.
-  if (reg->removed) return false;
+  if (reg->removed) {
+    if (reg->detach_pending) detach->push_back(reg);
+    return false;
+  }
   // The handle left the table while we looked: the wait ends silently.
   if (reg->handle->gone()) {
     RemoveLocked(reg, detach);
@@ -206,7 +242,15 @@ bool Port::FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
   if (outcome.fire) packets_.push_back(outcome.packet);
   if (outcome.ended) {
     RemoveLocked(reg, detach);
-  } else if (reg->again) {
+    return outcome.fire;
+  }
+  if (!reg->armed && !reg->hot) {
+    reg->hot = true;
+    hot_.push_back(reg);
+    // The fd stays readable while a registration is hot (an event loop must come back).
+    Wake();
+  }
+  if (reg->again) {
     // Another thread collected a change while we looked. It may be asleep now, and this thread
     // may be WaitAsync, about to return: wake whoever waits.
     reg->again = false;
@@ -258,39 +302,74 @@ void Port::RemoveLocked(const RegistrationRef& reg, std::vector<RegistrationRef>
     }
   }
   regs_.erase(reg->id);
-  detach->push_back(reg);
+  // A claimed registration is the claimant's to detach (it owns |armed|).
+  if (reg->evaluating) {
+    reg->detach_pending = true;
+  } else {
+    detach->push_back(reg);
+  }
 }
 
 void Port::Detach(const std::vector<RegistrationRef>& regs) {
   for (const RegistrationRef& reg : regs) {
     Object* object = reg->handle->object().get();
-    object->EndWait();
+    if (reg->armed) object->EndWait();
+    reg->armed = false;
     object->RemoveObserver(&reg->observer);
     reg->handle->RemoveWaiter(&reg->waker);
   }
 }
 
 void Port::CollectLocked() {
-  uint64_t cookies[64];
+  EpollReady ready[64];
+  bool woken = false;
   for (;;) {
-    const size_t n = EpollCollect(epoll_.get(), cookies, 64);
+    const size_t n = EpollCollect(epoll_.get(), ready, 64);
     if (n == 0) break;
     for (size_t i = 0; i < n; ++i) {
-      if (cookies[i] == kWakeCookie) {
-        // Drain, then re-arm Wake(): a wake-up after this point writes the eventfd again.
-        DrainEventFd(event_.get());
-        wake_pending_.store(false, std::memory_order_release);
+      if (ready[i].cookie == kWakeCookie) {
+        woken = true;
         continue;
       }
-      auto f = fd_regs_.find(static_cast<int>(cookies[i]));
+      auto f = fd_regs_.find(static_cast<int>(ready[i].cookie));
       if (f == fd_regs_.end()) continue;
+      // Room to write (the peer read from its socket) is no news the kernel must be asked
+      // about: only something to read or a hang-up is.
+      const bool kernel = (ready[i].events & ~static_cast<uint32_t>(EPOLLOUT)) != 0;
       for (uint64_t id : f->second) {
         auto it = regs_.find(id);
-        if (it != regs_.end()) batch_.push_back(it->second);
+        if (it == regs_.end()) continue;
+        if (kernel) it->second->kernel_news.store(true, std::memory_order_release);
+        batch_.push_back(it->second);
       }
     }
     if (n < 64) break;
   }
+  TakeDirtyLocked();
+  // The eventfd is drained only when no packet and no hot registration is left (what was just
+  // collected is evaluated by this thread before it sleeps; TakePacketLocked wakes the port again
+  // for what it leaves): while a busy port polls hot registrations the fd stays readable (for
+  // other waiters and event loops), and their wake-ups cost no system call.
+  // Drain, then re-arm Wake(): a wake-up after the drain writes the eventfd again, and one that
+  // came before it put its registration on the dirty list first, which is taken once more.
+  if (woken && ready_.empty() && packets_.empty() && hot_.empty()) {
+    DrainEventFd(event_.get());
+    wake_pending_.store(false, std::memory_order_release);
+    TakeDirtyLocked();
+  }
+  if (batch_.empty()) return;
+  // Newest registration first when several become ready together (as Magenta queued them);
+  // behind whatever was ready before, so a registration that keeps becoming ready waits its
+  // turn.
+  if (batch_.size() > 1) {
+    std::sort(batch_.begin(), batch_.end(),
+              [](const RegistrationRef& a, const RegistrationRef& b) { return a->id > b->id; });
+  }
+  for (const RegistrationRef& reg : batch_) ScheduleLocked(reg);
+  batch_.clear();
+}
+
+void Port::TakeDirtyLocked() {
   {
     MutexLock lock(&dirty_mu_);
     taken_.swap(dirty_);
@@ -302,16 +381,43 @@ void Port::CollectLocked() {
     batch_.push_back(std::move(reg));
   }
   taken_.clear();
-  if (batch_.empty()) return;
-  // Newest registration first when several become ready together (as Magenta queued them);
-  // behind whatever was ready before, so a registration that keeps becoming ready waits its
-  // turn.
-  if (batch_.size() > 1) {
-    std::sort(batch_.begin(), batch_.end(),
-              [](const RegistrationRef& a, const RegistrationRef& b) { return a->id > b->id; });
+}
+
+void Port::PollHotUnlocked() {
+  if (polling_ || hot_.empty()) return;
+  polling_ = true;
+  // Ended registrations leave the list here.
+  hot_.erase(std::remove_if(hot_.begin(), hot_.end(),
+                            [](const RegistrationRef& reg) {
+                              if (!reg->removed) return false;
+                              reg->hot = false;
+                              return true;
+                            }),
+             hot_.end());
+  poll_scratch_ = hot_;
+  mu_.unlock();
+  // The objects' locks are taken without mu_; SpinReady only reads shared memory.
+  size_t keep = 0;
+  for (RegistrationRef& reg : poll_scratch_) {
+    if (reg->handle->gone() || reg->handle->object()->SpinReady(reg->trigger, /*deep=*/false)) {
+      poll_scratch_[keep++] = std::move(reg);
+    }
   }
-  for (const RegistrationRef& reg : batch_) ScheduleLocked(reg);
-  batch_.clear();
+  poll_scratch_.resize(keep);
+  mu_.lock();
+  for (const RegistrationRef& reg : poll_scratch_) ScheduleLocked(reg);
+  poll_scratch_.clear();
+  polling_ = false;
+}
+
+void Port::ArmHotLocked() {
+  for (const RegistrationRef& reg : hot_) {
+    reg->hot = false;
+    if (reg->removed) continue;
+    reg->arm_requested.store(true, std::memory_order_release);
+    ScheduleLocked(reg);
+  }
+  hot_.clear();
 }
 
 Port::RegistrationRef Port::PopReadyLocked() {
@@ -328,6 +434,7 @@ Port::RegistrationRef Port::PopReadyLocked() {
     }
     // (1b) Claimed under the same lock that found it unclaimed.
     reg->evaluating = true;
+    reg->backlog = !ready_.empty() || !packets_.empty();
     return reg;
   }
   return nullptr;
@@ -346,6 +453,9 @@ mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
     if (ready_.empty() && collect) {
       CollectLocked();
       collect = false;
+      // Lets go of mu_ while it looks: the port may have closed, or a packet come.
+      PollHotUnlocked();
+      continue;
     }
     if (RegistrationRef reg = PopReadyLocked()) {
       // One evaluation, then the deadline: however long a busy object keeps one evaluation
@@ -358,6 +468,13 @@ mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
         if (!ready_.empty()) Wake();
         return MX_ERR_TIMED_OUT;
       }
+      continue;
+    }
+    // Nothing ready: before it sleeps, the port arms what it was polling and looks once more
+    // (then collects again, which drains the eventfd if nothing turned up).
+    if (!hot_.empty()) {
+      ArmHotLocked();
+      collect = true;
       continue;
     }
     lock.unlock();
@@ -379,6 +496,8 @@ void Port::OnLastHandleClosed() {
     for (const RegistrationRef& reg : all) RemoveLocked(reg, &detach);
     packets_.clear();
     ready_.clear();
+    for (const RegistrationRef& reg : hot_) reg->hot = false;
+    hot_.clear();
   }
   Detach(detach);
   // No Wake can arrive any more. Registrations are released outside dirty_mu_.

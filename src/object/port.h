@@ -21,6 +21,19 @@
 // Pending work is bounded by the number of registrations: a registration is dirty or not (one
 // flag), however many changes happened since the port last looked.
 //
+// Hot registrations. An armed registration (the object's BeginWait held) makes a peer in another
+// process wake the port through the kernel for every message it sends while the port may sleep:
+// a kick frame on the channel's socket, which costs the peer a sendmsg and the port an epoll
+// report and a recvmsg. A busy port does not need them. So a REPEATING registration whose
+// object has a shared-memory ring is disarmed (EndWait) when it fires, and becomes "hot": the
+// port polls its ring (SpinReady, no system call) once per pass instead. Before the port blocks
+// it arms every hot registration again and evaluates it once more (the ring's reader_waiting
+// protocol: a record published before the flag was set is seen by that evaluation, one
+// published after brings a kick), so a sleeping port misses nothing. While any registration is
+// hot the port's fd stays readable, so an event loop that watches it comes back to
+// mx_port_wait, which arms them before the fd goes quiet. Events from the kernel (frames with
+// handles, a peer that hangs up or dies) still arrive through the epoll set, hot or not.
+//
 // The port's epoll fd is exposed (mx_port_get_fd) so a port plugs into any event loop: it is
 // readable when a packet may be available or registrations wait to be evaluated (spurious
 // readiness is possible; mx_port_wait with deadline 0 then returns MX_ERR_TIMED_OUT).
@@ -100,9 +113,18 @@ class Port final : public Object {
   void Wake();
   // Moves what epoll reports and the dirty list into the ready FIFO. mu_ held.
   void CollectLocked() TA_REQ(mu_) TA_EXCL(dirty_mu_);
+  // Moves the dirty list into |batch_|. mu_ held.
+  void TakeDirtyLocked() TA_REQ(mu_) TA_EXCL(dirty_mu_);
   // Appends |reg| to the ready FIFO (or marks it for another look after the evaluation that
   // runs now). mu_ held.
   void ScheduleLocked(const RegistrationRef& reg) TA_REQ(mu_);
+  // Looks at the shared memory of the hot registrations (see "Hot registrations" above) and
+  // schedules those that may have news. Called with mu_ held; lets go of it in between.
+  void PollHotUnlocked() TA_REQ(mu_);
+  // The port is about to block: every hot registration is to be armed again and evaluated once
+  // more (a record published before it was armed brings no kick). mu_ held.
+  void ArmHotLocked() TA_REQ(mu_);
+
   // The first registration of the ready FIFO that is to be evaluated now, claimed for the
   // caller. mu_ held.
   RegistrationRef PopReadyLocked() TA_REQ(mu_);
@@ -131,6 +153,11 @@ class Port final : public Object {
   std::unordered_map<int, std::vector<uint64_t>> fd_regs_ TA_GUARDED(mu_);
   // Registrations to evaluate, oldest first.
   std::deque<RegistrationRef> ready_ TA_GUARDED(mu_);
+  // Hot registrations: not armed, polled in shared memory instead; each at most once.
+  std::vector<RegistrationRef> hot_ TA_GUARDED(mu_);
+  // One thread polls the hot registrations at a time, without mu_, from this copy.
+  bool polling_ TA_GUARDED(mu_) = false;
+  std::vector<RegistrationRef> poll_scratch_;  // owned by the thread that set |polling_|
   // CollectLocked's scratch (keeps its capacity).
   std::vector<RegistrationRef> batch_ TA_GUARDED(mu_);
   bool closed_ TA_GUARDED(mu_) = false;

@@ -43,12 +43,12 @@ bool EpollModify(int epoll, int fd, uint32_t events, uint64_t cookie) {
 
 void EpollRemove(int epoll, int fd) { ::epoll_ctl(epoll, EPOLL_CTL_DEL, fd, nullptr); }
 
-size_t EpollCollect(int epoll, uint64_t* cookies, size_t max) {
+size_t EpollCollect(int epoll, EpollReady* ready, size_t max) {
   constexpr size_t kBatch = 64;
   struct epoll_event events[kBatch];
   const int n = ::epoll_wait(epoll, events, static_cast<int>(max < kBatch ? max : kBatch), 0);
   if (n <= 0) return 0;
-  for (int i = 0; i < n; ++i) cookies[i] = events[i].data.u64;
+  for (int i = 0; i < n; ++i) ready[i] = {events[i].data.u64, events[i].events};
   return static_cast<size_t>(n);
 }
 

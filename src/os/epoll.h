@@ -30,8 +30,14 @@ bool EpollModify(int epoll, int fd, uint32_t events, uint64_t cookie);
 // Stops watching |fd|. Best effort: an fd that was closed has left the set already.
 void EpollRemove(int epoll, int fd);
 
-// The cookies of up to |max| fds that are ready now, never waiting. Returns how many.
-size_t EpollCollect(int epoll, uint64_t* cookies, size_t max);
+// What EpollCollect reports for one ready fd.
+struct EpollReady {
+  uint64_t cookie;
+  uint32_t events;  // EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR...
+};
+
+// Up to |max| fds that are ready now, never waiting. Returns how many.
+size_t EpollCollect(int epoll, EpollReady* ready, size_t max);
 
 // Blocks until some fd in the set is ready, |deadline| (MX_TIME_INFINITE: none) has passed, or a
 // signal arrives; what is ready is not reported, the caller looks again either way. Never

@@ -18,7 +18,7 @@
 namespace mx::internal {
 namespace {
 
-TEST(EpollTest, ReportsTheCookiesOfReadyFdsAndFollowsModifyAndRemove) {
+TEST(EpollTest, ReportsTheCookiesAndEventsOfReadyFdsAndFollowsModifyAndRemove) {
   UniqueFd epoll, a, b;
   ASSERT_EQ(CreateEpoll(&epoll), MX_OK);
   ASSERT_EQ(CreateEventFd(&a), MX_OK);
@@ -27,23 +27,24 @@ TEST(EpollTest, ReportsTheCookiesOfReadyFdsAndFollowsModifyAndRemove) {
   ASSERT_TRUE(EpollAdd(epoll.get(), b.get(), EPOLLIN, 22));
   EXPECT_TRUE(EpollAdd(epoll.get(), a.get(), EPOLLIN, 99));  // already watched: kept as it was
 
-  uint64_t cookies[4];
-  EXPECT_EQ(EpollCollect(epoll.get(), cookies, 4), 0u);
+  EpollReady ready[4];
+  EXPECT_EQ(EpollCollect(epoll.get(), ready, 4), 0u);
   SignalEventFd(b.get());
-  ASSERT_EQ(EpollCollect(epoll.get(), cookies, 4), 1u);
-  EXPECT_EQ(cookies[0], 22u);
+  ASSERT_EQ(EpollCollect(epoll.get(), ready, 4), 1u);
+  EXPECT_EQ(ready[0].cookie, 22u);
+  EXPECT_EQ(ready[0].events, static_cast<uint32_t>(EPOLLIN));
 
   ASSERT_TRUE(EpollModify(epoll.get(), b.get(), EPOLLIN, 33));
-  ASSERT_EQ(EpollCollect(epoll.get(), cookies, 4), 1u);
-  EXPECT_EQ(cookies[0], 33u);
+  ASSERT_EQ(EpollCollect(epoll.get(), ready, 4), 1u);
+  EXPECT_EQ(ready[0].cookie, 33u);
 
   EpollRemove(epoll.get(), b.get());
-  EXPECT_EQ(EpollCollect(epoll.get(), cookies, 4), 0u);
+  EXPECT_EQ(EpollCollect(epoll.get(), ready, 4), 0u);
   EXPECT_FALSE(EpollModify(epoll.get(), b.get(), EPOLLIN, 44));
 
   SignalEventFd(a.get());
-  ASSERT_EQ(EpollCollect(epoll.get(), cookies, 4), 1u);
-  EXPECT_EQ(cookies[0], 11u);
+  ASSERT_EQ(EpollCollect(epoll.get(), ready, 4), 1u);
+  EXPECT_EQ(ready[0].cookie, 11u);
 }
 
 // Waits on an epoll set holding one eventfd: first until a deadline, then until another thread
