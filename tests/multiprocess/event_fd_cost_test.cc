@@ -86,7 +86,7 @@ MX_CHILD(fd_cost_sender) {
 }
 
 class EventFdCostTest : public mx_test::MultiprocessTest,
-                   public ::testing::WithParamInterface<bool /*eventpair*/> {
+                        public ::testing::WithParamInterface<bool /*eventpair*/> {
  protected:
   const char* What() const { return GetParam() ? "eventpair" : "event"; }
   int PerObject() const { return GetParam() ? kEventPairFds : kEventFds; }
