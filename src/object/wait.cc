@@ -74,10 +74,17 @@ namespace {
 // Spins until some item may have news, the waker was woken, or the budget (or the deadline)
 // is spent. True if there may be news.
 bool SpinForNews(std::vector<WaitItem>* items, ThreadWaker* waker, mx_time_t deadline) {
+  // Spin if spinning can help with any of the objects that can spin (their peers' placements).
+  SpinPlan plan;
   bool any = false;
-  for (WaitItem& item : *items) any = any || item.handle->object()->CanSpin();
+  for (WaitItem& item : *items) {
+    Object* object = item.handle->object().get();
+    if (!object->CanSpin()) continue;
+    any = true;
+    plan = MergeSpinPlans(plan, PlanSpinFor(object->SpinPeer(item.waitfor)));
+  }
   if (!any) return false;
-  return SpinUntilNews(waker, deadline, [items](bool deep) {
+  return SpinUntilNews(waker, deadline, plan, [items](bool deep) {
     for (WaitItem& item : *items) {
       if (item.handle->gone() || item.handle->object()->SpinReady(item.waitfor, deep)) {
         return SpinLook::kNews;

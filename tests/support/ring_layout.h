@@ -10,7 +10,7 @@
 
 namespace mx_test {
 
-inline constexpr uint32_t kRingVersion = 3;
+inline constexpr uint32_t kRingVersion = 4;
 
 struct RingHeader {
   uint32_t magic;
@@ -29,6 +29,9 @@ struct RingHeader {
   alignas(64) std::atomic<uint64_t> socket_frames;
   std::atomic<uint32_t> writer_closed;
   std::atomic<uint32_t> reader_attached;
+  // Placement (src/os/cpu_placement.h words).
+  alignas(64) std::atomic<uint64_t> writer_cpus;
+  std::atomic<uint64_t> reader_cpus;
 };
 
 // Where the data area starts: records follow the header at this offset.
