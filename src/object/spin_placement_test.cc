@@ -107,13 +107,13 @@ SpinCounts CallsFromThisThread(int own, int child_cpu, const char* word) {
   auto call = [&](uint32_t txid, uint32_t op) {
     uint32_t request[16] = {txid, op};
     uint32_t reply[16] = {};
-    mx_channel_call_args_t c = {request, nullptr, reply, nullptr, sizeof(request), 0,
-                                sizeof(reply), 0};
+    mx_channel_call_args_t c = {request,         nullptr, reply,         nullptr,
+                                sizeof(request), 0,       sizeof(reply), 0};
     uint32_t bytes = 0, handles = 0;
     mx_status_t read_status = MX_OK;
-    EXPECT_EQ(mx_channel_call(ours, 0, mx_test::DefaultDeadline(), &c, &bytes, &handles,
-                              &read_status),
-              MX_OK);
+    EXPECT_EQ(
+        mx_channel_call(ours, 0, mx_test::DefaultDeadline(), &c, &bytes, &handles, &read_status),
+        MX_OK);
     EXPECT_EQ(reply[0], txid);
   };
   uint32_t txid = 1;

@@ -60,18 +60,22 @@ CpuPlacement PlacementOfSet(const cpu_set_t& set) {
 }
 
 CpuPlacement OwnPlacement() {
-  thread_local CpuPlacement cached = kPlacementUnknown;
-  thread_local mx_time_t read_at = 0;
-  thread_local unsigned calls = 0;
-  if (calls++ % kCallsPerClockLook != 0 && cached != kPlacementUnknown) return cached;
+  // One thread-local object: in a shared library each is one TLS lookup.
+  struct Cache {
+    CpuPlacement value = kPlacementUnknown;
+    mx_time_t read_at = 0;
+    unsigned calls = 0;
+  };
+  thread_local Cache c;
+  if (c.calls++ % kCallsPerClockLook != 0 && c.value != kPlacementUnknown) return c.value;
   const mx_time_t now = MonotonicNow();
-  if (cached != kPlacementUnknown && now - read_at < kRecheckPlacement) return cached;
+  if (c.value != kPlacementUnknown && now - c.read_at < kRecheckPlacement) return c.value;
   cpu_set_t set;
   CPU_ZERO(&set);
   if (::sched_getaffinity(0, sizeof(set), &set) != 0) CPU_ZERO(&set);  // read as any CPU
-  cached = PlacementOfSet(set);
-  read_at = now;
-  return cached;
+  c.value = PlacementOfSet(set);
+  c.read_at = now;
+  return c.value;
 }
 
 SpinPlan PlanSpin(CpuPlacement own, CpuPlacement peer) {
