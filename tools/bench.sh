@@ -30,7 +30,7 @@ mkdir -p "$out"
 
 echo "== run" >&2
 # mx_bench_ipc bounds every wait itself; this is the last line of defence.
-timeout --kill-after=15s 840s ./build/release/bench/mx_bench_ipc --out "$out" "$@"
+timeout --kill-after=15s 1200s ./build/release/bench/mx_bench_ipc --out "$out" "$@"
 
 plot() {  # plot <script> <png>
   if ! gnuplot -e "datadir='$out'; outfile='$2'" "$1"; then
