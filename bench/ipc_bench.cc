@@ -6,12 +6,15 @@
 // (`--child <role> key=value...`), through fork+exec for the baselines and through mx_spawn (with
 // startup handles) for libmx. See docs/BENCHMARKS.md for what each scenario measures.
 //
-//   mx_bench_ipc [--out DIR] [--reps N] [--scale F] [--quick] [--pin] [--only a,b,...]
+//   mx_bench_ipc [--out DIR] [--reps N] [--scale F] [--quick] [--pin [L]] [--only a,b,...]
 //     --out DIR   write BENCHMARKS.generated.md, results.tsv and the plot data there (default .)
 //     --reps N    repetitions per measurement (default 11, every scenario)
 //     --scale F   multiply every time budget (default 1)
 //     --quick     --reps 2 --scale 0.25: a smoke run
-//     --pin       pin the measuring process to CPU 0 and every child to CPU 1 (default: no pinning)
+//     --pin L     run every table in one CPU layout L: `distinct` (the measuring process on CPU 0,
+//                 every child on CPU 1; bare --pin means this), `same` (all on CPU 0) or `none`
+//                 (no pinning). Without --pin, round trips and streaming run in all three layouts
+//                 (interleaved in the same rounds) and the other tables unpinned.
 //     --only L    comma list of scenarios: rtt, stream, bw, handle, life, fanin
 //     --mechs L   comma list of row keys (results.tsv's second column) to run; others are skipped
 //     --fanin-clients L  comma list of fan-in client counts (default 1,16,256,1024)
@@ -25,6 +28,7 @@
 #include <sys/utsname.h>
 
 #include <functional>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -40,11 +44,14 @@ namespace {
 // ---- Configuration
 // -------------------------------------------------------------------------------
 
+// Where the processes of a measurement may run.
+enum class Layout { kNone, kDistinct, kSame };
+
 struct Config {
   std::string out = ".";
   int reps = 11;
   double scale = 1.0;
-  bool pin = false;
+  std::optional<Layout> pin;  // --pin: every table in this layout
   std::set<std::string> only;
   std::set<std::string> mechs;  // row keys to run; empty: all
   std::vector<int> fanin_clients = {1, 16, 256, 1024};
@@ -64,9 +71,59 @@ void PinTo(int cpu) {
   sched_setaffinity(0, sizeof(set), &set);
 }
 
+// The layout the next repetition runs in (ApplyLayout), and the CPUs the measuring process was
+// started with (what `none` gives back).
+Layout g_layout = Layout::kNone;
+cpu_set_t g_started_on;
+
+// libmx reads a thread's own affinity again at most every 100 ms (docs/design.md#spin-budget):
+// after a change, wait that long, so the next measurement runs with the placement it names.
+void ApplyLayout(Layout l) {
+  static bool applied = false;
+  const bool changes = !applied || (l == Layout::kNone) != (g_layout == Layout::kNone);
+  g_layout = l;
+  if (!changes) return;  // the children's CPU differs, ours does not
+  if (l == Layout::kNone) {
+    sched_setaffinity(0, sizeof(g_started_on), &g_started_on);
+  } else {
+    PinTo(0);
+  }
+  if (applied) usleep(110'000);
+  applied = true;
+}
+
 ChildSpec WithPin(ChildSpec spec) {
-  if (g_cfg.pin) spec.args.push_back("cpu=1");
+  if (g_layout == Layout::kDistinct) spec.args.push_back("cpu=1");
+  if (g_layout == Layout::kSame) spec.args.push_back("cpu=0");
   return spec;
+}
+
+const char* LayoutName(Layout l) {
+  switch (l) {
+    case Layout::kDistinct:
+      return "distinct";
+    case Layout::kSame:
+      return "same";
+    case Layout::kNone:
+      break;
+  }
+  return "none";
+}
+
+// The Placement line of a table run in layout |l|.
+std::string LayoutText(Layout l) {
+  switch (l) {
+    case Layout::kDistinct:
+      return "pinned to distinct CPUs (`--pin distinct`): the measuring process on CPU 0, every "
+             "child on CPU 1 (`sched_setaffinity`)";
+    case Layout::kSame:
+      return "pinned to the same CPU (`--pin same`): the measuring process and every child on "
+             "CPU 0 (`sched_setaffinity`)";
+    case Layout::kNone:
+      break;
+  }
+  return "not pinned (`--pin none`): no `taskset`, no `sched_setaffinity`; the scheduler places "
+         "every process";
 }
 
 // ---- A parent-side session: one link, one child -------------------------------------------------
@@ -168,6 +225,24 @@ void RunInRounds(std::vector<Plan>& plans, int reps) {
   for (Plan& p : plans) {
     for (Row& r : p.table.rows) std::sort(r.pooled.begin(), r.pooled.end());  // latency samples
   }
+}
+
+// |p| run in layout |l|: each repetition applies it first. With |name_it|, the table's id and
+// title say the layout (a run that measures the table in several).
+Plan InLayout(Plan p, Layout l, bool name_it) {
+  p.table.placement = LayoutText(l);
+  if (name_it && l != Layout::kNone) {
+    p.table.id += std::string("_pin_") + LayoutName(l);
+    p.table.title += l == Layout::kDistinct ? ", pinned to distinct CPUs" : ", pinned to one CPU";
+  } else if (name_it) {
+    p.table.title += ", not pinned";
+  }
+  RepBody body = std::move(p.body);
+  p.body = [l, body](Row& row, size_t i, int rep) {
+    ApplyLayout(l);
+    body(row, i, rep);
+  };
+  return p;
 }
 
 Row MakeRow(Mech m, const char* label = nullptr) {
@@ -471,6 +546,7 @@ std::string Lifecycle(std::vector<Table>* tables) {
   }
   Table t;
   t.id = "life";
+  t.placement = LayoutText(g_layout);
   t.latency = false;
   t.title = "Lifecycle: create + close one channel (or its kernel equivalent)";
   t.rate_unit = "pairs/s";
@@ -712,6 +788,7 @@ void FanIn(std::vector<Table>* tables) {
   for (int n : ns) {
     Table t;
     t.id = Fmt("fanin_%d", n);
+    t.placement = LayoutText(g_layout);
     t.latency = false;
     t.title = Fmt("Fan-in: one server thread, %d client%s", n, n == 1 ? "" : "s");
     t.rate_unit = "req/s";
@@ -1129,10 +1206,11 @@ std::string Environment(const std::string& load_before, double cpu_before, uint6
               ? ": **the VM was busy with other work; spinning rows and the × shm floor column "
                 "mostly measure the scheduler in this run**"
               : "");
-  s += std::string("| pinning | ") +
-       (g_cfg.pin ? "`--pin`: the measuring process on CPU 0, every child on CPU 1 "
-                    "(sched_setaffinity)"
-                  : "none: no taskset, no sched_setaffinity; the scheduler places both processes") +
+  s += "| placement | " +
+       (g_cfg.pin ? "every table " + LayoutText(*g_cfg.pin)
+                  : std::string("round trips and streaming in three layouts (not pinned, pinned "
+                                "to distinct CPUs, pinned to one CPU; interleaved in the same "
+                                "rounds), every other table not pinned; each table says its own")) +
        " |\n";
   s +=
       Fmt("| repetitions | %d per measurement, interleaved across mechanisms; time budget scale "
@@ -1186,7 +1264,14 @@ int ParentMain(int argc, char** argv) {
       g_cfg.reps = 2;
       g_cfg.scale = 0.25;
     } else if (arg == "--pin") {
-      g_cfg.pin = true;
+      g_cfg.pin = Layout::kDistinct;
+      if (i + 1 < argc) {
+        const std::string l = argv[i + 1];
+        if (l == "distinct" || l == "same" || l == "none") {
+          g_cfg.pin = l == "same" ? Layout::kSame : l == "none" ? Layout::kNone : Layout::kDistinct;
+          ++i;
+        }
+      }
     } else if (arg == "--only") {
       list(value(), &g_cfg.only);
     } else if (arg == "--mechs") {
@@ -1198,16 +1283,17 @@ int ParentMain(int argc, char** argv) {
       for (const std::string& n : ns) g_cfg.fanin_clients.push_back(std::max(1, atoi(n.c_str())));
       std::sort(g_cfg.fanin_clients.begin(), g_cfg.fanin_clients.end());
     } else {
-      fprintf(
-          stderr,
-          "usage: %s [--out DIR] [--reps N] [--scale F] [--quick] [--pin] "
-          "[--only rtt,stream,bw,handle,life,fanin] [--mechs KEY,...] [--fanin-clients N,...]\n",
-          argv[0]);
+      fprintf(stderr,
+              "usage: %s [--out DIR] [--reps N] [--scale F] [--quick] [--pin [distinct|same|none]] "
+              "[--only rtt,stream,bw,handle,life,fanin] [--mechs KEY,...] [--fanin-clients N,...]\n",
+              argv[0]);
       return 2;
     }
   }
   signal(SIGPIPE, SIG_IGN);
-  if (g_cfg.pin) PinTo(0);
+  sched_getaffinity(0, sizeof(g_started_on), &g_started_on);
+  const Layout base = g_cfg.pin.value_or(Layout::kNone);
+  ApplyLayout(base);
   Watchdog watchdog;
   g_watchdog = &watchdog;
   uint64_t started = NowNs();
@@ -1220,6 +1306,8 @@ int ParentMain(int argc, char** argv) {
     fprintf(stderr, "== %s (%.0f s so far)\n", name, static_cast<double>(NowNs() - started) / 1e9);
   };
   // Round trips, streaming, bandwidth and handle transfer run in rounds (RunInRounds).
+  // Without --pin, round trips and streaming run in every layout (the same rounds, so their
+  // ratios compare); everything else runs in |base|.
   std::vector<Plan> plans;
   // The iceoryx rows need RouDi; it runs from before the rows are made (they say why it did not
   // start) until the rounds are over.
@@ -1228,16 +1316,24 @@ int ParentMain(int argc, char** argv) {
       g_cfg.WantsRow("iceoryx") && IceoryxVersion() != "") {
     roudi = std::make_unique<RoudiGuard>(g_cfg.out + "/iox-roudi.log");
   }
-  if (g_cfg.Wants("rtt")) {
-    for (size_t size : {size_t{64}, size_t{4096}}) plans.push_back(RoundTrip(size));
+  const bool all_layouts = !g_cfg.pin.has_value();
+  std::vector<Layout> layouts = {base};
+  if (all_layouts) layouts = {Layout::kNone, Layout::kDistinct, Layout::kSame};
+  for (Layout l : layouts) {
+    if (g_cfg.Wants("rtt")) {
+      for (size_t size : {size_t{64}, size_t{4096}}) {
+        plans.push_back(InLayout(RoundTrip(size), l, all_layouts));
+      }
+    }
+    if (g_cfg.Wants("stream")) plans.push_back(InLayout(Streaming(64), l, all_layouts));
   }
-  if (g_cfg.Wants("stream")) plans.push_back(Streaming(64));
-  if (g_cfg.Wants("bw")) plans.push_back(Streaming(65536));
-  if (g_cfg.Wants("handle")) plans.push_back(HandleTransfer());
+  if (g_cfg.Wants("bw")) plans.push_back(InLayout(Streaming(65536), base, false));
+  if (g_cfg.Wants("handle")) plans.push_back(InLayout(HandleTransfer(), base, false));
   if (!plans.empty()) {
     section("round trips, streaming, bandwidth, handle transfer (in rounds)");
     RunInRounds(plans, g_cfg.reps);
     roudi.reset();
+    ApplyLayout(base);
     for (Plan& p : plans) {
       tables.push_back(std::move(p.table));
       body += RenderTable(tables.back());

@@ -42,6 +42,7 @@ struct Table {
   std::string id;         // "rtt_64"
   std::string title;      // "Call round trip, 64 B"
   std::string note;       // printed under the title
+  std::string placement;  // where the processes ran (the CPU layout), printed under the title
   bool latency = true;    // else throughput (rate)
   std::string rate_unit;  // "msgs/s", "MiB/s", "req/s", "ops/s"
   double rate_scale = 1;  // displayed rate = rate * rate_scale (bytes → MiB etc.)
@@ -102,6 +103,7 @@ inline std::string FmtRatio(double r) {
 
 inline std::string RenderTable(const Table& t) {
   std::string s = "### " + t.title + "\n\n";
+  if (!t.placement.empty()) s += "**Placement:** " + t.placement + ".\n\n";
   if (!t.note.empty()) s += t.note + "\n\n";
   bool floor = !t.floor_key.empty();
   if (t.latency) {

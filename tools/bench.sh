@@ -4,12 +4,14 @@
 # ring, ZeroMQ, nng, sd-bus (peer-to-peer) and iceoryx, all between real processes. mx_bench_ipc
 # starts iceoryx's daemon iox-roudi itself for the iceoryx rows and kills it afterwards.
 #
-#   ./tools/bench.sh            install deps, build (release preset), run everything (~8 min on
-#                               2 vCPUs), print the tables, write docs/BENCHMARKS.md and
-#                               docs/bench/{latency,fanin}.png
+#   ./tools/bench.sh            install deps, build (release preset), run everything (~10 min on
+#                               2 vCPUs; round trips and streaming in three CPU layouts: not
+#                               pinned, pinned to distinct CPUs, pinned to one CPU), print the
+#                               tables, write docs/BENCHMARKS.md and docs/bench/{latency,fanin}.png
 #   ./tools/bench.sh ARGS...    the same, but ARGS go to mx_bench_ipc (--quick, --reps N,
-#                               --scale F, --pin, --only rtt,stream,bw,handle,life,fanin) and the
-#                               results stay in build/release/bench/results/ (docs/ untouched)
+#                               --scale F, --pin [distinct|same|none],
+#                               --only rtt,stream,bw,handle,life,fanin) and the results stay in
+#                               build/release/bench/results/ (docs/ untouched)
 #
 # Raw results of the last run: build/release/bench/results/ (results.tsv, *.cdf, fanin.dat).
 set -euo pipefail
@@ -30,7 +32,7 @@ mkdir -p "$out"
 
 echo "== run" >&2
 # mx_bench_ipc bounds every wait itself; this is the last line of defence.
-timeout --kill-after=15s 720s ./build/release/bench/mx_bench_ipc --out "$out" "$@"
+timeout --kill-after=15s 1200s ./build/release/bench/mx_bench_ipc --out "$out" "$@"
 
 plot() {  # plot <script> <png>
   if ! gnuplot -e "datadir='$out'; outfile='$2'" "$1"; then

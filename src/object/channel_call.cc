@@ -79,7 +79,12 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
   bool timed_out() const { return timed_out_; }
 
   bool Spin(mx_time_t deadline) override {
-    return SpinUntilNews(waiter_->waker, deadline, [this](bool deep) {
+    CpuPlacement peer;
+    {
+      MutexLock lock(&ep_->mu_);
+      peer = ep_->SpinPeerLocked(MX_CHANNEL_READABLE);
+    }
+    return SpinUntilNews(waiter_->waker, deadline, PlanSpinFor(peer), [this](bool deep) {
       MutexLock lock(&ep_->mu_);
       if (waiter_->done || ep_->SpinReadyLocked(MX_CHANNEL_READABLE, deep)) return SpinLook::kNews;
       // Nothing in shared memory to watch.

@@ -158,6 +158,20 @@ bool ChannelEndpoint::SpinReady(mx_signals_t waitfor, bool deep) {
   return SpinReadyLocked(waitfor, deep);
 }
 
+// The news a spinner waits for comes from the writer of our receive ring (a message, a close,
+// a signal), except room in a full send ring, which its reader makes.
+CpuPlacement ChannelEndpoint::SpinPeerLocked(mx_signals_t waitfor) {
+  if (waitfor == MX_CHANNEL_WRITABLE && write_ == WriteState::kBlockedOnRing) {
+    return send_ring_.ReaderPlacement();
+  }
+  return recv_ring_.WriterPlacement();
+}
+
+CpuPlacement ChannelEndpoint::SpinPeer(mx_signals_t waitfor) {
+  MutexLock lock(&mu_);
+  return SpinPeerLocked(waitfor);
+}
+
 void ChannelEndpoint::BeginWait() {
   MutexLock lock(&mu_);
   if (waiters_++ == 0 && LiveLocked()) {

@@ -100,6 +100,7 @@ class ChannelEndpoint final : public Object {
   mx_signals_t FastSignals() override;
   bool CanSpin() override;
   bool SpinReady(mx_signals_t waitfor, bool deep) override;
+  CpuPlacement SpinPeer(mx_signals_t waitfor) override;
   void BeginWait() override;
   void EndWait() override;
   uint64_t SignalCount() override;
@@ -248,6 +249,7 @@ class ChannelEndpoint final : public Object {
   bool PeerGoneLocked() TA_REQ(mu_);
   mx_signals_t SignalsLocked() TA_REQ(mu_);
   bool SpinReadyLocked(mx_signals_t waitfor, bool deep) TA_REQ(mu_);
+  CpuPlacement SpinPeerLocked(mx_signals_t waitfor) TA_REQ(mu_);
   void CancelCallersLocked(mx_status_t status) TA_REQ(mu_);
   // Read transactions.
   mx_status_t FrontLocked(Message** front) TA_REQ(mu_);

@@ -68,6 +68,9 @@ class Object : public std::enable_shared_from_this<Object> {
   // |waitfor|. Spurious trues are allowed. |deep|: also ask the kernel (a system call; the
   // spinner does it now and then), e.g. whether the peer hung up.
   virtual bool SpinReady(mx_signals_t waitfor, bool deep) { return false; }
+  // Where the peer whose news a spinner for |waitfor| waits for may run: its CpuPlacement word
+  // from shared memory (the peer's choice; it only steers PlanSpin), kPlacementUnknown if none.
+  virtual CpuPlacement SpinPeer(mx_signals_t waitfor) { return kPlacementUnknown; }
   // A thread (or a port registration) may block in poll() on this object's fds from now on
   // until the matching EndWait; the object makes sure changes from other processes then make
   // those fds ready. Called before the last state check that precedes blocking.

@@ -57,16 +57,17 @@ void WaitSet::Update(const std::vector<WaitSource>& sources) {
   }
 }
 
-void WaitSet::Wait(mx_time_t deadline) {
+bool WaitSet::Wait(mx_time_t deadline) {
   if (epoll_) {
     EpollWaitUntil(epoll_.get(), deadline);
-    return;
+    return true;  // not told which fds were ready
   }
   PollSet fds;
   fds.Reserve(sources_.size() + 1);
   fds.Add(waker_->fd(), EPOLLIN);
   for (const WaitSource& s : sources_) fds.Add(s.fd, s.events);
   fds.Wait(deadline);
+  return fds.Ready(0);
 }
 
 namespace {
@@ -74,10 +75,17 @@ namespace {
 // Spins until some item may have news, the waker was woken, or the budget (or the deadline)
 // is spent. True if there may be news.
 bool SpinForNews(std::vector<WaitItem>* items, ThreadWaker* waker, mx_time_t deadline) {
+  // Spin if spinning can help with any of the objects that can spin (their peers' placements).
+  SpinPlan plan;
   bool any = false;
-  for (WaitItem& item : *items) any = any || item.handle->object()->CanSpin();
+  for (WaitItem& item : *items) {
+    Object* object = item.handle->object().get();
+    if (!object->CanSpin()) continue;
+    any = true;
+    plan = MergeSpinPlans(plan, PlanSpinFor(object->SpinPeer(item.waitfor)));
+  }
   if (!any) return false;
-  return SpinUntilNews(waker, deadline, [items](bool deep) {
+  return SpinUntilNews(waker, deadline, plan, [items](bool deep) {
     for (WaitItem& item : *items) {
       if (item.handle->gone() || item.handle->object()->SpinReady(item.waitfor, deep)) {
         return SpinLook::kNews;
@@ -121,8 +129,15 @@ mx_status_t RunWaitLoop(WaitLoop* loop, ThreadWaker* waker, mx_time_t deadline) 
     mx_time_t wake_at = deadline;
     loop->Sources(&sources, &wake_at);
     set.Update(sources);
-    set.Wait(wake_at);
-    waker->Drain();
+    // The waker's eventfd is read only when poll() saw it ready or a Wake happened since: a
+    // wake-up from another process (the usual one) costs no read of it. A Wake whose signal
+    // lands after this makes the next poll() return at once, reporting the fd, which is then
+    // drained: never a busy loop.
+    if (set.Wait(wake_at)) {
+      waker->Drain();
+    } else {
+      waker->DrainIfWoken();
+    }
   }
   SpinWaitEnded();
   if (armed) loop->Disarm();

@@ -22,8 +22,10 @@ class WaitSet {
   explicit WaitSet(ThreadWaker* waker) : waker_(waker) {}
   // Replaces the watched sources (the waker is always watched).
   void Update(const std::vector<WaitSource>& sources);
-  // Blocks until a source is ready or |deadline| passes. Spurious returns are allowed.
-  void Wait(mx_time_t deadline);
+  // Blocks until a source is ready or |deadline| passes. Spurious returns are allowed. False if
+  // the waker's fd is known not to have been ready (so draining it needs no system call unless
+  // the waker says it was woken since).
+  bool Wait(mx_time_t deadline);
 
  private:
   ThreadWaker* waker_;

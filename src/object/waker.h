@@ -60,12 +60,12 @@ struct Observer {
 // What one look during a spin found.
 enum class SpinLook { kNothing, kNews, kGiveUp };
 
-// The spinning phase of a wait: looks with |look(deep)| (deep: time to ask the kernel too, see
-// Spinner::DeepCheckDue) until it reports news or |waker| is woken (true), or it gives up or
-// the budget or |deadline| is spent (false).
+// The spinning phase of a wait, as |plan| (PlanSpinFor) allows: looks with |look(deep)| (deep:
+// time to ask the kernel too, see Spinner::DeepCheckDue) until it reports news or |waker| is
+// woken (true), or it gives up or the budget or |deadline| is spent (false).
 template <typename Look>
-bool SpinUntilNews(ThreadWaker* waker, mx_time_t deadline, Look look) {
-  Spinner spin(deadline);
+bool SpinUntilNews(ThreadWaker* waker, mx_time_t deadline, SpinPlan plan, Look look) {
+  Spinner spin(deadline, plan);
   while (spin.Pause()) {
     const SpinLook found = look(spin.DeepCheckDue());
     if (found == SpinLook::kGiveUp) return false;

@@ -23,8 +23,10 @@ class PollSet {
   // ignored (POLLHUP and POLLERR are always reported).
   void Add(int fd, uint32_t epoll_events);
   // Blocks until some fd reports an event it is watched for, |deadline| (MX_TIME_INFINITE: none)
-  // has passed, or a signal arrives. What is ready is not reported.
+  // has passed, or a signal arrives.
   void Wait(mx_time_t deadline);
+  // After Wait: true if the |index|th fd added reported an event.
+  bool Ready(size_t index) const { return fds_[index].revents != 0; }
 
  private:
   std::vector<struct pollfd> fds_;

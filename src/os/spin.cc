@@ -3,7 +3,6 @@
 
 #include <sched.h>
 
-#include <atomic>
 #include <cstdlib>
 
 #include "os/clock.h"
@@ -13,7 +12,6 @@ namespace {
 
 constexpr mx_duration_t kDefaultSpin = 100'000;
 constexpr mx_duration_t kMaxSpin = 10'000'000;
-constexpr mx_duration_t kRecheckCpus = 100'000'000;
 constexpr mx_duration_t kYieldEvery = 5'000;
 constexpr mx_duration_t kDeepCheckEvery = 100'000;
 // Misses halve a thread's budget down to this fraction of the full one. Under load (one server,
@@ -34,28 +32,9 @@ mx_duration_t ConfiguredSpin() {
   return configured;
 }
 
-bool SeveralCpus() {
-  static std::atomic<mx_time_t> checked_at{0};
-  static std::atomic<bool> several{false};
-  mx_time_t now = MonotonicNow();
-  mx_time_t last = checked_at.load(std::memory_order_relaxed);
-  if (last == 0 || now - last >= kRecheckCpus) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    bool many = ::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1;
-    several.store(many, std::memory_order_relaxed);
-    checked_at.store(now, std::memory_order_relaxed);
-  }
-  return several.load(std::memory_order_relaxed);
-}
-
 }  // namespace
 
-mx_duration_t SpinBudget() {
-  mx_duration_t budget = ConfiguredSpin();
-  if (budget == 0 || !SeveralCpus()) return 0;
-  return budget;
-}
+mx_duration_t SpinBudget() { return ConfiguredSpin(); }
 
 namespace {
 // This thread's current budget (0: not adapted yet, use the full budget).
@@ -64,6 +43,7 @@ thread_local mx_duration_t t_adapted = 0;
 // Judged by SpinWaitEnded (or, if nobody reports, as a miss by the next spin).
 thread_local mx_time_t t_missed_start = 0;
 thread_local mx_duration_t t_missed_full = 0;
+thread_local SpinCounts t_counts;
 
 mx_duration_t Current(mx_duration_t full) {
   return t_adapted == 0 || t_adapted > full ? full : t_adapted;
@@ -90,9 +70,15 @@ void SpinWaitEnded() {
   }
 }
 
-Spinner::Spinner(mx_time_t deadline) {
+SpinCounts ThisThreadSpinCounts() { return t_counts; }
+
+Spinner::Spinner(mx_time_t deadline, SpinPlan plan) {
   budget_ = SpinBudget();
   if (budget_ == 0) return;
+  if (!plan.spin) {
+    ++t_counts.declined;
+    return;
+  }
   if (t_missed_start != 0) {  // an earlier miss nobody judged: count it as one
     t_missed_start = 0;
     Shrink(budget_);
@@ -104,13 +90,16 @@ Spinner::Spinner(mx_time_t deadline) {
   planned_ = budget;
   by_budget_ = deadline - now >= budget;
   end_ = by_budget_ ? now + budget : deadline;
+  yield_ = plan.yield;
   last_yield_ = now;
   last_deep_ = now;
+  ++t_counts.spun;
 }
 
 Spinner::~Spinner() {
   if (end_ == 0) return;
   if (hit_) {
+    ++t_counts.hits;
     mx_duration_t current = Current(budget_);
     t_adapted = current * 2 > budget_ ? budget_ : current * 2;
   } else if (expired_ && by_budget_) {
@@ -136,7 +125,7 @@ bool Spinner::Pause() {
     expired_ = true;
     return false;
   }
-  if (now - last_yield_ >= kYieldEvery) {
+  if (yield_ && now - last_yield_ >= kYieldEvery) {
     ::sched_yield();
     last_yield_ = now;
   }

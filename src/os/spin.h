@@ -4,9 +4,13 @@
 // A thread about to block on a channel first polls shared memory for a short while: a wake-up
 // through the kernel costs far more than a look at shared memory, so a reply that comes within
 // the budget is seen much sooner. The budget is bounded and configurable: MX_SPIN_US (read
-// once; 0 disables spinning, at most 10000; default 100). It is 0 whenever this process may run
-// on a single CPU only (sched_getaffinity, re-read every kRecheckCpus in spin.cc): spinning
-// there would only delay the peer it waits for.
+// once; 0 disables spinning, at most 10000; default 100).
+//
+// Whether a wait spins at all follows both ends' placement (os/cpu_placement.h): each end
+// publishes the CPUs its thread may run on in the ring header, and a waiter spins unless it and
+// the peer it waits for are confined to the same single CPU, where spinning would only delay
+// that peer. Threads pinned to distinct CPUs spin; unpinned ones too. Where the peer's placement
+// is unknown (nothing published), the waiter spins only if it may itself run on several CPUs.
 //
 // Why the default is what it is: the budget must outlast two kernel wake-ups. Once one side of
 // a request/reply pair has blocked, the other sees its answer only after that side's wake-up; if
@@ -16,17 +20,23 @@
 #pragma once
 
 #include <magenta/types.h>
-#include <sched.h>
+
+#include "os/cpu_placement.h"
 
 namespace mx::internal {
 
-// Nanoseconds to spin before blocking, 0 for none.
+// Nanoseconds a spin may last before blocking (MX_SPIN_US), 0 for none.
 mx_duration_t SpinBudget();
 
-// One bounded spin: `Spinner spin(deadline); while (spin.Pause()) { if (ready) { spin.Hit();
-// ...} }`. Pause() returns false once the budget (or |deadline|) is spent, at once if spinning
-// is off. Every few microseconds it yields the CPU (sched_yield): when the peer we wait for
-// shares our vCPU (a loaded machine), it runs instead of waiting for our budget to run out.
+// The plan for a wait on a peer whose placement word is |peer| (kPlacementUnknown if none),
+// from this thread's own placement (cached, see OwnPlacement).
+inline SpinPlan PlanSpinFor(CpuPlacement peer) { return PlanSpin(OwnPlacement(), peer); }
+
+// One bounded spin: `Spinner spin(deadline, plan); while (spin.Pause()) { if (ready) {
+// spin.Hit(); ...} }`. Pause() returns false once the budget (or |deadline|) is spent, at once if
+// spinning is off or |plan| says it cannot help. When |plan| says the peer may share our CPU,
+// it yields the CPU (sched_yield) every few microseconds: the peer runs instead of waiting for
+// our budget to run out. A peer on a CPU of its own needs no yield, so none is made.
 //
 // Adaptive, per thread: a spin that saw its news in time doubles the thread's next budget (up to
 // SpinBudget()). One that ran out its budget is judged when the blocking wait after it ends
@@ -37,7 +47,9 @@ mx_duration_t SpinBudget();
 // keeps spinning, and cannot get stuck with a budget just short of its round trip.
 class Spinner {
  public:
-  explicit Spinner(mx_time_t deadline);
+  Spinner(mx_time_t deadline, SpinPlan plan);
+  // For a peer whose placement is unknown.
+  explicit Spinner(mx_time_t deadline) : Spinner(deadline, PlanSpinFor(kPlacementUnknown)) {}
   ~Spinner();
   bool Pause();
   // The news came while spinning.
@@ -56,6 +68,7 @@ class Spinner {
   mx_duration_t planned_ = 0;
   bool hit_ = false;
   bool expired_ = false;
+  bool yield_ = false;  // the plan's: the peer may need our CPU
   mx_time_t last_yield_ = 0;
   mx_time_t last_deep_ = 0;
   bool deep_due_ = false;
@@ -65,6 +78,15 @@ class Spinner {
 // The wait that followed this thread's last spin has ended (its news came, or its deadline):
 // judges a spin that ran out its budget (see Spinner). Cheap when there is nothing to judge.
 void SpinWaitEnded();
+
+// What this thread's spinners decided, since it started (for tests: a deterministic view of
+// whether waits took the spinning path). Counted per thread, so counting costs no shared line.
+struct SpinCounts {
+  uint64_t spun = 0;      // spinners that spun (a budget and a plan that said spinning helps)
+  uint64_t declined = 0;  // spinners that did not, because of the placements (PlanSpin)
+  uint64_t hits = 0;      // spins that saw their news in time
+};
+SpinCounts ThisThreadSpinCounts();
 
 // One pause in a spin loop (the CPU's spin-wait hint).
 inline void CpuRelax() {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// The spin budget: configurable, bounded, and off on a single CPU. Each case runs in a forked
-// child, because the budget's configuration is read once per process.
+// The spin budget: configurable, bounded, and off where it cannot help (the placements). Each case
+// runs in a forked child, because the budget's configuration is read once per process.
 #include "os/spin.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include "os/clock.h"
 
@@ -55,17 +57,41 @@ TEST(SpinTest, TheEnvironmentSetsItAndZeroTurnsItOff) {
   EXPECT_EQ(InChild("lots", [] { return SpinBudget() == 100'000 ? 0 : 1; }), 0);
 }
 
-TEST(SpinTest, NoSpinningOnASingleCpu) {
+// Pinned to the single CPU |one| (= {cpu}), with a new placement cache: the spin decisions.
+int SingleCpuChecks(int cpu, const cpu_set_t& one) {
+  if (SpinBudget() != 5'000'000) return 2;
+  // A spinner for a peer of unknown placement gives up at once...
+  Spinner spin(MX_TIME_INFINITE);
+  if (spin.Pause()) return 3;
+  // ...and so does one for a peer on the same single CPU.
+  Spinner same(MX_TIME_INFINITE, PlanSpinFor(PlacementOfSet(one)));
+  if (same.Pause()) return 4;
+  if (ThisThreadSpinCounts().declined != 2) return 5;
+  if (ThisThreadSpinCounts().spun != 0) return 6;
+  // A peer pinned to another CPU: spin, without yielding to anybody.
+  cpu_set_t other;
+  CPU_ZERO(&other);
+  CPU_SET(cpu + 1, &other);
+  const SpinPlan plan = PlanSpinFor(PlacementOfSet(other));
+  if (!plan.spin || plan.yield) return 7;
+  Spinner distinct(MX_TIME_INFINITE, plan);
+  if (!distinct.Pause()) return 8;
+  return ThisThreadSpinCounts().spun == 1 ? 0 : 9;
+}
+
+TEST(SpinTest, OnASingleCpuNoSpinningForAPeerOnItOrUnknown) {
   EXPECT_EQ(InChild("5000",
                     [] {
+                      const int cpu = sched_getcpu();
                       cpu_set_t one;
                       CPU_ZERO(&one);
-                      CPU_SET(sched_getcpu(), &one);
+                      CPU_SET(cpu, &one);
                       if (::sched_setaffinity(0, sizeof(one), &one) != 0) return 1;
-                      if (SpinBudget() != 0) return 2;
-                      // A spinner gives up at once.
-                      Spinner spin(MX_TIME_INFINITE);
-                      return spin.Pause() ? 3 : 0;
+                      // On a new thread (it inherits the affinity): its placement cache is new
+                      // too, where this one may hold the affinity of before (for 100 ms).
+                      int result = 0;
+                      std::thread([&] { result = SingleCpuChecks(cpu, one); }).join();
+                      return result;
                     }),
             0);
 }

@@ -7,6 +7,7 @@
 
 #include "base/check.h"
 #include "os/clock.h"
+#include "os/cpu_placement.h"
 #include "os/fd_check.h"
 #include "os/spin.h"
 
@@ -39,6 +40,10 @@ struct MessageRing::Header {
   // process, which starts a ring of its own). Set after its last record.
   std::atomic<uint32_t> writer_done;
   std::atomic<uint32_t> reader_attached;  // reader: it has mapped the ring
+  // Where each end's thread may run (os/cpu_placement.h), for the other end's spin decision.
+  // Each written only by its owner, and only when the value changes: a line that stays shared.
+  alignas(64) std::atomic<uint64_t> writer_cpus;  // writer
+  std::atomic<uint64_t> reader_cpus;              // reader
 };
 
 namespace {
@@ -87,6 +92,7 @@ MessageRing& MessageRing::operator=(MessageRing&& other) noexcept {
     seen_out_ = other.seen_out_;
     seen_head_ = other.seen_head_;
     located_ = std::exchange(other.located_, std::nullopt);
+    published_cpus_ = other.published_cpus_;
     broken_ = other.broken_;
   }
   return *this;
@@ -113,6 +119,7 @@ mx_status_t MessageRing::Create(size_t capacity, size_t payload_limit, MessageRi
   ring.map_ = std::move(map);
   ring.capacity_ = capacity;
   ring.payload_limit_ = payload_limit;
+  ring.PublishPlacement(&h->writer_cpus);
   *out = std::move(ring);
   return MX_OK;
 }
@@ -232,6 +239,7 @@ bool MessageRing::WriteUnderTryLock(uint64_t seq, const void* bytes, uint32_t le
   h->payload_in.store(in + len, std::memory_order_relaxed);
   // seq_cst: see SetReaderWaiting.
   h->head.store(head + need, std::memory_order_seq_cst);
+  PublishPlacement(&h->writer_cpus);
   return true;
 }
 
@@ -333,6 +341,7 @@ void MessageRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
   h->payload_out.store(out_bytes + len, std::memory_order_seq_cst);
   if (pos + kRecordHeader + Align8(len) > consumed_hi_)
     consumed_hi_ = pos + kRecordHeader + Align8(len);
+  PublishPlacement(&h->reader_cpus);
   // Empty as far as we know (seen_head_ never runs ahead of the real head) and truly empty.
   if (end % capacity_ >= kRewindAfterBytes && seen_head_ == end &&
       h->head.load(std::memory_order_acquire) == end) {
@@ -440,7 +449,26 @@ void MessageRing::MarkReaderClosed() {
 }
 
 void MessageRing::MarkAttached() {
-  if (map_.is_valid()) header()->reader_attached.store(1, std::memory_order_release);
+  if (!map_.is_valid()) return;
+  PublishPlacement(&header()->reader_cpus);
+  header()->reader_attached.store(1, std::memory_order_release);
+}
+
+// Our end's word (writer_cpus or reader_cpus): stored only when this thread's placement differs
+// from what we last stored, so the line is written about once per ring and stays shared.
+void MessageRing::PublishPlacement(std::atomic<uint64_t>* word) {
+  const uint64_t own = OwnPlacement();
+  if (own == published_cpus_) return;
+  published_cpus_ = own;
+  word->store(own, std::memory_order_relaxed);
+}
+
+uint64_t MessageRing::WriterPlacement() const {
+  return map_.is_valid() ? header()->writer_cpus.load(std::memory_order_relaxed) : 0;
+}
+
+uint64_t MessageRing::ReaderPlacement() const {
+  return map_.is_valid() ? header()->reader_cpus.load(std::memory_order_relaxed) : 0;
 }
 
 bool MessageRing::ReaderAttached() const {

@@ -14,6 +14,8 @@
 //   A gap of fewer than 16 bytes at the end of the data area is skipped implicitly.
 // head/payload_in/socket_frames/writer_done are written only by the writer;
 // tail/payload_out/reader_waiting/reader_closed only by the reader; kick_pending by both.
+// Placement (a separate cache line, rarely written): writer_cpus by the writer, reader_cpus by
+// the reader (see WriterPlacement).
 //
 // Memory: pages are touched only as records reach them. A reader that empties the ring past the
 // first 16 KiB moves both indices back to the front (under a shared try-lock the writer also
@@ -40,6 +42,7 @@
 
 #include <magenta/types.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -134,6 +137,13 @@ class TA_CAP("ring try-lock") MessageRing {
   void MarkAttached();
   bool ReaderAttached() const;
 
+  // Where the other end's thread may run (an os/cpu_placement.h word, 0 until published), for a
+  // waiter's spin decision. Reader: the writer's. Writer (waiting for room): the reader's. Each
+  // end publishes its own as it writes (the writer) or consumes and attaches (the reader). The
+  // peer chooses the value: it may decide whether we spin, nothing else.
+  uint64_t WriterPlacement() const;
+  uint64_t ReaderPlacement() const;
+
   // Reader, about to sleep: if a burst left pages behind, give them back now (the ring must be
   // empty; at most once a second).
   void ReleaseIfIdle();
@@ -158,6 +168,8 @@ class TA_CAP("ring try-lock") MessageRing {
   void RewindAndRelease(Pages pages);
   // Reader: the record at |tail| (offset |pos|, |len| payload bytes) has been copied out.
   void Consume(uint64_t tail, uint64_t pos, uint32_t len);
+  // Stores this thread's placement in our end's |word| if it changed since we last did.
+  void PublishPlacement(std::atomic<uint64_t>* word);
 
   // The header shares the first page with the data, so a lightly used ring costs one page.
   static constexpr size_t kHeaderBytes = 512;
@@ -179,7 +191,8 @@ class TA_CAP("ring try-lock") MessageRing {
     uint32_t flags;
   };
   std::optional<Located> located_;
-  mx_time_t last_release_ = 0;  // reader: when pages were last given back
+  mx_time_t last_release_ = 0;   // reader: when pages were last given back
+  uint64_t published_cpus_ = 0;  // our end's placement word as we last stored it
   bool broken_ = false;
 };
 

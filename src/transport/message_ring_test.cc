@@ -20,6 +20,7 @@
 #include <random>
 #include <vector>
 
+#include "os/cpu_placement.h"
 #include "os/socket.h"
 #include "support/ring_layout.h"
 #include "support/test_util.h"
@@ -146,6 +147,11 @@ TEST(MessageRingTest, LayoutMatchesTheMirrorUsedByTheseTests) {
   p.reader.Pop(&out);
   EXPECT_EQ(m.header()->tail.load(), RecordBytes(5));
   EXPECT_EQ(m.header()->payload_out.load(), 5u);
+  // Each end published where its thread may run, and each reads the other's.
+  EXPECT_EQ(m.header()->writer_cpus.load(), OwnPlacement());
+  EXPECT_EQ(m.header()->reader_cpus.load(), OwnPlacement());
+  EXPECT_EQ(p.reader.WriterPlacement(), OwnPlacement());
+  EXPECT_EQ(p.writer.ReaderPlacement(), OwnPlacement());
   // The fast-path words.
   EXPECT_FALSE(p.writer.TakeKick());  // nobody waits
   p.reader.SetReaderWaiting(true);

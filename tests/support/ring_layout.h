@@ -29,6 +29,9 @@ struct RingHeader {
   alignas(64) std::atomic<uint64_t> socket_frames;
   std::atomic<uint32_t> writer_done;
   std::atomic<uint32_t> reader_attached;
+  // Placement (src/os/cpu_placement.h words).
+  alignas(64) std::atomic<uint64_t> writer_cpus;
+  std::atomic<uint64_t> reader_cpus;
 };
 
 // Where the data area starts: records follow the header at this offset.
