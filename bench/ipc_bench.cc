@@ -1283,10 +1283,11 @@ int ParentMain(int argc, char** argv) {
       for (const std::string& n : ns) g_cfg.fanin_clients.push_back(std::max(1, atoi(n.c_str())));
       std::sort(g_cfg.fanin_clients.begin(), g_cfg.fanin_clients.end());
     } else {
-      fprintf(stderr,
-              "usage: %s [--out DIR] [--reps N] [--scale F] [--quick] [--pin [distinct|same|none]] "
-              "[--only rtt,stream,bw,handle,life,fanin] [--mechs KEY,...] [--fanin-clients N,...]\n",
-              argv[0]);
+      fprintf(
+          stderr,
+          "usage: %s [--out DIR] [--reps N] [--scale F] [--quick] [--pin [distinct|same|none]] "
+          "[--only rtt,stream,bw,handle,life,fanin] [--mechs KEY,...] [--fanin-clients N,...]\n",
+          argv[0]);
       return 2;
     }
   }
