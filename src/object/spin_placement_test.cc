@@ -4,13 +4,11 @@
 // child that scribbles on the placement words in the shared ring only steers whether we spin.
 // Observed through this thread's spin counts (ThisThreadSpinCounts), which count decisions, not
 // time: nothing here depends on how fast the machine is.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <sched.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -32,25 +30,21 @@ void PinTo(int cpu) {
   CHILD_CHECK(::sched_setaffinity(0, sizeof(one), &one) == 0);
 }
 
-// Writes |word| into both placement words of every channel ring this process has mapped.
+// Writes |word| into both placement words of every channel ring this process has mapped, through
+// libmx's own mappings (a ring this end writes has no fd once announced).
 void ScribblePlacements(uint64_t word) {
-  DIR* dir = ::opendir("/proc/self/fd");
-  CHILD_CHECK(dir != nullptr);
-  while (struct dirent* e = ::readdir(dir)) {
-    if (e->d_name[0] == '.') continue;
-    char target[256] = {};
-    const std::string link = std::string("/proc/self/fd/") + e->d_name;
-    if (::readlink(link.c_str(), target, sizeof(target) - 1) <= 0) continue;
-    if (std::strstr(target, "mx-channel-ring") == nullptr) continue;
-    void* base = ::mmap(nullptr, mx_test::kRingHeaderBytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-                        std::atoi(e->d_name), 0);
-    CHILD_CHECK(base != MAP_FAILED);
-    auto* h = static_cast<mx_test::RingHeader*>(base);
+  FILE* maps = ::fopen("/proc/self/maps", "re");
+  CHILD_CHECK(maps != nullptr);
+  char line[512];
+  while (::fgets(line, sizeof(line), maps) != nullptr) {
+    if (std::strstr(line, "mx-channel-ring") == nullptr) continue;
+    unsigned long start = 0, end = 0;
+    CHILD_CHECK(std::sscanf(line, "%lx-%lx", &start, &end) == 2);
+    auto* h = reinterpret_cast<mx_test::RingHeader*>(start);
     h->writer_cpus.store(word);
     h->reader_cpus.store(word);
-    ::munmap(base, mx_test::kRingHeaderBytes);
   }
-  ::closedir(dir);
+  ::fclose(maps);
 }
 
 // PA_USER0: a channel. args[0]: the CPU to pin to. args[1], if given: a placement word to write
