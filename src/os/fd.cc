@@ -21,8 +21,9 @@ mx_status_t DupFd(int fd, UniqueFd* out) {
 }
 
 bool SetCloseOnExec(int fd) {
-  const int flags = ::fcntl(fd, F_GETFD);
-  return flags >= 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0;
+  // FD_CLOEXEC is the only fd flag Linux defines: set outright, without reading the flags first
+  // (one system call per mx_fd_wrap, not two). An invalid fd fails with EBADF as before.
+  return ::fcntl(fd, F_SETFD, FD_CLOEXEC) == 0;
 }
 
 bool SetNonBlocking(int fd) {

@@ -15,7 +15,7 @@ UniqueFd DupFd(int fd);
 // As above, with the failure as a status: NO_MEMORY or NO_RESOURCES.
 mx_status_t DupFd(int fd, UniqueFd* out);
 
-// Sets close-on-exec on |fd|, keeping its other descriptor flags. False if |fd| is not open.
+// Sets close-on-exec on |fd| (the only descriptor flag there is). False if |fd| is not open.
 bool SetCloseOnExec(int fd);
 
 // Sets O_NONBLOCK on |fd|'s open file description. False if it cannot be set.
