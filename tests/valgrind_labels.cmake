@@ -5,13 +5,15 @@
 # here. ctest's script mode can only replace a test's labels, so each keeps its own as well.
 #
 # Left out, and why:
-#   - mx_multiprocess_tests, ProcessWrapperTest, SpawnTest and PidfdTest: mx_spawn and os/'s spawn
-#     make a pidfd (pidfd_open, syscall 434), which valgrind 3.19 (Debian 12) does not implement,
-#     so no child can be spawned under it. ForkTest does run a second process (valgrind follows
+#   - mx_multiprocess_tests, ProcessWrapperTest, SpawnTest, PidfdTest and SpinPlacementTest:
+#     mx_spawn and os/'s spawn make a pidfd (pidfd_open, syscall 434), which valgrind 3.19
+#     (Debian 12) does not implement, so no child can be spawned under it. FdCostTest counts the
+#     pidfd of mx_process_self among its rows. ForkTest does run a second process (valgrind follows
 #     fork() by itself; nothing execs).
 #   - BackpressureTest, and the stress, fuzz and example programs: megabytes per test, minutes
 #     under valgrind; asan and the fuzzers cover them.
-set(mx_valgrind_excluded "^(ProcessWrapperTest|SpawnTest|PidfdTest|BackpressureTest)\\.")
+set(mx_valgrind_excluded
+    "^(ProcessWrapperTest|SpawnTest|PidfdTest|SpinPlacementTest|FdCostTest|BackpressureTest)\\.")
 foreach(binary_label IN ITEMS "mx_unit_tests;unit" "mx_api_tests;api")
   list(GET binary_label 0 binary)
   list(GET binary_label 1 label)
