@@ -10,8 +10,8 @@ set output outfile
 set termoption noenhanced
 set title "Fan-in: one server thread, N clients, 64 B request/reply"
 set logscale x 2
-set xtics (1, 16, 256)
-set xrange [0.7:360]
+set xtics (1, 16, 256, 1024)
+set xrange [0.7:1450]
 set yrange [0:*]
 set grid
 set xlabel "clients"
