@@ -90,16 +90,12 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   // description of our own where we can open one — a mapping holds its description, and a lock
   // on a description only a mapping holds could never be released — and the word we were sent
   // (kept, its locks released before every count) only where we cannot.
-  UniqueFd word, shared_word;
-  mx_status_t st = writable ? NewWritableDescription(raw.fds[1].get(), &word)
-                            : NewReadOnlyDescription(raw.fds[1].get(), &word);
-  if (st == MX_ERR_ACCESS_DENIED && writable) {
-    shared_word = std::move(raw.fds[1]);
-  } else if (st != MX_OK) {
-    return ReceivedFileStatus(st);
-  }
+  UniqueFd word;
+  bool shared_received = false;
+  mx_status_t st = OwnWordDescription(std::move(raw.fds[1]), writable, &word, &shared_received);
+  if (st != MX_OK) return st;
   Mapping map;
-  st = map.MapReceived(word ? word.get() : shared_word.get(), kEventBytes, writable);
+  st = map.MapReceived(word.get(), kEventBytes, writable);
   if (st != MX_OK) return st;
   const auto* shared = static_cast<const Shared*>(map.get());
   if (shared->magic != kEventMagic || shared->version != kEventVersion ||
@@ -108,8 +104,9 @@ mx_status_t Event::FromRaw(RawHandle raw, std::unique_ptr<Handle>* handle) {
   }
   // The mapping holds what it maps; the descriptions it came from are not needed any more (a
   // read installing handles needs one free fd less at a time).
+  UniqueFd shared_word;
+  if (shared_received) shared_word = std::move(word);
   word.reset();
-  raw.fds[1].reset();  // empty if it became shared_word
   // The handle's token is a description of our own, locked before the arriving one closes (so
   // the count never drops): the sender may have kept a dup of what it sent.
   UniqueFd token;
@@ -152,14 +149,6 @@ void Event::OnHandleCountChanged() {
   NotifySignalsSet(0);
 }
 
-mx_status_t Event::WritableWordToSend(const Handle& handle, UniqueFd* out) const {
-  if (shared_word_) return DupFd(shared_word_.get(), out);
-  // A description of our own per send: nothing we keep is shared with the receiver. Only a
-  // process of the creator's uid (which may reopen writable) gets here; one that changed the
-  // file's mode cannot send SIGNAL handles any more.
-  return HeldFileStatus(NewWritableDescription(handle.token().get(), out));
-}
-
 mx_status_t Event::PrepareTransfer(const Handle& handle, RawHandle* out) {
   out->type = MX_OBJ_TYPE_EVENT;
   out->rights = handle.rights();
@@ -170,8 +159,8 @@ mx_status_t Event::PrepareTransfer(const Handle& handle, RawHandle* out) {
   UniqueFd token, word, doorbell;
   mx_status_t st = DupFd(handle.token().get(), &token);
   if (st == MX_OK) {
-    st = send_writable ? WritableWordToSend(handle, &word)
-                       : HeldFileStatus(NewReadOnlyDescription(handle.token().get(), &word));
+    st = WordDescriptionToSend(shared_word_ ? shared_word_.get() : handle.token().get(),
+                               static_cast<bool>(shared_word_), send_writable, &word);
   }
   if (st == MX_OK) st = DupFd(doorbell_.get(), &doorbell);
   if (st != MX_OK) return st;

@@ -73,9 +73,6 @@ class Event final : public Object {
  private:
   struct Shared;
   Event(mx_koid_t koid, UniqueFd doorbell, Mapping map, bool writable, UniqueFd shared_word);
-  // The word description a handle with SIGNAL travels with: a writable one of our own, or a dup
-  // of the shared one we keep.
-  mx_status_t WritableWordToSend(const Handle& handle, UniqueFd* out) const;
 
   UniqueFd doorbell_;
   Mapping map_;     // the word's page: mapped read-write iff writable_

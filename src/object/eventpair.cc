@@ -47,34 +47,14 @@ mx_status_t MakeSideMemory(UniqueFd* memfd, Mapping* map) {
   return MX_OK;
 }
 
-// A description of a received side memfd |fd| to keep or map: a new one of our own where this
-// process may open one with |fd|'s access mode (nobody else can lock through it), else |fd|
-// itself (|*shared| = true: its sender may keep a dup and lock through it; only for a writable
-// one). Checks |fd| first: a side's memfd whose access mode is |access|. IO if it is not one, or
-// if this process may not even read it.
+// A description of a received side memfd |fd| to keep or map (OwnWordDescription), after
+// checking it: a side's memfd whose access mode is |access|. IO if it is not one, or if this
+// process may not even read it.
 mx_status_t OwnDescription(UniqueFd fd, int access, UniqueFd* out, bool* shared) {
   MemfdRule rule = SignalWordMemfdRule(kSideBytes);
   rule.access = access;
   if (CheckMemfd(fd.get(), rule, nullptr) != MX_OK) return MX_ERR_IO;
-  mx_status_t st = access == O_RDWR ? NewWritableDescription(fd.get(), out)
-                                    : NewReadOnlyDescription(fd.get(), out);
-  *shared = st == MX_ERR_ACCESS_DENIED && access == O_RDWR;
-  if (*shared) {
-    *out = std::move(fd);
-    return MX_OK;
-  }
-  return ReceivedFileStatus(st);
-}
-
-// A description of a side's memfd to send, made from |fd| (a description we hold): writable
-// only if |writable|. A new description each time, so nothing we keep is shared with the
-// receiver — except |fd| itself when it is |shared| already (this uid may not reopen it writable).
-mx_status_t DescriptionToSend(int fd, bool shared, bool writable, UniqueFd* out) {
-  if (!writable) return HeldFileStatus(NewReadOnlyDescription(fd, out));
-  if (shared) return DupFd(fd, out);
-  // Only a process of the creator's uid gets here; one that changed the file's mode cannot send
-  // these rights any more.
-  return HeldFileStatus(NewWritableDescription(fd, out));
+  return OwnWordDescription(std::move(fd), access == O_RDWR, out, shared);
 }
 
 // Clears, then sets, bits of a shared signal word; returns the old word.
@@ -269,12 +249,13 @@ mx_status_t EventPairSide::PrepareTransfer(const Handle& handle, RawHandle* out)
   UniqueFd fds[kWireFds];
   mx_status_t st = DupFd(token, &fds[0]);
   if (st == MX_OK) {
-    st = DescriptionToSend(own_shared ? fds_.shared_own_word.get() : token, own_shared,
-                           fds_.own_writable && handle.HasRights(MX_RIGHT_SIGNAL), &fds[1]);
+    st = WordDescriptionToSend(own_shared ? fds_.shared_own_word.get() : token, own_shared,
+                               fds_.own_writable && handle.HasRights(MX_RIGHT_SIGNAL), &fds[1]);
   }
   if (st == MX_OK) {
-    st = DescriptionToSend(fds_.peer_word.get(), fds_.peer_word_shared,
-                           fds_.peer_writable && handle.HasRights(MX_RIGHT_SIGNAL_PEER), &fds[2]);
+    st = WordDescriptionToSend(fds_.peer_word.get(), fds_.peer_word_shared,
+                               fds_.peer_writable && handle.HasRights(MX_RIGHT_SIGNAL_PEER),
+                               &fds[2]);
   }
   if (st == MX_OK) st = DupFd(fds_.doorbell.get(), &fds[3]);
   if (st == MX_OK) st = DupFd(fds_.life.get(), &fds[4]);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "os/fd.h"
 #include "os/status.h"
 
 namespace mx::internal {
@@ -79,6 +80,25 @@ bool SameFile(int a, int b) {
   struct stat sa, sb;
   return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
          sa.st_ino == sb.st_ino;
+}
+
+mx_status_t OwnWordDescription(UniqueFd fd, bool writable, UniqueFd* out, bool* shared) {
+  const mx_status_t st =
+      writable ? NewWritableDescription(fd.get(), out) : NewReadOnlyDescription(fd.get(), out);
+  *shared = st == MX_ERR_ACCESS_DENIED && writable;
+  if (*shared) {
+    *out = std::move(fd);
+    return MX_OK;
+  }
+  return ReceivedFileStatus(st);
+}
+
+mx_status_t WordDescriptionToSend(int fd, bool shared, bool writable, UniqueFd* out) {
+  if (!writable) return HeldFileStatus(NewReadOnlyDescription(fd, out));
+  if (shared) return DupFd(fd, out);
+  // Only a process of the creator's uid gets here; one that changed the file's mode cannot send
+  // writable words any more.
+  return HeldFileStatus(NewWritableDescription(fd, out));
 }
 
 }  // namespace mx::internal

@@ -48,6 +48,18 @@ inline mx_status_t ReceivedFileStatus(mx_status_t st) {
   return st == MX_ERR_ACCESS_DENIED ? MX_ERR_IO : st;
 }
 
+// The description of a signal word that just arrived (|fd|) which this process keeps or maps: a
+// new one of its own, writable iff |writable|, where it may open one (no other process can lock
+// through it); else, for a writable word this uid may not reopen writable, |fd| itself, with
+// |*shared| set (its sender may keep a dup and lock through it: ClearLocks before every count).
+// Errors as ReceivedFileStatus.
+mx_status_t OwnWordDescription(UniqueFd fd, bool writable, UniqueFd* out, bool* shared);
+// A description of a signal word to send, from |fd| (a description this process holds): a new
+// one each time, writable iff |writable|, so nothing kept is shared with the receiver; a dup of
+// |fd| when it is |shared| already (this uid may not reopen it writable). Errors as
+// HeldFileStatus.
+mx_status_t WordDescriptionToSend(int fd, bool shared, bool writable, UniqueFd* out);
+
 // Releases every OFD lock held through |fd|'s description, whoever placed it. For descriptions
 // that never hold a handle lock themselves but may be shared with another process (a signal word
 // sent writable): a lock placed through one by a hostile holder would otherwise last as long as
