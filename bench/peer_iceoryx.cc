@@ -124,12 +124,15 @@ RoudiGuard::RoudiGuard(const std::string& log_path) {
 // this one included (an iceoryx runtime cannot unregister before its process exits), and SIGKILLs
 // those that stay. So the files it would remove are removed here.
 RoudiGuard::~RoudiGuard() {
-  if (g_runtime) iox_runtime_shutdown();  // stops this process's keep-alive messages
+  if (g_runtime) {
+    iox_runtime_shutdown();  // unblocks publishers; the keep-alive messages go on regardless
+    iox_set_loglevel(Iceoryx_LogLevel_Off);
+  }
   g_runtime = false;
   g_roudi_error = "iox-roudi was stopped";
   if (pid_ <= 0) return;
   kill(pid_, SIGKILL);
-  fprintf(stderr, "== iox-roudi killed (iceoryx may report below that RouDi is gone)\n");
+  fprintf(stderr, "== iox-roudi killed (iceoryx may complain once, as this process exits)\n");
   int status = 0;
   while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }

@@ -23,7 +23,18 @@ struct Row {
   std::string label;  // Markdown
   bool ok = true;
   std::string error;
-  std::string na;  // set (with ok false): the mechanism cannot do this at all, and why
+  std::string na;        // set (with ok false): the mechanism cannot do this at all, and why
+  bool skipped = false;  // with ok false: left out by --mechs, not a failure
+
+  void Skip() {
+    ok = false;
+    skipped = true;
+  }
+  // How a row that has no value reads in a table.
+  std::string Why() const {
+    if (skipped) return "skipped (--mechs)";
+    return na.empty() ? "failed: " + error : "n/a (" + na + ")";
+  }
   std::vector<double> rep_values;  // per repetition: median latency (ns) or rate (1/s)
   std::vector<uint32_t> pooled;    // latency samples (ns), all repetitions, sorted at the end
   std::vector<double> rep_iters;   // per repetition: operations measured
@@ -116,8 +127,7 @@ inline std::string RenderTable(const Table& t) {
   }
   for (const Row& r : t.rows) {
     if (!r.ok) {
-      std::string why = r.na.empty() ? "failed: " + r.error : "n/a (" + r.na + ")";
-      s += "| " + r.label + " | " + why + " | | | |" + (floor ? " |\n" : "\n");
+      s += "| " + r.label + " | " + r.Why() + " | | | |" + (floor ? " |\n" : "\n");
       continue;
     }
     std::string iters = Fmt("%zu × %.0f", r.rep_values.size(), Median(r.rep_iters));
@@ -143,7 +153,8 @@ inline std::string RenderTsv(const std::vector<Table>& tables) {
   for (const Table& t : tables) {
     for (const Row& r : t.rows) {
       if (!r.ok || r.rep_values.empty()) {
-        s += t.id + "\t" + r.key + (r.na.empty() ? "\tfailed" : "\tn/a") + "\t\t\t\t\n";
+        const char* what = r.skipped ? "\tskipped" : r.na.empty() ? "\tfailed" : "\tn/a";
+        s += t.id + "\t" + r.key + what + "\t\t\t\t\n";
         continue;
       }
       double a = t.latency ? Quantile(r.pooled, 0.99) : r.Lo();
