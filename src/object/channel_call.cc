@@ -58,6 +58,10 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
     // delays the answer by at most one frame past the deadline.
     if (!waiter_->done && ep_->LiveLocked()) {
       PumpBudget budget = {kPassBudget, /*install_fds=*/true, deadline_};
+      // Unless it finds the reply, the look is followed by a poll() on the socket for frames
+      // (AddCallSourcesLocked), except when the deadline is due.
+      budget.poll_follows =
+          !ep_->held_.starved && ep_->queue_bytes_ < CallPumpLimit() && MonotonicNow() < deadline_;
       more = ep_->PumpLocked(PumpScope::kAllAvailable, CallPumpLimit(), &budget);
     }
     if (!waiter_->done && (ep_->GoneLocked() || ep_->EndOfStreamSeenLocked())) {

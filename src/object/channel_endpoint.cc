@@ -88,15 +88,21 @@ bool ChannelEndpoint::WritableLocked() {
 // Brings the signals up to date. Frames are pumped into the local queue so that control
 // frames (user signals from the peer) queued behind messages take effect, but only up to
 // kRefreshPumpBytes of messages: a reader that merely waits or polls must not drain the
-// writer's buffers, or backpressure would never reach the writer. With |ask_kernel| the socket
-// is read even when the ring's counters say nothing is there, and the peer's departure is seen
-// with poll(POLLHUP) even while its messages are still queued; without, only shared memory is
-// looked at unless the counters point at the socket (the cheap look of a wait that may spin).
-void ChannelEndpoint::RefreshLocked(bool ask_kernel) {
+// writer's buffers, or backpressure would never reach the writer. |look|:
+// - kKernel: the socket is read even when the ring's counters say nothing is there, and the
+//   peer's departure is seen with poll(POLLHUP) even while its messages are still queued;
+// - kMemory: only shared memory is looked at unless the counters point at the socket (the
+//   cheap look of a wait that may spin);
+// - kBeforePoll: as kMemory, and a look a poll() woke (AddWaitSources set force_socket_) reads
+//   the socket only until the counters say nothing more was sent; the poll that follows reports
+//   the rest (see PumpBudget::poll_follows). Only while that poll watches frames and hang-ups.
+void ChannelEndpoint::RefreshLocked(RefreshLook look) {
+  const bool ask_kernel = look == RefreshLook::kKernel;
   drained_ = false;
   if (ask_kernel) force_socket_ = true;
   if (LiveLocked()) {
     PumpBudget budget = {kPassBudget, /*install_fds=*/false};
+    budget.poll_follows = look == RefreshLook::kBeforePoll;
     // Frames left behind by a spent budget bring no new edge on the socket: tell the observers
     // (a port re-queues the registration behind the others) so they come back for the rest.
     bool more = PumpLocked(PumpScope::kAllAvailable, kRefreshPumpBytes, &budget);
@@ -126,13 +132,21 @@ mx_signals_t ChannelEndpoint::SignalsLocked() {
 
 mx_signals_t ChannelEndpoint::Signals() {
   MutexLock lock(&mu_);
-  RefreshLocked(/*ask_kernel=*/true);
+  RefreshLocked(RefreshLook::kKernel);
   return SignalsLocked();
 }
 
 mx_signals_t ChannelEndpoint::FastSignals() {
   MutexLock lock(&mu_);
-  RefreshLocked(/*ask_kernel=*/false);
+  RefreshLocked(RefreshLook::kMemory);
+  return SignalsLocked();
+}
+
+mx_signals_t ChannelEndpoint::SignalsBeforePoll() {
+  MutexLock lock(&mu_);
+  // Without a ring every frame is read until EAGAIN anyway; the poll replaces only the reads
+  // that find nothing and the hang-up check, and only while it watches for them.
+  RefreshLocked(PollWatchesFramesLocked() ? RefreshLook::kBeforePoll : RefreshLook::kKernel);
   return SignalsLocked();
 }
 
@@ -190,6 +204,16 @@ uint64_t ChannelEndpoint::SignalCount() {
   return queue_.empty() ? 1 : queue_.size();
 }
 
+bool ChannelEndpoint::PollWatchesFramesLocked() {
+  // Below the pump limit the socket was read until empty, so watching it is exact. At the
+  // limit, frames stay on the socket (it stays readable; watching would spin) until the reader
+  // takes messages, which wakes waiters in this process.
+  // A message with fds left at the head of the socket keeps it readable too; the reader that
+  // takes it wakes waiters in this process.
+  return sock_ && !GoneLocked() && !PeerClosedLocked() && !EndOfStreamSeenLocked() &&
+         queue_bytes_ < kRefreshPumpBytes && !HeldMessageLocked();
+}
+
 void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSource>* out) {
   MutexLock lock(&mu_);
   if (GoneLocked() || !sock_) return;
@@ -201,13 +225,7 @@ void ChannelEndpoint::AddWaitSources(mx_signals_t waitfor, std::vector<WaitSourc
   // Whatever wakes the poll, the next look asks the kernel (a hang-up is not counted anywhere).
   force_socket_ = true;
   uint32_t events = EPOLLRDHUP;
-  // Below the pump limit the socket was read until empty, so watching it is exact. At the
-  // limit, frames stay on the socket (it stays readable; watching would spin) until the reader
-  // takes messages, which wakes waiters in this process.
-  // A message with fds left at the head of the socket keeps it readable too; the reader that
-  // takes it wakes waiters in this process.
-  const bool watch_frames =
-      !EndOfStreamSeenLocked() && queue_bytes_ < kRefreshPumpBytes && !HeldMessageLocked();
+  const bool watch_frames = PollWatchesFramesLocked();
   if (watch_frames) events |= EPOLLIN;
   // Blocked on a full ring, the reader's kick (a frame on our socket) wakes us; the socket
   // itself becomes writable long before the ring has room, so watching POLLOUT would spin.

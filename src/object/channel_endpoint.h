@@ -98,6 +98,7 @@ class ChannelEndpoint final : public Object {
   bool IsLastHandle(const Handle&) const override { return true; }
   mx_signals_t Signals() override;
   mx_signals_t FastSignals() override;
+  mx_signals_t SignalsBeforePoll() override;
   bool CanSpin() override;
   bool SpinReady(mx_signals_t waitfor, bool deep) override;
   CpuPlacement SpinPeer(mx_signals_t waitfor) override;
@@ -184,6 +185,11 @@ class ChannelEndpoint final : public Object {
     size_t cost;                            // charge left for this pass
     bool install_fds;                       // may take data frames that carry fds
     mx_time_t deadline = MX_TIME_INFINITE;  // the pass stops here too
+    // A level-triggered poll() on the socket (POLLIN, POLLRDHUP) follows if the pass finds
+    // nothing: a read of the socket that the counters did not ask for (force_socket_) ends once
+    // they say nothing more was sent, instead of reading on to EAGAIN. What they cannot tell
+    // (a hang-up, a frame counted late) keeps the socket readable, so the poll returns for it.
+    bool poll_follows = false;
   };
   // Pumps until nothing more can be read now, |queue_limit| bytes are queued, or (with
   // kUntilOneMessage) one message was queued. True if it stopped because |budget| or its
@@ -244,7 +250,11 @@ class ChannelEndpoint final : public Object {
       TA_REQ(mu_);                          // protocol violation: behave as if the peer closed
   void MarkPeerClosedLocked() TA_REQ(mu_);  // PEER_CLOSED asserted (the peer is gone)
   void EndOfStreamLocked() TA_REQ(mu_);     // ...and everything it sent has been read
-  void RefreshLocked(bool ask_kernel) TA_REQ(mu_);
+  // How much a refresh asks the kernel (see RefreshLocked).
+  enum class RefreshLook { kMemory, kBeforePoll, kKernel };
+  void RefreshLocked(RefreshLook look) TA_REQ(mu_);
+  // True if a wait's poll() watches the socket for frames and hang-ups (AddWaitSources).
+  bool PollWatchesFramesLocked() TA_REQ(mu_);
   // True if the peer's socket hung up (it can send nothing more), frames still queued or not.
   bool PeerGoneLocked() TA_REQ(mu_);
   mx_signals_t SignalsLocked() TA_REQ(mu_);

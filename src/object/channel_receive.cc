@@ -174,7 +174,13 @@ bool ChannelEndpoint::TakeFrameLocked(mx_status_t st, std::vector<uint8_t>& buff
   }
   held_.present = false;
   held_.starved = false;
-  if (st == MX_OK && recv_ring_.valid()) ++sock_seen_;
+  if (st == MX_OK && recv_ring_.valid()) {
+    ++sock_seen_;
+    // Usually the kick that woke the poll: the read that would find the socket empty is left to
+    // the poll that follows (a hostile counter can only bring back that read, or leave frames
+    // for the next look).
+    if (budget->poll_follows && recv_ring_.SocketFrames() == sock_seen_) force_socket_ = false;
+  }
   if (st != MX_OK) {
     EndOfStreamLocked();
     // Records the peer put in the ring before it went away are still to be read.

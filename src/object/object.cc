@@ -112,7 +112,14 @@ void Handle::RemoveWaiter(Waker* w) {
 }
 
 mx_signals_t Handle::Signals(bool fast) const {
-  mx_signals_t s = fast ? object_->FastSignals() : object_->Signals();
+  return WithLastHandle(fast ? object_->FastSignals() : object_->Signals());
+}
+
+mx_signals_t Handle::SignalsBeforePoll() const {
+  return WithLastHandle(object_->SignalsBeforePoll());
+}
+
+mx_signals_t Handle::WithLastHandle(mx_signals_t s) const {
   MutexLock lock(&mu_);
   if (!gone_.load(std::memory_order_acquire) && object_->IsLastHandle(*this)) {
     s |= MX_SIGNAL_LAST_HANDLE;

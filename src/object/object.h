@@ -62,6 +62,10 @@ class Object : public std::enable_shared_from_this<Object> {
   // May lag behind a change only another process's kernel state shows (a peer that died); a
   // wait uses it while it has reason to believe the answer is in memory, Signals() otherwise.
   virtual mx_signals_t FastSignals() { return Signals(); }
+  // Signals for a wait that, if they show nothing it waits for, blocks next in a level-triggered
+  // poll() on the fds AddWaitSources gives: what those fds report at once (a frame on a watched
+  // socket, a hang-up) need not be read now, the poll returns for it.
+  virtual mx_signals_t SignalsBeforePoll() { return Signals(); }
   // True if a waiter may spin on SpinReady before blocking.
   virtual bool CanSpin() { return false; }
   // Cheap check while spinning: true if FastSignals() may now show something new for
@@ -166,9 +170,12 @@ class Handle {
   // The signals of the object as seen through this handle (LAST_HANDLE included); |fast|:
   // through Object::FastSignals.
   mx_signals_t Signals(bool fast = false) const;
+  // The same through Object::SignalsBeforePoll.
+  mx_signals_t SignalsBeforePoll() const;
 
  private:
   void Leave();
+  mx_signals_t WithLastHandle(mx_signals_t s) const;
   std::shared_ptr<Object> object_;
   const mx_rights_t rights_;
   UniqueFd token_;

@@ -148,16 +148,24 @@ namespace {
 
 // mx_object_wait_many's loop: a look reads every item's signals (cheaply, through FastSignals,
 // until the objects are armed, unless the deadline is already due: a poll must see everything).
+// Once armed, a look is followed by a level-triggered poll() on the items' sources unless it
+// finds what the wait is for: it reads them through SignalsBeforePoll, which leaves to that
+// poll what the poll reports itself, except when the deadline is due and no poll follows.
 class ItemsWait final : public WaitLoop {
  public:
   ItemsWait(std::vector<WaitItem>* items, std::vector<Observer>* observers, ThreadWaker* waker,
-            bool fast)
-      : items_(*items), observers_(*observers), waker_(waker), fast_(fast) {}
+            mx_time_t deadline)
+      : items_(*items),
+        observers_(*observers),
+        waker_(waker),
+        deadline_(deadline),
+        fast_(MonotonicNow() < deadline) {}
 
   mx_status_t result() const { return result_; }
 
   Look LookOnce(bool armed) override {
     const bool fast = fast_ && !armed;
+    const bool before_poll = armed && MonotonicNow() < deadline_;
     bool satisfied = false;
     bool canceled = false;
     for (size_t i = 0; i < items_.size(); ++i) {
@@ -167,7 +175,7 @@ class ItemsWait final : public WaitLoop {
         canceled = true;
         continue;
       }
-      item.observed |= item.handle->Signals(fast);
+      item.observed |= before_poll ? item.handle->SignalsBeforePoll() : item.handle->Signals(fast);
       item.observed |= observers_[i].seen.exchange(0, std::memory_order_acq_rel);
       if (item.observed & item.waitfor) satisfied = true;
     }
@@ -195,6 +203,7 @@ class ItemsWait final : public WaitLoop {
   std::vector<WaitItem>& items_;
   std::vector<Observer>& observers_;
   ThreadWaker* const waker_;
+  const mx_time_t deadline_;
   const bool fast_;
   mx_status_t result_ = MX_OK;
 };
@@ -212,7 +221,7 @@ mx_status_t WaitForItems(std::vector<WaitItem>* items, mx_time_t deadline) {
     (*items)[i].handle->AddWaiter(waker);
     (*items)[i].handle->object()->AddObserver(&observers[i]);
   }
-  ItemsWait wait(items, &observers, waker, /*fast=*/MonotonicNow() < deadline);
+  ItemsWait wait(items, &observers, waker, deadline);
   mx_status_t result = RunWaitLoop(&wait, waker, deadline);
   if (result == MX_OK) result = wait.result();
   for (size_t i = 0; i < items->size(); ++i) {
