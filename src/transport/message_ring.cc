@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 #include "transport/message_ring.h"
 
-#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <utility>
@@ -20,22 +19,15 @@ constexpr uint32_t kRingMagic = 0x474e524du;  // "MRNG"
 constexpr uint32_t kRecordHeader = 16;
 constexpr uint32_t kWrapFlag = 1;
 constexpr size_t kMaxCapacity = size_t{1} << 30;
-constexpr uint32_t kRingVersion = 5;
-// When the writer finds the ring empty at least this far into the data area, it starts again at
-// offset 0 (a wrap marker): a channel whose reader keeps up only ever touches its first pages.
+constexpr uint32_t kRingVersion = 4;
+// When the reader empties the ring at least this far into the data area, both ends start again
+// at offset 0: a channel whose reader keeps up only ever touches its first pages.
 constexpr uint64_t kRewindAfterBytes = 16 * 1024;
 // When a burst took the reader beyond this and the ring is empty again, the pages past the
 // front are given back to the kernel.
 constexpr uint64_t kReleaseAboveBytes = 256 * 1024;
 constexpr mx_duration_t kReleaseEvery = 1'000'000'000;  // 1 s
 constexpr uint64_t kPage = 4096;
-constexpr uint64_t PageUp(uint64_t n) { return (n + kPage - 1) & ~(kPage - 1); }
-// The front of the data area, which the reader never gives back: every record the writer places
-// after a rewind lies within it. Records that reach beyond it are placed under |busy|.
-constexpr uint64_t kHeaderSize = 512;  // MessageRing::kHeaderBytes (checked in Create)
-constexpr uint64_t kFrontBytes =
-    PageUp(kHeaderSize + kRewindAfterBytes + MX_CHANNEL_MAX_MSG_BYTES + 2 * kRecordHeader) -
-    kHeaderSize;
 constexpr uint32_t kFree = 0;
 constexpr uint32_t kWriterBusy = 1;
 constexpr uint32_t kReaderBusy = 2;
@@ -66,7 +58,6 @@ MessageRing& MessageRing::operator=(MessageRing&& other) noexcept {
     seen_tail_ = other.seen_tail_;
     seen_out_ = other.seen_out_;
     seen_head_ = other.seen_head_;
-    next_rewind_look_ = other.next_rewind_look_;
     located_ = std::exchange(other.located_, std::nullopt);
     published_cpus_ = other.published_cpus_;
     broken_ = other.broken_;
@@ -85,7 +76,6 @@ mx_status_t MessageRing::Create(size_t capacity, size_t payload_limit, MessageRi
   mx_status_t st = CreateSealedMapping("mx-channel-ring", total, &fd, &map);
   if (st != MX_OK) return st;
   static_assert(sizeof(Header) <= kHeaderBytes, "the header must fit its page share");
-  static_assert(kHeaderSize == kHeaderBytes);
   auto* h = new (map.get()) Header();
   h->magic = kRingMagic;
   h->version = kRingVersion;
@@ -127,17 +117,8 @@ mx_status_t MessageRing::Attach(UniqueFd fd, MessageRing* out) {
   return MX_OK;
 }
 
-bool MessageRing::RefreshReaderView(uint64_t head, uint64_t in) {
-  seen_tail_ = header()->tail.load(std::memory_order_acquire);
-  seen_out_ = header()->payload_out.load(std::memory_order_seq_cst);
-  if (seen_tail_ > head || head - seen_tail_ > capacity_ || seen_out_ > in) {
-    broken_ = true;  // the reader scribbled on its counters
-    return false;
-  }
-  return true;
-}
-
-bool MessageRing::PlanWrite(uint32_t len, WritePlan* plan) {
+bool MessageRing::PlanWrite(uint32_t len, uint64_t* head_out, uint64_t* pos_out,
+                            uint64_t* waste_out) {
   if (broken_ || !map_.is_valid()) return false;
   if (len > MX_CHANNEL_MAX_MSG_BYTES) return false;  // the reader would take it for corruption
   Header* h = header();
@@ -146,37 +127,26 @@ bool MessageRing::PlanWrite(uint32_t len, WritePlan* plan) {
   const uint64_t need = kRecordHeader + Align8(len);
   const uint64_t pos = head % capacity_;
   const uint64_t to_end = capacity_ - pos;
-  uint64_t waste = to_end < need ? to_end : 0;
-  // Far into the data area: if the ring is empty, start again at the front (it fits there when
-  // the record is no longer than the bytes before us). The reader's counters are read afresh for
-  // this at most once per kRewindAfterBytes written, so a streaming writer seldom pulls its line.
-  if (waste == 0 && pos >= kRewindAfterBytes && need <= pos && head >= next_rewind_look_) {
-    if (!RefreshReaderView(head, in)) return false;
-    if (seen_tail_ == head) {
-      waste = to_end;
-    } else {
-      next_rewind_look_ = head + kRewindAfterBytes;
-    }
-  }
-  // The reader's counters as last seen: they only grow, so an old view shows less room than
-  // there is. Only when it shows too little are they read afresh, which moves the reader's
-  // cache line here (and validated: the reader may be hostile).
+  const uint64_t waste = to_end < need ? to_end : 0;
+  // The reader's counters as last seen: they only grow (a rewind moves head too), so an old
+  // view shows less room than there is. Only when it shows too little are they read afresh,
+  // which moves the reader's cache line here (and validated: the reader may be hostile).
   auto fits = [&](uint64_t tail, uint64_t out) {
     return tail <= head && head - tail <= capacity_ && out <= in &&
            (in - out) + len <= payload_limit_ && head - tail + waste + need <= capacity_;
   };
   if (!fits(seen_tail_, seen_out_)) {
-    if (!RefreshReaderView(head, in) || !fits(seen_tail_, seen_out_)) return false;
+    seen_tail_ = h->tail.load(std::memory_order_acquire);
+    seen_out_ = h->payload_out.load(std::memory_order_seq_cst);
+    if (seen_tail_ > head || head - seen_tail_ > capacity_ || seen_out_ > in) {
+      broken_ = true;  // the reader scribbled on its counters
+      return false;
+    }
+    if (!fits(seen_tail_, seen_out_)) return false;
   }
-  plan->head = head;
-  plan->pos = pos;
-  plan->waste = waste;
-  // The bytes this record touches: a wrap marker at |pos| (if the gap holds one) and the record
-  // at the front, or the record at |pos|.
-  const uint64_t reach =
-      waste > 0 ? std::max<uint64_t>(waste >= kRecordHeader ? pos + kRecordHeader : 0, need)
-                : pos + need;
-  plan->beyond_front = reach > kFrontBytes;
+  *head_out = head;
+  *pos_out = pos;
+  *waste_out = waste;
   return true;
 }
 
@@ -190,7 +160,7 @@ bool MessageRing::LockForWriter() {
     }
     CpuRelax();
   }
-  return false;  // the reader is releasing pages (or hostile): this message takes the socket
+  return false;  // the reader is rewinding (or hostile): this message takes the socket
 }
 
 void MessageRing::UnlockForWriter() { header()->busy.store(kFree, std::memory_order_release); }
@@ -203,19 +173,11 @@ bool MessageRing::HasRoom(uint32_t len) {
 }
 
 bool MessageRing::HasRoomUnderTryLock(uint32_t len) {
-  WritePlan plan;
-  return PlanWrite(len, &plan);
+  uint64_t head, pos, waste;
+  return PlanWrite(len, &head, &pos, &waste);
 }
 
 bool MessageRing::TryWrite(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
-  WritePlan plan;
-  if (!PlanWrite(len, &plan)) return false;
-  // The usual record lies within the front, whose pages the reader never releases: no lock,
-  // so placing it touches only the writer's line and the record's.
-  if (!plan.beyond_front) {
-    Place(plan, seq, bytes, len, flags);
-    return true;
-  }
   if (!LockForWriter()) return false;
   bool ok = WriteUnderTryLock(seq, bytes, len, flags);
   UnlockForWriter();
@@ -223,24 +185,16 @@ bool MessageRing::TryWrite(uint64_t seq, const void* bytes, uint32_t len, uint32
 }
 
 bool MessageRing::WriteUnderTryLock(uint64_t seq, const void* bytes, uint32_t len, uint32_t flags) {
-  WritePlan plan;
-  if (!PlanWrite(len, &plan)) return false;
-  Place(plan, seq, bytes, len, flags);
-  return true;
-}
-
-void MessageRing::Place(const WritePlan& plan, uint64_t seq, const void* bytes, uint32_t len,
-                        uint32_t flags) {
+  uint64_t head, pos, waste;
+  if (!PlanWrite(len, &head, &pos, &waste)) return false;
   Header* h = header();
-  uint64_t head = plan.head;
-  uint64_t pos = plan.pos;
   const uint64_t need = kRecordHeader + Align8(len);
-  if (plan.waste > 0) {
-    if (plan.waste >= kRecordHeader) {
+  if (waste > 0) {
+    if (waste >= kRecordHeader) {
       Record wrap = {0, 0, kWrapFlag};
       std::memcpy(data() + pos, &wrap, sizeof(wrap));
     }
-    head += plan.waste;
+    head += waste;
     pos = 0;
   }
   // PlanWrite found room: the record, after any wrap, lies inside the data area.
@@ -253,6 +207,7 @@ void MessageRing::Place(const WritePlan& plan, uint64_t seq, const void* bytes, 
   // seq_cst: see SetReaderWaiting.
   h->head.store(head + need, std::memory_order_seq_cst);
   PublishPlacement(&h->writer_cpus);
+  return true;
 }
 
 bool MessageRing::Locate(uint64_t* tail_out, uint64_t* seq, uint32_t* len, uint32_t* flags) {
@@ -363,27 +318,36 @@ void MessageRing::Consume(uint64_t tail, uint64_t pos, uint32_t len) {
   if (pos + kRecordHeader + Align8(len) > consumed_hi_)
     consumed_hi_ = pos + kRecordHeader + Align8(len);
   PublishPlacement(&h->reader_cpus);
-  // After a burst, once the ring is empty (as far as we know, and truly), give its pages back.
-  if (consumed_hi_ > kReleaseAboveBytes && seen_head_ == end &&
-      h->head.load(std::memory_order_acquire) == end &&
-      MonotonicNow() - last_release_ >= kReleaseEvery) {
-    Release();
+  // Empty as far as we know (seen_head_ never runs ahead of the real head) and truly empty.
+  if (end % capacity_ >= kRewindAfterBytes && seen_head_ == end &&
+      h->head.load(std::memory_order_acquire) == end) {
+    Rewind();
   }
 }
 
-// Releasing pages makes the kernel unmap them in both processes (TLB shoot-downs) and the writer
-// fault them in again: worth it for a channel going quiet, not for one streaming. So at most every
-// kReleaseEvery, when a burst has emptied (Consume) or the reader is about to sleep.
+// Reader, the ring just became empty far into the data area: move both indices to the next
+// multiple of the capacity (offset 0), so the next records reuse the first pages instead of
+// touching new ones. Done under |busy|, so the writer is not placing a record meanwhile (it
+// reads head afresh under the same flag). After a burst, the pages beyond the front are
+// released: they hold nothing (the ring is empty) and read as zeros if touched again.
+void MessageRing::Rewind() {
+  // Releasing pages makes the kernel unmap them in both processes (TLB shoot-downs) and the
+  // writer fault them in again: worth it for a channel going quiet, not for one streaming. So
+  // at most every kReleaseEvery here; ReleaseIfIdle does it when the reader is about to sleep.
+  Pages pages = Pages::kKeep;
+  if (consumed_hi_ > kReleaseAboveBytes && MonotonicNow() - last_release_ >= kReleaseEvery) {
+    pages = Pages::kRelease;
+  }
+  RewindAndRelease(pages);
+}
+
 void MessageRing::ReleaseIfIdle() {
   if (!map_.is_valid() || broken_ || consumed_hi_ <= kReleaseAboveBytes) return;
   if (MonotonicNow() - last_release_ < kReleaseEvery) return;
-  Release();
+  RewindAndRelease(Pages::kRelease);
 }
 
-// Reader: gives back the pages beyond the front, which hold nothing while the ring is empty (they
-// read as zeros if touched again). Under |busy|, which the writer holds while it places a record
-// reaching beyond the front; records within the front are never touched.
-void MessageRing::Release() {
+void MessageRing::RewindAndRelease(Pages pages) {
   Header* h = header();
   uint32_t expected = kFree;
   if (!h->busy.compare_exchange_strong(expected, kReaderBusy, std::memory_order_acquire,
@@ -393,11 +357,26 @@ void MessageRing::Release() {
   uint64_t head = h->head.load(std::memory_order_acquire);
   uint64_t tail = h->tail.load(std::memory_order_relaxed);
   if (head == tail) {
-    const uint64_t from = kHeaderBytes + kFrontBytes;
-    const uint64_t to = PageUp(kHeaderBytes + consumed_hi_);
-    if (to > from) PunchHole(fd_.get(), from, to - from);
-    consumed_hi_ = 0;
-    last_release_ = MonotonicNow();
+    if (pages == Pages::kRelease) {
+      // Everything in the data area is dead (the ring is empty); keep the front, which the
+      // next records use.
+      auto page_up = [](uint64_t n) { return (n + kPage - 1) & ~(kPage - 1); };
+      const uint64_t from =
+          page_up(kHeaderBytes + kRewindAfterBytes + MX_CHANNEL_MAX_MSG_BYTES + 2 * kRecordHeader);
+      const uint64_t to = page_up(kHeaderBytes + consumed_hi_);
+      if (to > from) {
+        PunchHole(fd_.get(), from, to - from);
+      }
+      consumed_hi_ = 0;
+      last_release_ = MonotonicNow();
+    }
+    if (tail % capacity_ != 0) {
+      uint64_t next = tail + (capacity_ - tail % capacity_);
+      h->tail.store(next, std::memory_order_relaxed);
+      h->head.store(next, std::memory_order_relaxed);
+      seen_head_ = next;
+      located_.reset();
+    }
   }
   h->busy.store(kFree, std::memory_order_release);
 }

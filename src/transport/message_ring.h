@@ -17,15 +17,13 @@
 // Placement (a separate cache line, rarely written): writer_cpus by the writer, reader_cpus by
 // the reader (see WriterPlacement).
 //
-// Memory: pages are touched only as records reach them. A writer that finds the ring empty past
-// the first 16 KiB starts again at the front (a wrap marker), so a channel whose reader keeps up
-// uses a few pages; after a burst beyond 256 KiB the reader also gives the pages beyond the front
-// back (fallocate PUNCH_HOLE on its fd; the writer keeps no fd, only its mapping: see TakeFd)
-// when it empties the ring or is about to sleep, at most once a second (a release unmaps the
-// pages in both processes and the writer faults them in again: right for a channel going quiet,
-// ruinous for one streaming). Only a record reaching beyond the front takes the shared try-lock
-// (|busy|) that the release takes too; neither end ever waits for it. Only the writer moves head,
-// only the reader tail.
+// Memory: pages are touched only as records reach them. A reader that empties the ring past the
+// first 16 KiB moves both indices back to the front (under a shared try-lock the writer also
+// takes; neither ever waits for it), so a channel whose reader keeps up uses a few pages; after
+// a burst beyond 256 KiB the reader also gives the pages back (fallocate PUNCH_HOLE on its fd;
+// the writer keeps no fd, only its mapping: see TakeFd) when it empties the ring or is about to
+// sleep, at most once a second (a release unmaps the pages in both processes and the writer
+// faults them in again: right for a channel going quiet, ruinous for one streaming).
 //
 // Waking the reader: a reader about to block sets reader_waiting and looks at the ring once more;
 // a writer publishes its record, and if reader_waiting is set and
@@ -83,7 +81,7 @@ class TA_CAP("ring try-lock") MessageRing {
   bool HasRoom(uint32_t len);
   // Writer, for a record that must follow something else (the handle frame of a split
   // message): take the ring's try-lock (false: the reader holds it; nothing was done), check
-  // room and write under it, release. While held, the reader releases no page.
+  // room and write under it, release. While held, the room found cannot shrink.
   bool LockForWriter() TA_TRY_ACQ(true);
   void UnlockForWriter() TA_REL();
   bool HasRoomUnderTryLock(uint32_t len) TA_REQ(this);
@@ -164,23 +162,13 @@ class TA_CAP("ring try-lock") MessageRing {
   uint8_t* data() const { return static_cast<uint8_t*>(map_.get()) + kHeaderBytes; }
   // Reader: validates the record at tail and returns its offset and length (skipping wraps).
   bool Locate(uint64_t* tail, uint64_t* seq, uint32_t* len, uint32_t* flags);
-  // Writer: where a record goes. |waste|: bytes skipped to the front first (a wrap marker if
-  // they hold one). |beyond_front|: the record reaches pages the reader may release, so it is
-  // placed under the try-lock.
-  struct WritePlan {
-    uint64_t head = 0;
-    uint64_t pos = 0;
-    uint64_t waste = 0;
-    bool beyond_front = false;
-  };
-  // Writer: plans a record of |len| bytes; false if it does not fit (or the ring is broken).
-  bool PlanWrite(uint32_t len, WritePlan* plan);
-  // Writer: reads the reader's counters afresh into its view; false (broken) if they are invalid.
-  bool RefreshReaderView(uint64_t head, uint64_t in);
-  // Writer: writes the planned record and publishes it.
-  void Place(const WritePlan& plan, uint64_t seq, const void* data, uint32_t len, uint32_t flags);
-  // Reader: if the ring is empty, gives back the pages a burst left beyond the front.
-  void Release();
+  // Writer: where a record of |len| bytes would go; false if it does not fit.
+  bool PlanWrite(uint32_t len, uint64_t* head, uint64_t* pos, uint64_t* waste);
+  void Rewind();
+  // Reader: if the ring is empty, moves both indices to the front; with kRelease it also gives
+  // back the pages a burst left behind.
+  enum class Pages { kKeep, kRelease };
+  void RewindAndRelease(Pages pages);
   // Reader: the record at |tail| (offset |pos|, |len| payload bytes) has been copied out.
   void Consume(uint64_t tail, uint64_t pos, uint32_t len);
   // Stores this thread's placement in our end's |word| if it changed since we last did.
@@ -197,8 +185,7 @@ class TA_CAP("ring try-lock") MessageRing {
   // values from an honest peer, so they can only make an end look again, never overrun.
   uint64_t seen_tail_ = 0;  // writer: the reader's tail and payload_out as last read
   uint64_t seen_out_ = 0;
-  uint64_t seen_head_ = 0;         // reader: the writer's head as last read
-  uint64_t next_rewind_look_ = 0;  // writer: head from which a look for an empty ring is due
+  uint64_t seen_head_ = 0;  // reader: the writer's head as last read
   // Reader: the first record as Locate found it, until it is consumed.
   struct Located {
     uint64_t tail;

@@ -22,10 +22,9 @@ struct MessageRing::Header {
   // to the writer (see PlanWrite, Locate).
   alignas(64) std::atomic<uint64_t> head;  // writer: bytes ever written
   std::atomic<uint64_t> payload_in;        // writer: payload bytes ever written
-  // 0 free, 1 the writer is placing a record beyond the front (kFrontBytes), 2 the reader is
-  // giving pages beyond the front back (see Release). Never waited for by blocking: the writer
-  // gives up after a few tries (the message takes the socket), the reader does not release this
-  // time. A record within the front needs no lock: its pages are never released.
+  // 0 free, 1 the writer is placing a record, 2 the reader is rewinding (see Rewind). Never
+  // waited for by blocking: the writer gives up after a few tries (the message takes the
+  // socket), the reader does not rewind this time. On the writer's line: it takes it per record.
   std::atomic<uint32_t> busy;
   alignas(64) std::atomic<uint64_t> tail;  // reader: bytes ever consumed
   std::atomic<uint64_t> payload_out;       // reader: payload bytes ever consumed

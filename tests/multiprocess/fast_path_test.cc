@@ -164,9 +164,8 @@ INSTANTIATE_TEST_SUITE_P(Vandalism, RingVandalTest,
                                          "wrong_sequence"));
 
 // PA_USER0: a channel the parent writes (the ring is the parent's). The child lies: it claims the
-// writer sent 1000 socket frames, and holds the ring's lock as if it were releasing pages forever.
-// The writer must fall back to the socket for any record that needs the lock; every message still
-// arrives in order. Reports the count on
+// writer sent 1000 socket frames, and holds the ring's lock as if it were rewinding forever. The
+// writer must fall back to the socket; every message still arrives in order. Reports the count on
 // PA_USER1.
 MX_CHILD(ring_liar) {
   mx_handle_t ch = mx_test::TakeStartupHandle(PA_HND(PA_USER0, 0));

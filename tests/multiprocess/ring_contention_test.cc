@@ -2,7 +2,7 @@
 // A message with handles that meets a full socket is split: its handles go in a frame on the
 // socket flagged "payload in ring", its payload into the shared-memory ring under the same
 // sequence number (docs/design.md). Meanwhile the reader may hold the ring's |busy| flag (it does
-// while it gives pages back with a fallocate). Found by the soak test
+// while it rewinds the ring, sometimes with a fallocate to give pages back). Found by the soak test
 // (tests/stress/soak.cc, docs/RELIABILITY.md): once the handle frame is on the socket, the payload
 // must follow even if the writer has to wait for |busy|; giving up returned SHOULD_WAIT with the
 // handle frame already sent, the next message reused the sequence number, and the reader broke the
@@ -76,8 +76,8 @@ void SpinFor(std::chrono::microseconds d) {
   }
 }
 
-// Stands in for a reader that keeps releasing pages: holds |busy| (2, "the reader is releasing")
-// for a few microseconds at a time, about half of the time, until destroyed.
+// Stands in for a reader that keeps rewinding: holds |busy| (2, "the reader is rewinding") for a
+// few microseconds at a time, about half of the time, until destroyed.
 class BusyHolder {
  public:
   explicit BusyHolder(RingHeader* h)

@@ -10,7 +10,7 @@
 
 namespace mx_test {
 
-inline constexpr uint32_t kRingVersion = 5;
+inline constexpr uint32_t kRingVersion = 4;
 
 struct RingHeader {
   uint32_t magic;
