@@ -7,6 +7,7 @@
 
 #include "base/check.h"
 #include "os/clock.h"
+#include "os/cpu_placement.h"
 #include "os/fd_check.h"
 #include "os/spin.h"
 #include "transport/message_ring_header.h"
@@ -379,6 +380,15 @@ void MessageRing::RewindAndRelease(Pages pages) {
     }
   }
   h->busy.store(kFree, std::memory_order_release);
+}
+
+// Our end's word (writer_cpus or reader_cpus): stored only when this thread's placement differs
+// from what we last stored, so the line is written about once per ring and stays shared.
+void MessageRing::PublishPlacement(std::atomic<uint64_t>* word) {
+  const uint64_t own = OwnPlacement();
+  if (own == published_cpus_) return;
+  published_cpus_ = own;
+  word->store(own, std::memory_order_relaxed);
 }
 
 }  // namespace mx::internal

@@ -3,7 +3,6 @@
 // placement, room for a waiting writer), beside the records and memory in message_ring.cc.
 #include <atomic>
 
-#include "os/cpu_placement.h"
 #include "transport/message_ring.h"
 #include "transport/message_ring_header.h"
 
@@ -56,15 +55,6 @@ void MessageRing::MarkAttached() {
   if (!map_.is_valid()) return;
   PublishPlacement(&header()->reader_cpus);
   header()->reader_attached.store(1, std::memory_order_release);
-}
-
-// Our end's word (writer_cpus or reader_cpus): stored only when this thread's placement differs
-// from what we last stored, so the line is written about once per ring and stays shared.
-void MessageRing::PublishPlacement(std::atomic<uint64_t>* word) {
-  const uint64_t own = OwnPlacement();
-  if (own == published_cpus_) return;
-  published_cpus_ = own;
-  word->store(own, std::memory_order_relaxed);
 }
 
 uint64_t MessageRing::WriterPlacement() const {
