@@ -452,23 +452,32 @@ TEST(ChannelCallTest, OnARingChannelRepliesMatchAsOnTheSocket) {
     ASSERT_EQ(ReadRequest(ch.a).status, MX_OK);
   }
   std::thread server([&] {
-    for (int round = 0; round < 2; ++round) {
+    for (int round = 0; round < 3; ++round) {
       Request req = ReadRequest(ch.b);
       ASSERT_EQ(req.status, MX_OK);
-      // Not the reply first: it goes to the general queue.
-      std::string other = Msg(TxidOf(req.bytes.data()) + 1, "other");
-      std::string reply = Msg(TxidOf(req.bytes.data()), std::string(40, 'r'));
-      for (const std::string* m : {&other, &reply}) {
-        EXPECT_EQ(
-            mx_channel_write(ch.b, 0, m->data(), static_cast<uint32_t>(m->size()), nullptr, 0),
-            MX_OK);
+      const mx_txid_t txid = TxidOf(req.bytes.data());
+      // Not the reply first (except for txid 41): it goes to the general queue.
+      std::string other = Msg(txid + 1, "other");
+      std::string reply = Msg(txid, std::string(40, 'r'));
+      if (txid != 41) {
+        EXPECT_EQ(mx_channel_write(ch.b, 0, other.data(), static_cast<uint32_t>(other.size()),
+                                   nullptr, 0),
+                  MX_OK);
       }
+      EXPECT_EQ(
+          mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0),
+          MX_OK);
     }
   });
   CallResult ok = Call(ch.a, Msg(21, "q"));
   ASSERT_EQ(ok.status, MX_OK);
   EXPECT_EQ(ok.reply, Msg(21, std::string(40, 'r')));
   EXPECT_EQ(ok.actual_handles, 0u);
+  // The reply alone: the next record is the call's reply.
+  CallResult alone = Call(ch.a, Msg(41, "q"));
+  ASSERT_EQ(alone.status, MX_OK);
+  EXPECT_EQ(alone.reply, Msg(41, std::string(40, 'r')));
+  EXPECT_EQ(alone.actual_bytes, 44u);
 
   char small[16];
   memset(small, 'x', sizeof(small));
