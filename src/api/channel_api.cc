@@ -153,19 +153,29 @@ __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx
   if (st != MX_OK) return st;
   st = CheckOutgoing(args->wr_bytes, args->wr_num_bytes, args->wr_handles, args->wr_num_handles);
   if (st != MX_OK) return st;
-  OutgoingHandles outgoing;
-  Message request;
-  st = BuildMessage(ep.get(), args->wr_bytes, args->wr_num_bytes, args->wr_handles,
-                    args->wr_num_handles, &outgoing, &request);
-  if (st != MX_OK) return st;
   CallWaiter waiter;
-  st = ep->BeginCall(request, &waiter);
-  if (st != MX_OK) {
-    outgoing.Abort();
-    return st;
+  waiter.out = args->rd_bytes;
+  waiter.out_capacity = args->rd_num_bytes;
+  st = MX_ERR_NEXT;
+  if (args->wr_num_handles == 0) {
+    // The fast path: the request straight into the shared-memory ring, no Message built.
+    st = ep->BeginCallBytes(args->wr_bytes, args->wr_num_bytes, &waiter);
+    if (st != MX_OK && st != MX_ERR_NEXT) return st;
   }
-  // The request left: its handles are gone from this process, whatever the wait brings.
-  outgoing.Commit();
+  if (st == MX_ERR_NEXT) {
+    OutgoingHandles outgoing;
+    Message request;
+    st = BuildMessage(ep.get(), args->wr_bytes, args->wr_num_bytes, args->wr_handles,
+                      args->wr_num_handles, &outgoing, &request);
+    if (st != MX_OK) return st;
+    st = ep->BeginCall(request, &waiter);
+    if (st != MX_OK) {
+      outgoing.Abort();
+      return st;
+    }
+    // The request left: its handles are gone from this process, whatever the wait brings.
+    outgoing.Commit();
+  }
   mx_status_t rs = MX_OK;
   st = ep->FinishCall(&waiter, deadline, &rs);
   if (st == MX_ERR_CALL_FAILED) {
@@ -173,6 +183,11 @@ __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx
     return st;
   }
   if (st != MX_OK) return st;
+  if (waiter.in_place) {
+    if (actual_bytes != nullptr) *actual_bytes = waiter.in_place_bytes;
+    if (actual_handles != nullptr) *actual_handles = 0;
+    return MX_OK;
+  }
   Message& reply = waiter.reply;
   uint32_t size = static_cast<uint32_t>(reply.bytes.size());
   uint32_t count = static_cast<uint32_t>(reply.handles.size());

@@ -3,6 +3,8 @@
 // numbered (1)-(4) across BeginCall, CallWait and FinishCall.
 
 #include <algorithm>
+#include <cstring>
+#include <vector>
 
 #include "object/channel_costs.h"
 #include "object/channel_endpoint.h"
@@ -13,32 +15,92 @@
 
 namespace mx::internal {
 
-mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waiter) {
+namespace {
+
+// The calling thread's waker, for the reply's delivery; false if it has none (out of fds).
+bool PrepareWaiter(uint32_t txid, CallWaiter* waiter) {
   ThreadWaker* waker = ThreadWaker::Current();
-  if (waker == nullptr) return MX_ERR_NO_RESOURCES;
+  if (waker == nullptr) return false;
   waker->DrainIfWoken();
-  waiter->txid = request.txid();
+  waiter->txid = txid;
   waiter->waker = waker;
+  return true;
+}
+
+}  // namespace
+
+mx_status_t ChannelEndpoint::RegisterCallLocked(CallWaiter* waiter) {
+  if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
+  // 1. Everything that arrived before the request is sent belongs to the general queue. The
+  //    pass is bounded like every other (a peer that keeps the socket full would hold us
+  //    here); what an honest peer can have queued in the kernel (its send buffer) is far less.
+  PumpBudget budget = {CallPumpLimit(), /*install_fds=*/true};
+  PumpLocked(PumpScope::kAllAvailable, CallPumpLimit(), &budget);
+  if (PeerClosedLocked()) return MX_ERR_PEER_CLOSED;
+  // 2. Register before sending, so the reply cannot slip past us.
+  callers_.push_back(waiter);
+  return MX_OK;
+}
+
+mx_status_t ChannelEndpoint::BeginCall(const Message& request, CallWaiter* waiter) {
+  if (!PrepareWaiter(request.txid(), waiter)) return MX_ERR_NO_RESOURCES;
   {
     MutexLock lock(&mu_);
-    if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
-    // 1. Everything that arrived before the request is sent belongs to the general queue. The
-    //    pass is bounded like every other (a peer that keeps the socket full would hold us
-    //    here); what an honest peer can have queued in the kernel (its send buffer) is far less.
-    PumpBudget budget = {CallPumpLimit(), /*install_fds=*/true};
-    PumpLocked(PumpScope::kAllAvailable, CallPumpLimit(), &budget);
-    if (PeerClosedLocked()) return MX_ERR_PEER_CLOSED;
-    // 2. Register before sending, so the reply cannot slip past us.
-    callers_.push_back(waiter);
+    mx_status_t st = RegisterCallLocked(waiter);
+    if (st != MX_OK) return st;
   }
   mx_status_t st = Write(request);
   if (st != MX_OK) {
     MutexLock lock(&mu_);
-    callers_.remove(waiter);
+    std::erase(callers_, waiter);
     if (waiter->done && waiter->status == MX_OK) DeliverLocked(std::move(waiter->reply));
     waiter->done = false;
   }
   return st;
+}
+
+mx_status_t ChannelEndpoint::BeginCallBytes(const void* bytes, uint32_t num_bytes,
+                                            CallWaiter* waiter) {
+  uint32_t txid = 0;
+  if (num_bytes >= sizeof(txid)) std::memcpy(&txid, bytes, sizeof(txid));
+  if (!PrepareWaiter(txid, waiter)) return MX_ERR_NO_RESOURCES;
+  MutexLock lock(&mu_);
+  if (!LiveLocked()) return MX_ERR_BAD_HANDLE;
+  if (WriteBlockedLocked() || !send_ring_.valid()) return MX_ERR_NEXT;
+  mx_status_t st = RegisterCallLocked(waiter);
+  if (st != MX_OK) return st;
+  // The request goes to the ring while we hold the lock: no pump can deliver the reply before
+  // the registration is undone on failure.
+  st = RingWriteLocked(bytes, num_bytes);
+  if (st == MX_OK) return MX_OK;
+  std::erase(callers_, waiter);
+  return st == MX_ERR_SHOULD_WAIT ? MX_ERR_NEXT : st;
+}
+
+bool ChannelEndpoint::TakeReplyFromRingLocked(CallWaiter* waiter) {
+  if (waiter->out == nullptr || sequencer_.has_stash() || !recv_ring_.valid()) return false;
+  uint64_t seq;
+  uint32_t flags, len;
+  if (!recv_ring_.Peek(&seq, &flags, &len) || len < sizeof(uint32_t) ||
+      len > waiter->out_capacity ||
+      sequencer_.OnRingHead({seq, (flags & MessageRing::kRecordHasHandles) != 0}) !=
+          InboundSequencer::RingAction::kDeliverRecord) {
+    return false;
+  }
+  // The reply goes to the first caller registered for its txid (as DeliverLocked does).
+  uint32_t txid = 0, got = 0;
+  if (!recv_ring_.PeekPayload(&txid, sizeof(txid), &got) || got != sizeof(txid)) return false;
+  auto first = std::find_if(callers_.begin(), callers_.end(),
+                            [txid](const CallWaiter* w) { return w->txid == txid; });
+  if (first == callers_.end() || *first != waiter) return false;
+  recv_ring_.PopInto(waiter->out, len);
+  TookRingRecordLocked();
+  callers_.erase(first);
+  waiter->in_place = true;
+  waiter->in_place_bytes = len;
+  waiter->status = MX_OK;
+  waiter->done = true;
+  return true;
 }
 
 // 3. Wait: pump whenever the ring, the socket or our waker says something happened, in the
@@ -56,7 +118,7 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
     bool more = false;
     // Each look pumps one bounded pass (and stops at the deadline): a peer that floods frames
     // delays the answer by at most one frame past the deadline.
-    if (!waiter_->done && ep_->LiveLocked()) {
+    if (!waiter_->done && ep_->LiveLocked() && !ep_->TakeReplyFromRingLocked(waiter_)) {
       PumpBudget budget = {kPassBudget, /*install_fds=*/true, deadline_};
       // Unless it finds the reply, the look is followed by a poll() on the socket for frames
       // (AddCallSourcesLocked), except when the deadline is due.
@@ -65,7 +127,7 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
       more = ep_->PumpLocked(PumpScope::kAllAvailable, CallPumpLimit(), &budget);
     }
     if (!waiter_->done && (ep_->GoneLocked() || ep_->EndOfStreamSeenLocked())) {
-      ep_->callers_.remove(waiter_);
+      std::erase(ep_->callers_, waiter_);
       waiter_->done = true;
       waiter_->status = ep_->GoneLocked() ? MX_ERR_CANCELED : MX_ERR_PEER_CLOSED;
     }
@@ -73,7 +135,7 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
     if (MonotonicNow() >= deadline_) {
       // 4. Timed out: withdraw, under the lock that saw no reply. A reply that comes later
       //    lands in the general queue.
-      ep_->callers_.remove(waiter_);
+      std::erase(ep_->callers_, waiter_);
       timed_out_ = true;
       return Look::kDone;
     }
@@ -140,7 +202,7 @@ mx_status_t ChannelEndpoint::FinishCall(CallWaiter* waiter, mx_time_t deadline,
     if (waiter->done) {
       result = MX_OK;
     } else {
-      callers_.remove(waiter);
+      std::erase(callers_, waiter);
     }
   }
   RemoveObserver(&observer);

@@ -32,7 +32,6 @@
 
 #include <atomic>
 #include <deque>
-#include <list>
 #include <memory>
 #include <optional>
 
@@ -52,6 +51,12 @@ struct CallWaiter {
   bool done = false;
   mx_status_t status = MX_OK;  // MX_OK: |reply| holds the reply; else the read_status
   Message reply;
+  // The caller's reply buffer: a handle-free reply that fits is copied there straight from the
+  // ring (|in_place|, |in_place_bytes| long), and |reply| stays empty.
+  void* out = nullptr;
+  uint32_t out_capacity = 0;
+  bool in_place = false;
+  uint32_t in_place_bytes = 0;
 };
 
 class ChannelEndpoint final : public Object {
@@ -135,11 +140,21 @@ class ChannelEndpoint final : public Object {
   // registers |waiter| for the request's txid, then sends. On failure nothing was sent and the
   // waiter is not registered. |waiter| must outlive FinishCall.
   mx_status_t BeginCall(const Message& request, CallWaiter* waiter);
+  // The same for a handle-free request written straight from the caller's buffer into the
+  // ring, under one hold of the lock; MX_ERR_NEXT (nothing sent, not registered) when the
+  // request must take BeginCall: no ring yet, ring full, the channel blocked.
+  mx_status_t BeginCallBytes(const void* bytes, uint32_t num_bytes, CallWaiter* waiter);
   // Wait phase: MX_OK (|waiter->reply| holds the reply), MX_ERR_TIMED_OUT (a later reply goes
   // to the general queue), or MX_ERR_CALL_FAILED with |*read_status| PEER_CLOSED / CANCELED.
   mx_status_t FinishCall(CallWaiter* waiter, mx_time_t deadline, mx_status_t* read_status);
 
  private:
+  // mx_channel_call's steps (1) and (2): pump, then register |waiter|.
+  mx_status_t RegisterCallLocked(CallWaiter* waiter) TA_REQ(mu_);
+  // Step (3), the fast way: if the next message is a ring record that is |waiter|'s reply and
+  // fits its buffer, copies it there, completes the call and returns true.
+  bool TakeReplyFromRingLocked(CallWaiter* waiter) TA_REQ(mu_);
+
   // Where the endpoint is in its life. kLive → kFrozen (PrepareTransfer) → kLive (AbortTransfer)
   // or kGone (CommitTransferOut); kLive or kFrozen → kGone (OnLastHandleClosed). kGone is final.
   enum class Life : uint8_t {
@@ -337,7 +352,9 @@ class ChannelEndpoint final : public Object {
   std::deque<Message> queue_ TA_GUARDED(mu_);
   // The bytes queue_ is charged for: the sum of MessageBytes over its messages.
   size_t queue_bytes_ TA_GUARDED(mu_) = 0;
-  std::list<CallWaiter*> callers_ TA_GUARDED(mu_);
+  // In registration order (the first with a txid gets the reply); a vector keeps its capacity,
+  // so registering a call allocates nothing after the first.
+  std::vector<CallWaiter*> callers_ TA_GUARDED(mu_);
   // The writer keeps its ring's mapping only (no fd); the reader keeps the ring's memfd. A ring
   // whose writer is done (it closed, or its endpoint moved away) is dropped once read empty.
   MessageRing send_ring_ TA_GUARDED(mu_);

@@ -10,41 +10,9 @@
 #include "os/cpu_placement.h"
 #include "os/fd_check.h"
 #include "os/spin.h"
+#include "transport/message_ring_header.h"
 
 namespace mx::internal {
-
-struct MessageRing::Header {
-  uint32_t magic;
-  uint32_t version;
-  uint64_t capacity;
-  uint64_t payload_limit;
-  // One cache line per end's hot counters: each message moves the writer's line to the reader
-  // once and, only when the writer's cached view of the reader's runs out, the reader's line
-  // to the writer (see PlanWrite, Locate).
-  alignas(64) std::atomic<uint64_t> head;  // writer: bytes ever written
-  std::atomic<uint64_t> payload_in;        // writer: payload bytes ever written
-  // 0 free, 1 the writer is placing a record, 2 the reader is rewinding (see Rewind). Never
-  // waited for by blocking: the writer gives up after a few tries (the message takes the
-  // socket), the reader does not rewind this time. On the writer's line: it takes it per record.
-  std::atomic<uint32_t> busy;
-  alignas(64) std::atomic<uint64_t> tail;  // reader: bytes ever consumed
-  std::atomic<uint64_t> payload_out;       // reader: payload bytes ever consumed
-  // Written only when the writer finds the ring full; the reader reads it after every record.
-  alignas(64) std::atomic<uint32_t> writer_waiting;  // writer sets, reader clears
-  // Fast-path signalling (see message_ring.h "Waking the reader").
-  alignas(64) std::atomic<uint32_t> reader_waiting;  // reader: 1 while some thread may block
-  std::atomic<uint32_t> kick_pending;                // writer sets (sent a kick), reader clears
-  std::atomic<uint32_t> reader_closed;               // reader: its endpoint was closed
-  alignas(64) std::atomic<uint64_t> socket_frames;   // writer: frames sent after the announcement
-  // writer: it publishes no more records here (its endpoint closed, or moved to another
-  // process, which starts a ring of its own). Set after its last record.
-  std::atomic<uint32_t> writer_done;
-  std::atomic<uint32_t> reader_attached;  // reader: it has mapped the ring
-  // Where each end's thread may run (os/cpu_placement.h), for the other end's spin decision.
-  // Each written only by its owner, and only when the value changes: a line that stays shared.
-  alignas(64) std::atomic<uint64_t> writer_cpus;  // writer
-  std::atomic<uint64_t> reader_cpus;              // reader
-};
 
 namespace {
 
@@ -307,6 +275,15 @@ bool MessageRing::Peek(uint64_t* seq, uint32_t* flags, uint32_t* len) {
   return true;
 }
 
+bool MessageRing::PeekPayload(void* out, uint32_t n, uint32_t* got) {
+  uint64_t tail, seq;
+  uint32_t len, flags;
+  if (!Locate(&tail, &seq, &len, &flags)) return false;
+  *got = len < n ? len : n;
+  std::memcpy(out, data() + tail % capacity_ + kRecordHeader, *got);
+  return true;
+}
+
 void MessageRing::Pop(std::vector<uint8_t>* out) {
   uint64_t tail, seq;
   uint32_t len, flags;
@@ -405,55 +382,6 @@ void MessageRing::RewindAndRelease(Pages pages) {
   h->busy.store(kFree, std::memory_order_release);
 }
 
-bool MessageRing::HasRecord() const {
-  if (!map_.is_valid()) return false;
-  return header()->head.load(std::memory_order_acquire) !=
-         header()->tail.load(std::memory_order_relaxed);
-}
-
-void MessageRing::SetReaderWaiting(bool waiting) {
-  if (!map_.is_valid()) return;
-  // Sequentially consistent, like the writer's store of |head| and our later load of it: either
-  // the writer sees the flag, or we see its record (no fences: ThreadSanitizer can't model them).
-  header()->reader_waiting.store(waiting ? 1 : 0, std::memory_order_seq_cst);
-}
-
-bool MessageRing::TakeKick() {
-  if (!map_.is_valid()) return false;
-  Header* h = header();
-  if (h->reader_waiting.load(std::memory_order_seq_cst) == 0) return false;
-  return h->kick_pending.exchange(1, std::memory_order_seq_cst) == 0;
-}
-
-void MessageRing::ClearKickPending() {
-  if (!map_.is_valid()) return;
-  header()->kick_pending.store(0, std::memory_order_seq_cst);
-}
-
-void MessageRing::CountSocketFrame() {
-  if (!map_.is_valid()) return;
-  header()->socket_frames.fetch_add(1, std::memory_order_release);
-}
-
-uint64_t MessageRing::SocketFrames() const {
-  if (!map_.is_valid()) return 0;
-  return header()->socket_frames.load(std::memory_order_acquire);
-}
-
-void MessageRing::MarkWriterDone() {
-  if (map_.is_valid()) header()->writer_done.store(1, std::memory_order_release);
-}
-
-void MessageRing::MarkReaderClosed() {
-  if (map_.is_valid()) header()->reader_closed.store(1, std::memory_order_release);
-}
-
-void MessageRing::MarkAttached() {
-  if (!map_.is_valid()) return;
-  PublishPlacement(&header()->reader_cpus);
-  header()->reader_attached.store(1, std::memory_order_release);
-}
-
 // Our end's word (writer_cpus or reader_cpus): stored only when this thread's placement differs
 // from what we last stored, so the line is written about once per ring and stays shared.
 void MessageRing::PublishPlacement(std::atomic<uint64_t>* word) {
@@ -461,53 +389,6 @@ void MessageRing::PublishPlacement(std::atomic<uint64_t>* word) {
   if (own == published_cpus_) return;
   published_cpus_ = own;
   word->store(own, std::memory_order_relaxed);
-}
-
-uint64_t MessageRing::WriterPlacement() const {
-  return map_.is_valid() ? header()->writer_cpus.load(std::memory_order_relaxed) : 0;
-}
-
-uint64_t MessageRing::ReaderPlacement() const {
-  return map_.is_valid() ? header()->reader_cpus.load(std::memory_order_relaxed) : 0;
-}
-
-bool MessageRing::ReaderAttached() const {
-  return map_.is_valid() && header()->reader_attached.load(std::memory_order_acquire) != 0;
-}
-
-bool MessageRing::WriterDone() const {
-  return map_.is_valid() && header()->writer_done.load(std::memory_order_acquire) != 0;
-}
-
-bool MessageRing::Finished() {
-  if (!map_.is_valid() || broken_ || !WriterDone()) return false;
-  // The flag was set after the writer's last record: a look at head from here on sees it.
-  uint64_t seq;
-  return !Peek(&seq);
-}
-
-UniqueFd MessageRing::TakeFd() { return std::move(fd_); }
-
-bool MessageRing::ReaderClosed() const {
-  return map_.is_valid() && header()->reader_closed.load(std::memory_order_acquire) != 0;
-}
-
-uint64_t MessageRing::BufferedPayload() const {
-  if (!map_.is_valid()) return 0;
-  uint64_t in = header()->payload_in.load(std::memory_order_acquire);
-  uint64_t out = header()->payload_out.load(std::memory_order_seq_cst);  // see Consume
-  return in >= out ? in - out : 0;
-}
-
-void MessageRing::SetWriterWaiting() {
-  if (map_.is_valid()) header()->writer_waiting.store(1, std::memory_order_seq_cst);
-}
-
-bool MessageRing::TakeWriterWake() {
-  if (!map_.is_valid()) return false;
-  if (header()->writer_waiting.load(std::memory_order_seq_cst) == 0) return false;
-  if (BufferedPayload() > payload_limit_ / 2) return false;
-  return header()->writer_waiting.exchange(0, std::memory_order_seq_cst) != 0;
 }
 
 }  // namespace mx::internal

@@ -90,6 +90,9 @@ class TA_CAP("ring try-lock") MessageRing {
   bool TryWrite(uint64_t seq, const void* data, uint32_t len, uint32_t flags = 0);
   // Reader: the sequence number, flags and payload length of the first record, if any.
   bool Peek(uint64_t* seq, uint32_t* flags = nullptr, uint32_t* len = nullptr);
+  // Reader: copies the first |n| payload bytes of the first record (fewer if it is shorter) to
+  // |out|, leaving it in place; false if there is none. Returns how many were copied in |*got|.
+  bool PeekPayload(void* out, uint32_t n, uint32_t* got);
   // Reader: removes the first record into |out|; Peek must have returned true.
   void Pop(std::vector<uint8_t>* out);
   // Reader: removes the first record, copying its payload to |out| (|capacity| bytes at most,

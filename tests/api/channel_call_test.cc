@@ -437,6 +437,74 @@ TEST(ChannelCallTest, ReplyWithTooManyBytesFailsWithBufferTooSmallAndIsDiscarded
             MX_ERR_SHOULD_WAIT);
 }
 
+// Once a channel has its rings (after 8 messages each way), a handle-free request goes straight
+// into the ring and a reply that fits is copied straight from the ring into rd_bytes: the same
+// matching, and a reply that does not fit is still discarded with the buffer untouched.
+TEST(ChannelCallTest, OnARingChannelRepliesMatchAsOnTheSocket) {
+  Channel ch;
+  for (uint32_t i = 0; i < 16; ++i) {
+    std::string m = Msg(1000 + i, "warm");
+    ASSERT_EQ(mx_channel_write(ch.a, 0, m.data(), static_cast<uint32_t>(m.size()), nullptr, 0),
+              MX_OK);
+    ASSERT_EQ(ReadRequest(ch.b).status, MX_OK);
+    ASSERT_EQ(mx_channel_write(ch.b, 0, m.data(), static_cast<uint32_t>(m.size()), nullptr, 0),
+              MX_OK);
+    ASSERT_EQ(ReadRequest(ch.a).status, MX_OK);
+  }
+  std::thread server([&] {
+    for (int round = 0; round < 3; ++round) {
+      Request req = ReadRequest(ch.b);
+      ASSERT_EQ(req.status, MX_OK);
+      const mx_txid_t txid = TxidOf(req.bytes.data());
+      // Not the reply first (except for txid 41): it goes to the general queue.
+      std::string other = Msg(txid + 1, "other");
+      std::string reply = Msg(txid, std::string(40, 'r'));
+      if (txid != 41) {
+        EXPECT_EQ(mx_channel_write(ch.b, 0, other.data(), static_cast<uint32_t>(other.size()),
+                                   nullptr, 0),
+                  MX_OK);
+      }
+      EXPECT_EQ(
+          mx_channel_write(ch.b, 0, reply.data(), static_cast<uint32_t>(reply.size()), nullptr, 0),
+          MX_OK);
+    }
+  });
+  CallResult ok = Call(ch.a, Msg(21, "q"));
+  ASSERT_EQ(ok.status, MX_OK);
+  EXPECT_EQ(ok.reply, Msg(21, std::string(40, 'r')));
+  EXPECT_EQ(ok.actual_handles, 0u);
+  // The reply alone: the next record is the call's reply.
+  CallResult alone = Call(ch.a, Msg(41, "q"));
+  ASSERT_EQ(alone.status, MX_OK);
+  EXPECT_EQ(alone.reply, Msg(41, std::string(40, 'r')));
+  EXPECT_EQ(alone.actual_bytes, 44u);
+
+  char small[16];
+  memset(small, 'x', sizeof(small));
+  std::string request = Msg(31, "q");
+  mx_channel_call_args_t args = {};
+  args.wr_bytes = request.data();
+  args.wr_num_bytes = static_cast<uint32_t>(request.size());
+  args.rd_bytes = small;
+  args.rd_num_bytes = sizeof(small);
+  uint32_t actual_bytes = kUntouchedCount, actual_handles = kUntouchedCount;
+  mx_status_t read_status = kUntouchedStatus;
+  EXPECT_EQ(mx_channel_call(ch.a, 0, DeadlineIn10s(), &args, &actual_bytes, &actual_handles,
+                            &read_status),
+            MX_ERR_CALL_FAILED);
+  server.join();
+  EXPECT_EQ(read_status, MX_ERR_BUFFER_TOO_SMALL);
+  EXPECT_EQ(actual_bytes, kUntouchedCount);
+  EXPECT_EQ(std::string(small, sizeof(small)), std::string(sizeof(small), 'x'));
+  // The two messages that were no call's reply, in order.
+  Request first = ReadRequest(ch.a);
+  ASSERT_EQ(first.status, MX_OK);
+  EXPECT_EQ(first.bytes, Msg(22, "other"));
+  Request second = ReadRequest(ch.a);
+  ASSERT_EQ(second.status, MX_OK);
+  EXPECT_EQ(second.bytes, Msg(32, "other"));
+}
+
 TEST(ChannelCallTest, ReplyWithTooManyHandlesFailsWithBufferTooSmallAndClosesThem) {
   Channel ch;
   mx_handle_t x, y;

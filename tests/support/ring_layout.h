@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // The shared-memory ring's header as a hostile peer sees it: a mirror of MessageRing::Header
-// (src/transport/message_ring.cc) for tests that write into a live ring. MessageRingTest.
+// (src/transport/message_ring_header.h) for tests that write into a live ring. MessageRingTest.
 // LayoutMatchesTheMirrorUsedByTheseTests checks that the two agree.
 #pragma once
 
