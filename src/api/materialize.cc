@@ -19,6 +19,7 @@ mx_status_t OutgoingHandles::Begin(const mx_handle_t* values, uint32_t count, co
                                    std::vector<RawHandle>* raw) {
   values_ = values;
   count_ = count;
+  raw_ = raw;
   raw->clear();
   if (count == 0) return MX_OK;
   mx_status_t st = HandleTable::Get().BeginTransfer(
@@ -34,8 +35,8 @@ mx_status_t OutgoingHandles::Begin(const mx_handle_t* values, uint32_t count, co
   for (prepared_ = 0; prepared_ < count; ++prepared_) {
     st = handles_[prepared_]->object()->PrepareTransfer(*handles_[prepared_], &(*raw)[prepared_]);
     if (st != MX_OK) {
+      Abort();  // before the descriptions go: some hold fds lent by their objects
       raw->clear();
-      Abort();
       return st;
     }
   }
@@ -51,7 +52,9 @@ void OutgoingHandles::Commit() {
 
 void OutgoingHandles::Abort() {
   if (count_ == 0) return;
-  for (size_t i = 0; i < prepared_; ++i) handles_[i]->object()->AbortTransfer(*handles_[i]);
+  for (size_t i = 0; i < prepared_; ++i) {
+    handles_[i]->object()->AbortTransfer(*handles_[i], &(*raw_)[i]);
+  }
   HandleTable::Get().AbortTransfer(values_, count_);
   handles_.clear();
 }

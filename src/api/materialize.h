@@ -17,18 +17,22 @@ namespace mx::internal {
 // BAD_HANDLE / NOT_SUPPORTED if a handle is |self| / ACCESS_DENIED without TRANSFER /
 // INVALID_ARGS for a repeated value) and describes each as a RawHandle. On failure every
 // handle is back in the table unchanged.
+//
+// |*raw| must stay as Begin wrote it until Commit or Abort: an object may lend its own fd to it
+// instead of a duplicate (an fd object whose only handle leaves), and Abort takes it back.
 class OutgoingHandles {
  public:
   mx_status_t Begin(const mx_handle_t* values, uint32_t count, const Object* self,
                     std::vector<RawHandle>* raw);
   // The message left: the handles are gone from the table and their objects moved.
   void Commit();
-  // The message did not leave: every handle is live again under its old value.
+  // The message did not leave: every handle is live again under its old value, with its fds.
   void Abort();
 
  private:
   const mx_handle_t* values_ = nullptr;
   uint32_t count_ = 0;
+  std::vector<RawHandle>* raw_ = nullptr;
   std::vector<std::shared_ptr<Handle>> handles_;
   size_t prepared_ = 0;
 };

@@ -115,7 +115,7 @@ class ChannelEndpoint final : public Object {
   mx_status_t UserSignalPeer(uint32_t clear_mask, uint32_t set_mask) override;
   mx_status_t PrepareTransfer(const Handle& handle, RawHandle* out) override;
   void CommitTransferOut(const Handle& handle) override;
-  void AbortTransfer(const Handle& handle) override;
+  void AbortTransfer(const Handle& handle, RawHandle* raw) override;
   void OnLastHandleClosed() override;
 
   // Sends |message| (its RawHandles were prepared by the caller). MX_OK, SHOULD_WAIT (buffers

@@ -183,7 +183,7 @@ mx_status_t ChannelEndpoint::PackQueueLocked(EndpointState* state, RawHandle* ou
   return MX_OK;
 }
 
-void ChannelEndpoint::AbortTransfer(const Handle&) {
+void ChannelEndpoint::AbortTransfer(const Handle&, RawHandle*) {
   MutexLock lock(&mu_);
   if (life_ == Life::kFrozen) life_ = Life::kLive;
   if (waiters_ > 0) recv_ring_.SetReaderWaiting(true);

@@ -91,13 +91,14 @@ class Object : public std::enable_shared_from_this<Object> {
   // True if |handle| is the only handle to this object (handles in flight count).
   virtual bool IsLastHandle(const Handle& handle) const;
 
-  // Transfer, phase 1: describes the object for |handle| into |out| with duplicated fds; the
-  // object is unchanged and usable. Phase 2 (after the message left): CommitTransferOut.
-  // Returns NO_RESOURCES if fds ran out. Callers hold no object lock.
+  // Transfer, phase 1: describes the object for |handle| into |out| with duplicated fds (or,
+  // where a type says so, fds it lends to |out| and takes back on abort); the object stays
+  // usable. Phase 2 (after the message left): CommitTransferOut. Returns NO_RESOURCES if fds
+  // ran out. Callers hold no object lock.
   virtual mx_status_t PrepareTransfer(const Handle& handle, RawHandle* out) = 0;
   virtual void CommitTransferOut(const Handle& handle) {}
-  // Undo phase 1 (the message could not be sent).
-  virtual void AbortTransfer(const Handle& handle) {}
+  // Undo phase 1 (the message could not be sent); |raw| is what PrepareTransfer wrote, intact.
+  virtual void AbortTransfer(const Handle& handle, RawHandle* raw) {}
 
   // A new handle to this object (duplicate) with its own per-handle state, if the type needs
   // one (events: an own open file description). Default: nothing to do.

@@ -242,6 +242,64 @@ TEST(FdTest, FdTravelsThroughChannel) {
   EXPECT_EQ(mx_handle_close(b), MX_OK);
 }
 
+// The only handle to an fd lends the fd itself to the message; a write that fails must give it
+// back: the handle stays valid, with the same descriptor, still close-on-exec, and nothing leaks.
+TEST(FdTest, FailedWriteOfOnlyHandleKeepsTheHandleAndItsFd) {
+  Pipe p;
+  const int original = p.w;
+  mx_handle_t h = MX_HANDLE_INVALID;
+  ASSERT_EQ(mx_fd_wrap(p.w, &h), MX_OK);
+  p.w = -1;
+  mx_handle_t a, b;
+  ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
+  ASSERT_EQ(mx_handle_close(b), MX_OK);
+  const int fds = CountOpenFds();
+  EXPECT_EQ(mx_channel_write(a, 0, "fd", 2, &h, 1), MX_ERR_PEER_CLOSED);
+  EXPECT_TRUE(IsValid(h));
+  EXPECT_EQ(CountOpenFds(), fds);
+  // A duplicate can be made again once the write is over.
+  mx_handle_t d = MX_HANDLE_INVALID;
+  ASSERT_EQ(mx_handle_duplicate(h, MX_RIGHT_SAME_RIGHTS, &d), MX_OK);
+  EXPECT_EQ(mx_handle_close(d), MX_OK);
+  int fd = -1;
+  ASSERT_EQ(mx_fd_unwrap(h, &fd), MX_OK);
+  EXPECT_EQ(fd, original);
+  EXPECT_EQ(fcntl(fd, F_GETFD), FD_CLOEXEC);
+  ExpectConnected(fd, p.r, "still here");
+  EXPECT_EQ(close(fd), 0);
+  EXPECT_TRUE(SeesEofWithin10s(p.r));
+  EXPECT_EQ(mx_handle_close(a), MX_OK);
+}
+
+// With another handle to the object left behind, a duplicate of the fd travels and the handle
+// that stays keeps the object's own.
+TEST(FdTest, WriteOfOneOfTwoHandlesLeavesTheOtherWorking) {
+  Pipe p;
+  mx_handle_t h = MX_HANDLE_INVALID, d = MX_HANDLE_INVALID;
+  ASSERT_EQ(mx_fd_wrap(p.w, &h), MX_OK);
+  p.w = -1;
+  ASSERT_EQ(mx_handle_duplicate(h, MX_RIGHT_SAME_RIGHTS, &d), MX_OK);
+  mx_handle_t a, b;
+  ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
+  ASSERT_EQ(mx_channel_write(a, 0, "fd", 2, &h, 1), MX_OK);
+  EXPECT_FALSE(IsValid(h));
+  mx_handle_t got = MX_HANDLE_INVALID;
+  char buf[2];
+  uint32_t nh = 0;
+  ASSERT_EQ(mx_channel_read(b, 0, buf, &got, 2, 1, nullptr, &nh), MX_OK);
+  ASSERT_EQ(nh, 1u);
+  int fd = -1;
+  ASSERT_EQ(mx_fd_unwrap(d, &fd), MX_OK);
+  ExpectConnected(fd, p.r, "left behind");
+  EXPECT_EQ(close(fd), 0);
+  ASSERT_EQ(mx_fd_unwrap(got, &fd), MX_OK);
+  ExpectConnected(fd, p.r, "sent");
+  EXPECT_EQ(close(fd), 0);
+  EXPECT_TRUE(SeesEofWithin10s(p.r));
+  EXPECT_EQ(mx_handle_close(a), MX_OK);
+  EXPECT_EQ(mx_handle_close(b), MX_OK);
+}
+
 TEST(FdTest, FdInDiscardedMessageIsClosed) {
   Pipe p;
   mx_handle_t h = MX_HANDLE_INVALID;

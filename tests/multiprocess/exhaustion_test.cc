@@ -384,15 +384,18 @@ MX_CHILD(exhaust_write) {
     mx_handle_close(fresh_b);
   }
 
-  // 64 fd handles need 64 duplicates: with 10 free fds the write fails and gives all 10 back.
-  std::vector<mx_handle_t> fds64;
+  // 64 fd handles, each with a duplicate left behind, need 64 duplicates of their fds: with 10
+  // free fds the write fails and gives all 10 back.
+  std::vector<mx_handle_t> fds64, stay64;
   for (uint32_t i = 0; i < MX_CHANNEL_MAX_MSG_HANDLES; ++i) {
     int p[2];
     CHILD_CHECK(pipe2(p, O_CLOEXEC) == 0);
     close(p[1]);
-    mx_handle_t h;
+    mx_handle_t h, d;
     CHILD_CHECK_OK(mx_fd_wrap(p[0], &h));
+    CHILD_CHECK_OK(mx_handle_duplicate(h, MX_RIGHT_SAME_RIGHTS, &d));
     fds64.push_back(h);
+    stay64.push_back(d);
   }
   std::vector<Kept> kept64;
   for (mx_handle_t h : fds64) kept64.push_back(Keep(h));
@@ -402,9 +405,27 @@ MX_CHILD(exhaust_write) {
   for (const Kept& k : kept64) CHILD_CHECK(StillThere(k));
   squeeze.Release();
   printf(
-      "[exhaustion] mx_channel_write with 64 fd handles and 10 free fds: NO_RESOURCES, all "
-      "10 fds given back, all 64 handles kept\n");
-  mx_test::CloseAll(&fds64);
+      "[exhaustion] mx_channel_write with 64 shared fd handles and 10 free fds: NO_RESOURCES, "
+      "all 10 fds given back, all 64 handles kept\n");
+  // Without the duplicates, each handle is its object's only one and lends its own fd to the
+  // message: the write needs no new fd at all.
+  mx_test::CloseAll(&stay64);
+  squeeze.Leave(0);
+  CHILD_CHECK_OK(mx_channel_write(a, 0, "64", 2, fds64.data(), 64));
+  CHILD_CHECK_EQ(squeeze.Free(), 64u);  // the 64 fds left with the message
+  squeeze.Release();
+  {
+    Message sent;
+    CHILD_CHECK_OK(mx_test::ReadMessage(b, &sent));
+    CHILD_CHECK_EQ(sent.handles.size(), 64u);
+    for (size_t i = 0; i < kept64.size(); ++i) {
+      CHILD_CHECK_EQ(mx_test::BasicInfo(sent.handles[i]).koid, kept64[i].koid);
+    }
+    mx_test::CloseAll(&sent.handles);
+  }
+  printf(
+      "[exhaustion] mx_channel_write with 64 sole fd handles and 0 free fds: sent, 64 fds "
+      "freed\n");
 
   // More than 253 fds in one message (the overflow socket pair): an endpoint whose queue holds
   // 5 messages of 60 fd handles.
