@@ -32,6 +32,8 @@ constexpr long kContendedSwitches = 3;
 // (doubling in between).
 constexpr uint32_t kFirstPause = 4;
 constexpr uint32_t kLongestPause = 256;
+// A miss whose news came this many full budgets late drops the budget to its floor at once.
+constexpr mx_duration_t kHopeless = 16;
 
 mx_duration_t ConfiguredSpin() {
   static const mx_duration_t configured = [] {
@@ -100,9 +102,13 @@ void SpinWaitEnded() {
   const mx_duration_t full = t_missed_full;
   t_missed_start = 0;
   // The news came within what a full spin would have waited: the cut budget made this wait
-  // block for nothing, so spin in full again. Otherwise the peer is slow: spin less.
+  // block for nothing, so spin in full again. Otherwise the peer is slow: spin less; one that
+  // answers many budgets late (a server with hundreds of callers) is not worth spinning for.
   if (waited <= full) {
     t_adapted = full;
+  } else if (waited > kHopeless * full) {
+    t_adapted = Floor(full);
+    PauseSpinning();
   } else {
     Shrink(full);
   }

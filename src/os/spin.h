@@ -48,14 +48,15 @@ inline SpinPlan PlanSpinFor(CpuPlacement peer) { return PlanSpin(OwnPlacement(),
 //
 // Spinning stops altogether for a while (the thread's next waits block at once, see
 // SpinCounts::skipped) when it cannot pay: (1) a spin at the floor budget missed and was judged
-// slow; (2) a spin found the CPU contended: its thread was off the CPU for a while between two
-// looks (descheduled, or in a yield) and the look after that found no news, or its yields handed
-// the CPU to other threads several times, news or not. With more runnable threads than CPUs a
-// spinner takes CPU time from the threads it waits for (a server with many callers). A peer that
-// needs our CPU and answers after one yield is no contention. The pause starts at a few waits and
-// doubles with each such spin in a row, up to a few hundred; a hit ends the series, and the spin
-// that follows a pause probes again. Cost: a yielding spin asks the kernel for the thread's switch
-// count twice (getrusage), a spin that hits before its first yield nothing.
+// slow, or any spin whose news came more than sixteen full budgets late (the budget drops to its
+// floor at once); (2) a spin found the CPU contended: its thread was off the CPU for a while
+// between two looks (descheduled, or in a yield) and the look after that found no news, or its
+// yields handed the CPU to other threads several times, news or not. With more runnable threads
+// than CPUs a spinner takes CPU time from the threads it waits for (a server with many callers). A
+// peer that needs our CPU and answers after one yield is no contention. The pause starts at a few
+// waits and doubles with each such spin in a row, up to a few hundred; a hit ends the series, and
+// the spin that follows a pause probes again. Cost: a yielding spin asks the kernel for the
+// thread's switch count twice (getrusage), a spin that hits before its first yield nothing.
 
 class Spinner {
  public:

@@ -197,7 +197,7 @@ TEST(SpinTest, AMissWhoseNewsCameWithinTheFullBudgetRestoresIt) {
 
 TEST(SpinTest, MissesAtTheFloorPauseSpinningLongerEachTimeUntilAHit) {
   if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
-  EXPECT_EQ(InChild("64",
+  EXPECT_EQ(InChild("1000",
                     [] {
                       IgnoreSpinContentionForTesting(true);
                       // Judged slow: the peer answers long after a full spin would have ended.
@@ -207,7 +207,7 @@ TEST(SpinTest, MissesAtTheFloorPauseSpinningLongerEachTimeUntilAHit) {
                           while (s.Pause()) {
                           }
                         }
-                        ::usleep(1'000);
+                        ::usleep(2'000);
                         SpinWaitEnded();
                       };
                       auto skipped_waits = [] {
@@ -216,8 +216,8 @@ TEST(SpinTest, MissesAtTheFloorPauseSpinningLongerEachTimeUntilAHit) {
                         }
                         return ThisThreadSpinCounts().skipped - before;
                       };
-                      for (int i = 0; i < 6; ++i) slow_miss();  // 64 us down to its floor, 1 us
-                      if (Spinner(MX_TIME_INFINITE).planned() != 1'000) return 1;
+                      for (int i = 0; i < 6; ++i) slow_miss();  // 1 ms down to its floor
+                      if (Spinner(MX_TIME_INFINITE).planned() != 15'625) return 1;
                       // At the floor each slow miss pauses spinning, twice as long each time.
                       slow_miss();
                       if (skipped_waits() != 4) return 2;
@@ -231,8 +231,14 @@ TEST(SpinTest, MissesAtTheFloorPauseSpinningLongerEachTimeUntilAHit) {
                         s.Pause();
                         s.Hit();
                       }
-                      slow_miss();  // 2 us back to 1 us
-                      slow_miss();
+                      // News many budgets late: the floor and a pause at once.
+                      {
+                        Spinner s(MX_TIME_INFINITE);
+                        while (s.Pause()) {
+                        }
+                      }
+                      ::usleep(50'000);
+                      SpinWaitEnded();
                       return skipped_waits() == 4 ? 0 : 5;
                     }),
             0);
