@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/check.h"
+#include "object/port_registration.h"
 #include "os/clock.h"
 #include "os/epoll.h"
 #include "os/eventfd.h"
@@ -14,54 +15,6 @@ namespace mx::internal {
 
 // The epoll cookie of the port's own eventfd; every other cookie is a watched fd's number.
 constexpr uint64_t kWakeCookie = static_cast<uint64_t>(-1);
-
-// A registration is shared by the port's map, the dirty list and the ready FIFO, and by the
-// thread evaluating it; an ended one (|removed|) lingers in those until they are next looked at,
-// and never queues a packet.
-struct Port::Registration : std::enable_shared_from_this<Registration> {
-  // Fixed at creation.
-  uint64_t id = 0;
-  std::shared_ptr<Handle> handle;
-  uint64_t key = 0;
-  mx_signals_t trigger = 0;
-  bool repeating = false;
-  Observer observer;
-  RegistrationWaker waker;
-  std::vector<int> fds;  // in the port's epoll set for this registration (under mu_)
-
-  // Under mu_.
-  bool removed = false;  // ended: unhooked from the port's maps, or about to be
-  bool queued = false;   // in ready_
-  // The claim: one thread owns the registration's evaluation and runs it without mu_. Taken
-  // (1a) by WaitAsync when it creates the registration, before anything can wake it, and held
-  // through the hooking until the first evaluation ends; (1b) by PopReadyLocked. Released by
-  // FinishLocked. (2) A thread that finds it claimed sets |again| instead of evaluating.
-  bool evaluating = false;
-  bool again = false;  // became ready while claimed: (3) evaluate it once more afterwards
-  bool hot = false;    // in hot_
-  // Removed while claimed: the claimant detaches it when its evaluation ends (armed belongs to
-  // the claim).
-  bool detach_pending = false;
-
-  // Only the thread holding the claim touches these (and Detach, once the registration ended
-  // and nobody can claim it any more).
-  bool evaluated = false;
-  mx_signals_t last = 0;
-  bool armed = false;  // the object's BeginWait is held for this registration
-  // The port had other work queued when this evaluation was claimed: a registration that
-  // fires now may be disarmed (a port about to sleep gains nothing from it).
-  bool backlog = false;
-
-  // Set when epoll reported one of its fds: the evaluation asks the kernel (the socket's
-  // frames, a hang-up), not only shared memory. Cleared by the evaluation that follows.
-  std::atomic<bool> kernel_news{true};
-  // Set by ArmHotLocked: the next evaluation arms the registration first.
-  std::atomic<bool> arm_requested{false};
-
-  // Set by Wake() when it puts the registration on the dirty list, cleared when the list is
-  // collected: the list holds each registration at most once.
-  std::atomic<bool> dirty{false};
-};
 
 Port::Port(UniqueFd epoll, UniqueFd event)
     : Object(AllocateKoid()), epoll_(std::move(epoll)), event_(std::move(event)) {}
@@ -174,7 +127,7 @@ mx_status_t Port::WaitAsync(std::shared_ptr<Handle> handle, uint64_t key, mx_sig
   }
   regs_.emplace(reg->id, reg);
   // The first evaluation happens now: a signal already asserted fires at once.
-  if (EvaluateUnlocked(reg)) Wake();
+  if (EvaluateDroppingLock(reg)) Wake();
   return MX_OK;
 }
 
@@ -260,7 +213,7 @@ bool Port::FinishLocked(const RegistrationRef& reg, const Outcome& outcome,
   return outcome.fire;
 }
 
-bool Port::EvaluateUnlocked(const RegistrationRef& reg) {
+bool Port::EvaluateDroppingLock(const RegistrationRef& reg) {
   mu_.unlock();
   const Outcome outcome = Evaluate(reg.get());
   std::vector<RegistrationRef> detach;
@@ -383,43 +336,6 @@ void Port::TakeDirtyLocked() {
   taken_.clear();
 }
 
-void Port::PollHotUnlocked() {
-  if (polling_ || hot_.empty()) return;
-  polling_ = true;
-  // Ended registrations leave the list here.
-  hot_.erase(std::remove_if(hot_.begin(), hot_.end(),
-                            [](const RegistrationRef& reg) {
-                              if (!reg->removed) return false;
-                              reg->hot = false;
-                              return true;
-                            }),
-             hot_.end());
-  poll_scratch_ = hot_;
-  mu_.unlock();
-  // The objects' locks are taken without mu_; SpinReady only reads shared memory.
-  size_t keep = 0;
-  for (RegistrationRef& reg : poll_scratch_) {
-    if (reg->handle->gone() || reg->handle->object()->SpinReady(reg->trigger, /*deep=*/false)) {
-      poll_scratch_[keep++] = std::move(reg);
-    }
-  }
-  poll_scratch_.resize(keep);
-  mu_.lock();
-  for (const RegistrationRef& reg : poll_scratch_) ScheduleLocked(reg);
-  poll_scratch_.clear();
-  polling_ = false;
-}
-
-void Port::ArmHotLocked() {
-  for (const RegistrationRef& reg : hot_) {
-    reg->hot = false;
-    if (reg->removed) continue;
-    reg->arm_requested.store(true, std::memory_order_release);
-    ScheduleLocked(reg);
-  }
-  hot_.clear();
-}
-
 Port::RegistrationRef Port::PopReadyLocked() {
   while (!ready_.empty()) {
     RegistrationRef reg = std::move(ready_.front());
@@ -454,13 +370,13 @@ mx_status_t Port::Wait(mx_time_t deadline, mx_port_packet_t* packet) {
       CollectLocked();
       collect = false;
       // Lets go of mu_ while it looks: the port may have closed, or a packet come.
-      PollHotUnlocked();
+      PollHotDroppingLock();
       continue;
     }
     if (RegistrationRef reg = PopReadyLocked()) {
       // One evaluation, then the deadline: however long a busy object keeps one evaluation
       // going, the wait overruns its deadline by that one evaluation at most.
-      EvaluateUnlocked(reg);
+      EvaluateDroppingLock(reg);
       if (closed_) return MX_ERR_BAD_HANDLE;
       if (TakePacketLocked(packet)) return MX_OK;
       if (MonotonicNow() >= deadline) {

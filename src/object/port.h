@@ -119,8 +119,9 @@ class Port final : public Object {
   // runs now). mu_ held.
   void ScheduleLocked(const RegistrationRef& reg) TA_REQ(mu_);
   // Looks at the shared memory of the hot registrations (see "Hot registrations" above) and
-  // schedules those that may have news. Called with mu_ held; lets go of it in between.
-  void PollHotUnlocked() TA_REQ(mu_);
+  // schedules those that may have news. Entered and left with mu_ held; lets go of it in
+  // between, while it looks (port_hot.cc).
+  void PollHotDroppingLock() TA_REQ(mu_);
   // The port is about to block: every hot registration is to be armed again and evaluated once
   // more (a record published before it was armed brings no kick). mu_ held.
   void ArmHotLocked() TA_REQ(mu_);
@@ -138,8 +139,8 @@ class Port final : public Object {
                     std::vector<RegistrationRef>* detach) TA_REQ(mu_);
   // Evaluates |reg|, which the caller claimed under mu_ (Registration::evaluating), without mu_,
   // and finishes it (which releases the claim); returns with mu_ held again, true if a packet
-  // was queued. Called with mu_ held; lets go of it in between.
-  bool EvaluateUnlocked(const RegistrationRef& reg) TA_REQ(mu_);
+  // was queued. Entered and left with mu_ held; lets go of it in between.
+  bool EvaluateDroppingLock(const RegistrationRef& reg) TA_REQ(mu_);
   void RemoveLocked(const RegistrationRef& reg, std::vector<RegistrationRef>* detach) TA_REQ(mu_);
   // Unhooks ended registrations from their objects and handles. No lock held.
   static void Detach(const std::vector<RegistrationRef>& regs);

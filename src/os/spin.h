@@ -45,6 +45,19 @@ inline SpinPlan PlanSpinFor(CpuPlacement peer) { return PlanSpin(OwnPlacement(),
 // never reported), the next budget is halved (down to a sixty-fourth). A thread whose peers answer
 // slowly (a loaded server) stops burning CPU its peers need; one in a tight request/reply loop
 // keeps spinning, and cannot get stuck with a budget just short of its round trip.
+//
+// Spinning stops altogether for a while (the thread's next waits block at once, see
+// SpinCounts::skipped) when it cannot pay: (1) a spin at the floor budget missed and was judged
+// slow, or any spin whose news came more than sixteen full budgets late (the budget drops to its
+// floor at once); (2) a spin found the CPU contended: its thread was off the CPU for a while
+// between two looks (descheduled, or in a yield) and the look after that found no news, or its
+// yields handed the CPU to other threads several times, news or not. With more runnable threads
+// than CPUs a spinner takes CPU time from the threads it waits for (a server with many callers). A
+// peer that needs our CPU and answers after one yield is no contention. The pause starts at a few
+// waits and doubles with each such spin in a row, up to a few hundred; a hit ends the series, and
+// the spin that follows a pause probes again. Cost: a yielding spin asks the kernel for the
+// thread's switch count twice (getrusage), a spin that hits before its first yield nothing.
+
 class Spinner {
  public:
   Spinner(mx_time_t deadline, SpinPlan plan);
@@ -70,6 +83,10 @@ class Spinner {
   bool expired_ = false;
   bool yield_ = false;  // the plan's: the peer may need our CPU
   mx_time_t last_yield_ = 0;
+  mx_time_t last_look_ = 0;  // the clock at the last look's pause
+  bool gap_ = false;         // off the CPU since the last look: one more look, then contended
+  bool contended_ = false;
+  long switches_ = -1;  // InvoluntarySwitches() at the first yield, -1 before it
   mx_time_t last_deep_ = 0;
   bool deep_due_ = false;
   unsigned count_ = 0;
@@ -82,11 +99,17 @@ void SpinWaitEnded();
 // What this thread's spinners decided, since it started (for tests: a deterministic view of
 // whether waits took the spinning path). Counted per thread, so counting costs no shared line.
 struct SpinCounts {
-  uint64_t spun = 0;      // spinners that spun (a budget and a plan that said spinning helps)
-  uint64_t declined = 0;  // spinners that did not, because of the placements (PlanSpin)
-  uint64_t hits = 0;      // spins that saw their news in time
+  uint64_t spun = 0;       // spinners that spun (a budget and a plan that said spinning helps)
+  uint64_t declined = 0;   // spinners that did not, because of the placements (PlanSpin)
+  uint64_t hits = 0;       // spins that saw their news in time
+  uint64_t skipped = 0;    // waits that did not spin: the thread's spins did not pay lately
+  uint64_t contended = 0;  // spins stopped because the CPU was contended
 };
 SpinCounts ThisThreadSpinCounts();
+
+// For tests of the budget's arithmetic, which must not depend on the machine's load: this thread's
+// spins ignore contention (the rule (2) above) while |ignore| is set.
+void IgnoreSpinContentionForTesting(bool ignore);
 
 // One pause in a spin loop (the CPU's spin-wait hint).
 inline void CpuRelax() {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <thread>
 
 #include "os/clock.h"
@@ -100,6 +101,7 @@ TEST(SpinTest, ASpinnerStopsAtItsBudgetOrDeadline) {
   if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
   EXPECT_EQ(InChild("2000",
                     [] {
+                      IgnoreSpinContentionForTesting(true);
                       // A 2 ms budget: the spin ends, and not before 2 ms have passed.
                       mx_time_t start = MonotonicNow();
                       Spinner spin(MX_TIME_INFINITE);
@@ -119,6 +121,7 @@ TEST(SpinTest, MissesShrinkAThreadsBudgetAndHitsGrowItBack) {
   if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
   EXPECT_EQ(InChild("160",
                     [] {
+                      IgnoreSpinContentionForTesting(true);
                       auto spin_out = [] {
                         Spinner s(MX_TIME_INFINITE);
                         while (s.Pause()) {
@@ -127,10 +130,17 @@ TEST(SpinTest, MissesShrinkAThreadsBudgetAndHitsGrowItBack) {
                       if (Spinner(MX_TIME_INFINITE).planned() != 160'000) return 1;
                       spin_out();
                       if (Spinner(MX_TIME_INFINITE).planned() != 80'000) return 2;
-                      for (int i = 0; i < 10; ++i) spin_out();
+                      for (int i = 0; i < 5; ++i) spin_out();
                       if (Spinner(MX_TIME_INFINITE).planned() != 2'500) return 3;  // floor: 1/64
+                      // A miss at the floor: the next four waits do not spin at all.
+                      spin_out();
+                      for (int i = 0; i < 4; ++i) {
+                        if (Spinner(MX_TIME_INFINITE).planned() != 0) return 6;
+                      }
+                      if (ThisThreadSpinCounts().skipped != 4) return 7;
                       {
                         Spinner s(MX_TIME_INFINITE);
+                        if (s.planned() != 2'500) return 8;
                         s.Pause();
                         s.Hit();
                       }
@@ -152,13 +162,14 @@ TEST(SpinTest, AMissWhoseNewsCameWithinTheFullBudgetRestoresIt) {
   if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
   EXPECT_EQ(InChild("10000",
                     [] {
+                      IgnoreSpinContentionForTesting(true);
                       auto spin_out = [] {
                         Spinner s(MX_TIME_INFINITE);
                         while (s.Pause()) {
                         }
                       };
                       // Misses nobody judges shrink the budget to its floor (10 ms / 64).
-                      for (int i = 0; i < 8; ++i) spin_out();
+                      for (int i = 0; i < 6; ++i) spin_out();
                       if (Spinner(MX_TIME_INFINITE).planned() != 156'250) return 1;
                       // The news comes right after a cut spin ran out: full budget again. (Retried
                       // if this thread was descheduled for the whole budget in between.)
@@ -180,6 +191,122 @@ TEST(SpinTest, AMissWhoseNewsCameWithinTheFullBudgetRestoresIt) {
                       // Nothing to judge: no change.
                       SpinWaitEnded();
                       return Spinner(MX_TIME_INFINITE).planned() == 5'000'000 ? 0 : 5;
+                    }),
+            0);
+}
+
+TEST(SpinTest, MissesAtTheFloorPauseSpinningLongerEachTimeUntilAHit) {
+  if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
+  EXPECT_EQ(InChild("1000",
+                    [] {
+                      IgnoreSpinContentionForTesting(true);
+                      // Judged slow: the peer answers long after a full spin would have ended.
+                      auto slow_miss = [] {
+                        {
+                          Spinner s(MX_TIME_INFINITE);
+                          while (s.Pause()) {
+                          }
+                        }
+                        ::usleep(2'000);
+                        SpinWaitEnded();
+                      };
+                      auto skipped_waits = [] {
+                        const uint64_t before = ThisThreadSpinCounts().skipped;
+                        while (Spinner(MX_TIME_INFINITE).planned() == 0) {
+                        }
+                        return ThisThreadSpinCounts().skipped - before;
+                      };
+                      for (int i = 0; i < 6; ++i) slow_miss();  // 1 ms down to its floor
+                      if (Spinner(MX_TIME_INFINITE).planned() != 15'625) return 1;
+                      // At the floor each slow miss pauses spinning, twice as long each time.
+                      slow_miss();
+                      if (skipped_waits() != 4) return 2;
+                      slow_miss();
+                      if (skipped_waits() != 8) return 3;
+                      slow_miss();
+                      if (skipped_waits() != 16) return 4;
+                      // A hit ends it: the next pause is short again.
+                      {
+                        Spinner s(MX_TIME_INFINITE);
+                        s.Pause();
+                        s.Hit();
+                      }
+                      // News many budgets late: the floor and a pause at once.
+                      {
+                        Spinner s(MX_TIME_INFINITE);
+                        while (s.Pause()) {
+                        }
+                      }
+                      ::usleep(50'000);
+                      SpinWaitEnded();
+                      return skipped_waits() == 4 ? 0 : 5;
+                    }),
+            0);
+}
+
+TEST(SpinTest, ASpinOffTheCpuThatFindsNothingStopsAndPausesSpinning) {
+  // Being off the CPU between two looks is how contention shows; sleeping in the look stands in
+  // for a time slice another thread took.
+  if (CpusWeMayUse() < 2) GTEST_SKIP() << "this machine gives us a single CPU";
+  EXPECT_EQ(InChild("5000",
+                    [] {
+                      {
+                        Spinner s(MX_TIME_INFINITE);
+                        unsigned looks = 0;
+                        while (s.Pause()) {
+                          if (++looks == 20) ::usleep(1'000);
+                        }
+                        if (looks > 40) return 1;  // stopped soon after, not at its budget
+                      }
+                      if (ThisThreadSpinCounts().contended != 1) return 2;
+                      for (int i = 0; i < 4; ++i) {
+                        if (Spinner(MX_TIME_INFINITE).planned() != 0) return 3;
+                      }
+                      // Contended, but the look after the gap finds the news (the peer that
+                      // ran answered): a hit, and spinning goes on.
+                      {
+                        Spinner s(MX_TIME_INFINITE);
+                        unsigned looks = 0;
+                        while (s.Pause()) {
+                          if (++looks == 20) ::usleep(1'000);
+                          if (looks == 21) {
+                            s.Hit();
+                            break;
+                          }
+                        }
+                      }
+                      if (ThisThreadSpinCounts().contended != 1) return 4;
+                      if (ThisThreadSpinCounts().hits != 1) return 5;
+                      return Spinner(MX_TIME_INFINITE).planned() != 0 ? 0 : 6;
+                    }),
+            0);
+}
+
+TEST(SpinTest, ASpinThatYieldsToAnotherThreadOnItsCpuIsContended) {
+  EXPECT_EQ(InChild("50000",
+                    [] {
+                      cpu_set_t one;
+                      CPU_ZERO(&one);
+                      CPU_SET(sched_getcpu(), &one);
+                      if (::sched_setaffinity(0, sizeof(one), &one) != 0) return 1;
+                      // A thread that needs this CPU all the time: every yield hands it over.
+                      std::atomic<bool> stop{false};
+                      std::thread busy([&] {
+                        while (!stop.load(std::memory_order_relaxed)) CpuRelax();
+                      });
+                      int result = 0;
+                      {
+                        Spinner s(MX_TIME_INFINITE, SpinPlan{/*spin=*/true, /*yield=*/true});
+                        while (s.Pause()) {
+                        }
+                      }
+                      stop = true;
+                      busy.join();
+                      if (ThisThreadSpinCounts().contended != 1) result = 2;
+                      const SpinPlan plan = {/*spin=*/true, /*yield=*/true};
+                      if (Spinner(MX_TIME_INFINITE, plan).planned() != 0) result = 3;
+                      if (ThisThreadSpinCounts().skipped != 1) result = 4;
+                      return result;
                     }),
             0);
 }
