@@ -214,21 +214,34 @@ TEST(FdTest, DuplicatedFdHandlesShareTheOpenFile) {
   EXPECT_TRUE(SeesEofWithin10s(p.r));
 }
 
+// Writes |h| alone into a fresh channel and reads it back: the handle that arrives, or
+// MX_HANDLE_INVALID (with a test failure) when the trip fails.
+mx_handle_t ThroughChannel(mx_handle_t h) {
+  mx_handle_t a, b;
+  if (mx_channel_create(0, &a, &b) != MX_OK) {
+    ADD_FAILURE() << "mx_channel_create";
+    return MX_HANDLE_INVALID;
+  }
+  mx_handle_t got = MX_HANDLE_INVALID;
+  char buf[2];
+  uint32_t nh = 0;
+  EXPECT_EQ(mx_channel_write(a, 0, "fd", 2, &h, 1), MX_OK);
+  EXPECT_EQ(mx_channel_read(b, 0, buf, &got, 2, 1, nullptr, &nh), MX_OK);
+  EXPECT_EQ(nh, 1u);
+  EXPECT_EQ(mx_handle_close(a), MX_OK);
+  EXPECT_EQ(mx_handle_close(b), MX_OK);
+  return got;
+}
+
 TEST(FdTest, FdTravelsThroughChannel) {
   Pipe p;
   mx_handle_t h = MX_HANDLE_INVALID;
   ASSERT_EQ(mx_fd_wrap(p.w, &h), MX_OK);
   p.w = -1;
   const mx_info_handle_basic_t before = BasicInfo(h);
-  mx_handle_t a, b;
-  ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
-  ASSERT_EQ(mx_channel_write(a, 0, "fd", 2, &h, 1), MX_OK);
+  mx_handle_t got = ThroughChannel(h);
   EXPECT_FALSE(IsValid(h));
-  mx_handle_t got = MX_HANDLE_INVALID;
-  char buf[2];
-  uint32_t nh = 0;
-  ASSERT_EQ(mx_channel_read(b, 0, buf, &got, 2, 1, nullptr, &nh), MX_OK);
-  ASSERT_EQ(nh, 1u);
+  ASSERT_TRUE(IsValid(got));
   const mx_info_handle_basic_t after = BasicInfo(got);
   EXPECT_EQ(after.type, MX_OBJ_TYPE_FD);
   EXPECT_EQ(after.rights, before.rights);
@@ -238,8 +251,6 @@ TEST(FdTest, FdTravelsThroughChannel) {
   ExpectConnected(fd, p.r, "through a channel");
   EXPECT_EQ(close(fd), 0);
   EXPECT_TRUE(SeesEofWithin10s(p.r));
-  EXPECT_EQ(mx_handle_close(a), MX_OK);
-  EXPECT_EQ(mx_handle_close(b), MX_OK);
 }
 
 // The only handle to an fd lends the fd itself to the message; a write that fails must give it
@@ -279,15 +290,9 @@ TEST(FdTest, WriteOfOneOfTwoHandlesLeavesTheOtherWorking) {
   ASSERT_EQ(mx_fd_wrap(p.w, &h), MX_OK);
   p.w = -1;
   ASSERT_EQ(mx_handle_duplicate(h, MX_RIGHT_SAME_RIGHTS, &d), MX_OK);
-  mx_handle_t a, b;
-  ASSERT_EQ(mx_channel_create(0, &a, &b), MX_OK);
-  ASSERT_EQ(mx_channel_write(a, 0, "fd", 2, &h, 1), MX_OK);
+  mx_handle_t got = ThroughChannel(h);
   EXPECT_FALSE(IsValid(h));
-  mx_handle_t got = MX_HANDLE_INVALID;
-  char buf[2];
-  uint32_t nh = 0;
-  ASSERT_EQ(mx_channel_read(b, 0, buf, &got, 2, 1, nullptr, &nh), MX_OK);
-  ASSERT_EQ(nh, 1u);
+  ASSERT_TRUE(IsValid(got));
   int fd = -1;
   ASSERT_EQ(mx_fd_unwrap(d, &fd), MX_OK);
   ExpectConnected(fd, p.r, "left behind");
@@ -296,8 +301,6 @@ TEST(FdTest, WriteOfOneOfTwoHandlesLeavesTheOtherWorking) {
   ExpectConnected(fd, p.r, "sent");
   EXPECT_EQ(close(fd), 0);
   EXPECT_TRUE(SeesEofWithin10s(p.r));
-  EXPECT_EQ(mx_handle_close(a), MX_OK);
-  EXPECT_EQ(mx_handle_close(b), MX_OK);
 }
 
 TEST(FdTest, FdInDiscardedMessageIsClosed) {
