@@ -35,6 +35,53 @@ mx_status_t BuildMessage(ChannelEndpoint* ep, const void* bytes, uint32_t num_by
   return outgoing->Begin(handles, num_handles, ep, &message->handles);
 }
 
+// The request of mx_channel_call leaves: straight into the shared-memory ring when it carries no
+// handles and the ring takes it (no Message built), else as a Message whose handles leave this
+// process once it is sent.
+mx_status_t SendCallRequest(ChannelEndpoint* ep, const mx_channel_call_args_t* args,
+                            CallWaiter* waiter) {
+  if (args->wr_num_handles == 0) {
+    mx_status_t st = ep->BeginCallBytes(args->wr_bytes, args->wr_num_bytes, waiter);
+    if (st != MX_ERR_NEXT) return st;
+  }
+  OutgoingHandles outgoing;
+  Message request;
+  mx_status_t st = BuildMessage(ep, args->wr_bytes, args->wr_num_bytes, args->wr_handles,
+                                args->wr_num_handles, &outgoing, &request);
+  if (st != MX_OK) return st;
+  st = ep->BeginCall(request, waiter);
+  if (st != MX_OK) {
+    outgoing.Abort();
+    return st;
+  }
+  outgoing.Commit();
+  return MX_OK;
+}
+
+// Hands the reply the wait brought to the caller's buffers: CALL_FAILED with |read_status| set
+// when they cannot take it (the reply is discarded; its handles close with it).
+mx_status_t CopyOutReply(Message* reply, const mx_channel_call_args_t* args, uint32_t* actual_bytes,
+                         uint32_t* actual_handles, mx_status_t* read_status) {
+  uint32_t size = static_cast<uint32_t>(reply->bytes.size());
+  uint32_t count = static_cast<uint32_t>(reply->handles.size());
+  if (size > args->rd_num_bytes || count > args->rd_num_handles ||
+      (size > 0 && args->rd_bytes == nullptr) || (count > 0 && args->rd_handles == nullptr)) {
+    if (read_status != nullptr) *read_status = MX_ERR_BUFFER_TOO_SMALL;
+    return MX_ERR_CALL_FAILED;
+  }
+  if (count > 0) {
+    mx_status_t st = InstallHandles(&reply->handles, args->rd_handles, &count);
+    if (st != MX_OK) {
+      if (read_status != nullptr) *read_status = st == MX_ERR_IO ? MX_ERR_PEER_CLOSED : st;
+      return MX_ERR_CALL_FAILED;
+    }
+  }
+  if (size > 0) std::memcpy(args->rd_bytes, reply->bytes.data(), size);
+  if (actual_bytes != nullptr) *actual_bytes = size;
+  if (actual_handles != nullptr) *actual_handles = count;
+  return MX_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -156,26 +203,9 @@ __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx
   CallWaiter waiter;
   waiter.out = args->rd_bytes;
   waiter.out_capacity = args->rd_num_bytes;
-  st = MX_ERR_NEXT;
-  if (args->wr_num_handles == 0) {
-    // The fast path: the request straight into the shared-memory ring, no Message built.
-    st = ep->BeginCallBytes(args->wr_bytes, args->wr_num_bytes, &waiter);
-    if (st != MX_OK && st != MX_ERR_NEXT) return st;
-  }
-  if (st == MX_ERR_NEXT) {
-    OutgoingHandles outgoing;
-    Message request;
-    st = BuildMessage(ep.get(), args->wr_bytes, args->wr_num_bytes, args->wr_handles,
-                      args->wr_num_handles, &outgoing, &request);
-    if (st != MX_OK) return st;
-    st = ep->BeginCall(request, &waiter);
-    if (st != MX_OK) {
-      outgoing.Abort();
-      return st;
-    }
-    // The request left: its handles are gone from this process, whatever the wait brings.
-    outgoing.Commit();
-  }
+  st = SendCallRequest(ep.get(), args, &waiter);
+  if (st != MX_OK) return st;
+  // The request left: its handles are gone from this process, whatever the wait brings.
   mx_status_t rs = MX_OK;
   st = ep->FinishCall(&waiter, deadline, &rs);
   if (st == MX_ERR_CALL_FAILED) {
@@ -188,26 +218,7 @@ __MX_EXPORT mx_status_t mx_channel_call(mx_handle_t handle, uint32_t options, mx
     if (actual_handles != nullptr) *actual_handles = 0;
     return MX_OK;
   }
-  Message& reply = waiter.reply;
-  uint32_t size = static_cast<uint32_t>(reply.bytes.size());
-  uint32_t count = static_cast<uint32_t>(reply.handles.size());
-  if (size > args->rd_num_bytes || count > args->rd_num_handles ||
-      (size > 0 && args->rd_bytes == nullptr) || (count > 0 && args->rd_handles == nullptr)) {
-    // The reply is discarded; its handles close with it.
-    if (read_status != nullptr) *read_status = MX_ERR_BUFFER_TOO_SMALL;
-    return MX_ERR_CALL_FAILED;
-  }
-  if (count > 0) {
-    st = InstallHandles(&reply.handles, args->rd_handles, &count);
-    if (st != MX_OK) {
-      if (read_status != nullptr) *read_status = st == MX_ERR_IO ? MX_ERR_PEER_CLOSED : st;
-      return MX_ERR_CALL_FAILED;
-    }
-  }
-  if (size > 0) std::memcpy(args->rd_bytes, reply.bytes.data(), size);
-  if (actual_bytes != nullptr) *actual_bytes = size;
-  if (actual_handles != nullptr) *actual_handles = count;
-  return MX_OK;
+  return CopyOutReply(&waiter.reply, args, actual_bytes, actual_handles, read_status);
 }
 
 }  // extern "C"
