@@ -263,21 +263,34 @@ TEST(SpinTest, ASpinOffTheCpuThatFindsNothingStopsAndPausesSpinning) {
                         if (Spinner(MX_TIME_INFINITE).planned() != 0) return 3;
                       }
                       // Contended, but the look after the gap finds the news (the peer that
-                      // ran answered): a hit, and spinning goes on.
-                      {
-                        Spinner s(MX_TIME_INFINITE);
-                        unsigned looks = 0;
-                        while (s.Pause()) {
-                          if (++looks == 20) ::usleep(1'000);
-                          if (looks == 21) {
-                            s.Hit();
-                            break;
+                      // ran answered): a hit, and spinning goes on. A loaded machine may take
+                      // the CPU before the planned gap, which ends that spin as contended: such
+                      // a try does not count, and the next waits its pause out.
+                      int tries = 0;
+                      for (int waits = 0;; ++waits) {
+                        if (tries == 20 || waits == 100'000) return 4;
+                        const SpinCounts before = ThisThreadSpinCounts();
+                        bool reached = false;
+                        {
+                          Spinner s(MX_TIME_INFINITE);
+                          if (s.planned() == 0) continue;  // a wait of the pause
+                          ++tries;
+                          unsigned looks = 0;
+                          while (s.Pause()) {
+                            if (++looks == 20) ::usleep(1'000);
+                            if (looks == 21) {
+                              s.Hit();
+                              reached = true;
+                              break;
+                            }
                           }
                         }
+                        if (!reached) continue;
+                        if (ThisThreadSpinCounts().contended != before.contended) return 5;
+                        if (ThisThreadSpinCounts().hits != before.hits + 1) return 6;
+                        break;
                       }
-                      if (ThisThreadSpinCounts().contended != 1) return 4;
-                      if (ThisThreadSpinCounts().hits != 1) return 5;
-                      return Spinner(MX_TIME_INFINITE).planned() != 0 ? 0 : 6;
+                      return Spinner(MX_TIME_INFINITE).planned() != 0 ? 0 : 7;
                     }),
             0);
 }
