@@ -120,10 +120,9 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
     // delays the answer by at most one frame past the deadline.
     if (!waiter_->done && ep_->LiveLocked() && !ep_->TakeReplyFromRingLocked(waiter_)) {
       PumpBudget budget = {kPassBudget, /*install_fds=*/true, deadline_};
-      // Unless it finds the reply, the look is followed by a poll() on the socket for frames
-      // (AddCallSourcesLocked), except when the deadline is due.
-      budget.poll_follows =
-          !ep_->held_.starved && ep_->queue_bytes_ < CallPumpLimit() && MonotonicNow() < deadline_;
+      // Unless it finds the reply, the look is followed by a poll() on the socket, which
+      // watches for frames (AddCallSourcesLocked) except when the deadline is due.
+      budget.poll_follows = ep_->CallPollWatchesFramesLocked() && MonotonicNow() < deadline_;
       more = ep_->PumpLocked(PumpScope::kAllAvailable, CallPumpLimit(), &budget);
     }
     if (!waiter_->done && (ep_->GoneLocked() || ep_->EndOfStreamSeenLocked())) {
@@ -173,6 +172,10 @@ class ChannelEndpoint::CallWait final : public WaitLoop {
   bool timed_out_ = false;
 };
 
+bool ChannelEndpoint::CallPollWatchesFramesLocked() {
+  return !held_.starved && queue_bytes_ < CallPumpLimit();
+}
+
 void ChannelEndpoint::AddCallSourcesLocked(std::vector<WaitSource>* sources, mx_time_t deadline,
                                            mx_time_t* wake_at) {
   force_socket_ = true;  // the next look asks the kernel (a hang-up is counted nowhere)
@@ -180,11 +183,8 @@ void ChannelEndpoint::AddCallSourcesLocked(std::vector<WaitSource>* sources, mx_
   uint32_t events = EPOLLRDHUP;
   // A frame left in the kernel for lack of fd headroom keeps the socket readable; look again
   // now and then, as fds are freed without telling us.
-  if (held_.starved) {
-    *wake_at = std::min(deadline, MonotonicNow() + kFdRetryInterval);
-  } else if (queue_bytes_ < CallPumpLimit()) {
-    events |= EPOLLIN;
-  }
+  if (held_.starved) *wake_at = std::min(deadline, MonotonicNow() + kFdRetryInterval);
+  if (CallPollWatchesFramesLocked()) events |= EPOLLIN;
   sources->push_back({sock_.get(), events, false});
 }
 

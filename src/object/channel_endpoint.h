@@ -270,6 +270,8 @@ class ChannelEndpoint final : public Object {
   void RefreshLocked(RefreshLook look) TA_REQ(mu_);
   // True if a wait's poll() watches the socket for frames and hang-ups (AddWaitSources).
   bool PollWatchesFramesLocked() TA_REQ(mu_);
+  // The same for mx_channel_call's poll (AddCallSourcesLocked), whose queue limit is its own.
+  bool CallPollWatchesFramesLocked() TA_REQ(mu_);
   // True if the peer's socket hung up (it can send nothing more), frames still queued or not.
   bool PeerGoneLocked() TA_REQ(mu_);
   mx_signals_t SignalsLocked() TA_REQ(mu_);

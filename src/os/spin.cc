@@ -87,12 +87,17 @@ void PauseSpinning() {
   t_next_pause = t_next_pause * 2 > kLongestPause ? kLongestPause : t_next_pause * 2;
 }
 
-// A miss judged slow: halve the budget; one already at the floor pauses spinning.
-void Shrink(mx_duration_t full) {
+// Halves the thread's budget, down to its floor.
+void Halve(mx_duration_t full) {
   const mx_duration_t floor = Floor(full);
   const mx_duration_t current = Current(full);
-  if (current <= floor) PauseSpinning();
   t_adapted = current / 2 < floor ? floor : current / 2;
+}
+
+// A miss judged slow: halve the budget; one already at the floor pauses spinning.
+void Shrink(mx_duration_t full) {
+  if (Current(full) <= Floor(full)) PauseSpinning();
+  Halve(full);
 }
 }  // namespace
 
@@ -164,9 +169,7 @@ Spinner::~Spinner() {
     // budget, and the next waits block at once.
     ++t_counts.contended;
     PauseSpinning();
-    const mx_duration_t current = Current(budget_);
-    const mx_duration_t floor = Floor(budget_);
-    t_adapted = current / 2 < floor ? floor : current / 2;
+    Halve(budget_);
   } else if (expired_ && by_budget_) {
     t_missed_start = start_;
     t_missed_full = budget_;
