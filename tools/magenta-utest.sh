@@ -111,7 +111,7 @@ while IFS= read -r f; do
   note=""
   if grep -q '<zircon/' "$f"; then
     in="$work/$name.mx.${f##*.}"
-    sed -E 's/<zircon\//<magenta\//g; s/\bzx_/mx_/g; s/\bZX_/MX_/g; s/\bzx::/mx::/g; s/<zx\//<mx\//g' \
+    sed -E 's/<zircon\//<magenta\//g; s/zx_/mx_/g; s/ZX_/MX_/g; s/zx::/mx::/g; s/<zx\//<mx\//g' \
       "$f" >"$in"
     note=" (renamed back from zircon)"
   fi
