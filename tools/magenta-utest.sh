@@ -6,8 +6,8 @@
 #                          [--cflags "FLAGS"] SRC_DIR
 #
 # SRC_DIR holds Magenta test files you fetched yourself (docs/magenta-tests.md says which and
-# from where); they are never part of this repository. Every *.c and *.cpp file under SRC_DIR is
-# one test program. A file of the Magenta -> Zircon rename commit (it includes <zircon/...>) is
+# from where); they are never part of this repository. Every *.c, *.cc and *.cpp file under
+# SRC_DIR is one test program. A file of the Magenta -> Zircon rename commit (it includes <zircon/...>) is
 # renamed back (zx_ -> mx_, ZX_ -> MX_, zx:: -> mx::, <zircon/ -> <magenta/) into the work
 # directory first; nothing else in a file is touched.
 #
@@ -149,7 +149,7 @@ while IFS= read -r f; do
   failing=$(grep -E '^\[  FAILED  \]' "$work/$name.run.log" | sed -E 's/^\[  FAILED  \] [^.]*\.//' |
     paste -sd';' - | sed 's/;/; /g' || true)
   printf '%-34s %-6s %6s %6s %6s  %s\n' "$rel" yes "$pass" "$fail" "$total" "$failing$note"
-done < <(find "$src" -type f \( -name '*.c' -o -name '*.cpp' \) | sort)
+done < <(find "$src" -type f \( -name '*.c' -o -name '*.cc' -o -name '*.cpp' \) | sort)
 
 echo "total: $total_pass of $total_tests tests pass; $built of $files files build (logs: $work)"
 exit "$status"
