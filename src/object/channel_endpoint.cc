@@ -10,8 +10,40 @@
 #include "os/log.h"
 #include "os/socket.h"
 #include "transport/endpoint_state.h"
+#include "transport/frame_io.h"
 
 namespace mx::internal {
+
+namespace {
+
+// Frames an endpoint closing unread takes off its socket before closing it (DropUnreadFrames).
+constexpr size_t kCloseDrainFrames = 4096;
+
+// Takes the frames still queued on |sock| and drops them here, so that the handles they carry
+// close through libmx (RawHandle wakes the holders of events and eventpairs) instead of inside
+// the kernel, which tells nobody. Frames without fds are discarded without being copied. At most
+// kCloseDrainFrames (a writer that keeps sending must not keep a close busy); what is left,
+// and what a frame carries past this process's fd limit, the kernel closes.
+void DropUnreadFrames(int sock) {
+  std::vector<uint8_t> buffer;
+  for (size_t i = 0; i < kCloseDrainFrames; ++i) {
+    PeekedDatagram peek;
+    if (PeekDatagram(sock, nullptr, 0, &peek) != MX_OK) return;
+    ReceivedDatagram got;
+    if (!peek.has_control) {
+      if (ReceiveDatagramWithoutFds(sock, nullptr, 0, &got) != MX_OK) return;
+      continue;
+    }
+    if (buffer.empty()) buffer.resize(kMaxFrameBytes);
+    if (ReceiveDatagram(sock, buffer.data(), buffer.size(), &got) != MX_OK) return;
+    Frame frame;
+    if (!got.truncated && !got.bad_control) {
+      DecodeFrame(buffer.data(), got.size, std::move(got.fds), &frame);  // dropped right here
+    }
+  }
+}
+
+}  // namespace
 
 size_t ChannelEndpoint::CallPumpLimit() { return 2 * BufferLimit(); }
 
@@ -269,6 +301,7 @@ void ChannelEndpoint::OnLastHandleClosed() {
   // handles inside unread messages, which cascades to their own peers.
   send_ring_.MarkWriterDone();
   recv_ring_.MarkReaderClosed();
+  if (sock_ && !EndOfStreamSeenLocked()) DropUnreadFrames(sock_.get());
   sock_.reset();
   queue_.clear();
   queue_bytes_ = 0;
