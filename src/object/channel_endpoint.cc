@@ -3,9 +3,12 @@
 // the end of its life. Sending, receiving, calls and transfer live in channel_*.cc beside it.
 #include "object/channel_endpoint.h"
 
+#include <cstring>
+
 #include "object/channel_costs.h"
 #include "os/clock.h"
 #include "os/epoll.h"
+#include "os/fd_budget.h"
 #include "os/koid.h"
 #include "os/log.h"
 #include "os/socket.h"
@@ -21,9 +24,11 @@ constexpr size_t kCloseDrainFrames = 4096;
 
 // Takes the frames still queued on |sock| and drops them here, so that the handles they carry
 // close through libmx (RawHandle wakes the holders of events and eventpairs) instead of inside
-// the kernel, which tells nobody. Frames without fds are discarded without being copied. At most
-// kCloseDrainFrames (a writer that keeps sending must not keep a close busy); what is left,
-// and what a frame carries past this process's fd limit, the kernel closes.
+// the kernel, which tells nobody. Frames without fds are discarded without being copied. Bounded
+// as a reader is: at most kCloseDrainFrames frames (a writer that keeps sending must not keep a
+// close busy), and only the fds this process can install with its reserve to spare
+// (os/fd_budget.h); a frame carrying more, or an fd overflow (more than one datagram's worth), is
+// left to the kernel, which closes its fds without telling anyone.
 void DropUnreadFrames(int sock) {
   std::vector<uint8_t> buffer;
   for (size_t i = 0; i < kCloseDrainFrames; ++i) {
@@ -35,11 +40,18 @@ void DropUnreadFrames(int sock) {
       continue;
     }
     if (buffer.empty()) buffer.resize(kMaxFrameBytes);
-    if (ReceiveDatagram(sock, buffer.data(), buffer.size(), &got) != MX_OK) return;
+    const size_t room = InstallableFds(kMaxFdsPerDatagram);
+    mx_status_t st = room == 0
+                         ? ReceiveDatagramWithoutFds(sock, nullptr, 0, &got)
+                         : ReceiveDatagramUpTo(sock, buffer.data(), buffer.size(), room, &got);
+    if (st != MX_OK) return;
+    CountInstalled(got.fds.size());
+    FrameHeader head = {};
+    if (got.truncated || got.bad_control || got.size < sizeof(head)) continue;
+    std::memcpy(&head, buffer.data(), sizeof(head));
+    if (head.flags & kFlagFdOverflow) continue;
     Frame frame;
-    if (!got.truncated && !got.bad_control) {
-      DecodeFrame(buffer.data(), got.size, std::move(got.fds), &frame);  // dropped right here
-    }
+    DecodeFrame(buffer.data(), got.size, std::move(got.fds), &frame);  // dropped right here
   }
 }
 
