@@ -4,6 +4,7 @@
 #include <magenta/syscalls.h>
 
 #include "os/doorbell.h"
+#include "os/fd_check.h"
 #include "transport/wire.h"
 
 namespace mx::internal {
@@ -34,7 +35,9 @@ RawHandle::~RawHandle() {
   for (UniqueFd& fd : fds) {
     if (fd.get() != doorbell) fd.reset();
   }
-  RingDoorbell(doorbell);
+  // The fd came from whoever sent the handle: ring only what is a doorbell, as the object would
+  // have checked before ringing it (Event::FromRaw, EventPairSide::FromRaw).
+  if (IsDoorbell(doorbell)) RingDoorbell(doorbell);
 }
 
 }  // namespace mx::internal
