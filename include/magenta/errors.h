@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// <magenta/errors.h>: status codes, numerically identical to the final Magenta tree (2017-09).
+// <magenta/errors.h>: status codes, numerically identical to the final Magenta tree (2017-09),
+// every one of its codes and no other. mx_status_get_string (<magenta/status.h>) names them.
 #pragma once
 
 #define MX_OK (0)
@@ -34,12 +35,16 @@
 #define MX_ERR_IO_REFUSED (-41)
 #define MX_ERR_IO_DATA_INTEGRITY (-42)
 #define MX_ERR_IO_DATA_LOSS (-43)
+#define MX_ERR_IO_NOT_PRESENT (-44)
+#define MX_ERR_IO_OVERRUN (-45)
+#define MX_ERR_IO_MISSED_DEADLINE (-46)
 
 #define MX_ERR_BAD_PATH (-50)
 #define MX_ERR_NOT_DIR (-51)
 #define MX_ERR_NOT_FILE (-52)
 #define MX_ERR_FILE_BIG (-53)
 #define MX_ERR_NO_SPACE (-54)
+#define MX_ERR_NOT_EMPTY (-55)
 
 #define MX_ERR_STOP (-60)
 #define MX_ERR_NEXT (-61)

@@ -25,6 +25,21 @@ __MX_EXPORT mx_time_t mx_deadline_after(mx_duration_t nanoseconds);
 // Sleeps until |deadline|; 0 only yields.
 __MX_EXPORT mx_status_t mx_nanosleep(mx_time_t deadline);
 
+// ---- Ticks, the system, random bytes ----------------------------------------------------------
+
+// A counter that only goes forward: CLOCK_MONOTONIC nanoseconds (see docs/system.md).
+__MX_EXPORT uint64_t mx_ticks_get(void);
+// Ticks per second: 1000000000.
+__MX_EXPORT uint64_t mx_ticks_per_second(void);
+// The CPUs this process may run on (its affinity mask when first asked); never changes.
+__MX_EXPORT uint32_t mx_system_get_num_cpus(void);
+// Copies a NUL-terminated version string into |version|: BUFFER_TOO_SMALL if |version_len| cannot
+// hold it with its NUL, INVALID_ARGS if |version| is NULL.
+__MX_EXPORT mx_status_t mx_system_get_version(char* version, uint32_t version_len);
+// Fills |buffer| with |len| bytes from the kernel's CSPRNG and sets |*actual| to |len|.
+// INVALID_ARGS if |len| > MX_CPRNG_DRAW_MAX_LEN, |buffer| is not writable or |actual| is NULL.
+__MX_EXPORT mx_status_t mx_cprng_draw(void* buffer, size_t len, size_t* actual);
+
 // ---- Handles ----------------------------------------------------------------------------------
 
 __MX_EXPORT mx_status_t mx_handle_close(mx_handle_t handle);

@@ -179,6 +179,57 @@ typedef int64_t mx_rel_off_t;
 
 #define MX_MAX_NAME_LEN             (32)
 
+// ---- Constants of Magenta's calls (values as in the final Magenta tree) ----
+// Only the constants: each call that takes them documents which it implements (docs/).
+
+// mx_cprng_draw: the most bytes one call draws.
+#define MX_CPRNG_DRAW_MAX_LEN         256
+#define MX_CPRNG_ADD_ENTROPY_MAX_LEN  256
+
+// Socket signals.
+#define MX_SOCKET_READ_DISABLED       MX_OBJECT_SIGNAL_4
+#define MX_SOCKET_WRITE_DISABLED      MX_OBJECT_SIGNAL_5
+#define MX_SOCKET_CONTROL_READABLE    MX_OBJECT_SIGNAL_6
+#define MX_SOCKET_CONTROL_WRITABLE    MX_OBJECT_SIGNAL_7
+
+// Socket options: mx_socket_write() (shutdown) ...
+#define MX_SOCKET_SHUTDOWN_WRITE      (1u << 0)
+#define MX_SOCKET_SHUTDOWN_READ       (1u << 1)
+#define MX_SOCKET_SHUTDOWN_MASK       (MX_SOCKET_SHUTDOWN_WRITE | MX_SOCKET_SHUTDOWN_READ)
+// ... mx_socket_create() ...
+#define MX_SOCKET_STREAM              (0u << 0)
+#define MX_SOCKET_DATAGRAM            (1u << 0)
+#define MX_SOCKET_HAS_CONTROL         (1u << 1)
+#define MX_SOCKET_CREATE_MASK         (MX_SOCKET_DATAGRAM | MX_SOCKET_HAS_CONTROL)
+// ... mx_socket_read() and mx_socket_write().
+#define MX_SOCKET_CONTROL             (1u << 2)
+
+// mx_vmo_op_range() opcodes.
+#define MX_VMO_OP_COMMIT                 1u
+#define MX_VMO_OP_DECOMMIT               2u
+#define MX_VMO_OP_LOCK                   3u
+#define MX_VMO_OP_UNLOCK                 4u
+#define MX_VMO_OP_LOOKUP                 5u
+#define MX_VMO_OP_CACHE_SYNC             6u
+#define MX_VMO_OP_CACHE_INVALIDATE       7u
+#define MX_VMO_OP_CACHE_CLEAN            8u
+#define MX_VMO_OP_CACHE_CLEAN_INVALIDATE 9u
+
+// mx_vmo_clone() options.
+#define MX_VMO_CLONE_COPY_ON_WRITE       1u
+
+// Cache policies (mx_vmo_set_cache_policy()).
+typedef enum {
+    MX_CACHE_POLICY_CACHED          = 0,
+    MX_CACHE_POLICY_UNCACHED        = 1,
+    MX_CACHE_POLICY_UNCACHED_DEVICE = 2,
+    MX_CACHE_POLICY_WRITE_COMBINING = 3,
+
+    MX_CACHE_POLICY_MASK            = 0x3,
+} mx_cache_policy_t;
+
+// ---- End of the constants of Magenta's calls ----
+
 // clang-format on
 
 __END_CDECLS

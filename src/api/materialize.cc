@@ -47,6 +47,8 @@ void OutgoingHandles::Commit() {
   if (count_ == 0) return;
   HandleTable::Get().CommitTransfer(values_, count_);
   for (auto& h : handles_) h->TransferOut();
+  // The handles live on in the message that left; our copies of their fds go without a ring.
+  for (RawHandle& r : *raw_) r.Delivered();
   handles_.clear();
 }
 
@@ -176,6 +178,10 @@ mx_status_t IncomingHandles::Commit(std::vector<RawHandle>* raws, mx_handle_t* o
       Release();
       return st;
     }
+  }
+  // The originals of what Prepare rebuilt from duplicates: the handles live on here.
+  for (size_t i = 0; i < raws->size(); ++i) {
+    if (prepared_[i]) (*raws)[i].Delivered();
   }
   HandleTable& table = HandleTable::Get();
   size_t next = 0;

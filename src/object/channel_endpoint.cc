@@ -3,15 +3,59 @@
 // the end of its life. Sending, receiving, calls and transfer live in channel_*.cc beside it.
 #include "object/channel_endpoint.h"
 
+#include <cstring>
+
 #include "object/channel_costs.h"
 #include "os/clock.h"
 #include "os/epoll.h"
+#include "os/fd_budget.h"
 #include "os/koid.h"
 #include "os/log.h"
 #include "os/socket.h"
 #include "transport/endpoint_state.h"
+#include "transport/frame_io.h"
 
 namespace mx::internal {
+
+namespace {
+
+// Frames an endpoint closing unread takes off its socket before closing it (DropUnreadFrames).
+constexpr size_t kCloseDrainFrames = 4096;
+
+// Takes the frames still queued on |sock| and drops them here, so that the handles they carry
+// close through libmx (RawHandle wakes the holders of events and eventpairs) instead of inside
+// the kernel, which tells nobody. Frames without fds are discarded without being copied. Bounded
+// as a reader is: at most kCloseDrainFrames frames (a writer that keeps sending must not keep a
+// close busy), and only the fds this process can install with its reserve to spare
+// (os/fd_budget.h); a frame carrying more, or an fd overflow (more than one datagram's worth), is
+// left to the kernel, which closes its fds without telling anyone.
+void DropUnreadFrames(int sock) {
+  std::vector<uint8_t> buffer;
+  for (size_t i = 0; i < kCloseDrainFrames; ++i) {
+    PeekedDatagram peek;
+    if (PeekDatagram(sock, nullptr, 0, &peek) != MX_OK) return;
+    ReceivedDatagram got;
+    if (!peek.has_control) {
+      if (ReceiveDatagramWithoutFds(sock, nullptr, 0, &got) != MX_OK) return;
+      continue;
+    }
+    if (buffer.empty()) buffer.resize(kMaxFrameBytes);
+    const size_t room = InstallableFds(kMaxFdsPerDatagram);
+    mx_status_t st = room == 0
+                         ? ReceiveDatagramWithoutFds(sock, nullptr, 0, &got)
+                         : ReceiveDatagramUpTo(sock, buffer.data(), buffer.size(), room, &got);
+    if (st != MX_OK) return;
+    CountInstalled(got.fds.size());
+    FrameHeader head = {};
+    if (got.truncated || got.bad_control || got.size < sizeof(head)) continue;
+    std::memcpy(&head, buffer.data(), sizeof(head));
+    if (head.flags & kFlagFdOverflow) continue;
+    Frame frame;
+    DecodeFrame(buffer.data(), got.size, std::move(got.fds), &frame);  // dropped right here
+  }
+}
+
+}  // namespace
 
 size_t ChannelEndpoint::CallPumpLimit() { return 2 * BufferLimit(); }
 
@@ -269,6 +313,7 @@ void ChannelEndpoint::OnLastHandleClosed() {
   // handles inside unread messages, which cascades to their own peers.
   send_ring_.MarkWriterDone();
   recv_ring_.MarkReaderClosed();
+  if (sock_ && !EndOfStreamSeenLocked()) DropUnreadFrames(sock_.get());
   sock_.reset();
   queue_.clear();
   queue_bytes_ = 0;

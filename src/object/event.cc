@@ -9,6 +9,7 @@
 #include "os/handle_lock.h"
 #include "os/koid.h"
 #include "os/memfd.h"
+#include "transport/wire.h"
 
 namespace mx::internal {
 
@@ -18,6 +19,9 @@ struct Event::Shared {
   uint64_t koid;
   std::atomic<uint32_t> signals;
 };
+
+// A RawHandle dropped in flight rings the doorbell it finds there (transport/message.cc).
+static_assert(kEventWireDoorbell == 2, "Event's wire layout: token, word, doorbell");
 
 namespace {
 

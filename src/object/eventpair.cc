@@ -12,6 +12,7 @@
 #include "os/koid.h"
 #include "os/memfd.h"
 #include "os/socket.h"
+#include "transport/wire.h"
 
 namespace mx::internal {
 
@@ -22,6 +23,9 @@ struct EventPairSide::Shared {
   uint64_t peer_koid;
   std::atomic<uint32_t> signals;
 };
+
+// A RawHandle dropped in flight rings the doorbell it finds there (transport/message.cc).
+static_assert(kEventPairWireDoorbell == 3, "a side's wire layout: token, words, doorbell, life");
 
 namespace {
 

@@ -5,6 +5,10 @@
 // type-specific state) plus the file descriptors that carry the object itself. It is owned by
 // exactly one message at a time; destroying it closes its fds, which is how handles inside
 // discarded messages are closed (and, through the kernel, how their peers learn of it).
+// Destroying one that still carries an event or an eventpair side also rings that object's
+// doorbell once its fds are closed: the handle lock went with them, and holders waiting for
+// MX_SIGNAL_LAST_HANDLE (in any process) must look again. A RawHandle whose fds went on to
+// another process (a sent message) is let go quietly with Delivered().
 // A Message owns its bytes and its RawHandles. Neither type is thread-safe.
 #pragma once
 
@@ -17,6 +21,14 @@
 namespace mx::internal {
 
 struct RawHandle {
+  RawHandle() = default;
+  RawHandle(RawHandle&&) = default;
+  RawHandle& operator=(RawHandle&&) = default;
+  ~RawHandle();
+
+  // The handle lives on elsewhere (its fds were sent): closes the fds without waking anyone.
+  void Delivered() { fds.clear(); }
+
   uint32_t type = 0;
   uint32_t rights = 0;
   uint64_t koid = 0;

@@ -86,6 +86,10 @@ static_assert(sizeof(WireHandle) == 40);
 constexpr uint32_t kChannelWireExtra = sizeof(EndpointState);  // fds: from the state
 constexpr uint32_t kEventWireFds = 3;
 constexpr uint32_t kEventPairWireFds = 5;
+// Where an event's and an eventpair side's doorbell sits among its fds (RawHandle rings it when
+// a handle is dropped in flight).
+constexpr uint32_t kEventWireDoorbell = 2;
+constexpr uint32_t kEventPairWireDoorbell = 3;
 constexpr uint32_t kVmoWireFds = 1;
 constexpr uint32_t kSocketWireFds = 1;
 constexpr uint32_t kFdWireFds = 1;

@@ -78,6 +78,20 @@ typedef struct mx_info_process {
     bool debugger_attached;
 } mx_info_process_t;
 
+// ---- Object properties (mx_object_get_property / mx_object_set_property), Magenta's values ----
+// The value each one takes is given in brackets.
+
+#define MX_PROP_NUM_STATE_KINDS             2u  // [uint32_t]
+#define MX_PROP_NAME                        3u  // [char[MX_MAX_NAME_LEN]]
+#if defined(__x86_64__)
+#define MX_PROP_REGISTER_FS                 4u  // [uintptr_t] x86-64 only, as in Magenta
+#endif
+#define MX_PROP_PROCESS_DEBUG_ADDR          5u  // [uintptr_t] the dynamic linker's debug address
+#define MX_PROP_PROCESS_VDSO_BASE_ADDRESS   6u  // [uintptr_t] where the vDSO is mapped, or 0
+#define MX_PROP_JOB_MAX_HEIGHT              7u  // [uint32_t] generations of child jobs allowed
+
+// ---- End of object properties ----
+
 // clang-format on
 
 __END_CDECLS
