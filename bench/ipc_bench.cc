@@ -339,7 +339,7 @@ class FifoLink : public Link {
   explicit FifoLink(mx_handle_t h) : h_(h) {}
   ~FifoLink() override { mx_handle_close(h_); }
 
-  void Send(const void* buf, size_t n, bool) override {
+  void Send(const void* buf, size_t n, bool = false) override {
     if (n != kFifoElemSize) Fail("fifo: a message is one %u-byte element", kFifoElemSize);
     for (;;) {
       uint32_t count = 0;

@@ -309,8 +309,8 @@ TEST(FifoTest, RepeatingPortWaitSeesEveryBatch) {
 
 // ---- Transfer --------------------------------------------------------------------------------
 
-TEST(FifoTest, SideSentThroughAChannelKeepsItsQueueAndPeer) {
-  const int fds_before = mx_test::CountOpenFds();
+// One trip of side b through a fresh channel, checked on the way.
+void SendSideThroughAChannel() {
   {
     Fifo f;
     const mx_info_handle_basic_t before = BasicInfo(f.b);
@@ -338,6 +338,13 @@ TEST(FifoTest, SideSentThroughAChannelKeepsItsQueueAndPeer) {
     EXPECT_EQ(mx_handle_close(c0), MX_OK);
     EXPECT_EQ(mx_handle_close(c1), MX_OK);
   }
+}
+
+TEST(FifoTest, SideSentThroughAChannelKeepsItsQueueAndPeer) {
+  // The first trip may open what libmx keeps for the process or thread (a waker, koids).
+  SendSideThroughAChannel();
+  const int fds_before = mx_test::CountOpenFds();
+  SendSideThroughAChannel();
   EXPECT_EQ(mx_test::CountOpenFds(), fds_before);
 }
 
