@@ -77,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // A hostile holder rewrites one 16-bit half of a word of the shared area.
         uint16_t value;
         std::memcpy(&value, op + 4, sizeof(value));
-        std::memcpy(page.bytes + 64 + size_t{op[3] % 192} * 2, &value, sizeof(value));
+        std::memcpy(page.bytes + 64 + static_cast<size_t>(op[3] % 192) * 2, &value, sizeof(value));
         break;
       }
     }
