@@ -15,7 +15,8 @@
 //                 every child on CPU 1; bare --pin means this), `same` (all on CPU 0) or `none`
 //                 (no pinning). Without --pin, round trips and streaming run in all three layouts
 //                 (interleaved in the same rounds) and the other tables unpinned.
-//     --only L    comma list of scenarios: rtt, stream, bw, handle, life, fanin
+//     --only L    comma list of scenarios: rtt, stream, bw, handle, life, fanin, fifo (the fifo
+//                 round trip; rtt includes it)
 //     --mechs L   comma list of row keys (results.tsv's second column) to run; others are skipped
 //     --fanin-clients L  comma list of fan-in client counts (default 1,16,256,1024)
 //
@@ -264,20 +265,10 @@ Row MakeRow(Mech m, const char* label = nullptr) {
 const Mech kAllMechs[] = {Mech::kMxCall, Mech::kMxRw, Mech::kPipe, Mech::kSeq,   Mech::kSeqSpin,
                           Mech::kShm,    Mech::kZmq,  Mech::kNng,  Mech::kSdBus, Mech::kIceoryx};
 
-// One repetition: fresh child, warm-up, then round trips for the time budget, each timed.
-void PingPongRep(Mech m, size_t size, Row& row) {
-  Session s(m, size, "echo", {});
-  Link& link = s.link();
-  link.SetDeadline(NowNs() + 60 * kSec);
-  auto req = Message(size, kOpData);
-  std::vector<uint8_t> rep(size);
-  uint32_t txid = 0;
-  auto call = [&] {
-    ++txid;
-    memcpy(req.data(), &txid, sizeof(txid));
-    size_t n = link.Call(req.data(), size, rep.data(), rep.size());
-    if (n != size || HdrOf(rep).txid != txid) Fail("round trip: wrong reply");
-  };
+// Warm-up, then |call| (one round trip) for the time budget, each timed: one repetition's
+// median and every sample go to |row|.
+template <typename Call>
+void TimeCalls(const Call& call, Row& row) {
   call();  // the first reply also waits for the child to start
   uint64_t t0 = NowNs(), count = 0;
   while (count < 50 || NowNs() - t0 < g_cfg.Budget(0.04)) {
@@ -293,11 +284,28 @@ void PingPongRep(Mech m, size_t size, Row& row) {
     b = NowNs();
     samples.push_back(static_cast<uint32_t>(std::min<uint64_t>(b - a, UINT32_MAX)));
   }
-  s.Close();
   std::sort(samples.begin(), samples.end());
   row.rep_values.push_back(Quantile(samples, 0.5));
   row.rep_iters.push_back(static_cast<double>(samples.size()));
   row.pooled.insert(row.pooled.end(), samples.begin(), samples.end());
+}
+
+// One repetition: fresh child, warm-up, then round trips for the time budget, each timed.
+void PingPongRep(Mech m, size_t size, Row& row) {
+  Session s(m, size, "echo", {});
+  Link& link = s.link();
+  link.SetDeadline(NowNs() + 60 * kSec);
+  auto req = Message(size, kOpData);
+  std::vector<uint8_t> rep(size);
+  uint32_t txid = 0;
+  auto call = [&] {
+    ++txid;
+    memcpy(req.data(), &txid, sizeof(txid));
+    size_t n = link.Call(req.data(), size, rep.data(), rep.size());
+    if (n != size || HdrOf(rep).txid != txid) Fail("round trip: wrong reply");
+  };
+  TimeCalls(call, row);
+  s.Close();
 }
 
 Plan RoundTrip(size_t size) {
@@ -314,6 +322,113 @@ Plan RoundTrip(size_t size) {
   t.floor_key = "shm_spin";
   for (Mech m : kAllMechs) t.rows.push_back(MakeRow(m));
   plan.body = [size](Row& row, size_t i, int) { PingPongRep(kAllMechs[i], size, row); };
+  return plan;
+}
+
+// ---- Scenario: fifo round trip ------------------------------------------------------------------
+
+// The element of the fifo round trip: 16 bytes, the size of a shared-memory transport's
+// descriptor (offset, length, cookie), and of Hdr, so the shm floor runs the same protocol.
+constexpr uint32_t kFifoElemSize = sizeof(Hdr);
+constexpr uint32_t kFifoElems = 64;
+
+// One side of a fifo as a Link of one-element messages: write, or wait for WRITABLE; read, or
+// wait for READABLE (libmx spins briefly, then blocks).
+class FifoLink : public Link {
+ public:
+  explicit FifoLink(mx_handle_t h) : h_(h) {}
+  ~FifoLink() override { mx_handle_close(h_); }
+
+  void Send(const void* buf, size_t n, bool = false) override {
+    if (n != kFifoElemSize) Fail("fifo: a message is one %u-byte element", kFifoElemSize);
+    for (;;) {
+      uint32_t count = 0;
+      mx_status_t st = mx_fifo_write(h_, buf, n, &count);
+      if (st == MX_OK) return;
+      if (st == MX_ERR_SHOULD_WAIT && Wait(MX_FIFO_WRITABLE)) continue;
+      if (st == MX_ERR_PEER_CLOSED || st == MX_ERR_SHOULD_WAIT) throw PeerGone("fifo: peer closed");
+      Fail("mx_fifo_write: status %d", st);
+    }
+  }
+
+  size_t Recv(void* buf, size_t cap) override {
+    for (;;) {
+      uint32_t count = 0;
+      mx_status_t st = mx_fifo_read(h_, buf, std::min<size_t>(cap, kFifoElemSize), &count);
+      if (st == MX_OK) return kFifoElemSize;
+      if (st == MX_ERR_SHOULD_WAIT && Wait(MX_FIFO_READABLE)) continue;
+      if (st == MX_ERR_SHOULD_WAIT) throw PeerGone("fifo: peer closed");
+      Fail("mx_fifo_read: status %d", st);
+    }
+  }
+
+ private:
+  // False once the peer is gone and |signal| is not asserted.
+  bool Wait(mx_signals_t signal) {
+    mx_signals_t seen = 0;
+    mx_status_t st = mx_object_wait_one(h_, signal | MX_FIFO_PEER_CLOSED, deadline_, &seen);
+    if (st != MX_OK) Fail("fifo: wait: status %d", st);
+    return (seen & signal) != 0;
+  }
+  mx_handle_t h_;
+};
+
+// One repetition: a fresh child holding the other side echoes each element; one sample per
+// round trip, as PingPongRep.
+void FifoPingPongRep(Row& row) {
+  mx_handle_t a, b;
+  CheckMx(mx_fifo_create(kFifoElems, kFifoElemSize, 0, &a, &b), "mx_fifo_create");
+  FifoLink link(a);
+  link.SetDeadline(NowNs() + 60 * kSec);
+  ChildSpec spec;
+  spec.role = "fifo_echo";
+  spec.handles.push_back(b);
+  Child child;
+  try {
+    child = Child::Spawn(WithPin(spec));
+  } catch (...) {
+    mx_handle_close(b);  // mx_spawn failed: still ours
+    throw;
+  }
+  Hdr req = {0, kOpData, 0}, rep = {};
+  auto call = [&] {
+    ++req.txid;
+    link.Call(&req, sizeof(req), &rep, sizeof(rep));
+    if (rep.txid != req.txid) Fail("fifo round trip: wrong reply");
+  };
+  TimeCalls(call, row);
+  Hdr quit = {0, kOpQuit, 0};
+  link.Send(&quit, sizeof(quit));
+  if (child.Finish(NowNs() + 10 * kSec) != 0) Fail("fifo child failed");
+}
+
+Plan FifoRoundTrip() {
+  Plan plan;
+  Table& t = plan.table;
+  t.id = "fifo_rtt";
+  t.title = Fmt("Fifo round trip (request and reply of one %u B element)", kFifoElemSize);
+  t.note = Fmt(
+      "The parent writes one %u-byte element into a fifo of %u elements (`mx_fifo_write`) and "
+      "waits for the reply (`mx_object_wait_one` for READABLE, then `mx_fifo_read`); the child "
+      "echoes it. The shared-memory floor runs the same protocol with %u-byte messages, and the "
+      "libmx channel row the same with `mx_channel_write` / `_read`. One sample per round trip.",
+      kFifoElemSize, kFifoElems, kFifoElemSize);
+  t.base_key = "seqpacket";
+  t.floor_key = "shm_spin";
+  static const Mech kBeside[] = {Mech::kMxRw, Mech::kSeq, Mech::kShm};
+  Row fifo;
+  fifo.key = "mx_fifo";
+  fifo.label = "libmx fifo, write/wait/read";
+  if (!g_cfg.WantsRow(fifo.key)) fifo.Skip();
+  t.rows.push_back(fifo);
+  for (Mech m : kBeside) t.rows.push_back(MakeRow(m));
+  plan.body = [](Row& row, size_t i, int) {
+    if (i == 0) {
+      FifoPingPongRep(row);
+    } else {
+      PingPongRep(kBeside[i - 1], kFifoElemSize, row);
+    }
+  };
   return plan;
 }
 
@@ -842,6 +957,20 @@ int ChildEcho(const Args& a) {
   }
 }
 
+// "fifo_echo": return every element of the fifo in startup handle 0 until told to quit.
+int ChildFifoEcho() {
+  mx_handle_t h = mx_get_startup_handle(PA_HND(PA_USER0, 0));
+  if (h == MX_HANDLE_INVALID) Fail("child: no startup handle");
+  FifoLink link(h);
+  link.SetDeadline(NowNs() + 80 * kSec);
+  Hdr e;
+  for (;;) {
+    link.Recv(&e, sizeof(e));
+    if (e.op == kOpQuit) return 0;
+    link.Send(&e, sizeof(e));
+  }
+}
+
 // "sink": count data messages (closing the handles they carry), acknowledge every |ack| of them
 // (0: never) and each end marker (txid 1, the count since the last marker).
 int ChildSink(const Args& a) {
@@ -1091,6 +1220,7 @@ int ChildMain(int argc, char** argv) {
     if (role == "sink") return ChildSink(a);
     if (role == "life") return ChildLife(a);
     if (role == "fanin") return ChildFanIn(a);
+    if (role == "fifo_echo") return ChildFifoEcho();
     fprintf(stderr, "unknown child role %s\n", role.c_str());
   } catch (const PeerGone& e) {
     fprintf(stderr, "mx_bench_ipc child %s: peer gone: %s\n", role.c_str(), e.what());
@@ -1319,6 +1449,9 @@ int ParentMain(int argc, char** argv) {
       for (size_t size : {size_t{64}, size_t{4096}}) {
         plans.push_back(InLayout(RoundTrip(size), l, all_layouts));
       }
+    }
+    if (g_cfg.Wants("rtt") || g_cfg.Wants("fifo")) {
+      plans.push_back(InLayout(FifoRoundTrip(), l, all_layouts));
     }
     if (g_cfg.Wants("stream")) plans.push_back(InLayout(Streaming(64), l, all_layouts));
   }

@@ -107,6 +107,18 @@ __MX_EXPORT mx_status_t mx_socket_write(mx_handle_t handle, uint32_t options, co
 __MX_EXPORT mx_status_t mx_socket_read(mx_handle_t handle, uint32_t options, void* buffer,
                                        size_t size, size_t* actual);
 
+// ---- Fifos ------------------------------------------------------------------------------------
+
+// Two queues of |elem_count| (a power of two) elements of |elem_size| bytes, at most 4096 bytes
+// each; writing to one side enqueues for the other (docs/fifos.md). |len| is rounded down to
+// whole elements; |*num_entries_*| is how many moved (at least one).
+__MX_EXPORT mx_status_t mx_fifo_create(uint32_t elem_count, uint32_t elem_size, uint32_t options,
+                                       mx_handle_t* out0, mx_handle_t* out1);
+__MX_EXPORT mx_status_t mx_fifo_write(mx_handle_t handle, const void* data, size_t len,
+                                      uint32_t* num_entries_written);
+__MX_EXPORT mx_status_t mx_fifo_read(mx_handle_t handle, void* data, size_t len,
+                                     uint32_t* num_entries_read);
+
 // ---- Virtual memory objects -------------------------------------------------------------------
 
 __MX_EXPORT mx_status_t mx_vmo_create(uint64_t size, uint32_t options, mx_handle_t* out);

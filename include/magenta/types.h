@@ -93,6 +93,11 @@ typedef uint32_t mx_signals_t;
 // Port
 #define MX_PORT_READABLE            MX_OBJECT_SIGNAL_0
 
+// Fifo
+#define MX_FIFO_READABLE            MX_OBJECT_SIGNAL_0
+#define MX_FIFO_WRITABLE            MX_OBJECT_SIGNAL_1
+#define MX_FIFO_PEER_CLOSED         MX_OBJECT_SIGNAL_2
+
 // Task signals (process)
 #define MX_TASK_TERMINATED          MX_OBJECT_SIGNAL_3
 #define MX_TASK_SIGNAL_MASK         MX_OBJECT_SIGNAL_3

@@ -9,6 +9,7 @@ namespace mx {
 
 class channel;
 class eventpair;
+class fifo;
 class socket;
 class process;
 class vmo;
@@ -42,6 +43,14 @@ struct object_traits<channel> {
 // Eventpair sides can be duplicated and signal their peer.
 template <>
 struct object_traits<eventpair> {
+  static constexpr bool supports_duplication = true;
+  static constexpr bool supports_user_signal = true;
+  static constexpr bool has_peer_handle = true;
+};
+
+// Fifo sides can be duplicated and signal their peer.
+template <>
+struct object_traits<fifo> {
   static constexpr bool supports_duplication = true;
   static constexpr bool supports_user_signal = true;
   static constexpr bool has_peer_handle = true;

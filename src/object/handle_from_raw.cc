@@ -5,6 +5,7 @@
 #include "object/event.h"
 #include "object/eventpair.h"
 #include "object/fd_object.h"
+#include "object/fifo.h"
 #include "object/socket_object.h"
 #include "object/vmo.h"
 
@@ -15,6 +16,7 @@ namespace {
 // the objects define them.
 static_assert(Event::kWireFds == kEventWireFds);
 static_assert(EventPairSide::kWireFds == kEventPairWireFds);
+static_assert(FifoEndpoint::kWireFds == kFifoWireFds);
 
 // Rebuilds an object whose handles share it (T::FromRaw gives the object); |raw|'s rights were
 // cut already.
@@ -50,6 +52,8 @@ constexpr TransferableType kTypes[] = {
     {SocketObject::kType, MX_DEFAULT_SOCKET_RIGHTS, &SharedObjectHandle<SocketObject>, &Never},
     {Event::kType, MX_DEFAULT_EVENT_RIGHTS, &Event::FromRaw, &Always},
     {EventPairSide::kType, MX_DEFAULT_EVENTPAIR_RIGHTS, &EventPairSide::FromRaw, &Always},
+    // A fifo side maps its page: memory the rebuild may not get.
+    {FifoEndpoint::kType, MX_DEFAULT_FIFO_RIGHTS, &SharedObjectHandle<FifoEndpoint>, &Always},
 };
 
 const TransferableType* Find(uint32_t type) {

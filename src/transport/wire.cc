@@ -73,6 +73,9 @@ ShapeCheck CheckHandleShape(uint32_t type, const uint8_t* extra, uint32_t extra_
     case MX_OBJ_TYPE_FD:
       want_fds = kFdWireFds;
       break;
+    case MX_OBJ_TYPE_FIFO:
+      want_fds = kFifoWireFds;
+      break;
     default:
       return ShapeCheck::kMalformed;
   }

@@ -93,6 +93,7 @@ constexpr uint32_t kEventPairWireDoorbell = 3;
 constexpr uint32_t kVmoWireFds = 1;
 constexpr uint32_t kSocketWireFds = 1;
 constexpr uint32_t kFdWireFds = 1;
+constexpr uint32_t kFifoWireFds = 3;
 
 // The largest extra any type needs (a channel endpoint's state).
 constexpr uint32_t kMaxExtraBytes = kChannelWireExtra;
