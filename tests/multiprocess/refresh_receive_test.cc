@@ -29,7 +29,7 @@ namespace {
 using namespace mx_test::wire;  // NOLINT(build/namespaces): the wire layout, written out
 
 // Large messages: each is over the refresh limit (128 KiB, as charged) on its fds alone.
-constexpr int kBigMessages = 3;  // all fit the default send buffer
+constexpr int kBigMessages = 3;       // all fit the default send buffer
 constexpr uint32_t kBigHandles = 48;  // one fd each
 constexpr size_t kBigPayload = 60 * 1024;
 // Messages of the ordering test, each with one fd.
@@ -38,7 +38,7 @@ constexpr int kOrderedMessages = 300;
 std::atomic<uint32_t> g_service_counter{0};
 
 std::string ServiceName() {
-  return "@libmx-refresh-" + std::to_string(getpid()) + "-" +
+  return std::string("@libmx-refresh-") + std::to_string(getpid()) + "-" +
          std::to_string(g_service_counter++);
 }
 
@@ -85,7 +85,7 @@ MX_CHILD(refresh_peer) {
   CHILD_CHECK_EQ(ConnectRawPeer(args[1], &sock), 0);
   if (mode == "big") {
     for (int i = 0; i < kBigMessages; ++i) {
-      std::string payload = "big" + std::to_string(i);
+      std::string payload = std::string("big") + std::to_string(i);
       payload.resize(kBigPayload, 'p');
       SendData(sock, tracer, static_cast<uint64_t>(i), payload, kBigHandles);
     }
@@ -165,9 +165,9 @@ class RefreshReceiveTest : public mx_test::MultiprocessTest {
                             {mode, service}, &process),
         MX_OK);
     peer_ = mx_test::ScopedProcess(process);
-    ASSERT_EQ(mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_test::DefaultDeadline(),
-                                 nullptr),
-              MX_OK);
+    ASSERT_EQ(
+        mx_object_wait_one(listener, MX_SERVICE_READABLE, mx_test::DefaultDeadline(), nullptr),
+        MX_OK);
     ASSERT_EQ(mx_service_accept(listener, &victim_), MX_OK);
     mx_handle_close(listener);
     mx_test::Message sent;
@@ -217,7 +217,8 @@ TEST_F(RefreshReceiveTest, WaitsQueueAtMostOneMessagePastTheLimit) {
     mx_test::Message m;
     ASSERT_EQ(mx_test::ReadMessage(victim_, &m), MX_OK) << i;
     ASSERT_GE(m.bytes.size(), 4u);
-    EXPECT_EQ(std::string(m.bytes.begin(), m.bytes.begin() + 4), "big" + std::to_string(i));
+    EXPECT_EQ(std::string(m.bytes.begin(), m.bytes.begin() + 4),
+              std::string("big") + std::to_string(i));
     EXPECT_EQ(m.bytes.size(), kBigPayload);
     ASSERT_EQ(m.handles.size(), kBigHandles);
     for (mx_handle_t h : m.handles) EXPECT_EQ(mx_test::BasicInfo(h).type, MX_OBJ_TYPE_FD);
@@ -286,8 +287,7 @@ TEST_F(RefreshReceiveTest, FdMessagesArriveInOrderWithTheirOwnFds) {
     }
     mx_test::Message m;
     ASSERT_EQ(mx_test::ReadMessage(a, &m), MX_OK) << i;
-    EXPECT_EQ(std::string(m.bytes.begin(), m.bytes.end()),
-              mx_test::Numbered("m", i));
+    EXPECT_EQ(std::string(m.bytes.begin(), m.bytes.end()), mx_test::Numbered("m", i));
     ASSERT_EQ(m.handles.size(), 1u) << i;
     int fd = -1;
     ASSERT_EQ(mx_fd_unwrap(m.handles[0], &fd), MX_OK);
