@@ -136,10 +136,12 @@ bool ChannelEndpoint::WritableLocked() {
 // - kKernel: the socket is read even when the ring's counters say nothing is there, and the
 //   peer's departure is seen with poll(POLLHUP) even while its messages are still queued;
 // - kMemory: only shared memory is looked at unless the counters point at the socket (the
-//   cheap look of a wait that may spin);
+//   cheap look of a wait that may spin, a port's evaluation);
 // - kBeforePoll: as kMemory, and a look a poll() woke (AddWaitSources set force_socket_) reads
 //   the socket only until the counters say nothing more was sent; the poll that follows reports
 //   the rest (see PumpBudget::poll_follows). Only while that poll watches frames and hang-ups.
+// Without a ring there are no counters: kMemory reads the socket to EAGAIN, kBeforePoll only
+// once a poll woke it, and then one frame.
 void ChannelEndpoint::RefreshLocked(RefreshLook look) {
   const bool ask_kernel = look == RefreshLook::kKernel;
   drained_ = false;

@@ -204,6 +204,8 @@ class ChannelEndpoint final : public Object {
     // nothing: a read of the socket that the counters did not ask for (force_socket_) ends once
     // they say nothing more was sent, instead of reading on to EAGAIN. What they cannot tell
     // (a hang-up, a frame counted late) keeps the socket readable, so the poll returns for it.
+    // Without a ring nothing counts the frames: such a pass reads the socket only when a poll
+    // woke it (force_socket_), and then one frame.
     bool poll_follows = false;
   };
   // Pumps until nothing more can be read now, |queue_limit| bytes are queued, or (with
@@ -223,7 +225,7 @@ class ChannelEndpoint final : public Object {
   };
   RingStep PumpRingLocked(PumpBudget* budget) TA_REQ(mu_);
   // False when the ring's counters tell that the socket has nothing for us.
-  bool SocketMayHaveFramesLocked(bool ring_needs_socket) TA_REQ(mu_);
+  bool SocketMayHaveFramesLocked(bool ring_needs_socket, bool poll_follows) TA_REQ(mu_);
   // Receive the socket's head frame: for a reader (fds installed with headroom) or for a
   // refresh (a wait or signal query). False: the pump stops now (the frame was held in the
   // kernel, or the channel broke); else |*st| is the receive's status and |*got| the frame.

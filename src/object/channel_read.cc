@@ -58,9 +58,11 @@ mx_status_t ChannelEndpoint::FrontLocked(Message** front) {
   // The reader asked for the next message: this pass installs its fds (with headroom).
   PumpBudget budget = {kPassBudget, /*install_fds=*/true};
   bool more = false;
+  drained_ = false;
   if (queue_.empty()) more = PumpLocked(PumpScope::kUntilOneMessage, SIZE_MAX, &budget);
-  if (queue_.empty() && !more && !EndOfStreamSeenLocked()) {
-    // Nothing in shared memory: ask the kernel too (a frame we were not told of, a dead peer).
+  if (queue_.empty() && !more && !EndOfStreamSeenLocked() && !drained_) {
+    // Nothing in shared memory: ask the kernel too (a frame we were not told of, a dead peer),
+    // unless this pass just did and heard EAGAIN (from a peer that had gone it would be the end).
     force_socket_ = true;
     more = PumpLocked(PumpScope::kUntilOneMessage, SIZE_MAX, &budget);
   }

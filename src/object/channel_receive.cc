@@ -133,13 +133,15 @@ ChannelEndpoint::RingStep ChannelEndpoint::PumpRingLocked(PumpBudget* budget) {
   return RingStep::kStop;
 }
 
-bool ChannelEndpoint::SocketMayHaveFramesLocked(bool ring_needs_socket) {
+bool ChannelEndpoint::SocketMayHaveFramesLocked(bool ring_needs_socket, bool poll_follows) {
   // Once the writer announced its ring it counts the frames it puts on the socket; while we
   // have received them all, nothing is there for us, unless the writer closed (orderly) or a
   // caller wants the kernel's word (force_socket_: a wait about to block or just woken, a
-  // signal query, a read that found nothing).
-  return !recv_ring_.valid() || force_socket_ || ring_needs_socket ||
-         recv_ring_.SocketFrames() != sock_seen_ || recv_ring_.WriterDone();
+  // signal query, a read that found nothing). Without a ring only the kernel can tell: a pass
+  // that a poll follows leaves the question to that poll unless a poll woke it.
+  if (!recv_ring_.valid()) return force_socket_ || !poll_follows;
+  return force_socket_ || ring_needs_socket || recv_ring_.SocketFrames() != sock_seen_ ||
+         recv_ring_.WriterDone();
 }
 
 // Reads what is available next, in sequence order. Returns false when nothing more can be
@@ -154,7 +156,9 @@ bool ChannelEndpoint::PumpOneFrameLocked(PumpBudget* budget) {
   if (ring == RingStep::kDelivered) return true;
   if (ring == RingStep::kStop) return false;
   if (EndOfStreamSeenLocked()) return false;
-  if (!SocketMayHaveFramesLocked(ring == RingStep::kSocketFirst)) return false;
+  if (!SocketMayHaveFramesLocked(ring == RingStep::kSocketFirst, budget->poll_follows)) {
+    return false;
+  }
   std::vector<uint8_t>& buffer = ReceiveBuffer();
   ReceivedDatagram got;
   mx_status_t st = MX_OK;
@@ -174,12 +178,13 @@ bool ChannelEndpoint::TakeFrameLocked(mx_status_t st, std::vector<uint8_t>& buff
   }
   held_.present = false;
   held_.starved = false;
-  if (st == MX_OK && recv_ring_.valid()) {
-    ++sock_seen_;
-    // Usually the kick that woke the poll: the read that would find the socket empty is left to
-    // the poll that follows (a hostile counter can only bring back that read, or leave frames
-    // for the next look).
-    if (budget->poll_follows && recv_ring_.SocketFrames() == sock_seen_) force_socket_ = false;
+  if (st == MX_OK && recv_ring_.valid()) ++sock_seen_;
+  // Usually the kick that woke the poll (or, without a ring, the message): the read that would
+  // find the socket empty is left to the poll that follows (a hostile counter can only bring
+  // back that read, or leave frames for the next look; each look still takes a frame).
+  if (st == MX_OK && budget->poll_follows &&
+      (!recv_ring_.valid() || recv_ring_.SocketFrames() == sock_seen_)) {
+    force_socket_ = false;
   }
   if (st != MX_OK) {
     EndOfStreamLocked();

@@ -99,6 +99,17 @@ bool ChannelEndpoint::ReceiveForRefreshLocked(std::vector<uint8_t>& buffer, Rece
   // A wait or a signal query. It installs the fds of the message at the head of the socket
   // when they fit (see docs/channels.md, "fd budget"), so that the frames behind it (wake-ups,
   // user signals) are seen; otherwise the message stays there, READABLE, for the reader.
+  // With room left in the queue and for the most fds any frame may carry (by a count at most
+  // 20 ms old, taken afresh when older), the frame is taken in one recvmsg with its fds, as a
+  // reader takes it: the queue may then pass kRefreshPumpBytes by that one message (at most
+  // kMaxFrameBytes and kMaxFrameFds fds, which fit with kFdReserve to spare), and the pump stops
+  // there. A frame whose fds break the rules (a kick with fds, more fds than its header claims) is
+  // refused by the decoder and its fds closed with it. Otherwise:
+  if (queue_bytes_ < kRefreshPumpBytes && PlentifulRecounting(kMaxFrameFds)) {
+    st = ReceiveDatagram(sock_.get(), buffer.data(), buffer.size(), &got);
+    if (st == MX_OK) CountInstalled(got.fds.size());
+    return true;
+  }
   // 1. Look at the header without taking the frame or installing anything: it tells whether
   //    fds are attached and how many the frame claims.
   PeekedDatagram peek;

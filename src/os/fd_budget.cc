@@ -109,6 +109,13 @@ bool RecentlyPlentiful(size_t count) {
              static_cast<int64_t>(count + kFdReserve + kFdCountMargin);
 }
 
+bool PlentifulRecounting(size_t count) {
+  if (MonotonicNow() - g_counted_at.load(std::memory_order_relaxed) >= kFdCountReuse) {
+    CountFreeSlots([](size_t) { return true; });
+  }
+  return RecentlyPlentiful(count);
+}
+
 void CountInstalled(size_t installed) {
   g_free_estimate.fetch_sub(static_cast<int64_t>(installed), std::memory_order_relaxed);
 }

@@ -38,6 +38,10 @@ size_t InstallableFds(size_t cap);
 // (less the fds counted against it since). No system call.
 bool RecentlyPlentiful(size_t count);
 
+// As RecentlyPlentiful, but a count older than 20 ms is first taken afresh (two system calls),
+// so at most one count per 20 ms, whatever the answer.
+bool PlentifulRecounting(size_t count);
+
 // Counts |installed| fds, just installed, against the recent count.
 void CountInstalled(size_t installed);
 

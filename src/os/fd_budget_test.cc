@@ -82,5 +82,19 @@ TEST(FdBudgetTest, FdsOpenedSinceACountAreSeenByTheNextCount) {
   EXPECT_TRUE(HaveFdHeadroom(10));
 }
 
+TEST(FdBudgetTest, PlentifulRecountingTakesAStaleCountAfresh) {
+  const size_t open = OpenFdCount();
+  ASSERT_NE(open, SIZE_MAX);
+  ScopedSoftLimit limit(open + kFdReserve + kFdCountMargin + 100);  // and 25 ms pass
+  EXPECT_FALSE(RecentlyPlentiful(1));                               // no count in the last 20 ms
+  EXPECT_TRUE(PlentifulRecounting(100));
+  EXPECT_FALSE(PlentifulRecounting(101));
+  std::vector<UniqueFd> fds;
+  for (int i = 0; i < 10; ++i) fds.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  std::this_thread::sleep_for(std::chrono::milliseconds(25));  // the count is stale again
+  EXPECT_FALSE(PlentifulRecounting(91));
+  EXPECT_TRUE(PlentifulRecounting(90));
+}
+
 }  // namespace
 }  // namespace mx::internal
