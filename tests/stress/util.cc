@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // mx_soak's small helpers: fd listings, time, status names, the control-channel write.
+#include <magenta/status.h>
+
 #include "soak.h"
 
 namespace mx_soak {
@@ -32,50 +34,7 @@ mx_time_t DeadlineAfterSeconds(double s) {
   return mx_deadline_after(static_cast<mx_duration_t>(s * 1e9));
 }
 
-const char* StatusName(mx_status_t s) {
-  switch (s) {
-    case MX_OK:
-      return "MX_OK";
-    case MX_ERR_INTERNAL:
-      return "MX_ERR_INTERNAL";
-    case MX_ERR_NOT_SUPPORTED:
-      return "MX_ERR_NOT_SUPPORTED";
-    case MX_ERR_NO_RESOURCES:
-      return "MX_ERR_NO_RESOURCES";
-    case MX_ERR_NO_MEMORY:
-      return "MX_ERR_NO_MEMORY";
-    case MX_ERR_CALL_FAILED:
-      return "MX_ERR_CALL_FAILED";
-    case MX_ERR_INVALID_ARGS:
-      return "MX_ERR_INVALID_ARGS";
-    case MX_ERR_BAD_HANDLE:
-      return "MX_ERR_BAD_HANDLE";
-    case MX_ERR_WRONG_TYPE:
-      return "MX_ERR_WRONG_TYPE";
-    case MX_ERR_OUT_OF_RANGE:
-      return "MX_ERR_OUT_OF_RANGE";
-    case MX_ERR_BUFFER_TOO_SMALL:
-      return "MX_ERR_BUFFER_TOO_SMALL";
-    case MX_ERR_BAD_STATE:
-      return "MX_ERR_BAD_STATE";
-    case MX_ERR_TIMED_OUT:
-      return "MX_ERR_TIMED_OUT";
-    case MX_ERR_SHOULD_WAIT:
-      return "MX_ERR_SHOULD_WAIT";
-    case MX_ERR_CANCELED:
-      return "MX_ERR_CANCELED";
-    case MX_ERR_PEER_CLOSED:
-      return "MX_ERR_PEER_CLOSED";
-    case MX_ERR_NOT_FOUND:
-      return "MX_ERR_NOT_FOUND";
-    case MX_ERR_ACCESS_DENIED:
-      return "MX_ERR_ACCESS_DENIED";
-    case MX_ERR_IO:
-      return "MX_ERR_IO";
-    default:
-      return "(other status)";
-  }
-}
+const char* StatusName(mx_status_t s) { return mx_status_get_string(s); }
 
 mx_info_handle_basic_t BasicInfo(mx_handle_t h) {
   mx_info_handle_basic_t info = {};
