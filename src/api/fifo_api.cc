@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // mx_fifo_create / mx_fifo_write / mx_fifo_read.
 //
-// Check order follows Magenta's sys_fifo_*: create checks the options and out pointers, then
-// the shape (OUT_OF_RANGE); read and write look the handle up (BAD_HANDLE → ACCESS_DENIED →
-// WRONG_TYPE) and leave the rest to the object (object/fifo.h). Magenta copied the count out
-// after the elements moved, so a null count pointer is INVALID_ARGS with the elements moved.
+// Check order follows Magenta's sys_fifo_*: create checks the shape (OUT_OF_RANGE), then the
+// options and out pointers (INVALID_ARGS), as Magenta's own fifo test expects; read and write look
+// the handle up (BAD_HANDLE → ACCESS_DENIED → WRONG_TYPE) and leave the rest to the object
+// (object/fifo.h). Magenta copied the count out after the elements moved, so a null count pointer
+// is INVALID_ARGS with the elements moved.
 #include <magenta/syscalls.h>
 
 #include "api/add_handle.h"
@@ -17,8 +18,8 @@ extern "C" {
 
 __MX_EXPORT mx_status_t mx_fifo_create(uint32_t elem_count, uint32_t elem_size, uint32_t options,
                                        mx_handle_t* out0, mx_handle_t* out1) {
-  if (options != 0 || out0 == nullptr || out1 == nullptr) return MX_ERR_INVALID_ARGS;
   if (!FifoShapeValid(elem_count, elem_size)) return MX_ERR_OUT_OF_RANGE;
+  if (options != 0 || out0 == nullptr || out1 == nullptr) return MX_ERR_INVALID_ARGS;
   std::shared_ptr<FifoEndpoint> s0, s1;
   mx_status_t st = FifoEndpoint::Create(elem_count, elem_size, &s0, &s1);
   if (st != MX_OK) return st;

@@ -50,7 +50,8 @@ TEST(FifoTest, CreateChecksOptionsAndPointersThenTheShape) {
   EXPECT_EQ(mx_fifo_create(4, 8, 1, &a, &b), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(mx_fifo_create(4, 8, 0, nullptr, &b), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(mx_fifo_create(4, 8, 0, &a, nullptr), MX_ERR_INVALID_ARGS);
-  EXPECT_EQ(mx_fifo_create(3, 8, 1, &a, &b), MX_ERR_INVALID_ARGS);  // options before the shape
+  EXPECT_EQ(mx_fifo_create(3, 8, 1, &a, &b), MX_ERR_OUT_OF_RANGE);  // the shape before the options
+  EXPECT_EQ(mx_fifo_create(0, 0, 1, &a, &b), MX_ERR_OUT_OF_RANGE);
   EXPECT_EQ(mx_fifo_create(0, 8, 0, &a, &b), MX_ERR_OUT_OF_RANGE);
   EXPECT_EQ(mx_fifo_create(4, 0, 0, &a, &b), MX_ERR_OUT_OF_RANGE);
   EXPECT_EQ(mx_fifo_create(3, 8, 0, &a, &b), MX_ERR_OUT_OF_RANGE);
