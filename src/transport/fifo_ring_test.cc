@@ -249,7 +249,10 @@ TEST(FifoRingTest, ConcurrentReadersTakeEachElementOnce) {
     while (taken.load() < kTotal) {
       uint32_t n = 0;
       bool wake = false;
-      if (p.side[1].Read(buf, 8, &n, &wake) != Result::kOk) continue;
+      if (p.side[1].Read(buf, 8, &n, &wake) != Result::kOk) {
+        std::this_thread::yield();  // the writer may share our CPU
+        continue;
+      }
       for (uint32_t i = 0; i < n; ++i) sum += buf[i];
       taken += n;
     }
@@ -261,7 +264,11 @@ TEST(FifoRingTest, ConcurrentReadersTakeEachElementOnce) {
     const uint32_t want = std::min<uint32_t>(16, kTotal - next);
     uint32_t n = 0;
     bool wake = false;
-    if (p.side[0].Write(v, want, &n, &wake) == Result::kOk) next += n;
+    if (p.side[0].Write(v, want, &n, &wake) == Result::kOk) {
+      next += n;
+    } else {
+      std::this_thread::yield();
+    }
   }
   r1.join();
   r2.join();
