@@ -17,8 +17,10 @@
 #   - FifoRingTest.ConcurrentReadersTakeEachElementOnce: three threads pass 200,000 elements
 #     through a 64-element ring by retrying; memcheck runs one thread at a time, so it takes
 #     minutes there. asan and the debug build run it.
+#   - CprngTest.UnwritableBufferIsInvalidArgs hands the kernel an unmapped buffer on purpose;
+#     memcheck reports every such system call argument.
 set(mx_valgrind_excluded
-    "^((ProcessWrapperTest|SpawnTest|PidfdTest|SpinPlacementTest|FdCostTest|BackpressureTest)\\.|SpinTest\\.ASpinOffTheCpu|FifoRingTest\\.ConcurrentReadersTakeEachElementOnce$)")
+    "^((ProcessWrapperTest|SpawnTest|PidfdTest|SpinPlacementTest|FdCostTest|BackpressureTest)\\.|SpinTest\\.ASpinOffTheCpu|FifoRingTest\\.ConcurrentReadersTakeEachElementOnce$|CprngTest\\.UnwritableBufferIsInvalidArgs$)")
 foreach(binary_label IN ITEMS "mx_unit_tests;unit" "mx_api_tests;api")
   list(GET binary_label 0 binary)
   list(GET binary_label 1 label)

@@ -84,7 +84,11 @@ TEST(CprngTest, RefusesWhatMagentaRefused) {
   EXPECT_EQ(actual, 77u);
   EXPECT_EQ(mx_cprng_draw(nullptr, 8, &actual), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(mx_cprng_draw(buf, 8, nullptr), MX_ERR_INVALID_ARGS);
-  // Memory that cannot be written: the kernel says so (EFAULT), nothing crashes.
+}
+
+// Memory that cannot be written: the kernel says so (EFAULT), nothing crashes.
+TEST(CprngTest, UnwritableBufferIsInvalidArgs) {
+  size_t actual = 77;
   EXPECT_EQ(mx_cprng_draw(reinterpret_cast<void*>(uintptr_t{8}), 8, &actual), MX_ERR_INVALID_ARGS);
   EXPECT_EQ(actual, 77u);
 }
