@@ -206,9 +206,8 @@ void FifoEndpoint::AddWaitSources(mx_signals_t, std::vector<WaitSource>* out) {
 }
 
 bool FifoEndpoint::SpinReady(mx_signals_t waitfor, bool deep) {
-  bool corrupt = false;
-  const mx_signals_t s = ring_.QueueSignals(&corrupt) | ring_.UserSignals(ring_.side());
-  if (corrupt || (s & waitfor) != 0 || ring_.ClosedInOrder(peer_side_)) return true;
+  // A broken pair and an orderly close both read as PEER_CLOSED here: either ends the spin.
+  if ((FastSignals() & (waitfor | MX_FIFO_PEER_CLOSED)) != 0) return true;
   return deep && PeerHungUp(fds_.life.get());
 }
 
