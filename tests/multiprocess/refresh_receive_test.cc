@@ -188,6 +188,29 @@ class RefreshReceiveTest : public mx_test::MultiprocessTest {
     EXPECT_EQ(mx_test::CountOpenFds(), fds_before);
   }
 
+  // The peer in |mode| sends "before" with one fd, then a frame that breaks the channel. Only
+  // waits and signal queries run until the channel reads as closed: the message before the bad
+  // frame stays readable, and every fd the bad frame brought is closed. Returns what the wait saw.
+  mx_signals_t BreakFromAWait(const char* mode) {
+    const int fds_before = mx_test::CountOpenFds();
+    mx_signals_t seen = 0;
+    StartPeer(mode);
+    if (HasFatalFailure()) return seen;
+    EXPECT_EQ(
+        mx_object_wait_one(victim_, MX_CHANNEL_PEER_CLOSED, mx_test::DefaultDeadline(), &seen),
+        MX_OK);
+    mx_test::Message m;
+    EXPECT_EQ(mx_test::ReadMessage(victim_, &m), MX_OK);
+    EXPECT_EQ(std::string(m.bytes.begin(), m.bytes.end()), "before");
+    EXPECT_EQ(m.handles.size(), 1u);
+    mx_test::CloseAll(&m.handles);
+    EXPECT_EQ(mx_test::ReadMessage(victim_, &m), MX_ERR_PEER_CLOSED);
+    FinishPeer();
+    mx_handle_close(victim_);
+    ExpectEveryFdClosed(fds_before);
+    return seen;
+  }
+
   int tracer_[2] = {-1, -1};
   mx_handle_t victim_ = MX_HANDLE_INVALID;
   mx_handle_t ctl_ = MX_HANDLE_INVALID;
@@ -234,41 +257,10 @@ TEST_F(RefreshReceiveTest, WaitsQueueAtMostOneMessagePastTheLimit) {
 // A kick frame carrying fds, or a message carrying more fds than it declares: a wait that takes
 // it breaks the channel (after the message before it) and closes every fd the frame brought.
 TEST_F(RefreshReceiveTest, KickWithFdsBreaksTheChannelFromAWait) {
-  const int fds_before = mx_test::CountOpenFds();
-  ASSERT_NO_FATAL_FAILURE(StartPeer("kick_fds"));
-  // Only waits and signal queries until the channel reads as closed: the message before the
-  // bad frame stays readable.
-  mx_signals_t seen = 0;
-  ASSERT_EQ(mx_object_wait_one(victim_, MX_CHANNEL_PEER_CLOSED, mx_test::DefaultDeadline(), &seen),
-            MX_OK);
-  EXPECT_TRUE(seen & MX_CHANNEL_READABLE);
-  mx_test::Message m;
-  ASSERT_EQ(mx_test::ReadMessage(victim_, &m), MX_OK);
-  EXPECT_EQ(std::string(m.bytes.begin(), m.bytes.end()), "before");
-  EXPECT_EQ(m.handles.size(), 1u);
-  mx_test::CloseAll(&m.handles);
-  EXPECT_EQ(mx_test::ReadMessage(victim_, &m), MX_ERR_PEER_CLOSED);
-  ASSERT_NO_FATAL_FAILURE(FinishPeer());
-  mx_handle_close(victim_);
-  ExpectEveryFdClosed(fds_before);
+  EXPECT_TRUE(BreakFromAWait("kick_fds") & MX_CHANNEL_READABLE);
 }
 
-TEST_F(RefreshReceiveTest, UndeclaredFdsBreakTheChannelFromAWait) {
-  const int fds_before = mx_test::CountOpenFds();
-  ASSERT_NO_FATAL_FAILURE(StartPeer("extra_fds"));
-  mx_signals_t seen = 0;
-  ASSERT_EQ(mx_object_wait_one(victim_, MX_CHANNEL_PEER_CLOSED, mx_test::DefaultDeadline(), &seen),
-            MX_OK);
-  mx_test::Message m;
-  ASSERT_EQ(mx_test::ReadMessage(victim_, &m), MX_OK);
-  EXPECT_EQ(std::string(m.bytes.begin(), m.bytes.end()), "before");
-  EXPECT_EQ(m.handles.size(), 1u);
-  mx_test::CloseAll(&m.handles);
-  EXPECT_EQ(mx_test::ReadMessage(victim_, &m), MX_ERR_PEER_CLOSED);
-  ASSERT_NO_FATAL_FAILURE(FinishPeer());
-  mx_handle_close(victim_);
-  ExpectEveryFdClosed(fds_before);
-}
+TEST_F(RefreshReceiveTest, UndeclaredFdsBreakTheChannelFromAWait) { BreakFromAWait("extra_fds"); }
 
 // A libmx writer's messages with one fd each, taken by waits and reads alike: every message in
 // order, each with its own fd.
